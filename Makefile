@@ -1,0 +1,50 @@
+# Set-up and checks on a fresh machine: Python 3.11 and Node/npm are all that is assumed.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: help venv azurite lint typecheck test test-all demo bench serve sandboxes clean
+
+help:
+	@echo "make test   - install everything, lint, type-check and run the test suite"
+	@echo "make demo   - run the end-to-end demo against Azurite and the sandboxes"
+	@echo "make bench  - run the benchmarks (not part of the tests)"
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+azurite: $(STAMP)
+	$(BIN)/python -c "from devtools.azurite import azurite_binary; print(azurite_binary())"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+test: venv azurite lint typecheck
+	$(BIN)/pytest -q
+
+test-all: venv azurite
+	RUN_SLOW=1 $(BIN)/pytest -q
+
+demo: venv azurite
+	$(BIN)/python -m devtools.demo
+
+bench: venv azurite
+	$(BIN)/python -m bench
+
+serve: venv
+	$(BIN)/python -m sync_core serve --port 7071
+
+sandboxes: venv
+	$(BIN)/python -m sandbox --ac-port 8081 --dynamics-port 8082 --seed-contacts 200
+
+clean:
+	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,122 @@
+"""Install (from npm) and start Azurite on free loopback ports, in memory.
+
+Used by the test harness, the demo and the benchmarks. Real Azurite, never an imitation.
+``AZURITE_CONNECTION_STRING`` in the environment points everything at an Azurite that is
+already running instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+AZURITE_VERSION = "3.37.0"
+ACCOUNT = "devstoreaccount1"
+# Azurite's fixed, publicly documented development key: not a secret.
+ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+ROOT = Path(__file__).resolve().parent.parent
+TOOLS = ROOT / ".tools"
+
+
+@dataclass(frozen=True)
+class Azurite:
+    table_port: int
+    queue_port: int
+    blob_port: int
+    host: str = "127.0.0.1"
+
+    @property
+    def connection_string(self) -> str:
+        base = f"http://{self.host}"
+        return (
+            f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={ACCOUNT_KEY};"
+            f"BlobEndpoint={base}:{self.blob_port}/{ACCOUNT};"
+            f"QueueEndpoint={base}:{self.queue_port}/{ACCOUNT};"
+            f"TableEndpoint={base}:{self.table_port}/{ACCOUNT};"
+        )
+
+
+def azurite_binary() -> Path:
+    """The azurite executable, installed into .tools/ from npm when missing."""
+    exe = TOOLS / "node_modules" / ".bin" / "azurite"
+    if exe.exists():
+        return exe
+    npm = shutil.which("npm")
+    if npm is None:
+        raise RuntimeError("npm is needed to install Azurite (npm install azurite)")
+    TOOLS.mkdir(exist_ok=True)
+    subprocess.run(
+        [npm, "install", "--prefix", str(TOOLS), "--no-audit", "--no-fund", "--loglevel=error",
+         f"azurite@{AZURITE_VERSION}"],
+        check=True,
+    )
+    if not exe.exists():
+        raise RuntimeError(f"npm install azurite did not produce {exe}")
+    return exe
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_listening(port: int, proc: subprocess.Popen[bytes], deadline: float) -> None:
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"azurite exited with code {proc.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"azurite did not listen on port {port} in time")
+
+
+@contextlib.contextmanager
+def running_azurite(*, timeout: float = 60.0) -> Iterator[Azurite]:
+    """Start Azurite (table, queue, blob) in memory on free ports; stop it on exit."""
+    exe = azurite_binary()
+    ports = Azurite(_free_port(), _free_port(), _free_port())
+    workdir = TOOLS / "azurite-work"
+    workdir.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.Popen(
+        [str(exe), "--inMemoryPersistence", "--skipApiVersionCheck", "--disableTelemetry", "--silent",
+         "--loose",
+         "--tableHost", "127.0.0.1", "--tablePort", str(ports.table_port),
+         "--queueHost", "127.0.0.1", "--queuePort", str(ports.queue_port),
+         "--blobHost", "127.0.0.1", "--blobPort", str(ports.blob_port)],
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + timeout
+        for port in (ports.table_port, ports.queue_port, ports.blob_port):
+            _wait_listening(port, proc, deadline)
+        yield ports
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def connection_string_from_env() -> str | None:
+    return os.environ.get("AZURITE_CONNECTION_STRING") or None
+
+
+if __name__ == "__main__":
+    # `python -m devtools.azurite`: run Azurite in the foreground and print its connection string.
+    with running_azurite() as az:
+        print(az.connection_string, flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            while True:
+                time.sleep(3600)

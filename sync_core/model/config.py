@@ -1,0 +1,190 @@
+"""The connection's configuration document (schema-versioned).
+
+One document per connection: where the two systems are (never the AC key itself, which
+lives in the secret store), what syncs, how fields map, and the sync settings. The store
+keeps it as JSON; ``schema_version`` drives migrations.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from sync_core.model.standard import STANDARD_FIELDS
+from sync_core.model.state import EntityName
+
+SCHEMA_VERSION: Literal[1] = 1
+
+Direction = Literal["bidirectional", "push", "pull"]
+"""push: Dynamics → ActiveCampaign only; pull: ActiveCampaign → Dynamics only."""
+FieldDirection = Literal["both", "push", "pull"]
+Frequency = Literal["1h", "2h", "4h", "6h", "8h", "12h", "daily"]
+FREQUENCY_HOURS: dict[str, int] = {"1h": 1, "2h": 2, "4h": 4, "6h": 6, "8h": 8, "12h": 12, "daily": 24}
+ConflictRule = Literal["newest_wins", "dynamics_wins", "activecampaign_wins"]
+Operator = Literal[
+    "eq", "ne", "contains", "not_contains", "starts_with", "ends_with",
+    "gt", "ge", "lt", "le", "is_empty", "is_not_empty", "in",
+]
+Scalar = str | int | float | bool
+
+_CONNECTION_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class Condition(_Model):
+    """One criterion: ``field operator value``; conditions of an entity are ANDed."""
+
+    field: str = Field(min_length=1)
+    operator: Operator
+    value: Scalar | list[Scalar] | None = None
+
+    @model_validator(mode="after")
+    def _value_fits_operator(self) -> Condition:
+        if self.operator in ("is_empty", "is_not_empty"):
+            if self.value is not None:
+                raise ValueError(f"operator {self.operator} takes no value")
+        elif self.operator == "in":
+            if not isinstance(self.value, list) or not self.value:
+                raise ValueError("operator in takes a non-empty list of values")
+        elif self.value is None or isinstance(self.value, list):
+            raise ValueError(f"operator {self.operator} takes one value")
+        return self
+
+
+class FieldMapping(_Model):
+    """A Dynamics column paired with an ActiveCampaign field."""
+
+    dynamics: str = Field(min_length=1)
+    activecampaign: str = Field(min_length=1)
+    direction: FieldDirection = "both"
+    conflict: ConflictRule | None = None
+    option_map: dict[str, str] | None = None
+    """Dynamics option value (as text) → AC dropdown option value, for option sets."""
+
+
+class EntityMapping(_Model):
+    """What of one entity syncs and how (the seed's Data Configuration for that entity)."""
+
+    enabled: bool = False
+    direction: Direction = "bidirectional"
+    scope: Literal["all", "criteria", "custom"] = "all"
+    criteria: list[Condition] = Field(default_factory=list)
+    custom_filter: str | None = None
+    standard: dict[str, bool] = Field(default_factory=dict)
+    """Standard mapping toggles by key; missing keys are on."""
+    custom: list[FieldMapping] = Field(default_factory=list)
+    constants: dict[str, Scalar] = Field(default_factory=dict)
+    """Dynamics column → value used when a create needs a column no mapping fills."""
+    conflict: ConflictRule = "newest_wins"
+
+
+class ActiveCampaignSettings(_Model):
+    api_url: str
+    api_key_secret: str = Field(default="", description="name of the AC key in the secret store")
+
+    @field_validator("api_url")
+    @classmethod
+    def _https_url(cls, v: str) -> str:
+        v = v.strip().rstrip("/")
+        if not re.match(r"^https?://[^/\s?#]+(/[^\s?#]*)?$", v):
+            raise ValueError("must be the API URL from the ActiveCampaign Developer settings")
+        return v
+
+
+class DynamicsAuth(_Model):
+    kind: Literal["client_secret", "certificate", "managed_identity", "workload_identity", "default", "static_token"]
+    tenant_id: str | None = None
+    client_id: str | None = None
+    secret_name: str | None = None
+    """Secret-store name of the client secret, the certificate (PEM) or the static token."""
+
+
+class DynamicsSettings(_Model):
+    environment_url: str
+    auth: DynamicsAuth = Field(default_factory=lambda: DynamicsAuth(kind="default"))
+
+    @field_validator("environment_url")
+    @classmethod
+    def _env_url(cls, v: str) -> str:
+        v = v.strip().rstrip("/")
+        if not re.match(r"^https?://[^/\s?#]+$", v):
+            raise ValueError("must be the environment URL, e.g. https://org.crm.dynamics.com")
+        return v
+
+
+class SyncSettings(_Model):
+    global_enabled: bool = False
+    frequency: Frequency = "1h"
+    time_budget_seconds: float = Field(default=540.0, gt=0)
+    """How long one pass may run before it checkpoints and continues in a new message."""
+
+
+class PushSettings(_Model):
+    """What contacts pushed to ActiveCampaign get."""
+
+    list_ids: list[int] = Field(default_factory=list)
+    subscribe: bool = True
+    exclude_automations: bool = True
+    tag_pushed: str = "D365: Pushed from Dynamics"
+    tag_lead: str = "D365: Lead"
+    tag_contact: str = "D365: Contact"
+
+
+class EntitiesConfig(_Model):
+    accounts: EntityMapping = Field(default_factory=EntityMapping)
+    contacts: EntityMapping = Field(default_factory=lambda: EntityMapping(enabled=True))
+    leads: EntityMapping = Field(default_factory=EntityMapping)
+    opportunities: EntityMapping = Field(default_factory=lambda: EntityMapping(direction="push"))
+
+    def of(self, entity: EntityName) -> EntityMapping:
+        return {"account": self.accounts, "contact": self.contacts,
+                "lead": self.leads, "opportunity": self.opportunities}[entity]
+
+
+class ConnectionConfig(_Model):
+    """One Dynamics environment paired with one ActiveCampaign account."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    connection_id: str
+    display_name: str = ""
+    tenant_id: str | None = None
+    activecampaign: ActiveCampaignSettings
+    dynamics: DynamicsSettings
+    sync: SyncSettings = Field(default_factory=SyncSettings)
+    push: PushSettings = Field(default_factory=PushSettings)
+    entities: EntitiesConfig = Field(default_factory=EntitiesConfig)
+
+    @field_validator("connection_id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if not _CONNECTION_ID.match(v):
+            raise ValueError("lower-case letters, digits and '-', 2 to 63 characters, starting alphanumeric")
+        return v
+
+    @model_validator(mode="after")
+    def _defaults(self) -> ConnectionConfig:
+        if not self.activecampaign.api_key_secret:
+            self.activecampaign.api_key_secret = f"ac-api-key-{self.connection_id}"
+        if self.entities.opportunities.direction != "push":
+            raise ValueError("entities.opportunities.direction: opportunities sync Dynamics → ActiveCampaign only")
+        return self
+
+
+def mapped_fields(entity: EntityName, mapping: EntityMapping) -> list[FieldMapping]:
+    """Standard mappings that are on, then the custom ones."""
+    out = [
+        FieldMapping(dynamics=s.dynamics, activecampaign=s.activecampaign)
+        for s in STANDARD_FIELDS[entity]
+        if s.locked or mapping.standard.get(s.key, True)
+    ]
+    out.extend(mapping.custom)
+    return out
+
+
+def to_document(config: ConnectionConfig) -> dict[str, Any]:
+    return config.model_dump(mode="json")

@@ -1,0 +1,148 @@
+"""What the store keeps between passes: links, cursors, runs, errors, audit, the lease.
+
+Plain dataclasses (a pass may hold 100,000 links, so no validation cost per object). The
+store maps them to Table Storage entities; the engine reasons about them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+EntityName = Literal["account", "contact", "lead", "opportunity"]
+"""Dynamics logical names of the synced tables."""
+
+Side = Literal["dynamics", "activecampaign"]
+
+AC_TYPE_OF: dict[str, str] = {
+    "account": "account",
+    "contact": "contact",
+    "lead": "contact",
+    "opportunity": "customObjectRecord",
+}
+"""The ActiveCampaign resource a Dynamics table links to (leads and contacts share AC contacts)."""
+
+
+@dataclass(slots=True)
+class RecordLink:
+    """A Dynamics record paired with an ActiveCampaign record.
+
+    ``ac_id`` is ``None`` while the link is *pending*: the record went to AC in a bulk import
+    whose ids are not known yet; the next AC read completes it by email. The per-side
+    ``*_values`` are the last synced value of every mapped field, keyed by that side's field
+    name: they decide what changed, suppress echoes and feed the conflict rule.
+    """
+
+    entity: EntityName
+    dynamics_id: str
+    ac_id: str | None
+    email: str | None = None
+    dynamics_values: dict[str, Any] = field(default_factory=dict)
+    ac_values: dict[str, Any] = field(default_factory=dict)
+    dynamics_modified: datetime | None = None
+    ac_modified: datetime | None = None
+    pending_batch: str | None = None
+    synced_at: datetime | None = None
+    etag: str | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self.ac_id is None
+
+    @property
+    def ac_type(self) -> str:
+        return AC_TYPE_OF[self.entity]
+
+
+CursorPhase = Literal["initial", "backfill", "delta"]
+
+
+@dataclass(slots=True)
+class Cursor:
+    """Where the reading of one entity on one side stands.
+
+    Dynamics: ``delta_link`` is the whole ``@odata.deltaLink`` of the last finished read;
+    ``next_link`` the ``@odata.nextLink`` of an unfinished one (saved after each page);
+    ``watermark`` the ``modifiedon`` of tables without change tracking. ActiveCampaign:
+    ``watermark`` is the ``udate`` the next read starts from (minus the overlap window), and
+    ``boundary_keys`` the (id, udate) pairs already handled at that instant, so the overlap
+    is de-duplicated. ``run_started_at`` is the signpost: a watermark never moves past the
+    start of the run that produced it.
+    """
+
+    entity: EntityName
+    side: Side
+    phase: CursorPhase = "initial"
+    delta_link: str | None = None
+    next_link: str | None = None
+    watermark: datetime | None = None
+    boundary_keys: list[str] = field(default_factory=list)
+    select_signature: str | None = None
+    done: int = 0
+    total: int | None = None
+    started_at: datetime | None = None
+    run_started_at: datetime | None = None
+    finished_at: datetime | None = None
+    etag: str | None = None
+
+
+RunStatus = Literal["running", "finished", "continued", "failed", "dry_run", "skipped"]
+
+
+@dataclass(slots=True)
+class RunRecord:
+    """One pass of one connection: counts per entity, API calls per side."""
+
+    run_id: str
+    started_at: datetime
+    reason: str
+    status: RunStatus = "running"
+    finished_at: datetime | None = None
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    api_calls: dict[str, dict[str, int]] = field(default_factory=dict)
+    message: str | None = None
+
+    def count(self, entity: str, what: str, n: int = 1) -> None:
+        per = self.counts.setdefault(entity, {})
+        per[what] = per.get(what, 0) + n
+
+
+@dataclass(slots=True)
+class RecordError:
+    """A record that failed to sync: retried with backoff, cleared once it syncs."""
+
+    entity: EntityName
+    side: Side
+    record_id: str
+    cause: str
+    code: str = "error"
+    attempts: int = 1
+    retriable: bool = True
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    next_retry: datetime | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class AuditEntry:
+    """Who did what: configuration changes, sales actions, conflict decisions."""
+
+    at: datetime
+    actor: str
+    action: str
+    target: str = ""
+    before: Any = None
+    after: Any = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Lease:
+    """The one writer of a connection, until ``expires_at``."""
+
+    connection_id: str
+    holder: str
+    expires_at: datetime
+    etag: str | None = None
