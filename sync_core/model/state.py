@@ -146,3 +146,24 @@ class Lease:
     holder: str
     expires_at: datetime
     etag: str | None = None
+
+
+@dataclass(slots=True)
+class ImportRow:
+    """One row of a bulk import: which Dynamics record it carried."""
+
+    entity: EntityName
+    dynamics_id: str
+    email: str
+
+
+@dataclass(slots=True)
+class ImportBatch:
+    """A bulk import sent to ActiveCampaign whose outcome (``import/info``) is not yet known."""
+
+    batch_id: str
+    submitted_at: datetime
+    rows: list[ImportRow] = field(default_factory=list)
+    status: Literal["submitted", "completed", "failed"] = "submitted"
+    checked_at: datetime | None = None
+    etag: str | None = None
