@@ -1,0 +1,55 @@
+"""Every setting the app reads, in one place (the infra cross-check test reads SETTINGS)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+SETTINGS: dict[str, str] = {
+    "SYNC_STORAGE_ACCOUNT_URL": "Table endpoint of the state storage account (identity-based, in Azure)",
+    "SYNC_QUEUE_ACCOUNT_URL": "Queue endpoint of the storage account holding the pass queue (identity-based)",
+    "SYNC_STORAGE_CONNECTION_STRING": "Local only: Azurite connection string for tables and queues",
+    "SYNC_TABLE_PREFIX": "Prefix of every table name (lets several deployments share an account)",
+    "SYNC_QUEUE_NAME": "Queue of pass requests (default sync-passes)",
+    "AZURE_CLIENT_ID": "Client id of the user-assigned managed identity the app runs as",
+    "SYNC_KEY_VAULT_URI": "Key Vault holding the ActiveCampaign keys",
+    "SYNC_LOCAL_SECRETS_PATH": "Local only: file of the local secret store",
+    "SYNC_AUTH_TENANT_ID": "Entra tenant that issues the API's bearer tokens",
+    "SYNC_AUTH_AUDIENCE": "Audience (application ID URI or client id) of the API's bearer tokens",
+    "SYNC_AUTH_ALLOWED_TENANTS": "Comma-separated tenants whose tokens are accepted (default: the tenant)",
+    "SYNC_LOCAL_AUTH": "Local only: sign and accept tokens with a local key (refused in Azure)",
+    "APPLICATIONINSIGHTS_CONNECTION_STRING": "Application Insights ingestion endpoint (no key material)",
+    "APPLICATIONINSIGHTS_AUTHENTICATION_STRING": "Entra authentication of telemetry (ClientId=...;Authorization=AAD)",
+    "WEBSITE_INSTANCE_ID": "Set by Azure: the app runs in Azure",
+    "WEBSITE_SITE_NAME": "Set by Azure: the app's name",
+}
+
+DEFAULT_QUEUE = "sync-passes"
+
+
+@dataclass(frozen=True)
+class Settings:
+    storage_account_url: str | None
+    queue_account_url: str | None
+    storage_connection_string: str | None
+    table_prefix: str
+    queue_name: str
+    managed_identity_client_id: str | None
+    key_vault_uri: str | None
+    local_secrets_path: str
+    in_azure: bool
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        e = dict(os.environ) if env is None else env
+        return cls(
+            storage_account_url=e.get("SYNC_STORAGE_ACCOUNT_URL") or None,
+            queue_account_url=e.get("SYNC_QUEUE_ACCOUNT_URL") or None,
+            storage_connection_string=e.get("SYNC_STORAGE_CONNECTION_STRING") or None,
+            table_prefix=e.get("SYNC_TABLE_PREFIX", ""),
+            queue_name=e.get("SYNC_QUEUE_NAME") or DEFAULT_QUEUE,
+            managed_identity_client_id=e.get("AZURE_CLIENT_ID") or None,
+            key_vault_uri=e.get("SYNC_KEY_VAULT_URI") or None,
+            local_secrets_path=e.get("SYNC_LOCAL_SECRETS_PATH") or ".local/secrets.json",
+            in_azure=bool(e.get("WEBSITE_INSTANCE_ID") or e.get("WEBSITE_SITE_NAME")),
+        )
