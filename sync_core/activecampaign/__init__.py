@@ -1,0 +1,50 @@
+"""Typed async httpx client for ActiveCampaign (API v3, plus the v1 ``campaign_send`` call)."""
+
+from sync_core.activecampaign._client import ActiveCampaignClient
+from sync_core.activecampaign._errors import (
+    ActiveCampaignError,
+    AuthenticationError,
+    BulkImportRejected,
+    CampaignSendError,
+    DuplicateError,
+    ErrorBody,
+    NotFoundError,
+    PaginationLoopError,
+    PaymentRequiredError,
+    PermissionDeniedError,
+    PlanLimitError,
+    PlanLimitRule,
+    RateLimitedError,
+    RowError,
+    TransientError,
+    ValidationError,
+    default_plan_limit_rule,
+    parse_error_body,
+)
+from sync_core.activecampaign._models import BulkImportResult, ImportOutcome, ImportStatus, RejectedRow
+
+__all__ = [
+    "ActiveCampaignClient",
+    "ActiveCampaignError",
+    "AuthenticationError",
+    "BulkImportRejected",
+    "BulkImportResult",
+    "CampaignSendError",
+    "DuplicateError",
+    "ErrorBody",
+    "ImportOutcome",
+    "ImportStatus",
+    "NotFoundError",
+    "PaginationLoopError",
+    "PaymentRequiredError",
+    "PermissionDeniedError",
+    "PlanLimitError",
+    "PlanLimitRule",
+    "RateLimitedError",
+    "RejectedRow",
+    "RowError",
+    "TransientError",
+    "ValidationError",
+    "default_plan_limit_rule",
+    "parse_error_body",
+]

@@ -1,0 +1,200 @@
+"""Contacts, their custom fields, tags and list memberships (reference §4, §6)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sync_core.activecampaign._base import ClientBase
+from sync_core.activecampaign._errors import DuplicateError
+from sync_core.activecampaign._paging import iter_id_greater, iter_offset
+from sync_core.activecampaign._shapes import many, one, seg
+
+
+def ac_datetime(when: datetime) -> str:
+    """A filter timestamp: ISO 8601 with offset, seconds precision (naive means UTC)."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.isoformat(timespec="seconds")
+
+
+class ContactsApi(ClientBase):
+    """``/contacts``, ``/contact/sync``, ``/fields``, ``/fieldValues``, ``/tags``, ``/contactTags``, ``/lists``."""
+
+    async def get_me(self) -> dict[str, Any]:
+        """``users/me``: the connection check. A 403 here is :class:`AuthenticationError`."""
+        return one(await self._get("users/me", kind="users.me"), "user")
+
+    # -- contacts ----------------------------------------------------------------------------
+
+    def iter_contacts(self, *, updated_after: datetime | None = None, email: str | None = None,
+                      tag_id: str | None = None, list_id: str | None = None, status: int | None = None,
+                      ids: Sequence[str] | None = None, page_size: int = 100) -> AsyncIterator[dict[str, Any]]:
+        """Contacts in id order, paged with ``id_greater`` (fast on large accounts)."""
+        base: list[tuple[str, Any]] = []
+        if updated_after is not None:
+            base.append(("filters[updated_after]", ac_datetime(updated_after)))
+        if email is not None:
+            base.append(("email", email))
+        if tag_id is not None:
+            base.append(("tagid", tag_id))
+        if list_id is not None:
+            base.append(("listid", list_id))
+        if status is not None:
+            base.append(("status", status))
+        for contact_id in ids or ():
+            base.append(("ids[]", contact_id))
+
+        async def fetch(paging: dict[str, Any]) -> dict[str, Any]:
+            return await self._get("contacts", kind="contacts.list", params=base + list(paging.items()))
+
+        return iter_id_greater(fetch, "contacts", page_size=page_size)
+
+    async def get_contact(self, contact_id: str) -> dict[str, Any]:
+        return one(await self._get(f"contacts/{seg(contact_id)}", kind="contact.get"), "contact")
+
+    async def find_contact_by_email(self, email: str) -> dict[str, Any] | None:
+        """The contact with this email (AC's ``email`` filter is exact; compared case-insensitively here)."""
+        body = await self._get("contacts", kind="contacts.list", params={"email": email, "limit": 20})
+        wanted = email.strip().casefold()
+        for contact in many(body, "contacts"):
+            if str(contact.get("email") or "").strip().casefold() == wanted:
+                return contact
+        return None
+
+    async def create_contact(self, contact: dict[str, Any]) -> dict[str, Any]:
+        """``POST contacts``; a taken email raises :class:`DuplicateError`."""
+        return one(await self._post("contacts", {"contact": contact}, kind="contact.create"), "contact")
+
+    async def update_contact(self, contact_id: str, contact: dict[str, Any]) -> dict[str, Any]:
+        """``PUT contacts/{id}`` (partial update; the way to change an email)."""
+        body = await self._put(f"contacts/{seg(contact_id)}", {"contact": contact}, kind="contact.update")
+        return one(body, "contact")
+
+    async def sync_contact(self, contact: dict[str, Any]) -> dict[str, Any]:
+        """``POST contact/sync``: upsert keyed on email."""
+        return one(await self._post("contact/sync", {"contact": contact}, kind="contact.sync"), "contact")
+
+    async def delete_contact(self, contact_id: str) -> None:
+        await self._delete(f"contacts/{seg(contact_id)}", kind="contact.delete")
+
+    # -- custom fields -------------------------------------------------------------------------
+
+    async def list_fields(self) -> list[dict[str, Any]]:
+        async def fetch(paging: dict[str, Any]) -> dict[str, Any]:
+            return await self._get("fields", kind="fields.list", params=paging)
+
+        return [f async for f in iter_offset(fetch, "fields")]
+
+    async def create_field(self, title: str, type: str, *, perstag: str | None = None,
+                           description: str | None = None, default: str | None = None,
+                           all_lists: bool = True) -> dict[str, Any]:
+        """``POST fields``; with ``all_lists`` also ``POST fieldRels`` (relid 0) so every list shows it."""
+        field: dict[str, Any] = {"title": title, "type": type, "visible": 1}
+        if perstag is not None:
+            field["perstag"] = perstag
+        if description is not None:
+            field["descript"] = description
+        if default is not None:
+            field["defval"] = default
+        body = await self._post("fields", {"field": field}, kind="field.create")
+        created = one(body, "field")
+        if not created:  # the documented 201 lists the account's fields under "fields"
+            same = [f for f in many(body, "fields") if str(f.get("title")) == title]
+            created = same[-1] if same else {}
+        if all_lists and created.get("id") is not None:
+            await self._post("fieldRels", {"fieldRel": {"field": created["id"], "relid": 0}},
+                             kind="fieldRel.create")
+        return created
+
+    async def list_field_options(self, field_id: str) -> list[dict[str, Any]]:
+        """Options of a dropdown/radio/listbox/checkbox field (``fields/{id}/options``)."""
+        body = await self._get(f"fields/{seg(field_id)}/options", kind="fieldOptions.list")
+        return many(body, "fieldOptions")
+
+    async def create_field_options(self, field_id: str,
+                                   options: Sequence[str | dict[str, Any]]) -> list[dict[str, Any]]:
+        """``POST fieldOption/bulk``: strings become label = value; dicts are sent as given (field filled in)."""
+        items: list[dict[str, Any]] = []
+        for n, option in enumerate(options, start=1):
+            if isinstance(option, str):
+                items.append({"field": field_id, "label": option, "value": option, "orderid": n, "isdefault": False})
+            else:
+                items.append({"field": field_id, **option})
+        body = await self._post("fieldOption/bulk", {"fieldOptions": items}, kind="fieldOptions.create")
+        return many(body, "fieldOptions")
+
+    async def list_contact_field_values(self, contact_id: str) -> list[dict[str, Any]]:
+        body = await self._get(f"contacts/{seg(contact_id)}/fieldValues", kind="contact.fieldValues")
+        return many(body, "fieldValues")
+
+    # -- tags ------------------------------------------------------------------------------
+
+    async def list_tags(self, *, search: str | None = None) -> list[dict[str, Any]]:
+        extra = {"search": search} if search else {}
+
+        async def fetch(paging: dict[str, Any]) -> dict[str, Any]:
+            return await self._get("tags", kind="tags.list", params={**extra, **paging})
+
+        return [t async for t in iter_offset(fetch, "tags")]
+
+    async def ensure_tag(self, name: str) -> str:
+        """The id of the contact tag called ``name`` (case-insensitive), created if missing; cached."""
+        key = name.strip().casefold()
+        cached = self._tag_ids.get(key)
+        if cached is not None:
+            return cached
+        found = await self._find_tag(name)
+        if found is None:
+            try:
+                body = await self._post("tags", {"tag": {"tag": name, "tagType": "contact", "description": ""}},
+                                        kind="tag.create")
+                found = str(one(body, "tag").get("id"))
+            except DuplicateError:  # created meanwhile by someone else
+                found = await self._find_tag(name)
+                if found is None:
+                    raise
+        self._tag_ids[key] = found
+        return found
+
+    async def _find_tag(self, name: str) -> str | None:
+        key = name.strip().casefold()
+        for tag in await self.list_tags(search=name):
+            if str(tag.get("tag") or "").strip().casefold() == key and tag.get("id") is not None:
+                return str(tag["id"])
+        return None
+
+    async def add_contact_tag(self, contact_id: str, tag_id: str) -> str:
+        """``POST contactTags``; returns the contactTag id (what :meth:`remove_contact_tag` takes)."""
+        body = await self._post("contactTags", {"contactTag": {"contact": contact_id, "tag": tag_id}},
+                                kind="contactTag.create")
+        return str(one(body, "contactTag").get("id"))
+
+    async def remove_contact_tag(self, contact_tag_id: str) -> None:
+        await self._delete(f"contactTags/{seg(contact_tag_id)}", kind="contactTag.delete")
+
+    async def list_contact_tags(self, contact_id: str) -> list[dict[str, Any]]:
+        body = await self._get(f"contacts/{seg(contact_id)}/contactTags", kind="contact.contactTags")
+        return many(body, "contactTags")
+
+    # -- lists -----------------------------------------------------------------------------
+
+    async def list_lists(self) -> list[dict[str, Any]]:
+        async def fetch(paging: dict[str, Any]) -> dict[str, Any]:
+            return await self._get("lists", kind="lists.list", params=paging)
+
+        return [x async for x in iter_offset(fetch, "lists")]
+
+    async def set_contact_list_status(self, contact_id: str, list_id: str, status: int, *,
+                                      resubscribe: bool = False) -> None:
+        """``POST contactLists``: 1 subscribes, 2 unsubscribes. ``resubscribe`` sends ``sourceid: 4``
+        (AC's documented marker for deliberately re-subscribing someone who opted out)."""
+        item: dict[str, Any] = {"list": list_id, "contact": contact_id, "status": status}
+        if resubscribe:
+            item["sourceid"] = 4
+        await self._post("contactLists", {"contactList": item}, kind="contactList.set")
+
+    async def list_contact_lists(self, contact_id: str) -> list[dict[str, Any]]:
+        body = await self._get(f"contacts/{seg(contact_id)}/contactLists", kind="contact.contactLists")
+        return many(body, "contactLists")

@@ -1,0 +1,79 @@
+"""Automations, campaigns (with v1 ``campaign_send``) and a contact's activity (reference §9-§11)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+from sync_core.activecampaign._base import ClientBase
+from sync_core.activecampaign._contacts import ac_datetime
+from sync_core.activecampaign._errors import CampaignSendError
+from sync_core.activecampaign._paging import as_int, iter_offset
+from sync_core.activecampaign._shapes import many, one, seg
+
+CAMPAIGN_SEND_ACTIONS = frozenset({"send", "copy", "test", "source", "messagesize", "spamcheck", "preview"})
+
+
+class MarketingApi(ClientBase):
+    """``/automations``, ``/contactAutomations``, ``/campaigns``, ``/messages``, ``/activities``, v1."""
+
+    def iter_automations(self) -> AsyncIterator[dict[str, Any]]:
+        async def fetch(paging: dict[str, Any]) -> dict[str, Any]:
+            return await self._get("automations", kind="automations.list", params=paging)
+
+        return iter_offset(fetch, "automations")
+
+    async def add_contact_to_automation(self, contact_id: str, automation_id: str) -> dict[str, Any]:
+        body = await self._post("contactAutomations",
+                                {"contactAutomation": {"contact": contact_id, "automation": automation_id}},
+                                kind="contactAutomation.create")
+        return one(body, "contactAutomation") or body
+
+    async def list_contact_automations(self, contact_id: str) -> list[dict[str, Any]]:
+        body = await self._get(f"contacts/{seg(contact_id)}/contactAutomations", kind="contact.contactAutomations")
+        return many(body, "contactAutomations")
+
+    def iter_campaigns(self) -> AsyncIterator[dict[str, Any]]:
+        async def fetch(paging: dict[str, Any]) -> dict[str, Any]:
+            return await self._get("campaigns", kind="campaigns.list", params=paging)
+
+        return iter_offset(fetch, "campaigns")
+
+    async def list_messages(self) -> list[dict[str, Any]]:
+        async def fetch(paging: dict[str, Any]) -> dict[str, Any]:
+            return await self._get("messages", kind="messages.list", params=paging)
+
+        return [m async for m in iter_offset(fetch, "messages")]
+
+    async def send_campaign(self, *, email: str, campaign_id: str, message_id: str, action: str = "send",
+                            type: str = "html") -> dict[str, Any]:
+        """v1 ``campaign_send`` to one contact. The key goes in the ``Api-Token`` header (never the URL);
+        success is ``result_code`` 1, whatever the HTTP status said."""
+        if action not in CAMPAIGN_SEND_ACTIONS:
+            raise ValueError(f"campaign_send action must be one of {sorted(CAMPAIGN_SEND_ACTIONS)}")
+        params = {"api_action": "campaign_send", "api_output": "json", "email": email,
+                  "campaignid": campaign_id, "messageid": message_id, "type": type, "action": action}
+        response = await self._send("GET", "", kind="campaign_send", params=params,
+                                    url=f"{self.api_url}/admin/api.php")
+        body = self._json(response)
+        if as_int(body.get("result_code")) != 1:
+            said = str(body.get("result_message") or "no result_message")
+            raise CampaignSendError(f"ActiveCampaign campaign_send failed: {said}", result_message=said,
+                                    details=body)
+        return body
+
+    async def list_contact_activities(self, contact_id: str, *, after: datetime | None = None) -> list[dict[str, Any]]:
+        """``activities?contact=`` (oldest first); AC documents reading the contact first to refresh them."""
+        extra: dict[str, Any] = {"contact": contact_id, "orders[tstamp]": "ASC"}
+        if after is not None:
+            extra["after"] = ac_datetime(after)
+
+        async def fetch(paging: dict[str, Any]) -> dict[str, Any]:
+            return await self._get("activities", kind="activities.list", params={**extra, **paging})
+
+        return [a async for a in iter_offset(fetch, "activities")]
+
+    async def list_tracking_logs(self, contact_id: str) -> list[dict[str, Any]]:
+        body = await self._get(f"contacts/{seg(contact_id)}/trackingLogs", kind="contact.trackingLogs")
+        return many(body, "trackingLogs")
