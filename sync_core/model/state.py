@@ -45,6 +45,9 @@ class RecordLink:
     pending_batch: str | None = None
     synced_at: datetime | None = None
     etag: str | None = None
+    index_keys: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
+    """Store bookkeeping: the index rows this link has in the store (``None``: not known, e.g. a new
+    link). Lets a save delete stale reverse/email index rows without reading first."""
 
     @property
     def pending(self) -> bool:
@@ -85,6 +88,8 @@ class Cursor:
     run_started_at: datetime | None = None
     finished_at: datetime | None = None
     etag: str | None = None
+    tz_offset_minutes: int | None = None
+    """ActiveCampaign: the account's UTC offset, learned from the offsets its timestamps carry."""
 
 
 RunStatus = Literal["running", "finished", "continued", "failed", "dry_run", "skipped"]
@@ -155,6 +160,8 @@ class ImportRow:
     entity: EntityName
     dynamics_id: str
     email: str
+    columns: list[str] = field(default_factory=list)
+    """The Dynamics columns the row carried: resent if the row fails inside AC."""
 
 
 @dataclass(slots=True)

@@ -1,0 +1,113 @@
+"""A request budget shared across processes: the sliding window lives in one table row.
+
+Same semantics as :class:`sync_core.model.budget.SlidingWindowBudget` (never more than ``limit``
+grants in any ``window`` seconds, a 429's hold-off pauses every holder), but the last ``limit``
+grant times and ``paused_until`` are kept in a row of the budgets table, and every grant is an
+If-Match write of that row. Two holders that read the same state cannot both write it: the loser
+re-reads and decides again, so the window holds across processes. Times are the clock's wall
+time (``Clock.time``), the only time processes share.
+
+Each instance keeps the row it last wrote, so a lone holder spends one round trip per grant; a
+stale copy only costs a failed write and a re-read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.data.tables import UpdateMode
+from azure.data.tables.aio import TableClient
+
+from sync_core.clock import Clock
+from sync_core.store._keys import enc
+
+WINDOW_ROW = "window"
+
+
+@dataclass(frozen=True, slots=True)
+class _Window:
+    grants: tuple[float, ...]
+    paused_until: float
+    etag: str | None  # None: the row does not exist yet
+
+
+class SharedRequestBudget:
+    """Implements :class:`sync_core.model.budget.RequestBudget` for every holder of ``key``."""
+
+    def __init__(self, table: TableClient, key: str, *, limit: int, window: float, clock: Clock) -> None:
+        if limit < 1 or window <= 0:
+            raise ValueError("a budget needs limit >= 1 and window > 0")
+        self.key = key
+        self.limit = limit
+        self.window = window
+        self._t = table
+        self._pk = enc(key)
+        self._clock = clock
+        self._lock = asyncio.Lock()
+        self._known: _Window | None = None
+        self.last_grant: float | None = None
+        """Clock time of this instance's latest grant (what the window counted)."""
+
+    async def _load(self) -> _Window:
+        try:
+            e = await self._t.get_entity(self._pk, WINDOW_ROW)
+        except ResourceNotFoundError:
+            return _Window((), 0.0, None)
+        return _Window(tuple(json.loads(e["grants"])), float(e["paused_until"]), str(e.metadata["etag"]))
+
+    async def _write(self, base: _Window, grants: tuple[float, ...], paused_until: float) -> _Window | None:
+        """Replace the row if it is still ``base``; ``None`` when another holder wrote first."""
+        entity = {
+            "PartitionKey": self._pk,
+            "RowKey": WINDOW_ROW,
+            "grants": json.dumps(list(grants)),
+            "paused_until": float(paused_until),
+        }
+        try:
+            if base.etag is None:
+                meta = await self._t.create_entity(entity)
+            else:
+                meta = await self._t.update_entity(
+                    entity, mode=UpdateMode.REPLACE, etag=base.etag, match_condition=MatchConditions.IfNotModified
+                )
+        except (ResourceExistsError, ResourceModifiedError, ResourceNotFoundError):
+            return None
+        return _Window(grants, paused_until, str(meta["etag"]))
+
+    def _next_free(self, state: _Window, now: float) -> float:
+        t = max(now, state.paused_until)
+        recent = [g for g in state.grants if g > now - self.window]
+        if len(recent) >= self.limit:
+            t = max(t, recent[-self.limit] + self.window)
+        return t
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            while True:
+                state = self._known or await self._load()
+                now = self._clock.time()
+                t = self._next_free(state, now)
+                if t > now:
+                    self._known = None  # others may write while we wait
+                    await self._clock.sleep(t - now)
+                    continue
+                grants = tuple(sorted((*(g for g in state.grants if g > now - self.window), now)))[-self.limit:]
+                written = await self._write(state, grants, state.paused_until)
+                self._known = written
+                if written is not None:
+                    self.last_grant = now
+                    return
+
+    async def hold_off(self, seconds: float) -> None:
+        async with self._lock:
+            while True:
+                state = self._known or await self._load()
+                until = max(state.paused_until, self._clock.time() + max(0.0, seconds))
+                written = await self._write(state, state.grants, until)
+                self._known = written
+                if written is not None:
+                    return

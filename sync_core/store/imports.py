@@ -1,0 +1,66 @@
+"""The imports table: bulk imports sent to ActiveCampaign whose outcome is not known yet."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from typing import Any, Literal, cast
+
+from azure.core.exceptions import ResourceNotFoundError
+from azure.data.tables import UpdateMode
+from azure.data.tables.aio import TableClient
+
+from sync_core.model.state import EntityName, ImportBatch, ImportRow
+from sync_core.store import _codec as codec
+from sync_core.store._keys import enc
+
+ImportStatus = Literal["submitted", "completed", "failed"]
+
+
+def _to_entity(cid: str, batch: ImportBatch) -> dict[str, Any]:
+    e: dict[str, Any] = {
+        "PartitionKey": cid,
+        "RowKey": enc(batch.batch_id),
+        "batch_id": batch.batch_id,
+        "status": batch.status,
+    }
+    codec.put_dt(e, "submitted_at", batch.submitted_at)
+    codec.put_dt(e, "checked_at", batch.checked_at)
+    codec.put_json(e, "rows", [[r.entity, r.dynamics_id, r.email] for r in batch.rows])
+    codec.check_size(e, f"import batch {batch.batch_id}")
+    return e
+
+
+def _from_entity(e: Mapping[str, Any]) -> ImportBatch:
+    submitted = codec.get_dt(e, "submitted_at")
+    assert submitted is not None
+    return ImportBatch(
+        batch_id=str(e["batch_id"]),
+        submitted_at=submitted,
+        rows=[ImportRow(cast(EntityName, r[0]), str(r[1]), str(r[2])) for r in codec.get_json(e, "rows", [])],
+        status=cast(ImportStatus, e.get("status", "submitted")),
+        checked_at=codec.get_dt(e, "checked_at"),
+        etag=getattr(e, "metadata", {}).get("etag"),
+    )
+
+
+class ImportRepository:
+    def __init__(self, table: TableClient) -> None:
+        self._t = table
+
+    async def save(self, cid: str, batch: ImportBatch) -> None:
+        meta = await self._t.upsert_entity(_to_entity(cid, batch), mode=UpdateMode.REPLACE)
+        batch.etag = str(meta["etag"])
+
+    async def list(self, cid: str, status: ImportStatus | None) -> list[ImportBatch]:
+        query, params = "PartitionKey eq @pk", {"pk": cid}
+        if status is not None:
+            query += " and status eq @st"
+            params["st"] = status
+        out = [_from_entity(e) async for e in self._t.query_entities(query, parameters=params)]
+        out.sort(key=lambda b: b.submitted_at)
+        return out
+
+    async def delete(self, cid: str, batch_id: str) -> None:
+        with contextlib.suppress(ResourceNotFoundError):
+            await self._t.delete_entity(cid, enc(batch_id))

@@ -1,0 +1,209 @@
+"""SyncStore: everything a connection keeps between passes, in Azure Table Storage.
+
+PartitionKey is the connection id in every table but ``budgets`` (keyed by the budget's own key,
+e.g. the AC account, since several connections could share one account). Each table has its own
+repository module; this class wires them to one service client and one clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Literal
+
+from azure.core.credentials_async import AsyncTokenCredential
+from azure.data.tables.aio import TableServiceClient
+
+from sync_core.clock import SYSTEM_CLOCK, Clock
+from sync_core.model.config import ConnectionConfig
+from sync_core.model.state import (
+    AuditEntry,
+    Cursor,
+    EntityName,
+    ImportBatch,
+    Lease,
+    RecordError,
+    RecordLink,
+    RunRecord,
+    Side,
+)
+from sync_core.store._tables import PARTITIONED_BY_CONNECTION, Tables, delete_partition
+from sync_core.store.audit import AuditRepository
+from sync_core.store.budget import SharedRequestBudget
+from sync_core.store.configs import ConfigRepository
+from sync_core.store.cursors import CursorRepository
+from sync_core.store.imports import ImportRepository
+from sync_core.store.lease import LeaseRepository
+from sync_core.store.links import LinkRepository
+from sync_core.store.record_errors import ErrorRepository
+from sync_core.store.runs import RunRepository
+
+
+class SyncStore:
+    """The sync state of every connection. Use as ``async with``; call :meth:`create_tables` once."""
+
+    def __init__(self, service: TableServiceClient, *, table_prefix: str = "", clock: Clock | None = None,
+                 link_write_concurrency: int = 8) -> None:
+        self.clock: Clock = clock or SYSTEM_CLOCK
+        self.tables = Tables(service, table_prefix)
+        t = self.tables
+        self._configs = ConfigRepository(t["connections"], self.clock)
+        self._links = LinkRepository(t["links"], concurrency=link_write_concurrency)
+        self._cursors = CursorRepository(t["cursors"])
+        self._runs = RunRepository(t["runs"])
+        self._errors = ErrorRepository(t["errors"], self.clock)
+        self._imports = ImportRepository(t["imports"])
+        self._audit = AuditRepository(t["audit"])
+        self._leases = LeaseRepository(t["leases"], self.clock)
+
+    @classmethod
+    def from_connection_string(cls, conn_str: str, *, table_prefix: str = "", clock: Clock | None = None) -> SyncStore:
+        return cls(TableServiceClient.from_connection_string(conn_str), table_prefix=table_prefix, clock=clock)
+
+    @classmethod
+    def from_account_url(cls, account_url: str, credential: AsyncTokenCredential, *, table_prefix: str = "",
+                         clock: Clock | None = None) -> SyncStore:
+        return cls(TableServiceClient(endpoint=account_url, credential=credential), table_prefix=table_prefix,
+                   clock=clock)
+
+    async def create_tables(self) -> None:
+        """Create the tables that are missing (idempotent)."""
+        await self.tables.create_all()
+
+    async def close(self) -> None:
+        await self.tables.close()
+
+    async def __aenter__(self) -> SyncStore:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.close()
+
+    @property
+    def link_transactions(self) -> int:
+        """Link transactions submitted by this store so far (benchmarks, tests)."""
+        return self._links.transactions
+
+    # --- connections ---------------------------------------------------------------------------
+
+    async def save_config(self, config: ConnectionConfig, *, etag: str | None = None, only_if_new: bool = False) -> str:
+        """Save the document; returns its new ETag. With ``etag``, only over that version
+        (else :class:`StaleConfigError`); with ``only_if_new``, only when none exists yet."""
+        return await self._configs.save(config, etag=etag, only_if_new=only_if_new)
+
+    async def get_config(self, connection_id: str) -> ConnectionConfig | None:
+        found = await self._configs.get(connection_id)
+        return found[0] if found else None
+
+    async def get_config_with_etag(self, connection_id: str) -> tuple[ConnectionConfig, str] | None:
+        return await self._configs.get(connection_id)
+
+    async def list_configs(self) -> list[ConnectionConfig]:
+        return await self._configs.list()
+
+    async def delete_connection(self, connection_id: str) -> None:
+        """Remove the connection's config and its partition in every table (its secrets are the caller's)."""
+        for name in PARTITIONED_BY_CONNECTION:
+            if name != "connections":
+                await delete_partition(self.tables[name], connection_id)
+        await delete_partition(self.tables["connections"], connection_id)  # last: a retry finds it still listed
+
+    # --- links ---------------------------------------------------------------------------------
+
+    async def get_link(self, cid: str, entity: EntityName, dynamics_id: str) -> RecordLink | None:
+        return await self._links.get(cid, entity, dynamics_id)
+
+    async def get_links(self, cid: str, entity: EntityName, dynamics_ids: Iterable[str]) -> dict[str, RecordLink]:
+        found = await self._links.get_many(cid, ((entity, d) for d in dynamics_ids))
+        return {link.dynamics_id: link for link in found}
+
+    async def get_links_by_ac(self, cid: str, ac_type: str, ac_id: str) -> list[RecordLink]:
+        return await self._links.by_ac(cid, ac_type, ac_id)
+
+    async def find_links_by_email(self, cid: str, email: str, *, entity: EntityName | None = None) -> list[RecordLink]:
+        """Links whose email equals ``email`` ignoring case (and surrounding spaces)."""
+        return await self._links.by_email(cid, email, entity)
+
+    async def save_links(self, cid: str, links: Sequence[RecordLink]) -> None:
+        """Write links: each link's rows in one transaction, up to 100 operations per transaction.
+
+        Updates each link's ``etag`` and ``index_keys``. A link too big for one entity raises
+        :class:`ValueTooLargeError` before anything is written.
+        """
+        await self._links.save(cid, links)
+
+    async def delete_link(self, cid: str, link: RecordLink) -> None:
+        await self._links.delete(cid, link)
+
+    def iter_links(self, cid: str, entity: EntityName | None = None) -> AsyncIterator[RecordLink]:
+        return self._links.iterate(cid, entity)
+
+    async def count_links(self, cid: str, entity: EntityName) -> int:
+        return await self._links.count(cid, entity)
+
+    # --- cursors -------------------------------------------------------------------------------
+
+    async def get_cursor(self, cid: str, entity: EntityName, side: Side) -> Cursor | None:
+        return await self._cursors.get(cid, entity, side)
+
+    async def save_cursor(self, cid: str, cursor: Cursor) -> Cursor:
+        """Save over the version ``cursor.etag`` names (``None``: must not exist); returns it with the new ETag."""
+        return await self._cursors.save(cid, cursor)
+
+    async def delete_cursor(self, cid: str, entity: EntityName, side: Side) -> None:
+        await self._cursors.delete(cid, entity, side)
+
+    # --- runs, errors, imports, audit ------------------------------------------------------------
+
+    async def save_run(self, cid: str, run: RunRecord) -> None:
+        await self._runs.save(cid, run)
+
+    async def list_runs(self, cid: str, *, limit: int = 20) -> list[RunRecord]:
+        return await self._runs.list(cid, limit)
+
+    async def record_error(self, cid: str, error: RecordError) -> RecordError:
+        return await self._errors.record(cid, error)
+
+    async def clear_error(self, cid: str, entity: EntityName, side: Side, record_id: str) -> None:
+        await self._errors.clear(cid, entity, side, record_id)
+
+    async def list_errors(self, cid: str, *, entity: EntityName | None = None, due_at: datetime | None = None,
+                          limit: int | None = None) -> list[RecordError]:
+        return await self._errors.list(cid, entity=entity, due_at=due_at, limit=limit)
+
+    async def get_error(self, cid: str, entity: EntityName, side: Side, record_id: str) -> RecordError | None:
+        return await self._errors.get(cid, entity, side, record_id)
+
+    async def save_import(self, cid: str, batch: ImportBatch) -> None:
+        await self._imports.save(cid, batch)
+
+    async def list_imports(self, cid: str, *, status: Literal["submitted", "completed", "failed"] | None = "submitted"
+                           ) -> list[ImportBatch]:
+        """Batches with ``status`` (``None``: all), oldest first."""
+        return await self._imports.list(cid, status)
+
+    async def delete_import(self, cid: str, batch_id: str) -> None:
+        await self._imports.delete(cid, batch_id)
+
+    async def append_audit(self, cid: str, entry: AuditEntry) -> None:
+        await self._audit.append(cid, entry)
+
+    async def list_audit(self, cid: str, *, limit: int = 100) -> list[AuditEntry]:
+        return await self._audit.list(cid, limit)
+
+    # --- lease and budget ----------------------------------------------------------------------
+
+    async def acquire_lease(self, cid: str, holder: str, *, ttl: float) -> Lease:
+        return await self._leases.acquire(cid, holder, ttl)
+
+    async def renew_lease(self, lease: Lease, *, ttl: float) -> Lease:
+        return await self._leases.renew(lease, ttl)
+
+    async def release_lease(self, lease: Lease) -> None:
+        await self._leases.release(lease)
+
+    def request_budget(self, key: str, *, limit: int, window: float) -> SharedRequestBudget:
+        """A budget shared by every holder of ``key`` (e.g. the AC account host) in any process."""
+        return SharedRequestBudget(self.tables["budgets"], key, limit=limit, window=window, clock=self.clock)

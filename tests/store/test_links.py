@@ -1,0 +1,165 @@
+"""Links: atomic pairs, 100-operation transactions, both-way and email lookups, pending links."""
+
+from __future__ import annotations
+
+import pytest
+from azure.data.tables import TableTransactionError, TransactionOperation
+
+from sync_core.model.state import RecordLink
+from sync_core.store import SyncStore, ValueTooLargeError
+from sync_core.store.links import forward_key, link_ops
+
+CID = "conn-1"
+
+
+async def _rows(store: SyncStore) -> list[str]:
+    return sorted([e["RowKey"] async for e in store.tables["links"].list_entities()])
+
+
+async def test_a_failed_transaction_leaves_no_row_of_the_link(store: SyncStore) -> None:
+    existing = RecordLink("contact", "d-old", "ac-old", email="old@x.com")
+    await store.save_links(CID, [existing])
+    before = await _rows(store)
+
+    new = RecordLink("contact", "d-new", "ac-new", email="New@X.com")
+    ops = link_ops(CID, new)
+    assert len(ops) == 3  # forward row, reverse index, email index
+    clash = (TransactionOperation.CREATE, {"PartitionKey": CID, "RowKey": forward_key("contact", "d-old")})
+    with pytest.raises(TableTransactionError):
+        await store._links.submit([*ops, clash])
+
+    assert await _rows(store) == before
+    assert await store.get_link(CID, "contact", "d-new") is None
+    assert await store.get_links_by_ac(CID, "contact", "ac-new") == []
+    assert await store.find_links_by_email(CID, "new@x.com") == []
+
+
+async def test_an_oversized_link_fails_the_call_before_anything_is_written(store: SyncStore) -> None:
+    fine = RecordLink("contact", "d-1", "ac-1", email="a@x.com")
+    huge = RecordLink("contact", "d-2", "ac-2", dynamics_values={"notes": "x" * 1_200_000})
+    with pytest.raises(ValueTooLargeError, match="d-2"):
+        await store.save_links(CID, [fine, huge])
+    assert await _rows(store) == []
+
+
+async def test_values_over_64_kib_are_split_and_round_trip(store: SyncStore) -> None:
+    values = {"description": "é😀" * 40_000, "n": 5}
+    link = RecordLink("lead", "d-1", "ac-1", dynamics_values=values, ac_values={"x": "y" * 70_000})
+    await store.save_links(CID, [link])
+    got = await store.get_link(CID, "lead", "d-1")
+    assert got is not None
+    assert got.dynamics_values == values
+    assert got.ac_values == {"x": "y" * 70_000}
+
+
+async def test_250_links_go_in_transactions_of_at_most_100_operations(store: SyncStore) -> None:
+    links = [RecordLink("contact", f"d-{i}", f"ac-{i}", email=f"p{i}@x.com") for i in range(250)]
+    await store.save_links(CID, links)
+    # 3 operations per link, whole links per transaction: 33 links (99 ops) each → 8 transactions.
+    assert store.link_transactions == 8
+    assert await store.count_links(CID, "contact") == 250
+    assert len(await _rows(store)) == 750
+    got = await store.get_links(CID, "contact", [f"d-{i}" for i in range(0, 250, 7)] + ["missing"])
+    assert set(got) == {f"d-{i}" for i in range(0, 250, 7)}
+    assert got["d-7"].ac_id == "ac-7"
+    assert all(lk.etag and lk.index_keys for lk in links)
+
+    # Updates that move no index row are one operation each: 100 links per transaction.
+    for lk in links:
+        lk.dynamics_values = {"firstname": "changed"}
+    await store.save_links(CID, links)
+    assert store.link_transactions == 8 + 3
+
+
+async def test_email_lookup_ignores_case_and_filters_by_entity(store: SyncStore) -> None:
+    await store.save_links(CID, [
+        RecordLink("contact", "c-1", "ac-1", email="Ann.Lee@Example.COM"),
+        RecordLink("lead", "l-1", "ac-1", email="ann.lee@example.com"),
+        RecordLink("contact", "c-2", "ac-2", email="ann.leex@example.com"),
+    ])
+    found = await store.find_links_by_email(CID, " ANN.LEE@example.com")
+    assert sorted((lk.entity, lk.dynamics_id) for lk in found) == [("contact", "c-1"), ("lead", "l-1")]
+    only_leads = await store.find_links_by_email(CID, "ann.lee@EXAMPLE.com", entity="lead")
+    assert [lk.dynamics_id for lk in only_leads] == ["l-1"]
+
+
+async def test_reverse_lookup_finds_the_contact_and_the_lead_of_one_ac_contact(store: SyncStore) -> None:
+    await store.save_links(CID, [
+        RecordLink("contact", "c-1", "17"),
+        RecordLink("lead", "l-1", "17"),
+        RecordLink("contact", "c-2", "170"),
+        RecordLink("account", "a-1", "17"),
+    ])
+    found = await store.get_links_by_ac(CID, "contact", "17")
+    assert sorted((lk.entity, lk.dynamics_id) for lk in found) == [("contact", "c-1"), ("lead", "l-1")]
+    accounts = await store.get_links_by_ac(CID, "account", "17")
+    assert [lk.dynamics_id for lk in accounts] == ["a-1"]
+
+
+async def test_a_pending_link_completes_and_its_index_rows_follow(store: SyncStore) -> None:
+    pending = RecordLink("contact", "c-1", None, email="Pat@x.com", pending_batch="b-9")
+    await store.save_links(CID, [pending])
+    got = await store.get_link(CID, "contact", "c-1")
+    assert got is not None and got.pending and got.pending_batch == "b-9"
+    assert [lk.dynamics_id for lk in await store.find_links_by_email(CID, "pat@x.com")] == ["c-1"]
+    assert not any(k.startswith("a|") for k in await _rows(store))
+
+    (found,) = await store.find_links_by_email(CID, "PAT@X.COM")
+    found.ac_id = "ac-55"
+    found.pending_batch = None
+    await store.save_links(CID, [found])
+
+    (by_ac,) = await store.get_links_by_ac(CID, "contact", "ac-55")
+    assert by_ac.dynamics_id == "c-1" and not by_ac.pending and by_ac.pending_batch is None
+    assert [lk.ac_id for lk in await store.find_links_by_email(CID, "pat@x.com")] == ["ac-55"]
+    assert sorted(k.split("|")[0] for k in await _rows(store)) == ["a", "e", "f"]
+
+
+async def test_changing_ac_id_and_email_removes_the_stale_index_rows(store: SyncStore) -> None:
+    link = RecordLink("contact", "c-1", "ac-1", email="old@x.com")
+    await store.save_links(CID, [link])
+    link.ac_id, link.email = "ac-2", "new@x.com"
+    await store.save_links(CID, [link])
+    assert await store.get_links_by_ac(CID, "contact", "ac-1") == []
+    assert await store.find_links_by_email(CID, "old@x.com") == []
+    assert [lk.dynamics_id for lk in await store.get_links_by_ac(CID, "contact", "ac-2")] == ["c-1"]
+    assert len(await _rows(store)) == 3
+
+
+async def test_a_fresh_object_for_a_stored_link_replaces_it_without_stale_rows(store: SyncStore) -> None:
+    await store.save_links(CID, [RecordLink("contact", "c-1", "ac-1", email="old@x.com")])
+    # The engine built a new object (no etag, no index keys) for a record that is already linked.
+    await store.save_links(CID, [RecordLink("contact", "c-1", "ac-2", email="new@x.com"),
+                                 RecordLink("contact", "c-2", "ac-3")])
+    assert await store.find_links_by_email(CID, "old@x.com") == []
+    assert await store.get_links_by_ac(CID, "contact", "ac-1") == []
+    got = await store.get_link(CID, "contact", "c-1")
+    assert got is not None and got.ac_id == "ac-2"
+    assert await store.get_link(CID, "contact", "c-2") is not None
+    assert len(await _rows(store)) == 5
+
+
+async def test_awkward_ids_and_emails_round_trip(store: SyncStore) -> None:
+    odd = "a/b\\c#d?e'f|g%h\x01 i"
+    email = "o'Brien+tag/x#y?@Example.com"
+    await store.save_links(CID, [RecordLink("opportunity", odd, odd, email=email)])
+    got = await store.get_link(CID, "opportunity", odd)
+    assert got is not None and got.dynamics_id == odd and got.ac_id == odd
+    assert [lk.dynamics_id for lk in await store.get_links_by_ac(CID, "customObjectRecord", odd)] == [odd]
+    assert [lk.dynamics_id for lk in await store.find_links_by_email(CID, email.upper())] == [odd]
+
+
+async def test_iterate_count_and_delete(store: SyncStore) -> None:
+    await store.save_links(CID, [RecordLink("contact", f"c-{i}", f"ac-{i}", email=f"{i}@x.com") for i in range(5)]
+                           + [RecordLink("lead", "l-1", "ac-1")])
+    await store.save_links("conn-2", [RecordLink("contact", "c-0", "other")])
+    assert sorted([lk.dynamics_id async for lk in store.iter_links(CID, "contact")]) == [f"c-{i}" for i in range(5)]
+    assert len([lk async for lk in store.iter_links(CID)]) == 6
+    assert await store.count_links(CID, "lead") == 1
+
+    await store.delete_link(CID, RecordLink("contact", "c-1", None))
+    assert await store.get_link(CID, "contact", "c-1") is None
+    assert await store.find_links_by_email(CID, "1@x.com") == []
+    assert await store.get_links_by_ac(CID, "contact", "ac-1") != []  # the lead's link stays
+    assert await store.count_links(CID, "contact") == 4
+    assert (await store.get_link("conn-2", "contact", "c-0")) is not None
