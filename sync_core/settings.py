@@ -10,7 +10,6 @@ SETTINGS: dict[str, str] = {
     "SYNC_QUEUE_ACCOUNT_URL": "Queue endpoint of the storage account holding the pass queue (identity-based)",
     "SYNC_STORAGE_CONNECTION_STRING": "Local only: Azurite connection string for tables and queues",
     "SYNC_TABLE_PREFIX": "Prefix of every table name (lets several deployments share an account)",
-    "SYNC_QUEUE_NAME": "Queue of pass requests (default sync-passes)",
     "AZURE_CLIENT_ID": "Client id of the user-assigned managed identity the app runs as",
     "SYNC_KEY_VAULT_URI": "Key Vault holding the ActiveCampaign keys",
     "SYNC_LOCAL_SECRETS_PATH": "Local only: file of the local secret store",
@@ -25,6 +24,7 @@ SETTINGS: dict[str, str] = {
 }
 
 DEFAULT_QUEUE = "sync-passes"
+"""The pass queue; fixed, because the queue trigger binding names it."""
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,6 @@ class Settings:
     queue_account_url: str | None
     storage_connection_string: str | None
     table_prefix: str
-    queue_name: str
     managed_identity_client_id: str | None
     key_vault_uri: str | None
     local_secrets_path: str
@@ -47,7 +46,6 @@ class Settings:
             queue_account_url=e.get("SYNC_QUEUE_ACCOUNT_URL") or None,
             storage_connection_string=e.get("SYNC_STORAGE_CONNECTION_STRING") or None,
             table_prefix=e.get("SYNC_TABLE_PREFIX", ""),
-            queue_name=e.get("SYNC_QUEUE_NAME") or DEFAULT_QUEUE,
             managed_identity_client_id=e.get("AZURE_CLIENT_ID") or None,
             key_vault_uri=e.get("SYNC_KEY_VAULT_URI") or None,
             local_secrets_path=e.get("SYNC_LOCAL_SECRETS_PATH") or ".local/secrets.json",

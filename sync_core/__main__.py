@@ -1,0 +1,167 @@
+"""The command line: ``python -m sync_core serve | config apply | config show | sync | status``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from sync_core.clock import SYSTEM_CLOCK
+from sync_core.model.config import ConnectionConfig
+from sync_core.model.secrets import mask
+from sync_core.runtime import Runtime, build_runtime
+
+IDLE_WAIT_SECONDS = 2.0
+MAX_IDLE_PASSES = 500
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sync_core", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve the HTTP API under uvicorn")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=7071)
+    config = sub.add_parser("config", help="apply or show a connection's configuration")
+    csub = config.add_subparsers(dest="config_command", required=True)
+    apply = csub.add_parser("apply", help="validate and save a connection configuration file")
+    apply.add_argument("file", type=Path)
+    apply.add_argument("--secrets", type=Path, help="JSON of secret-store names to values (kept out of the config)")
+    show = csub.add_parser("show", help="print a connection's configuration as JSON")
+    show.add_argument("--connection", required=True)
+    sync = sub.add_parser("sync", help="run passes for a connection")
+    sync.add_argument("--connection", required=True)
+    sync.add_argument("--until-idle", action="store_true", help="repeat passes until no work is left")
+    sync.add_argument("--dry-run", action="store_true", help="plan only: write nothing anywhere")
+    status = sub.add_parser("status", help="progress, last runs and errors of a connection")
+    status.add_argument("--connection", required=True)
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        return _serve(args.host, args.port)
+    return asyncio.run(_run(args))
+
+
+def _serve(host: str, port: int) -> int:
+    import uvicorn
+
+    from sync_core.api import create_app
+
+    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    return 0
+
+
+async def _run(args: argparse.Namespace) -> int:
+    runtime = build_runtime()
+    try:
+        await runtime.ready()
+        if args.command == "config" and args.config_command == "apply":
+            return await _apply(runtime, args.file, args.secrets)
+        if args.command == "config":
+            return await _show(runtime, args.connection)
+        if args.command == "sync":
+            return await _sync(runtime, args.connection, until_idle=args.until_idle, dry_run=args.dry_run)
+        return await _status(runtime, args.connection)
+    finally:
+        await runtime.close()
+
+
+async def _apply(runtime: Runtime, file: Path, secrets_file: Path | None) -> int:
+    try:
+        config = ConnectionConfig.model_validate_json(await asyncio.to_thread(file.read_text))
+    except (OSError, ValueError) as e:
+        print(f"error: {file}: {e}", file=sys.stderr)
+        return 2
+    if secrets_file is not None:
+        for name, value in json.loads(await asyncio.to_thread(secrets_file.read_text)).items():
+            await runtime.secrets.set_secret(str(name), str(value))
+    etag = await runtime.store.save_config(config)
+    print(f"applied {config.connection_id} (etag {etag})")
+    return 0
+
+
+async def _show(runtime: Runtime, connection_id: str) -> int:
+    config = await runtime.store.get_config(connection_id)
+    if config is None:
+        print(f"error: no connection {connection_id}", file=sys.stderr)
+        return 1
+    doc: dict[str, Any] = config.model_dump(mode="json")
+    key = await runtime.secrets.get_secret(config.activecampaign.api_key_secret)
+    doc["activecampaign"]["api_key"] = mask(key)
+    print(json.dumps(doc, indent=2))
+    return 0
+
+
+def _progress_line(cursor: Any) -> str:
+    total = cursor.total
+    pct = f" {100 * cursor.done / total:5.1f}%" if total else ""
+    of = f"/{total}" if total else ""
+    return f"{cursor.entity:<12} {cursor.side:<15} {cursor.phase:<8} {cursor.done}{of}{pct}"
+
+
+async def _sync(runtime: Runtime, connection_id: str, *, until_idle: bool, dry_run: bool) -> int:
+    tty = sys.stdout.isatty()
+    passes = 0
+    totals: dict[str, dict[str, int]] = {}
+    calls: dict[str, int] = {"activecampaign": 0, "dynamics": 0}
+    start = SYSTEM_CLOCK.monotonic()
+    while True:
+        result = await runtime.engine.run_pass(connection_id, reason="cli", dry_run=dry_run)
+        passes += 1
+        if result.run is not None:
+            for entity, counts in result.run.counts.items():
+                per = totals.setdefault(entity, {})
+                for k, v in counts.items():
+                    per[k] = per.get(k, 0) + v
+            for side, by_kind in result.run.api_calls.items():
+                calls[side] = calls.get(side, 0) + sum(by_kind.values())
+        if result.outcome in ("missing", "skipped", "failed"):
+            print(f"pass {passes}: {result.outcome}: {result.message}", file=sys.stderr)
+            return 1
+        for entity in ("contact", "lead"):
+            cursor = await runtime.store.get_cursor(connection_id, entity, "dynamics")  # type: ignore[arg-type]
+            if cursor is not None:
+                line = _progress_line(cursor)
+                print(("\r" + line) if tty else line, end="" if tty else "\n", flush=True)
+        if not until_idle or dry_run:
+            break
+        if result.outcome == "lease_held" or (not result.more_work and result.open_imports):
+            await asyncio.sleep(IDLE_WAIT_SECONDS)
+        elif not result.more_work:
+            break
+        if passes >= MAX_IDLE_PASSES:
+            print("stopping: too many passes", file=sys.stderr)
+            return 1
+    if tty:
+        print()
+    elapsed = SYSTEM_CLOCK.monotonic() - start
+    print(json.dumps({"passes": passes, "counts": totals, "api_calls": calls,
+                      "seconds": round(elapsed, 2)}, indent=2))
+    return 0
+
+
+async def _status(runtime: Runtime, connection_id: str) -> int:
+    config = await runtime.store.get_config(connection_id)
+    if config is None:
+        print(f"error: no connection {connection_id}", file=sys.stderr)
+        return 1
+    print(f"connection {connection_id}: global sync {'on' if config.sync.global_enabled else 'off'}, "
+          f"every {config.sync.frequency}")
+    for entity in ("account", "contact", "lead", "opportunity"):
+        for side in ("dynamics", "activecampaign"):
+            cursor = await runtime.store.get_cursor(connection_id, entity, side)  # type: ignore[arg-type]
+            if cursor is not None:
+                print("  " + _progress_line(cursor))
+    for run in await runtime.store.list_runs(connection_id, limit=5):
+        calls = {side: sum(v.values()) for side, v in run.api_calls.items()}
+        print(f"  run {run.run_id} {run.status:<9} {run.reason:<12} counts={run.counts} calls={calls}")
+    errors = await runtime.store.list_errors(connection_id)
+    print(f"  errors: {len(errors)}")
+    for err in errors[:10]:
+        print(f"    {err.entity} {err.record_id}: {err.cause} (attempts {err.attempts}, next {err.next_retry})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""Dynamics → ActiveCampaign for one entity: read changes by cursor, push page by page.
+
+The read is one change-tracking read per table (DESIGN.md §5): the initial sync (or a
+backfill) reads everything, saving the ``nextLink`` after every page so a pass cut by its
+time budget, or a process killed, resumes there; the last page brings the delta link, and
+later passes read only the changes through it. A cursor is saved only after the page's AC
+writes and links are durable.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from sync_core.engine import people
+from sync_core.engine.context import ENTITY_SET, PRIMARY_ID, PassContext
+from sync_core.engine.mapping import select_columns, select_signature
+from sync_core.model.config import FieldMapping
+from sync_core.model.errors import DeltaLinkExpiredError, NotFoundError, ValidationError
+from sync_core.model.state import Cursor, EntityName
+
+log = logging.getLogger("sync_core.engine")
+
+RETRY_CHUNK = 25
+
+
+def _select(entity: EntityName, fields: Sequence[FieldMapping]) -> list[str]:
+    return select_columns(fields, [PRIMARY_ID[entity], "modifiedon", "createdon"])
+
+
+async def load_cursor(ctx: PassContext, entity: EntityName, signature: str) -> Cursor:
+    cursor = await ctx.store.get_cursor(ctx.cid, entity, "dynamics")
+    if cursor is None:
+        cursor = Cursor(entity=entity, side="dynamics", phase="initial", select_signature=signature)
+    elif cursor.select_signature != signature:
+        # The delta link embeds $select: a mapping change needs a new baseline (a backfill);
+        # records already synced are skipped by their stored values.
+        cursor.phase = "backfill"
+        cursor.delta_link = None
+        cursor.next_link = None
+        cursor.done = 0
+        cursor.total = None
+        cursor.started_at = None
+        cursor.select_signature = signature
+    return cursor
+
+
+async def push_entity(ctx: PassContext, entity: EntityName) -> None:
+    """Run (or continue) this entity's Dynamics read and push; sets ``ctx.more_work`` if cut short."""
+    fields = people.push_fields(ctx, entity)
+    select = _select(entity, fields)
+    cursor = await load_cursor(ctx, entity, select_signature(select))
+    open_errors = {e.record_id for e in await ctx.store.list_errors(ctx.cid, entity=entity)}
+    await retry_due(ctx, entity, fields, select, open_errors)
+    if cursor.phase != "delta" and cursor.started_at is None:
+        cursor.started_at = ctx.clock.now()
+        cursor.done = 0
+        cursor.total = await _estimate_total(ctx, entity)
+    cursor.run_started_at = ctx.run.started_at
+    try:
+        await _read_and_push(ctx, entity, fields, select, cursor, open_errors)
+    except DeltaLinkExpiredError:
+        log.warning("delta link of %s expired: re-baselining", entity)
+        ctx.run.count(entity, "rebaselined")
+        cursor = await ctx.store.get_cursor(ctx.cid, entity, "dynamics") or cursor
+        cursor.phase, cursor.delta_link, cursor.next_link = "backfill", None, None
+        cursor.started_at, cursor.done = ctx.clock.now(), 0
+        await _read_and_push(ctx, entity, fields, select, cursor, open_errors)
+
+
+async def _estimate_total(ctx: PassContext, entity: EntityName) -> int | None:
+    try:
+        result = await ctx.dv.count(ENTITY_SET[entity])
+    except (ValidationError, NotFoundError):
+        return None
+    return result.count if not result.limit_exceeded else None
+
+
+async def _read_and_push(ctx: PassContext, entity: EntityName, fields: Sequence[FieldMapping],
+                         select: list[str], cursor: Cursor, open_errors: set[str]) -> None:
+    resume = cursor.next_link or cursor.delta_link
+    try:
+        pages = ctx.dv.read_changes(ENTITY_SET[entity], select=select, resume_link=resume)
+        async for page in pages:
+            await people.process_page(ctx, entity, fields, page.records, open_errors=open_errors)
+            if page.deleted_ids:
+                await _deleted(ctx, entity, page.deleted_ids)
+            if ctx.dry_run:
+                continue
+            cursor.done += len(page.records)
+            if page.delta_link:
+                cursor.delta_link, cursor.next_link = page.delta_link, None
+                if cursor.phase != "delta":
+                    cursor.finished_at = ctx.clock.now()
+                cursor.phase = "delta"
+            else:
+                cursor.next_link = page.next_link
+            cursor = await ctx.store.save_cursor(ctx.cid, cursor)
+            await ctx.checkpoint("after_cursor_saved", {"entity": entity, "done": cursor.done})
+            if page.next_link and ctx.out_of_time():
+                ctx.more_work = True
+                return
+    except (ValidationError, NotFoundError) as e:
+        if cursor.next_link is None:
+            raise
+        # A saved nextLink that no longer works: restart the read; synced records are
+        # recognised by their stored values and skipped.
+        log.warning("saved nextLink of %s refused (%s): restarting the read", entity, e.status)
+        cursor.next_link = None
+        if cursor.phase == "delta" and cursor.delta_link is None:
+            cursor.phase = "backfill"
+        await _read_and_push(ctx, entity, fields, select, cursor, open_errors)
+
+
+async def _deleted(ctx: PassContext, entity: EntityName, ids: Sequence[str]) -> None:
+    """Deleted in Dynamics: the default policy keeps the AC record and drops the link."""
+    links = await ctx.store.get_links(ctx.cid, entity, ids)
+    for link in links.values():
+        ctx.run.count(entity, "deleted_in_dynamics")
+        if not ctx.dry_run:
+            await ctx.store.delete_link(ctx.cid, link)
+
+
+async def retry_due(ctx: PassContext, entity: EntityName, fields: Sequence[FieldMapping], select: list[str],
+                    open_errors: set[str]) -> None:
+    """Records whose retry is due are read again from Dynamics and pushed with their current values."""
+    due = await ctx.store.list_errors(ctx.cid, entity=entity, due_at=ctx.clock.now())
+    ids = [e.record_id for e in due if e.side == "activecampaign" and e.retriable]
+    id_col = PRIMARY_ID[entity]
+    for start in range(0, len(ids), RETRY_CHUNK):
+        chunk = ids[start:start + RETRY_CHUNK]
+        flt = " or ".join(f"{id_col} eq {i}" for i in chunk)
+        records = []
+        async for page in ctx.dv.query(ENTITY_SET[entity], select=select, filter=flt):
+            records.extend(page.records)
+        found = {str(r[id_col]) for r in records}
+        for gone in set(chunk) - found:
+            await ctx.store.clear_error(ctx.cid, entity, "activecampaign", gone)
+            open_errors.discard(gone)
+        ctx.run.count(entity, "retried", len(records))
+        await people.process_page(ctx, entity, fields, records, open_errors=open_errors)

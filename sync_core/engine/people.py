@@ -1,0 +1,303 @@
+"""Dynamics contacts and leads → ActiveCampaign contacts (one AC contact per email).
+
+A page of Dynamics records becomes a plan (create, update, unchanged, skipped with a
+reason), then AC writes: bulk import for more than ``BULK_THRESHOLD`` rows (its ids arrive
+later, so those links are *pending*), ``contact/sync`` for a few, ``PUT contacts/{id}`` when
+the email itself changed (an upsert by the new email would create a second contact). Rows
+carry only the fields that changed on the Dynamics side since the last synced values, so an
+AC edit to another field survives. Links and last values are saved after the AC write
+succeeded, and only then does the caller advance its cursor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sync_core.engine.context import PRIMARY_ID, PassContext
+from sync_core.engine.criteria import matches
+from sync_core.engine.mapping import (
+    ac_values_for,
+    changed_columns,
+    contact_payload,
+    dynamics_values,
+    import_row,
+    parse_ac_time,
+)
+from sync_core.model.config import FieldMapping
+from sync_core.model.errors import RetriableError, SkippableError
+from sync_core.model.state import EntityName, ImportBatch, ImportRow, RecordError, RecordLink
+
+log = logging.getLogger("sync_core.engine")
+
+BULK_THRESHOLD = 10
+"""More rows than this go through bulk import (AC: "for 10 or fewer, use the normal API")."""
+BULK_MAX_ROWS = 250
+EMAIL = "emailaddress1"
+
+
+@dataclass(slots=True)
+class Planned:
+    record: Mapping[str, Any]
+    dynamics_id: str
+    values: dict[str, Any]
+    link: RecordLink | None
+    changed: list[str]
+    shared_ac_id: str | None = None  # an AC contact already linked to the other table (lead ↔ contact)
+
+    @property
+    def email(self) -> str:
+        return str(self.values[EMAIL])
+
+    @property
+    def is_new(self) -> bool:
+        return self.link is None
+
+
+def push_fields(ctx: PassContext, entity: EntityName) -> list[FieldMapping]:
+    from sync_core.model.config import mapped_fields
+
+    mapping = ctx.connection.entities.of(entity)
+    return [f for f in mapped_fields(entity, mapping) if f.direction != "pull"]
+
+
+async def process_page(
+    ctx: PassContext,
+    entity: EntityName,
+    fields: Sequence[FieldMapping],
+    records: Sequence[Mapping[str, Any]],
+    *,
+    open_errors: set[str],
+) -> None:
+    """Plan and write one page of Dynamics records; durable when it returns."""
+    id_col = PRIMARY_ID[entity]
+    mapping = ctx.connection.entities.of(entity)
+    links = await ctx.store.get_links(ctx.cid, entity, [str(r[id_col]) for r in records])
+    ctx.run.count(entity, "read", len(records))
+    plans: list[Planned] = []
+    for r in records:
+        did = str(r[id_col])
+        if mapping.scope == "criteria" and not matches(r, mapping.criteria):
+            ctx.run.count(entity, "skipped_criteria")
+            continue
+        values = dynamics_values(r, fields)
+        if not values.get(EMAIL):
+            ctx.run.count(entity, "skipped_no_email")
+            continue
+        link = links.get(did)
+        changed = changed_columns(values, link.dynamics_values if link else None)
+        if link is not None and not changed:
+            ctx.run.count(entity, "unchanged")
+            if did in open_errors:
+                await ctx.store.clear_error(ctx.cid, entity, "activecampaign", did)
+                open_errors.discard(did)
+            continue
+        plans.append(Planned(r, did, values, link, changed))
+    plans = await _resolve_identity(ctx, entity, plans)
+    if not plans:
+        return
+    if ctx.dry_run:
+        for p in plans:
+            ctx.run.count(entity, "would_create" if p.is_new else "would_update")
+        return
+    await _write(ctx, entity, fields, plans, open_errors)
+
+
+async def _resolve_identity(ctx: PassContext, entity: EntityName, plans: list[Planned]) -> list[Planned]:
+    """One AC contact per email: duplicates of one table report all but the oldest; leads and
+    contacts with one email share the AC contact."""
+    by_email: dict[str, list[Planned]] = {}
+    for p in plans:
+        if p.is_new:
+            by_email.setdefault(p.email, []).append(p)
+    drop: set[str] = set()
+    for group in by_email.values():
+        if len(group) > 1:
+            group.sort(key=lambda p: (str(p.record.get("createdon") or ""), p.dynamics_id))
+            for loser in group[1:]:
+                drop.add(loser.dynamics_id)
+                await _fail(ctx, entity, loser.dynamics_id, f"another {entity} has the email {loser.email} "
+                            f"({group[0].dynamics_id}); only the oldest is linked", code="duplicate_email",
+                            retriable=False)
+    sem = asyncio.Semaphore(16)
+
+    async def existing(p: Planned) -> None:
+        async with sem:
+            found = await ctx.store.find_links_by_email(ctx.cid, p.email)
+        for other in found:
+            if other.entity == entity and other.dynamics_id != p.dynamics_id:
+                drop.add(p.dynamics_id)
+                await _fail(ctx, entity, p.dynamics_id, f"another {entity} ({other.dynamics_id}) already syncs "
+                            f"the email {p.email}", code="duplicate_email", retriable=False)
+                return
+            if other.entity != entity and other.ac_id:
+                p.shared_ac_id = other.ac_id
+
+    await asyncio.gather(*(existing(p) for p in plans if p.is_new))
+    return [p for p in plans if p.dynamics_id not in drop]
+
+
+async def _fail(ctx: PassContext, entity: EntityName, record_id: str, cause: str, *, code: str,
+                retriable: bool = True, detail: dict[str, Any] | None = None) -> None:
+    ctx.run.count(entity, "errors")
+    if ctx.dry_run:
+        return
+    await ctx.store.record_error(ctx.cid, RecordError(
+        entity=entity, side="activecampaign", record_id=record_id, cause=cause, code=code,
+        retriable=retriable, first_seen=ctx.clock.now(), last_seen=ctx.clock.now(), detail=detail or {},
+    ))
+
+
+def _row_values(ctx: PassContext, p: Planned, fields: Sequence[FieldMapping]) -> dict[str, Any]:
+    """AC key → value for the columns that changed (all non-empty ones for a new contact)."""
+    cols = set(p.changed) | {EMAIL}
+    return ac_values_for(fields, p.values, cols)
+
+
+async def _write(ctx: PassContext, entity: EntityName, fields: Sequence[FieldMapping], plans: list[Planned],
+                 open_errors: set[str]) -> None:
+    email_changes = [p for p in plans if p.link is not None and EMAIL in p.changed]
+    upserts = [p for p in plans if p not in email_changes]
+    saved: list[RecordLink] = []
+    for p in email_changes:
+        link = await _update_by_id(ctx, entity, fields, p)
+        if link:
+            saved.append(link)
+    if len(upserts) > BULK_THRESHOLD:
+        saved.extend(await _bulk(ctx, entity, fields, upserts))
+    else:
+        for p in upserts:
+            link = await _sync_one(ctx, entity, fields, p)
+            if link:
+                saved.append(link)
+    await ctx.checkpoint("after_ac_write", {"entity": entity, "count": len(saved)})
+    if saved:
+        await ctx.store.save_links(ctx.cid, saved)
+    for link in saved:
+        if link.dynamics_id in open_errors:
+            await ctx.store.clear_error(ctx.cid, entity, "activecampaign", link.dynamics_id)
+            open_errors.discard(link.dynamics_id)
+    await ctx.checkpoint("after_links_saved", {"entity": entity, "count": len(saved)})
+
+
+def _tags(ctx: PassContext, entity: EntityName) -> list[str]:
+    push = ctx.connection.push
+    return [push.tag_lead if entity == "lead" else push.tag_contact, push.tag_pushed]
+
+
+def _next_link(ctx: PassContext, entity: EntityName, fields: Sequence[FieldMapping], p: Planned,
+               *, ac_id: str | None, sent: Mapping[str, Any], ac_contact: Mapping[str, Any] | None,
+               batch: str | None) -> RecordLink:
+    link = p.link or RecordLink(entity=entity, dynamics_id=p.dynamics_id, ac_id=None)
+    link.ac_id = ac_id if ac_id is not None else link.ac_id
+    link.email = p.email
+    link.dynamics_values = dict(p.values)
+    link.ac_values = {**link.ac_values, **{k: v for k, v in sent.items()}}
+    modified = p.record.get("modifiedon")
+    link.dynamics_modified = parse_ac_time(modified) if isinstance(modified, str) else link.dynamics_modified
+    if ac_contact is not None:
+        link.ac_modified = parse_ac_time(ac_contact.get("udate")) or link.ac_modified
+    link.pending_batch = batch if link.ac_id is None else None
+    link.synced_at = ctx.clock.now()
+    return link
+
+
+async def _sync_one(ctx: PassContext, entity: EntityName, fields: Sequence[FieldMapping],
+                    p: Planned) -> RecordLink | None:
+    values = _row_values(ctx, p, fields)
+    try:
+        resp = await ctx.ac.sync_contact(contact_payload(values))
+        contact = resp.get("contact", resp)
+        ac_id = str(contact["id"])
+        if p.is_new and p.shared_ac_id is None:
+            await _tag_and_subscribe(ctx, entity, ac_id)
+        elif p.is_new:
+            await ctx.ac.add_contact_tag(ac_id, await ctx.ac.ensure_tag(_tags(ctx, entity)[0]))
+    except (SkippableError, RetriableError) as e:
+        await _fail(ctx, entity, p.dynamics_id, str(e), code=type(e).__name__,
+                    retriable=isinstance(e, RetriableError) or getattr(e, "status", None) != 422)
+        return None
+    ctx.run.count(entity, "created" if p.is_new else "updated")
+    return _next_link(ctx, entity, fields, p, ac_id=ac_id, sent=values, ac_contact=contact, batch=None)
+
+
+async def _tag_and_subscribe(ctx: PassContext, entity: EntityName, ac_id: str) -> None:
+    for name in _tags(ctx, entity):
+        await ctx.ac.add_contact_tag(ac_id, await ctx.ac.ensure_tag(name))
+    push = ctx.connection.push
+    for list_id in push.list_ids:
+        await ctx.ac.set_contact_list_status(ac_id, str(list_id), 1 if push.subscribe else 2)
+
+
+async def _update_by_id(ctx: PassContext, entity: EntityName, fields: Sequence[FieldMapping],
+                        p: Planned) -> RecordLink | None:
+    """An email change: update the linked AC contact in place (never a new contact)."""
+    assert p.link is not None
+    values = _row_values(ctx, p, fields)
+    try:
+        ac_id = p.link.ac_id
+        if ac_id is None:
+            old = p.link.email or ""
+            found = await ctx.ac.find_contact_by_email(old) if old else None
+            if found is None:
+                raise _Unresolved(f"pending AC contact for {old} not found yet")
+            ac_id = str(found["id"])
+        resp = await ctx.ac.update_contact(ac_id, contact_payload(values))
+        contact = resp.get("contact", resp)
+    except _Unresolved as e:
+        await _fail(ctx, entity, p.dynamics_id, str(e), code="pending")
+        return None
+    except (SkippableError, RetriableError) as e:
+        await _fail(ctx, entity, p.dynamics_id, str(e), code=type(e).__name__)
+        return None
+    ctx.run.count(entity, "updated")
+    return _next_link(ctx, entity, fields, p, ac_id=ac_id, sent=values, ac_contact=contact, batch=None)
+
+
+class _Unresolved(Exception):
+    pass
+
+
+async def _bulk(ctx: PassContext, entity: EntityName, fields: Sequence[FieldMapping],
+                plans: list[Planned]) -> list[RecordLink]:
+    push = ctx.connection.push
+    rows: list[dict[str, Any]] = []
+    sent: list[dict[str, Any]] = []
+    for p in plans:
+        values = _row_values(ctx, p, fields)
+        sent.append(values)
+        new = p.is_new and p.shared_ac_id is None
+        rows.append(import_row(values, tags=_tags(ctx, entity) if p.is_new else (),
+                               list_ids=push.list_ids if new else (), subscribe=push.subscribe))
+    by_email = {p.email: (p, values) for p, values in zip(plans, sent, strict=True)}
+    out: list[RecordLink] = []
+    for start in range(0, len(rows), BULK_MAX_ROWS):
+        chunk = rows[start:start + BULK_MAX_ROWS]
+        try:
+            outcome = await ctx.ac.import_contacts(chunk, exclude_automations=push.exclude_automations)
+        except RetriableError as e:
+            for row in chunk:
+                p, _ = by_email[str(row["email"]).lower()]
+                await _fail(ctx, entity, p.dynamics_id, f"bulk import: {e}", code=type(e).__name__)
+            continue
+        for rejected in outcome.rejected:
+            p, _ = by_email[str(rejected.row["email"]).lower()]
+            await _fail(ctx, entity, p.dynamics_id, f"bulk import rejected the row: {rejected.reason}",
+                        code="import_rejected")
+        for batch_id, batch_rows in outcome.submitted:
+            batch = ImportBatch(batch_id=batch_id, submitted_at=ctx.clock.now())
+            for row in batch_rows:
+                p, values = by_email[str(row["email"]).lower()]
+                batch.rows.append(ImportRow(entity=entity, dynamics_id=p.dynamics_id, email=p.email,
+                                            columns=sorted(set(p.changed) | {EMAIL})))
+                ac_id = p.link.ac_id if p.link else p.shared_ac_id
+                out.append(_next_link(ctx, entity, fields, p, ac_id=ac_id, sent=values, ac_contact=None,
+                                      batch=batch_id))
+                ctx.run.count(entity, "created" if p.is_new else "updated")
+            # The batch is recorded before its links: a kill in between re-imports the page (an
+            # upsert by email), never leaves a pending link without its batch.
+            await ctx.store.save_import(ctx.cid, batch)
+    return out

@@ -1,0 +1,132 @@
+"""One pass of one connection: lease, read both sides, write, checkpoint, continue if cut short.
+
+Order per DESIGN.md §3: outstanding imports and the AC read come before any write, then the
+entities in the order accounts → contacts and leads → opportunities. A pass is time-boxed:
+it stops between pages when its budget is spent and reports ``more_work`` so the worker
+enqueues its continuation; every cursor it saved is already durable.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal
+
+from sync_core.clock import Clock
+from sync_core.engine import ac_contacts, outbound
+from sync_core.engine.clients import ClientFactory
+from sync_core.engine.context import Checkpoint, PassContext, _no_checkpoint
+from sync_core.model.errors import FatalError
+from sync_core.model.state import EntityName, RunRecord
+
+if TYPE_CHECKING:
+    from sync_core.store import SyncStore
+
+log = logging.getLogger("sync_core.engine")
+
+PASS_ORDER: tuple[EntityName, ...] = ("account", "contact", "lead", "opportunity")
+ENGINE_ENTITIES: frozenset[EntityName] = frozenset({"contact", "lead"})
+"""Entities this engine pushes today; the others are reported as not yet synced."""
+
+Outcome = Literal["finished", "continued", "lease_held", "collapsed", "skipped", "failed", "missing"]
+
+
+@dataclass
+class PassResult:
+    outcome: Outcome
+    run: RunRecord | None = None
+    message: str | None = None
+    open_imports: int = 0
+    """Bulk imports still to be confirmed: a later pass completes their links."""
+
+    @property
+    def more_work(self) -> bool:
+        return self.outcome == "continued"
+
+
+class SyncEngine:
+    """Runs passes for connections kept in ``store``."""
+
+    def __init__(self, store: SyncStore, clients: ClientFactory, *, clock: Clock, holder: str | None = None,
+                 checkpoint: Checkpoint = _no_checkpoint) -> None:
+        self._store = store
+        self._clients = clients
+        self._clock = clock
+        self.holder = holder or f"worker-{uuid.uuid4().hex[:8]}"
+        self._checkpoint = checkpoint
+
+    async def run_pass(self, connection_id: str, *, reason: str = "manual", requested_at: datetime | None = None,
+                       time_budget: float | None = None, dry_run: bool = False) -> PassResult:
+        from sync_core.store import LeaseHeldError
+
+        config = await self._store.get_config(connection_id)
+        if config is None:
+            return PassResult("missing", message=f"no connection {connection_id}")
+        if not config.sync.global_enabled and not dry_run:
+            return PassResult("skipped", message="global sync is off")
+        budget = time_budget if time_budget is not None else config.sync.time_budget_seconds
+        try:
+            lease = await self._store.acquire_lease(connection_id, self.holder, ttl=budget + 120.0)
+        except LeaseHeldError:
+            return PassResult("lease_held", message="another worker holds this connection")
+        try:
+            if requested_at is not None and not dry_run:
+                runs = await self._store.list_runs(connection_id, limit=1)
+                if runs and runs[0].started_at >= requested_at:
+                    # A pass that started after this request was made already covers it.
+                    return PassResult("collapsed", run=runs[0])
+            run = RunRecord(run_id=self._run_id(), started_at=self._clock.now(), reason=reason)
+            if dry_run:
+                run.status = "dry_run"
+            else:
+                await self._store.save_run(connection_id, run)
+            async with self._clients.open(config) as clients:
+                ctx = PassContext(connection=config, store=self._store, ac=clients.ac, dv=clients.dv,
+                                  clock=self._clock, run=run, deadline=self._clock.monotonic() + budget,
+                                  dry_run=dry_run, checkpoint=self._checkpoint)
+                ac_calls, dv_calls = clients.ac.calls.snapshot(), clients.dv.calls.snapshot()
+                try:
+                    await self._entities(ctx)
+                    run.status = "dry_run" if dry_run else ("continued" if ctx.more_work else "finished")
+                except FatalError as e:
+                    run.status, run.message = "failed", f"{type(e).__name__}: {e.message}"
+                    log.error("pass of %s failed: %s", connection_id, run.message)
+                finally:
+                    run.api_calls = {"activecampaign": clients.ac.calls.since(ac_calls),
+                                     "dynamics": clients.dv.calls.since(dv_calls)}
+                    run.finished_at = self._clock.now()
+                    if not dry_run:
+                        await self._store.save_run(connection_id, run)
+            outcome: Outcome = "continued" if run.status == "continued" else (
+                "failed" if run.status == "failed" else "finished")
+            open_imports = 0 if dry_run else sum(
+                len(await self._store.list_imports(connection_id, status=s)) for s in ("submitted", "completed"))
+            return PassResult(outcome, run=run, message=run.message, open_imports=open_imports)
+        finally:
+            await self._store.release_lease(lease)
+
+    def _run_id(self) -> str:
+        # Inverted time sorts newest first; the suffix keeps two runs of one second apart.
+        return f"{self._clock.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+
+    async def _entities(self, ctx: PassContext) -> None:
+        people = [e for e in ("contact", "lead") if _pushes(ctx, e)]
+        if people:
+            await ac_contacts.check_imports(ctx)
+            if not ctx.dry_run:
+                await ac_contacts.read_contacts(ctx)
+                await ac_contacts.resolve_completed(ctx)
+        for entity in PASS_ORDER:
+            if entity not in ENGINE_ENTITIES or not _pushes(ctx, entity):
+                continue
+            if ctx.out_of_time():
+                ctx.more_work = True
+                return
+            await outbound.push_entity(ctx, entity)
+
+
+def _pushes(ctx: PassContext, entity: EntityName) -> bool:
+    m = ctx.connection.entities.of(entity)
+    return m.enabled and m.direction != "pull"
