@@ -238,13 +238,13 @@ def error_for_status(status: int, method: str, path: str, body: ErrorBody,
     """The error a final (not retried) non-2xx answer stands for. Messages carry no query string or key."""
     said = body.message or "no message"
     message = f"ActiveCampaign {method} {path} answered {status}: {said}"
+    if 400 <= status < 500 and status != 429 and plan_rule(status, path, body):
+        return PlanLimitError(message, status=status, details=body.raw)
     if status == 401:
         return AuthenticationError(message, status=status, details=body.raw)
     if status == 403:
         return classify_403(path, body, message, plan_rule)
     if status == 402:
-        if plan_rule(status, path, body):
-            return PlanLimitError(message, status=status, details=body.raw)
         return PaymentRequiredError(message, status=status, details=body.raw)
     if status == 404:
         return NotFoundError(message, status=status, details=body.raw)
@@ -254,8 +254,6 @@ def error_for_status(status: int, method: str, path: str, body: ErrorBody,
         if status == 503:
             return RateLimitedError(message, status=status, details=body.raw)
         return TransientError(message, status=status, details=body.raw)
-    if plan_rule(status, path, body):
-        return PlanLimitError(message, status=status, details=body.raw)
     if is_duplicate(body):
         return DuplicateError(message, status=status, details=body.raw, errors=body.errors)
     return ValidationError(message, status=status, details=body.raw, errors=body.errors)
