@@ -49,7 +49,7 @@ def _to_entity(config: ConnectionConfig, clock: Clock) -> dict[str, Any]:
         "PartitionKey": config.connection_id,
         "RowKey": CONFIG_ROW,
         "schema_version": config.schema_version,
-        "display_name": config.display_name,
+        "display_name": config.display_name[:200],  # a hint for browsing; the document has it whole
         "updated_at": clock.now(),
     }
     codec.put_json(entity, "doc", config.model_dump(mode="json"))
