@@ -12,6 +12,7 @@ from typing import Any
 from sync_core.clock import SYSTEM_CLOCK
 from sync_core.model.config import ConnectionConfig
 from sync_core.model.secrets import mask
+from sync_core.model.state import EntityName, Side
 from sync_core.runtime import Runtime, build_runtime
 
 IDLE_WAIT_SECONDS = 2.0
@@ -119,8 +120,9 @@ async def _sync(runtime: Runtime, connection_id: str, *, until_idle: bool, dry_r
         if result.outcome in ("missing", "skipped", "failed"):
             print(f"pass {passes}: {result.outcome}: {result.message}", file=sys.stderr)
             return 1
-        for entity in ("contact", "lead"):
-            cursor = await runtime.store.get_cursor(connection_id, entity, "dynamics")  # type: ignore[arg-type]
+        people: tuple[EntityName, ...] = ("contact", "lead")
+        for entity in people:
+            cursor = await runtime.store.get_cursor(connection_id, entity, "dynamics")
             if cursor is not None:
                 line = _progress_line(cursor)
                 print(("\r" + line) if tty else line, end="" if tty else "\n", flush=True)
@@ -148,9 +150,11 @@ async def _status(runtime: Runtime, connection_id: str) -> int:
         return 1
     print(f"connection {connection_id}: global sync {'on' if config.sync.global_enabled else 'off'}, "
           f"every {config.sync.frequency}")
-    for entity in ("account", "contact", "lead", "opportunity"):
-        for side in ("dynamics", "activecampaign"):
-            cursor = await runtime.store.get_cursor(connection_id, entity, side)  # type: ignore[arg-type]
+    entities: tuple[EntityName, ...] = ("account", "contact", "lead", "opportunity")
+    sides: tuple[Side, ...] = ("dynamics", "activecampaign")
+    for entity in entities:
+        for side in sides:
+            cursor = await runtime.store.get_cursor(connection_id, entity, side)
             if cursor is not None:
                 print("  " + _progress_line(cursor))
     for run in await runtime.store.list_runs(connection_id, limit=5):

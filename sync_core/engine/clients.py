@@ -8,9 +8,9 @@ settings. Tests and the demo inject transports (the sandboxes, in-process or on 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 import httpx
@@ -35,12 +35,7 @@ class ConnectionClients:
 
 
 class ClientFactory(Protocol):
-    def open(self, config: ConnectionConfig) -> AbstractAsyncContext: ...
-
-
-class AbstractAsyncContext(Protocol):
-    async def __aenter__(self) -> ConnectionClients: ...
-    async def __aexit__(self, *exc: object) -> None: ...
+    def open(self, config: ConnectionConfig) -> AbstractAsyncContextManager[ConnectionClients]: ...
 
 
 class DefaultClientFactory:
@@ -49,29 +44,37 @@ class DefaultClientFactory:
     def __init__(self, *, store: SyncStore, secrets: SecretStore, clock: Clock,
                  ac_transport: httpx.AsyncBaseTransport | None = None,
                  dv_transport: httpx.AsyncBaseTransport | None = None,
-                 ac_options: dict[str, object] | None = None) -> None:
+                 ac_options: dict[str, object] | None = None,
+                 dv_options: dict[str, object] | None = None) -> None:
         self._store = store
         self._secrets = secrets
         self._clock = clock
         self._ac_transport = ac_transport
         self._dv_transport = dv_transport
         self._ac_options = ac_options or {}
+        self._dv_options = dv_options or {}
 
-    def open(self, config: ConnectionConfig) -> AbstractAsyncContext:
+    def open(self, config: ConnectionConfig) -> AbstractAsyncContextManager[ConnectionClients]:
         return self._open(config)
 
     @asynccontextmanager
     async def _open(self, config: ConnectionConfig) -> AsyncIterator[ConnectionClients]:
         from sync_core.activecampaign import ActiveCampaignClient
-        from sync_core.dynamics import DataverseClient, credential_from_settings
+        from sync_core.dynamics import DataverseClient, StaticTokenCredential, credential_from_settings
 
         key = await self._secrets.get_secret(config.activecampaign.api_key_secret)
         if not key:
             raise ConfigurationError("the connection has no ActiveCampaign API key: connect it first")
         auth = config.dynamics.auth
         secret = await self._secrets.get_secret(auth.secret_name) if auth.secret_name else None
-        credential = credential_from_settings(auth.kind, tenant_id=auth.tenant_id, client_id=auth.client_id,
-                                              secret=secret)
+        if auth.kind == "static_token":
+            # Local and demo mode (the sandbox): a fixed bearer token kept in the secret store.
+            if not secret:
+                raise ConfigurationError("dynamics.auth: static_token needs its token in the secret store")
+            credential: Any = StaticTokenCredential(secret)
+        else:
+            credential = credential_from_settings(auth.kind, tenant_id=auth.tenant_id, client_id=auth.client_id,
+                                                  secret=secret)
         # Every integration of one AC account shares its 5 requests/s: the budget is keyed by
         # the account's host and kept in the store, so the worker and the HTTP API share it.
         host = urlsplit(config.activecampaign.api_url).netloc
@@ -79,7 +82,7 @@ class DefaultClientFactory:
         ac = ActiveCampaignClient(config.activecampaign.api_url, key, budget=budget, clock=self._clock,
                                   transport=self._ac_transport, **self._ac_options)  # type: ignore[arg-type]
         dv = DataverseClient(config.dynamics.environment_url, credential, clock=self._clock,
-                             transport=self._dv_transport)
+                             transport=self._dv_transport, **self._dv_options)  # type: ignore[arg-type]
         try:
             yield ConnectionClients(ac=ac, dv=dv)
         finally:

@@ -101,8 +101,10 @@ class SyncEngine:
                         await self._store.save_run(connection_id, run)
             outcome: Outcome = "continued" if run.status == "continued" else (
                 "failed" if run.status == "failed" else "finished")
-            open_imports = 0 if dry_run else sum(
-                len(await self._store.list_imports(connection_id, status=s)) for s in ("submitted", "completed"))
+            open_imports = 0
+            if not dry_run:
+                for state in ("submitted", "completed"):
+                    open_imports += len(await self._store.list_imports(connection_id, status=state))
             return PassResult(outcome, run=run, message=run.message, open_imports=open_imports)
         finally:
             await self._store.release_lease(lease)

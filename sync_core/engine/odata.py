@@ -1,0 +1,295 @@
+"""A small OData ``$filter`` parser and evaluator, for custom criteria an admin writes.
+
+Custom criteria (opportunities) are checked against metadata before they are saved (known
+columns, supported operators only), compiled back to text for reads that allow ``$filter``,
+and evaluated in memory where change tracking forbids it — with Dataverse's semantics: string
+comparison ignores case, ``%``/``_``/``[...]`` are wildcards inside contains/startswith/
+endswith, and any comparison with null is unknown (false), as in SQL.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+COMPARISONS = frozenset({"eq", "ne", "gt", "ge", "lt", "le"})
+FUNCTIONS = frozenset({"contains", "startswith", "endswith"})
+
+_TOKEN = re.compile(r"""
+    (?P<ws>\s+)
+  | (?P<string>'(?:[^']|'')*')
+  | (?P<datetime>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))
+  | (?P<date>\d{4}-\d{2}-\d{2})
+  | (?P<guid>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})
+  | (?P<number>-?\d+(?:\.\d+)?)
+  | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<lparen>\()
+  | (?P<rparen>\))
+  | (?P<comma>,)
+""", re.VERBOSE)
+
+
+class ODataSyntaxError(ValueError):
+    """The expression is not one this product accepts (with where and why)."""
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+
+
+@dataclass(frozen=True)
+class Literal:
+    value: Any
+
+
+@dataclass(frozen=True)
+class Compare:
+    op: str
+    left: Column
+    right: Literal
+
+
+@dataclass(frozen=True)
+class Call:
+    fn: str
+    column: Column
+    pattern: str
+
+
+@dataclass(frozen=True)
+class Not:
+    operand: Node
+
+
+@dataclass(frozen=True)
+class BoolOp:
+    op: str  # "and" | "or"
+    left: Node
+    right: Node
+
+
+Node = Compare | Call | Not | BoolOp
+
+
+@dataclass(frozen=True)
+class Filter:
+    root: Node
+    text: str
+
+    def columns(self) -> set[str]:
+        out: set[str] = set()
+        _columns(self.root, out)
+        return out
+
+    def matches(self, record: Mapping[str, Any]) -> bool:
+        return _eval(self.root, record) is True
+
+
+def _columns(node: Node, out: set[str]) -> None:
+    if isinstance(node, Compare):
+        out.add(node.left.name)
+    elif isinstance(node, Call):
+        out.add(node.column.name)
+    elif isinstance(node, Not):
+        _columns(node.operand, out)
+    else:
+        _columns(node.left, out)
+        _columns(node.right, out)
+
+
+def _tokenize(text: str) -> list[tuple[str, str, int]]:
+    pos, out = 0, []
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None:
+            raise ODataSyntaxError(f"unexpected character {text[pos]!r} at position {pos}")
+        kind = m.lastgroup or ""
+        if kind != "ws":
+            out.append((kind, m.group(), pos))
+        pos = m.end()
+    return out
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.tokens = _tokenize(text)
+        self.i = 0
+
+    def peek(self) -> tuple[str, str, int] | None:
+        return self.tokens[self.i] if self.i < len(self.tokens) else None
+
+    def take(self, kind: str | None = None, value: str | None = None) -> tuple[str, str, int]:
+        tok = self.peek()
+        if tok is None:
+            raise ODataSyntaxError("the expression ends too early")
+        if (kind and tok[0] != kind) or (value and tok[1].lower() != value):
+            raise ODataSyntaxError(f"unexpected {tok[1]!r} at position {tok[2]}")
+        self.i += 1
+        return tok
+
+    def parse(self) -> Node:
+        node = self.or_expr()
+        tok = self.peek()
+        if tok is not None:
+            raise ODataSyntaxError(f"unexpected {tok[1]!r} at position {tok[2]}")
+        return node
+
+    def or_expr(self) -> Node:
+        node = self.and_expr()
+        while (tok := self.peek()) and tok[0] == "name" and tok[1].lower() == "or":
+            self.i += 1
+            node = BoolOp("or", node, self.and_expr())
+        return node
+
+    def and_expr(self) -> Node:
+        node = self.unary()
+        while (tok := self.peek()) and tok[0] == "name" and tok[1].lower() == "and":
+            self.i += 1
+            node = BoolOp("and", node, self.unary())
+        return node
+
+    def unary(self) -> Node:
+        tok = self.peek()
+        if tok and tok[0] == "name" and tok[1].lower() == "not":
+            self.i += 1
+            return Not(self.unary())
+        if tok and tok[0] == "lparen":
+            self.i += 1
+            node = self.or_expr()
+            self.take("rparen")
+            return node
+        return self.predicate()
+
+    def predicate(self) -> Node:
+        _, name, pos = self.take("name")
+        if name.lower() in FUNCTIONS:
+            self.take("lparen")
+            col = Column(self.take("name")[1].lower())
+            self.take("comma")
+            lit = self.literal()
+            self.take("rparen")
+            if not isinstance(lit.value, str):
+                raise ODataSyntaxError(f"{name}() takes a string at position {pos}")
+            return Call(name.lower(), col, lit.value)
+        nxt = self.peek()
+        if nxt and nxt[0] == "lparen":
+            raise ODataSyntaxError(f"unsupported function {name!r} at position {pos}")
+        op = self.take("name")
+        if op[1].lower() not in COMPARISONS:
+            raise ODataSyntaxError(f"unsupported operator {op[1]!r} at position {op[2]}")
+        return Compare(op[1].lower(), Column(name.lower()), self.literal())
+
+    def literal(self) -> Literal:
+        kind, text, pos = self.take()
+        if kind == "string":
+            return Literal(text[1:-1].replace("''", "'"))
+        if kind == "number":
+            return Literal(float(text) if "." in text else int(text))
+        if kind == "datetime":
+            return Literal(datetime.fromisoformat(text.replace("Z", "+00:00")))
+        if kind == "date":
+            return Literal(date.fromisoformat(text))
+        if kind == "guid":
+            return Literal(text.lower())
+        if kind == "name" and text.lower() in ("true", "false"):
+            return Literal(text.lower() == "true")
+        if kind == "name" and text.lower() == "null":
+            return Literal(None)
+        raise ODataSyntaxError(f"expected a value at position {pos}, found {text!r}")
+
+
+def parse_filter(text: str) -> Filter:
+    if not text.strip():
+        raise ODataSyntaxError("the expression is empty")
+    return Filter(_Parser(text).parse(), text)
+
+
+def _fold(s: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", s.casefold()) if not unicodedata.combining(c))
+
+
+def like_regex(pattern: str, fn: str) -> re.Pattern[str]:
+    """A SQL LIKE pattern (as Dataverse reads contains/startswith/endswith) as a regex."""
+    out, i = [], 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "%":
+            out.append(".*")
+        elif ch == "_":
+            out.append(".")
+        elif ch == "[":
+            end = pattern.find("]", i + 2)
+            if end == -1:
+                out.append(re.escape(ch))
+            else:
+                body = pattern[i + 1:end]
+                neg = body.startswith("^")
+                chars = body[1:] if neg else body
+                out.append(("[^" if neg else "[") + "".join(re.escape(c) for c in chars) + "]")
+                i = end
+        else:
+            out.append(re.escape(ch))
+        i += 1
+    body = "".join(out)
+    prefix = "" if fn == "startswith" else ".*"
+    suffix = "" if fn == "endswith" else ".*"
+    return re.compile(f"^{prefix}{body}{suffix}$", re.DOTALL)
+
+
+def _eval(node: Node, record: Mapping[str, Any]) -> bool | None:
+    if isinstance(node, BoolOp):
+        a, b = _eval(node.left, record), _eval(node.right, record)
+        if node.op == "and":
+            return False if a is False or b is False else (None if a is None or b is None else True)
+        return True if a is True or b is True else (None if a is None or b is None else False)
+    if isinstance(node, Not):
+        v = _eval(node.operand, record)
+        return None if v is None else not v
+    if isinstance(node, Call):
+        raw = record.get(node.column.name)
+        if raw is None:
+            return None
+        return like_regex(_fold(node.pattern), node.fn).match(_fold(str(raw))) is not None
+    raw = record.get(node.left.name)
+    lit = node.right.value
+    if lit is None:
+        return (raw is None) if node.op == "eq" else (raw is not None) if node.op == "ne" else None
+    if raw is None:
+        return None
+    a, b = _comparable(raw, lit)
+    try:
+        return bool({"eq": a == b, "ne": a != b, "gt": a > b, "ge": a >= b, "lt": a < b, "le": a <= b}[node.op])
+    except TypeError:
+        return None
+
+
+def _comparable(raw: Any, lit: Any) -> tuple[Any, Any]:
+    if isinstance(lit, str):
+        return _fold(str(raw)), _fold(lit)
+    if isinstance(lit, bool):
+        return bool(raw), lit
+    if isinstance(lit, (int, float)):
+        try:
+            return float(raw), float(lit)
+        except (TypeError, ValueError):
+            return str(raw), str(lit)
+    if isinstance(lit, datetime):
+        parsed = _parse_dt(raw)
+        return (parsed, lit) if parsed else (str(raw), lit.isoformat())
+    if isinstance(lit, date):
+        return str(raw)[:10], lit.isoformat()
+    return raw, lit
+
+
+def _parse_dt(raw: Any) -> datetime | None:
+    if isinstance(raw, datetime):
+        return raw
+    try:
+        return datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+    except ValueError:
+        return None
