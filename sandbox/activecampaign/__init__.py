@@ -1,0 +1,40 @@
+"""ActiveCampaign API stand-in (loopback or in-process), written from the AC docs only.
+
+    from sandbox.activecampaign import create_app
+    app = create_app(clock=None, api_token="sandbox-ac-key", enforce_rate_limit=True, seed=1,
+                     seed_contacts=0, plan="enterprise")
+
+Real routes: ``/api/3/...`` (every one exists in the official OpenAPI document, see
+tests/sandbox_ac/test_openapi_routes.py) and v1 ``/admin/api.php?api_action=campaign_send``.
+Control routes: ``/_sandbox/{state,reset,seed,faults,plan,switches,clock,requests,events}``.
+Behaviour no primary source confirms is listed in ASSUMPTIONS.md with a switch each.
+
+``app.state.ac`` is the backing :class:`~sandbox.activecampaign.state.ACState`. Tests may use:
+
+- data: ``ac.contacts`` (id -> ``Contact``: id, email, first_name, last_name, phone, cdate, udate as epoch
+  seconds, field_values {field id: fieldValue id}), ``ac.field_values``, ``ac.tags``, ``ac.contact_tags``,
+  ``ac.lists``, ``ac.contact_lists``, ``ac.fields``, ``ac.field_options``, ``ac.accounts``,
+  ``ac.account_contacts``, ``ac.acf_meta``, ``ac.acf_data``, ``ac.automations``, ``ac.contact_automations``,
+  ``ac.campaigns``, ``ac.messages``, ``ac.activities``, ``ac.tracking_logs``, ``ac.sends`` (v1 sends),
+  ``ac.imports`` (batchId -> ``ImportBatch``), ``ac.co_schemas``, ``ac.co_records`` (schemaId -> id -> record)
+- ``ac.contacts_by_email(email)`` / ``ac.contact_by_email(email)``
+- ``ac.count_requests(method=, route=, path=, status=)``; ``ac.requests`` (method, path, route template, status,
+  time; never query strings); a dropped request is logged with status -1
+- ``ac.switches`` (validated dict-like; ``ac.switches["udate_on_tag_change"] = True``; ``.reset()``,
+  ``.describe()``); ``ac.set_plan("professional")``; ``ac.has_feature("accounts")``
+- ``ac.inject_fault(error_rate=, error_status=, latency=, force_429=, drop_next=, import_fail_pattern=)``,
+  ``ac.clear_faults()`` (see faults.py for how a dropped connection looks)
+- ``ac.reset(seed_contacts=0)``, ``seed_account(ac, n)``; ``ac.add_tracking_log(contact_id, event, value)``,
+  ``ac.add_activity(contact_id, reference_type, reference_id, action)``
+- ``ac.clock`` (the injected TimeSource, else a ``SandboxClock``), ``ac.rps`` / ``ac.import_multi`` /
+  ``ac.import_single`` (sliding windows)
+
+Rate limit: with ``enforce_rate_limit`` the 6th request inside any 1-second window (sandbox clock) answers 429
+with ``Retry-After`` (whole seconds, ≥ 1); refused requests do not use budget. Bulk imports: 100 multi-contact
+and 20 single-contact calls per sliding minute, answered with AC's HTTP 400; a batch completes
+``import_delay_seconds`` after it was queued, observed by the next request of any kind.
+"""
+
+from .app import create_app
+
+__all__ = ["create_app"]

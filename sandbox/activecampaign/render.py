@@ -1,0 +1,200 @@
+"""AC's JSON for each resource: ids and counters as strings, timestamps with the account offset."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from .state import ACState, Contact
+from .timefmt import iso_local, plain_local, plain_utc
+
+CONTACT_LINKS = ("bounceLogs", "contactAutomations", "contactData", "contactGoals", "contactLists", "contactLogs",
+                 "contactTags", "contactDeals", "deals", "fieldValues", "geoIps", "notes", "organization",
+                 "plusAppend", "trackingLogs", "scoreValues", "accountContacts", "automationEntryCounts")
+
+
+class Renderer:
+    def __init__(self, ac: ACState, base_url: str) -> None:
+        self.ac = ac
+        self.base = base_url.rstrip("/") + "/api/3"
+
+    @property
+    def zone(self) -> str:
+        return str(self.ac.switches["account_timezone"])
+
+    def t(self, ts: float | None) -> str | None:
+        return iso_local(ts, self.zone)
+
+    def contact(self, c: Contact) -> dict[str, Any]:
+        return {
+            "cdate": self.t(c.cdate), "email": c.email, "phone": c.phone, "firstName": c.first_name,
+            "lastName": c.last_name, "orgid": "0", "orgname": "", "segmentio_id": "", "bounced_hard": "0",
+            "bounced_soft": "0", "bounced_date": None, "ip": "0", "ua": None,
+            "hash": hashlib.md5(c.email.lower().encode()).hexdigest(),  # noqa: S324 - AC's hash is an md5
+            "socialdata_lastcheck": None, "email_local": "", "email_domain": "", "sentcnt": "0",
+            "rating_tstamp": None, "gravatar": "0", "deleted": "0", "anonymized": "0", "adate": None,
+            "udate": self.t(c.udate), "edate": None, "deleted_at": None,
+            "created_utc_timestamp": plain_utc(c.cdate), "updated_utc_timestamp": plain_utc(c.udate),
+            "created_timestamp": plain_local(c.cdate, self.zone), "updated_timestamp": plain_local(c.udate, self.zone),
+            "email_empty": False, "scoreValues": [],
+            "links": {name: f"{self.base}/contacts/{c.id}/{name}" for name in CONTACT_LINKS},
+            "id": str(c.id), "organization": None,
+        }
+
+    def field_value(self, fv: dict[str, Any], *, numeric_ids: bool = False) -> dict[str, Any]:
+        def ident(v: int) -> int | str:
+            return v if numeric_ids else str(v)
+
+        return {
+            "contact": ident(fv["contact"]), "field": ident(fv["field"]), "value": fv["value"],
+            "cdate": self.t(fv["cdate"]), "udate": self.t(fv["udate"]), "created_by": None, "updated_by": None,
+            "links": {"owner": f"{self.base}/fieldValues/{fv['id']}/owner",
+                      "field": f"{self.base}/fieldValues/{fv['id']}/field"},
+            "id": str(fv["id"]), "owner": ident(fv["contact"]),
+        }
+
+    def contact_field_values(self, c: Contact) -> list[dict[str, Any]]:
+        return [self.field_value(self.ac.field_values[i]) for i in sorted(c.field_values.values())]
+
+    def tag(self, tag: dict[str, Any], *, with_count: bool = False) -> dict[str, Any]:
+        out = {"tagType": tag["tagType"], "tag": tag["tag"], "description": tag["description"],
+               "cdate": self.t(tag["cdate"]),
+               "links": {"contactGoalTags": f"{self.base}/tags/{tag['id']}/contactGoalTags"}, "id": str(tag["id"])}
+        if with_count:
+            out["subscriber_count"] = str(sum(1 for ct in self.ac.contact_tags.values() if ct["tag"] == tag["id"]))
+        return out
+
+    def contact_tag(self, ct: dict[str, Any]) -> dict[str, Any]:
+        return {"cdate": self.t(ct["cdate"]), "contact": str(ct["contact"]), "id": str(ct["id"]),
+                "links": {"contact": f"{self.base}/contactTags/{ct['id']}/contact",
+                          "tag": f"{self.base}/contactTags/{ct['id']}/tag"},
+                "tag": str(ct["tag"])}
+
+    def list(self, lst: dict[str, Any]) -> dict[str, Any]:
+        return {"stringid": lst["stringid"], "userid": "1", "name": lst["name"], "cdate": self.t(lst["cdate"]),
+                "p_use_tracking": "1", "private": "0", "sender_url": lst.get("sender_url", ""),
+                "sender_reminder": lst.get("sender_reminder", ""), "send_last_broadcast": "0",
+                "carboncopy": None, "subscription_notify": None, "unsubscription_notify": None, "udate": None,
+                "links": {"contactGoalLists": f"{self.base}/lists/{lst['id']}/contactGoalLists",
+                          "user": f"{self.base}/lists/{lst['id']}/user"},
+                "id": str(lst["id"]), "user": "1"}
+
+    def contact_list(self, cl: dict[str, Any]) -> dict[str, Any]:
+        c = self.ac.contacts.get(cl["contact"])
+        return {"contact": str(cl["contact"]), "list": str(cl["list"]), "form": None, "seriesid": "0",
+                "sdate": self.t(cl["sdate"]), "udate": self.t(cl["udate"]), "status": str(cl["status"]),
+                "responder": "1", "sync": "0", "unsubreason": None, "campaign": None, "message": None,
+                "first_name": c.first_name if c else "", "last_name": c.last_name if c else "", "ip4Sub": "0",
+                "sourceid": str(cl.get("sourceid", 0)), "autosyncLog": None, "ip4_last": "0", "ip4Unsub": "0",
+                "created_timestamp": plain_local(cl["sdate"], self.zone),
+                "updated_timestamp": plain_local(cl["udate"], self.zone), "created_by": None, "updated_by": None,
+                "unsubscribeAutomation": None,
+                "links": {"automation": "", "list": f"{self.base}/contactLists/{cl['id']}/list",
+                          "contact": f"{self.base}/contactLists/{cl['id']}/contact"},
+                "id": str(cl["id"]), "automation": None}
+
+    def field(self, f: dict[str, Any]) -> dict[str, Any]:
+        options = [str(o["id"]) for o in self.ac.field_options.values() if o["field"] == f["id"]]
+        return {"title": f["title"], "descript": f.get("descript"), "type": f["type"], "isrequired": "0",
+                "perstag": f["perstag"], "defval": f.get("defval"), "show_in_list": "0", "rows": "0", "cols": "0",
+                "visible": str(f.get("visible", 1)), "service": "", "ordernum": str(f.get("ordernum", 1)),
+                "cdate": self.t(f["cdate"]), "udate": self.t(f["udate"]), "options": options, "relations": [],
+                "links": {"options": f"{self.base}/fields/{f['id']}/options",
+                          "relations": f"{self.base}/fields/{f['id']}/relations"},
+                "id": str(f["id"])}
+
+    def field_option(self, o: dict[str, Any]) -> dict[str, Any]:
+        return {"field": str(o["field"]), "orderid": o["orderid"], "value": o["value"], "label": o["label"],
+                "isdefault": 1 if o["isdefault"] else 0, "cdate": self.t(o["cdate"]), "udate": self.t(o["udate"]),
+                "links": {"field": f"{self.base}/fieldOptions/{o['id']}/field"}, "id": str(o["id"])}
+
+    def account(self, a: dict[str, Any], *, with_fields: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "name": a["name"], "accountUrl": a["accountUrl"], "createdTimestamp": self.t(a["cdate"]),
+            "updatedTimestamp": self.t(a["udate"]),
+            "contactCount": str(sum(1 for x in self.ac.account_contacts.values() if x["account"] == a["id"])),
+            "dealCount": "0",
+            "links": {"notes": f"{self.base}/accounts/{a['id']}/notes",
+                      "accountCustomFieldData": f"{self.base}/accounts/{a['id']}/accountCustomFieldData",
+                      "accountContacts": f"{self.base}/accounts/{a['id']}/accountContacts"},
+            "id": str(a["id"]),
+        }
+        if with_fields:
+            out["fields"] = [{"customFieldId": d["customFieldId"], "fieldValue": d["fieldValue"],
+                              "accountId": str(a["id"])}
+                             for d in self.ac.acf_data.values() if d["accountId"] == a["id"]]
+        return out
+
+    def account_contact(self, link: dict[str, Any]) -> dict[str, Any]:
+        return {"account": str(link["account"]), "contact": str(link["contact"]), "jobTitle": link["jobTitle"],
+                "createdTimestamp": self.t(link["cdate"]), "updatedTimestamp": self.t(link["udate"]),
+                "links": {"account": f"{self.base}/accountContacts/{link['id']}/account",
+                          "contact": f"{self.base}/accountContacts/{link['id']}/contact"},
+                "id": str(link["id"])}
+
+    def acf_meta(self, m: dict[str, Any]) -> dict[str, Any]:
+        return {"id": str(m["id"]), "fieldLabel": m["fieldLabel"], "fieldType": m["fieldType"],
+                "fieldOptions": m.get("fieldOptions"), "fieldDefault": m.get("fieldDefault"),
+                "fieldDefaultCurrency": m.get("fieldDefaultCurrency"), "isFormVisible": m.get("isFormVisible", 0),
+                "isRequired": m.get("isRequired", 0), "displayOrder": m.get("displayOrder", 1),
+                "personalization": "", "knownFieldId": None, "hideFieldFlag": 0,
+                "createdTimestamp": plain_local(m["cdate"], self.zone),
+                "updatedTimestamp": plain_local(m["udate"], self.zone),
+                "links": {"accountCustomFieldData": f"{self.base}/accountCustomFieldMeta/{m['id']}/"
+                          "accountCustomFieldData"}}
+
+    def acf_datum(self, d: dict[str, Any]) -> dict[str, Any]:
+        out = {"id": str(d["id"]), "accountCustomFieldMetumId": d["customFieldId"], "accountId": d["accountId"],
+               "customFieldId": d["customFieldId"], "createdTimestamp": plain_local(d["cdate"], self.zone),
+               "updatedTimestamp": plain_local(d["udate"], self.zone), "fieldValue": d["fieldValue"]}
+        if d.get("fieldCurrency"):
+            out["fieldCurrency"] = d["fieldCurrency"]
+        return out
+
+    def automation(self, a: dict[str, Any]) -> dict[str, Any]:
+        entered = sum(1 for x in self.ac.contact_automations.values() if x["automation"] == a["id"])
+        return {"name": a["name"], "cdate": self.t(a["cdate"]), "mdate": self.t(a["cdate"]), "userid": "1",
+                "status": str(a["status"]), "entered": str(entered), "exited": "0", "hidden": "0",
+                "defaultscreenshot": "", "screenshot": "",
+                "links": {"contactAutomations": f"{self.base}/automations/{a['id']}/contactAutomations"},
+                "id": str(a["id"])}
+
+    def contact_automation(self, x: dict[str, Any]) -> dict[str, Any]:
+        return {"contact": str(x["contact"]), "seriesid": str(x["automation"]), "startid": "0", "status": "1",
+                "batchid": None, "adddate": self.t(x["adddate"]), "remdate": None, "timespan": None,
+                "lastblock": "0", "lastlogid": "0", "lastdate": self.t(x["adddate"]), "completedElements": "0",
+                "totalElements": "1", "completed": 0, "completeValue": 0,
+                "links": {"automation": f"{self.base}/contactAutomations/{x['id']}/automation",
+                          "contact": f"{self.base}/contactAutomations/{x['id']}/contact"},
+                "id": str(x["id"]), "automation": str(x["automation"])}
+
+    def campaign(self, c: dict[str, Any]) -> dict[str, Any]:
+        sends = sum(1 for s in self.ac.sends if s["campaignid"] == c["id"])
+        return {"type": c.get("type", "single"), "userid": "1", "segmentid": "0", "seriesid": "0",
+                "name": c["name"], "cdate": self.t(c["cdate"]), "mdate": self.t(c["cdate"]),
+                "sdate": self.t(c.get("sdate")), "ldate": None, "send_amt": str(sends), "total_amt": str(sends),
+                "opens": "0", "uniqueopens": "0", "linkclicks": "0", "uniquelinkclicks": "0",
+                "hardbounces": "0", "softbounces": "0", "unsubscribes": "0", "replies": "0",
+                "status": str(c.get("status", 0)), "public": "1",
+                "links": {"messages": f"{self.base}/campaigns/{c['id']}/campaignMessages"},
+                "id": str(c["id"]), "user": "1"}
+
+    def message(self, m: dict[str, Any]) -> dict[str, Any]:
+        return {"userid": "1", "cdate": self.t(m["cdate"]), "mdate": self.t(m["cdate"]), "name": m["name"],
+                "fromname": "Sandbox", "fromemail": "noreply@sandbox.example", "reply2": "", "priority": "3",
+                "charset": "utf-8", "encoding": "quoted-printable", "format": "mime", "subject": m["subject"],
+                "preheader_text": "", "text": m.get("text", ""), "html": m.get("html", ""),
+                "links": {"user": f"{self.base}/messages/{m['id']}/user"}, "id": str(m["id"]), "user": "1"}
+
+    def activity(self, a: dict[str, Any]) -> dict[str, Any]:
+        return {"tstamp": self.t(a["tstamp"]), "subscriberid": str(a["contact"]),
+                "reference_type": a["reference_type"], "reference_id": str(a["reference_id"]),
+                "reference_action": a["reference_action"], "jsonData": None, "userid": "1", "permission": "",
+                "notes": [], "recipients": [], "reference": {"type": a["reference_type"],
+                                                            "id": str(a["reference_id"])},
+                "user": "1", "id": str(a["id"])}
+
+    def tracking_log(self, log: dict[str, Any]) -> dict[str, Any]:
+        return {"subscriberid": str(log["contact"]), "type": log["type"], "value": log["value"],
+                "tstamp": self.t(log["tstamp"]), "hash": log["hash"], "id": str(log["id"]),
+                "contact": str(log["contact"])}

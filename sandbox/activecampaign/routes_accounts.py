@@ -1,0 +1,349 @@
+"""Accounts, accountContacts, accountCustomFieldMeta/Data (plan-gated: ``ac.has_feature("accounts")``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.routing import Route
+
+from .errors import ACError, jsonapi, no_result
+from .render import Renderer
+from .state import ACState, as_int
+from .web import Handler, api, body_json, page_meta, paging, require_feature, wrapped
+
+ACF_TYPES = frozenset({"text", "textarea", "date", "datetime", "dropdown", "multiselect", "radio", "checkbox",
+                       "hidden", "currency", "number"})
+
+
+def gated(fn: Handler) -> Handler:
+    async def run(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+        require_feature(ac, "accounts")
+        return await fn(request, ac, r)
+
+    run.__name__ = fn.__name__
+    return run
+
+
+def _account(ac: ACState, raw: object) -> dict[str, Any]:
+    aid = as_int(raw)
+    if aid is None or aid not in ac.accounts:
+        raise no_result("Account", raw)
+    return ac.accounts[aid]
+
+
+def _store_value(value: Any) -> Any:
+    return "||" + "||".join(str(v) for v in value) + "||" if isinstance(value, list) else value
+
+
+def set_acf_value(ac: ACState, account: dict[str, Any], field_id: int, value: Any,
+                  currency: str | None = None) -> dict[str, Any]:
+    if field_id not in ac.acf_meta:
+        raise no_result("AccountCustomFieldMetum", field_id)
+    now = ac.now()
+    for datum in ac.acf_data.values():
+        if datum["accountId"] == account["id"] and datum["customFieldId"] == field_id:
+            datum.update(fieldValue=_store_value(value), udate=now)
+            if currency:
+                datum["fieldCurrency"] = currency
+            account["udate"] = now
+            return datum
+    did = ac.next_id("acfDatum")
+    datum = {"id": did, "accountId": account["id"], "customFieldId": field_id, "fieldValue": _store_value(value),
+             "fieldCurrency": currency, "cdate": now, "udate": now}
+    ac.acf_data[did] = datum
+    account["udate"] = now
+    return datum
+
+
+def _apply_fields(ac: ACState, account: dict[str, Any], items: Any) -> None:
+    if items is None:
+        return
+    if not isinstance(items, list):
+        raise jsonapi(422, "fields must be an array", "field_invalid", "/data/attributes/fields")
+    for item in items:
+        fid = as_int(item.get("customFieldId")) if isinstance(item, dict) else None
+        if fid is None:
+            raise jsonapi(422, "customFieldId is required", "field_missing", "/data/attributes/fields")
+        set_acf_value(ac, account, fid, item.get("fieldValue"), item.get("fieldCurrency"))
+
+
+async def list_accounts(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    limit, offset = paging(request)
+    items = sorted(ac.accounts.values(), key=lambda a: a["id"])
+    if search := request.query_params.get("search"):
+        items = [a for a in items if search.lower() in a["name"].lower()]
+    return 200, {"accounts": [r.account(a) for a in items[offset:offset + limit]], "meta": page_meta(len(items))}
+
+
+async def create_account(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    data = await wrapped(request, "account")
+    name = str(data.get("name") or "").strip()
+    if not name:
+        raise jsonapi(422, "The account name was not provided.", "field_missing", "/data/attributes/name")
+    for item in data.get("fields") or []:
+        if isinstance(item, dict) and as_int(item.get("customFieldId")) not in ac.acf_meta:
+            raise no_result("AccountCustomFieldMetum", item.get("customFieldId"))
+    account = ac.create_account(name, data.get("accountUrl"), as_int(data.get("owner")) or 1)
+    _apply_fields(ac, account, data.get("fields"))
+    return 201, {"account": r.account(account, with_fields=True)}
+
+
+async def get_account(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    return 200, {"account": r.account(_account(ac, request.path_params["id"]))}
+
+
+async def update_account(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    account = _account(ac, request.path_params["id"])
+    data = await wrapped(request, "account")
+    if "name" in data and data["name"] is not None:
+        name = str(data["name"]).strip()
+        other = ac.account_named(name)
+        if other is not None and other["id"] != account["id"]:
+            raise jsonapi(422, f'An account named "{name}" already exists. Please choose a new name.', "duplicate",
+                          "/data/attributes/name")
+        account["name"] = name
+    if "accountUrl" in data:
+        account["accountUrl"] = data["accountUrl"]
+    _apply_fields(ac, account, data.get("fields"))
+    account["udate"] = ac.now()
+    return 200, {"account": r.account(account, with_fields=True)}
+
+
+def _drop_account(ac: ACState, account: dict[str, Any]) -> None:
+    for store in (ac.account_contacts,):
+        for key in [k for k, v in store.items() if v["account"] == account["id"]]:
+            del store[key]
+    for key in [k for k, v in ac.acf_data.items() if v["accountId"] == account["id"]]:
+        del ac.acf_data[key]
+    del ac.accounts[account["id"]]
+
+
+async def delete_account(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    _drop_account(ac, _account(ac, request.path_params["id"]))
+    return 200, {}
+
+
+async def bulk_delete_accounts(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    raw = request.query_params.getlist("ids[]") + request.query_params.getlist("[]ids")
+    ids = [as_int(x) for x in raw]
+    for aid in ids:
+        if aid in ac.accounts:
+            _drop_account(ac, ac.accounts[aid])
+    return 200, {"meta": {"success": True}}
+
+
+# ------------------------------------------------------------------ accountContacts
+def _link(ac: ACState, raw: object) -> dict[str, Any]:
+    lid = as_int(raw)
+    if lid is None or lid not in ac.account_contacts:
+        raise no_result("AccountContact", raw)
+    return ac.account_contacts[lid]
+
+
+async def create_account_contact(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    data = await wrapped(request, "accountContact")
+    for key in ("account", "contact"):
+        if data.get(key) in (None, ""):
+            raise jsonapi(422, f"The {key} attribute was not provided", "field_missing", f"/data/attributes/{key}")
+    contact = ac.get_contact(data["contact"])
+    account = _account(ac, data["account"])
+    link = ac.link_account(contact.id, account["id"], str(data.get("jobTitle") or ""))
+    return 201, {"accountContact": r.account_contact(link)}
+
+
+async def list_account_contacts(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    limit, offset = paging(request)
+    items = sorted(ac.account_contacts.values(), key=lambda x: x["id"])
+    if (contact := request.query_params.get("filters[contact]")) is not None:
+        items = [x for x in items if str(x["contact"]) == contact]
+    if (account := request.query_params.get("filters[account]")) is not None:
+        items = [x for x in items if str(x["account"]) == account]
+    return 200, {"accountContacts": [r.account_contact(x) for x in items[offset:offset + limit]],
+                 "meta": page_meta(len(items))}
+
+
+async def get_account_contact(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    return 200, {"accountContact": r.account_contact(_link(ac, request.path_params["id"]))}
+
+
+async def update_account_contact(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    link = _link(ac, request.path_params["id"])
+    data = await wrapped(request, "accountContact")
+    if "jobTitle" in data:
+        link["jobTitle"] = str(data["jobTitle"] or "")
+    if data.get("account") not in (None, ""):
+        link["account"] = _account(ac, data["account"])["id"]
+    link["udate"] = ac.now()
+    return 200, {"accountContact": r.account_contact(link)}
+
+
+async def delete_account_contact(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    del ac.account_contacts[_link(ac, request.path_params["id"])["id"]]
+    return 200, {}
+
+
+# ------------------------------------------------------------------ account custom fields
+def _meta(ac: ACState, raw: object) -> dict[str, Any]:
+    mid = as_int(raw)
+    if mid is None or mid not in ac.acf_meta:
+        raise no_result("AccountCustomFieldMetum", raw)
+    return ac.acf_meta[mid]
+
+
+def create_acf_meta_record(ac: ACState, data: dict[str, Any]) -> dict[str, Any]:
+    if data.get("fieldType") not in ACF_TYPES:
+        raise ACError(422, {"errors": [{"title": "The field type field is required.", "detail": "", "code": 422}]})
+    if not str(data.get("fieldLabel") or "").strip():
+        raise ACError(422, {"errors": [{"title": "The field label field is required.", "detail": "", "code": 422}]})
+    mid = ac.next_id("acfMeta")
+    now = ac.now()
+    record = {"id": mid, "fieldLabel": str(data["fieldLabel"]), "fieldType": data["fieldType"],
+              "fieldOptions": data.get("fieldOptions"), "fieldDefault": data.get("fieldDefault"),
+              "fieldDefaultCurrency": data.get("fieldDefaultCurrency"),
+              "isFormVisible": as_int(data.get("isFormVisible")) or 0, "isRequired": as_int(data.get("isRequired"))
+              or 0, "displayOrder": as_int(data.get("displayOrder")) or 1, "cdate": now, "udate": now}
+    ac.acf_meta[mid] = record
+    return record
+
+
+async def create_acf_meta(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    data = await wrapped(request, "accountCustomFieldMetum")
+    return 200, {"accountCustomFieldMetum": r.acf_meta(create_acf_meta_record(ac, data))}
+
+
+async def list_acf_meta(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    limit, offset = paging(request, default=100)
+    items = sorted(ac.acf_meta.values(), key=lambda m: m["id"])
+    return 200, {"accountCustomFieldMeta": [r.acf_meta(m) for m in items[offset:offset + limit]],
+                 "meta": page_meta(len(items))}
+
+
+async def get_acf_meta(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    return 200, {"accountCustomFieldMetum": r.acf_meta(_meta(ac, request.path_params["id"]))}
+
+
+async def update_acf_meta(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    record = _meta(ac, request.path_params["id"])
+    data = await wrapped(request, "accountCustomFieldMetum")
+    for key in ("fieldLabel", "fieldOptions", "fieldDefault", "fieldDefaultCurrency", "isFormVisible",
+                "isRequired", "displayOrder"):
+        if key in data:
+            record[key] = data[key]
+    record["udate"] = ac.now()
+    return 200, {"accountCustomFieldMetum": r.acf_meta(record)}
+
+
+async def delete_acf_meta(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    record = _meta(ac, request.path_params["id"])
+    for key in [k for k, v in ac.acf_data.items() if v["customFieldId"] == record["id"]]:
+        del ac.acf_data[key]
+    del ac.acf_meta[record["id"]]
+    return 200, {}
+
+
+def _datum(ac: ACState, raw: object) -> dict[str, Any]:
+    did = as_int(raw)
+    if did is None or did not in ac.acf_data:
+        raise no_result("AccountCustomFieldDatum", raw)
+    return ac.acf_data[did]
+
+
+def _datum_account(ac: ACState, item: dict[str, Any]) -> dict[str, Any]:
+    raw = item.get("customerAccountId", item.get("accountId"))
+    if raw in (None, ""):
+        raise jsonapi(422, "The customer account id field is required.", "field_missing",
+                      "/data/attributes/customerAccountId")
+    return _account(ac, raw)
+
+
+async def create_acf_datum(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    data = await wrapped(request, "accountCustomFieldDatum")
+    account = _datum_account(ac, data)
+    fid = as_int(data.get("customFieldId"))
+    if fid is None:
+        raise no_result("AccountCustomFieldMetum", data.get("customFieldId"))
+    datum = set_acf_value(ac, account, fid, data.get("fieldValue"), data.get("fieldCurrency"))
+    return 200, {"accountCustomFieldDatum": r.acf_datum(datum)}
+
+
+async def list_acf_data(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    limit, offset = paging(request)
+    items = sorted(ac.acf_data.values(), key=lambda d: d["id"])
+    raw = request.query_params.get("filters[customerAccountId]") or request.query_params.get("filters[accountId]")
+    if raw is not None:
+        items = [d for d in items if str(d["accountId"]) == raw]
+    return 200, {"accountCustomFieldData": [r.acf_datum(d) for d in items[offset:offset + limit]],
+                 "meta": page_meta(len(items))}
+
+
+async def get_acf_datum(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    return 200, {"accountCustomFieldDatum": r.acf_datum(_datum(ac, request.path_params["id"]))}
+
+
+async def update_acf_datum(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    datum = _datum(ac, request.path_params["id"])
+    data = await wrapped(request, "accountCustomFieldDatum")
+    account = ac.accounts[datum["accountId"]]
+    datum = set_acf_value(ac, account, datum["customFieldId"], data.get("fieldValue"), data.get("fieldCurrency"))
+    return 200, {"accountCustomFieldDatum": r.acf_datum(datum)}
+
+
+async def delete_acf_datum(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    del ac.acf_data[_datum(ac, request.path_params["id"])["id"]]
+    return 200, {}
+
+
+async def _array_body(request: Request) -> list[dict[str, Any]]:
+    body = await body_json(request)
+    if not isinstance(body, list) or not all(isinstance(i, dict) for i in body):
+        raise ACError(422, {"errors": "Bulk operation failed. Request must contain an array of objects."})
+    return body
+
+
+async def bulk_create_acf_data(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    items = await _array_body(request)
+    for item in items:  # validate everything first: all or nothing
+        _datum_account(ac, item)
+        _meta(ac, item.get("customFieldId"))
+    for item in items:
+        set_acf_value(ac, _datum_account(ac, item), _meta(ac, item.get("customFieldId"))["id"],
+                      item.get("fieldValue"), item.get("fieldCurrency"))
+    return 200, {"message": "the bulk insert was successful"}
+
+
+async def bulk_update_acf_data(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    items = await _array_body(request)
+    data = [_datum(ac, item.get("id")) for item in items]
+    for datum, item in zip(data, items, strict=True):
+        set_acf_value(ac, ac.accounts[datum["accountId"]], datum["customFieldId"], item.get("fieldValue"),
+                      item.get("fieldCurrency"))
+    ids = ", ".join(str(d["id"]) for d in data)
+    return 200, {"message": f"AccountCustomFieldDatas with ID(s): {ids} successfully bulk updated."}
+
+
+ROUTES: list[Route] = [
+    api("/accounts", gated(list_accounts), ["GET"]),
+    api("/accounts", gated(create_account), ["POST"]),
+    api("/accounts/bulk_delete", gated(bulk_delete_accounts), ["DELETE"]),
+    api("/accounts/{id}", gated(get_account), ["GET"]),
+    api("/accounts/{id}", gated(update_account), ["PUT"]),
+    api("/accounts/{id}", gated(delete_account), ["DELETE"]),
+    api("/accountContacts", gated(create_account_contact), ["POST"]),
+    api("/accountContacts", gated(list_account_contacts), ["GET"]),
+    api("/accountContacts/{id}", gated(get_account_contact), ["GET"]),
+    api("/accountContacts/{id}", gated(update_account_contact), ["PUT"]),
+    api("/accountContacts/{id}", gated(delete_account_contact), ["DELETE"]),
+    api("/accountCustomFieldMeta", gated(create_acf_meta), ["POST"]),
+    api("/accountCustomFieldMeta", gated(list_acf_meta), ["GET"]),
+    api("/accountCustomFieldMeta/{id}", gated(get_acf_meta), ["GET"]),
+    api("/accountCustomFieldMeta/{id}", gated(update_acf_meta), ["PUT"]),
+    api("/accountCustomFieldMeta/{id}", gated(delete_acf_meta), ["DELETE"]),
+    api("/accountCustomFieldData", gated(create_acf_datum), ["POST"]),
+    api("/accountCustomFieldData", gated(list_acf_data), ["GET"]),
+    api("/accountCustomFieldData/bulkCreate", gated(bulk_create_acf_data), ["POST"]),
+    api("/accountCustomFieldData/bulkUpdate", gated(bulk_update_acf_data), ["PATCH"]),
+    api("/accountCustomFieldData/{id}", gated(get_acf_datum), ["GET"]),
+    api("/accountCustomFieldData/{id}", gated(update_acf_datum), ["PUT"]),
+    api("/accountCustomFieldData/{id}", gated(delete_acf_datum), ["DELETE"]),
+]

@@ -1,0 +1,181 @@
+"""Contact custom fields: fields, fieldOption/bulk, fieldValues."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from starlette.requests import Request
+from starlette.routing import Route
+
+from .errors import ACError, jsonapi, no_result
+from .render import Renderer
+from .state import FIELD_TYPES, ACState, as_int
+from .web import api, body_json, page_meta, paging, wrapped
+
+
+def perstag_of(text: str) -> str:
+    return re.sub(r"[^A-Z0-9]+", "_", text.upper()).strip("_")
+
+
+def create_field_record(ac: ACState, title: str, ftype: str, perstag: str | None = None,
+                        **extra: Any) -> dict[str, Any]:
+    tag = perstag_of(perstag or title)
+    if any(f["title"].lower() == title.lower() for f in ac.fields.values()):
+        raise jsonapi(422, "There is already a field with this title", "duplicate",
+                      detail=f"There is already a field named '{title}' -- choose another name")
+    if any(f["perstag"] == tag for f in ac.fields.values()):
+        raise jsonapi(422, "There is already a field with this personalization tag", "field_invalid",
+                      "/data/attributes/perstag")
+    fid = ac.next_id("field")
+    now = ac.now()
+    record = {"id": fid, "title": title, "type": ftype, "perstag": tag, "cdate": now, "udate": now, **extra}
+    ac.fields[fid] = record
+    return record
+
+
+def _field(ac: ACState, raw: object) -> dict[str, Any]:
+    fid = as_int(raw)
+    if fid is None or fid not in ac.fields:
+        raise no_result("Field", raw)
+    return ac.fields[fid]
+
+
+async def list_fields(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    limit, offset = paging(request, default=100)
+    fields = sorted(ac.fields.values(), key=lambda f: f["id"])
+    if (perstag := request.query_params.get("filters[perstag]")) is not None:
+        fields = [f for f in fields if f["perstag"] == perstag.upper()]
+    page = fields[offset:offset + limit]
+    ids = {f["id"] for f in page}
+    options = [r.field_option(o) for o in ac.field_options.values() if o["field"] in ids]
+    return 200, {"fieldOptions": options, "fieldRels": [], "fields": [r.field(f) for f in page],
+                 "meta": page_meta(len(fields))}
+
+
+async def create_field(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    data = await wrapped(request, "field")
+    title, ftype = str(data.get("title") or "").strip(), str(data.get("type") or "")
+    if not title:
+        raise jsonapi(422, "Field title is required", "field_missing", "/data/attributes/title")
+    if ftype not in FIELD_TYPES:
+        raise jsonapi(422, f"Invalid field type {ftype!r}", "field_invalid", "/data/attributes/type")
+    record = create_field_record(ac, title, ftype, data.get("perstag"), descript=data.get("descript"),
+                                 defval=data.get("defval"), visible=as_int(data.get("visible")) or 0,
+                                 ordernum=as_int(data.get("ordernum")) or 1)
+    rendered = r.field(record)
+    # The doc's 201 example is a copy of the list shape; the singular key is served as well (ASSUMPTIONS.md).
+    return 201, {"field": rendered, "fieldOptions": [], "fieldRels": [], "fields": [rendered],
+                 "meta": page_meta(len(ac.fields))}
+
+
+async def get_field(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    return 200, {"field": r.field(_field(ac, request.path_params["id"]))}
+
+
+async def update_field(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    record = _field(ac, request.path_params["id"])
+    data = await wrapped(request, "field")
+    for key in ("title", "descript", "defval", "visible", "ordernum"):
+        if key in data:
+            record[key] = data[key]
+    record["udate"] = ac.now()
+    return 200, {"field": r.field(record)}
+
+
+async def delete_field(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    record = _field(ac, request.path_params["id"])
+    for fv_id in [k for k, v in ac.field_values.items() if v["field"] == record["id"]]:
+        fv = ac.field_values.pop(fv_id)
+        contact = ac.contacts.get(fv["contact"])
+        if contact is not None:
+            contact.field_values.pop(record["id"], None)
+    for oid in [k for k, v in ac.field_options.items() if v["field"] == record["id"]]:
+        del ac.field_options[oid]
+    del ac.fields[record["id"]]
+    return 200, {}
+
+
+async def bulk_field_options(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    body = await body_json(request)
+    items = body.get("fieldOptions") if isinstance(body, dict) else None
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise ACError(422, {"errors": "Bulk operation failed. Request must contain an array of fieldOption objects."})
+    for item in items:
+        _field(ac, item.get("field"))
+    created = []
+    now = ac.now()
+    for item in items:
+        oid = ac.next_id("fieldOption")
+        record = {"id": oid, "field": as_int(item.get("field")), "label": str(item.get("label") or ""),
+                  "value": str(item.get("value") or ""), "orderid": item.get("orderid", 1),
+                  "isdefault": bool(item.get("isdefault")), "cdate": now, "udate": now}
+        ac.field_options[oid] = record
+        created.append(r.field_option(record))
+    return 201, {"fieldOptions": created}
+
+
+def _field_value(ac: ACState, raw: object) -> dict[str, Any]:
+    fv_id = as_int(raw)
+    if fv_id is None or fv_id not in ac.field_values:
+        raise no_result("FieldValue", raw, status=403)  # AC answers "not found" here with 403 (reference §13.4)
+    return ac.field_values[fv_id]
+
+
+async def create_field_value(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    data = await wrapped(request, "fieldValue")
+    contact = ac.get_contact(data.get("contact"))
+    field = _field(ac, data.get("field"))
+    if ac.set_field_value(contact, field["id"], data.get("value")):
+        ac.touch(contact, True)
+    fv = ac.field_values[contact.field_values[field["id"]]]
+    return 200, {"contacts": [r.contact(contact)], "fieldValue": r.field_value(fv, numeric_ids=True)}
+
+
+async def list_field_values(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    limit, offset = paging(request)
+    items = sorted(ac.field_values.values(), key=lambda v: v["id"])
+    if (fid := request.query_params.get("filters[fieldid]")) is not None:
+        items = [v for v in items if str(v["field"]) == fid]
+    if (val := request.query_params.get("filters[val]")) is not None:
+        items = [v for v in items if v["value"] == val]
+    return 200, {"fieldValues": [r.field_value(v) for v in items[offset:offset + limit]],
+                 "meta": page_meta(len(items))}
+
+
+async def get_field_value(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    return 200, {"fieldValue": r.field_value(_field_value(ac, request.path_params["id"]))}
+
+
+async def update_field_value(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    fv = _field_value(ac, request.path_params["id"])
+    data = await wrapped(request, "fieldValue")
+    contact = ac.contacts[fv["contact"]]
+    if ac.set_field_value(contact, fv["field"], data.get("value")):
+        ac.touch(contact, True)
+    return 200, {"contacts": [r.contact(contact)], "fieldValue": r.field_value(fv, numeric_ids=True)}
+
+
+async def delete_field_value(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    fv = _field_value(ac, request.path_params["id"])
+    del ac.field_values[fv["id"]]
+    contact = ac.contacts.get(fv["contact"])
+    if contact is not None:
+        contact.field_values.pop(fv["field"], None)
+        ac.touch(contact, True)
+    return 200, {}
+
+
+ROUTES: list[Route] = [
+    api("/fields", list_fields, ["GET"]),
+    api("/fields", create_field, ["POST"]),
+    api("/fields/{id}", get_field, ["GET"]),
+    api("/fields/{id}", update_field, ["PUT"]),
+    api("/fields/{id}", delete_field, ["DELETE"]),
+    api("/fieldOption/bulk", bulk_field_options, ["POST"]),
+    api("/fieldValues", create_field_value, ["POST"]),
+    api("/fieldValues", list_field_values, ["GET"]),
+    api("/fieldValues/{id}", get_field_value, ["GET"]),
+    api("/fieldValues/{id}", update_field_value, ["PUT"]),
+    api("/fieldValues/{id}", delete_field_value, ["DELETE"]),
+]

@@ -1,0 +1,166 @@
+"""automations, contactAutomations, campaigns, messages, and the v1 ``campaign_send`` call."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from .errors import ACError, no_result
+from .render import Renderer
+from .state import ACState, as_int
+from .web import api, page_meta, paging, wrapped
+
+V1_ACTIONS = frozenset({"send", "copy", "test", "source", "messagesize", "spamcheck", "preview"})
+
+
+async def list_automations(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    limit, offset = paging(request)
+    items = sorted(ac.automations.values(), key=lambda a: a["id"])
+    return 200, {"automations": [r.automation(a) for a in items[offset:offset + limit]],
+                 "meta": {**page_meta(len(items)), "starts": [], "filtered": False, "smsLogs": []}}
+
+
+async def get_automation(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    aid = as_int(request.path_params["id"])
+    if aid is None or aid not in ac.automations:
+        raise no_result("Series", request.path_params["id"])
+    return 200, {"automation": r.automation(ac.automations[aid])}
+
+
+async def add_contact_automation(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    data = await wrapped(request, "contactAutomation")
+    cid, aid = as_int(data.get("contact")), as_int(data.get("automation"))
+    automation = ac.automations.get(aid) if aid is not None else None
+    if cid is None or cid not in ac.contacts or automation is None or automation["status"] != 1:
+        raise ACError(403, {"message": "Could not create SubscriberSeries"})
+    xid = ac.next_id("contactAutomation")
+    record = {"id": xid, "contact": cid, "automation": aid, "adddate": ac.now()}
+    ac.contact_automations[xid] = record
+    return 201, {"contacts": [r.contact(ac.contacts[cid])], "contactAutomation": r.contact_automation(record)}
+
+
+async def list_contact_automations(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    limit, offset = paging(request)
+    items = sorted(ac.contact_automations.values(), key=lambda x: x["id"])
+    if (contact := request.query_params.get("filters[contact]")) is not None:
+        items = [x for x in items if str(x["contact"]) == contact]
+    if (seriesid := request.query_params.get("filters[seriesid]")) is not None:
+        items = [x for x in items if str(x["automation"]) == seriesid]
+    return 200, {"contactAutomations": [r.contact_automation(x) for x in items[offset:offset + limit]],
+                 "meta": {**page_meta(len(items)), "showcase_stats": []}}
+
+
+def _contact_automation(ac: ACState, raw: object, status: int) -> dict[str, Any]:
+    xid = as_int(raw)
+    if xid is None or xid not in ac.contact_automations:
+        raise no_result("SubscriberSeries", raw, status=status)
+    return ac.contact_automations[xid]
+
+
+async def get_contact_automation(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    return 200, {"contactAutomation": r.contact_automation(
+        _contact_automation(ac, request.path_params["id"], 404))}
+
+
+async def delete_contact_automation(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    record = _contact_automation(ac, request.path_params["id"], 403)  # AC answers 403 here (reference §13.4)
+    del ac.contact_automations[record["id"]]
+    return 200, {}
+
+
+async def list_campaigns(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    limit, offset = paging(request)
+    items = sorted(ac.campaigns.values(), key=lambda c: c["id"])
+    return 200, {"campaigns": [r.campaign(c) for c in items[offset:offset + limit]], "meta": page_meta(len(items))}
+
+
+async def get_campaign(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    cid = as_int(request.path_params["id"])
+    if cid is None or cid not in ac.campaigns:
+        raise no_result("Campaign", request.path_params["id"])
+    return 200, {"campaign": r.campaign(ac.campaigns[cid])}
+
+
+async def list_messages(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    limit, offset = paging(request)
+    items = sorted(ac.messages.values(), key=lambda m: m["id"])
+    return 200, {"messages": [r.message(m) for m in items[offset:offset + limit]], "meta": page_meta(len(items))}
+
+
+async def get_message(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    mid = as_int(request.path_params["id"])
+    if mid is None or mid not in ac.messages:
+        raise no_result("Message", request.path_params["id"])
+    return 200, {"message": r.message(ac.messages[mid])}
+
+
+# ------------------------------------------------------------------ v1
+def _v1(code: int, text: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"result_code": code, "result_message": text, "result_output": "json", **extra})
+
+
+def v1_authorised(ac: ACState, request: Request, params: dict[str, str]) -> bool:
+    if params.get("api_key") == ac.api_token:
+        return True
+    return bool(ac.switches["v1_header_auth"]) and request.headers.get("Api-Token") == ac.api_token
+
+
+async def v1_api(request: Request) -> Response:
+    """``/admin/api.php``: parameters come from the query string and, for POST, the form body."""
+    ac: ACState = request.app.state.ac
+    params = dict(request.query_params)
+    if request.method == "POST":  # v1 takes application/x-www-form-urlencoded only
+        params.update(dict(parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)))
+    if not v1_authorised(ac, request, params):
+        return _v1(0, "You are not authorized to access this file")
+    if params.get("api_output", "xml") != "json":
+        return _v1(0, "This sandbox answers api_output=json only")
+    if params.get("api_action") != "campaign_send":
+        return _v1(0, f"Unknown or unsupported api_action {params.get('api_action')!r}")
+    return _campaign_send(ac, params)
+
+
+def _campaign_send(ac: ACState, params: dict[str, str]) -> JSONResponse:
+    missing = [k for k in ("email", "campaignid", "messageid", "action") if not params.get(k)]
+    if missing:
+        return _v1(0, f"Missing required parameter(s): {', '.join(missing)}")
+    action = params["action"]
+    if action not in V1_ACTIONS:
+        return _v1(0, f"Invalid action {action!r}")
+    if params.get("type", "html") not in ("html", "text"):
+        return _v1(0, "Invalid type; use html or text")
+    contact = ac.contact_by_email(params["email"])
+    if contact is None:
+        return _v1(0, "Contact not found")
+    cid, mid = as_int(params["campaignid"]), as_int(params["messageid"])
+    campaign = ac.campaigns.get(cid) if cid is not None else None
+    if campaign is None:
+        return _v1(0, "Campaign not found")
+    if mid is None or mid not in campaign.get("messages", []):
+        return _v1(0, "Message not found in this campaign")
+    if action in ("send", "copy", "test"):
+        ac.sends.append({"contact": contact.id, "campaignid": campaign["id"], "messageid": mid, "action": action,
+                         "type": params.get("type", "html"), "time": ac.now()})
+        if action == "send":
+            ac.add_activity(contact.id, "CampaignSend", campaign["id"], "send")
+        return _v1(1, "Message sent")
+    return _v1(1, f"Campaign {action} completed")
+
+
+ROUTES: list[Route] = [
+    api("/automations", list_automations, ["GET"]),
+    api("/automations/{id}", get_automation, ["GET"]),
+    api("/contactAutomations", add_contact_automation, ["POST"]),
+    api("/contactAutomations", list_contact_automations, ["GET"]),
+    api("/contactAutomations/{id}", get_contact_automation, ["GET"]),
+    api("/contactAutomations/{id}", delete_contact_automation, ["DELETE"]),
+    api("/campaigns", list_campaigns, ["GET"]),
+    api("/campaigns/{id}", get_campaign, ["GET"]),
+    api("/messages", list_messages, ["GET"]),
+    api("/messages/{id}", get_message, ["GET"]),
+    Route("/admin/api.php", v1_api, methods=["GET", "POST"]),
+]

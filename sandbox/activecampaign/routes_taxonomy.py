@@ -1,0 +1,165 @@
+"""tags, contactTags, lists, contactLists."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from starlette.requests import Request
+from starlette.routing import Route
+
+from .errors import ACError, jsonapi, no_result, with_status
+from .render import Renderer
+from .state import ACState, as_int
+from .web import api, page_meta, paging, wrapped
+
+
+def _tag(ac: ACState, raw: object) -> dict[str, Any]:
+    tid = as_int(raw)
+    if tid is None or tid not in ac.tags:
+        raise no_result("Tag", raw)
+    return ac.tags[tid]
+
+
+async def list_tags(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    limit, offset = paging(request)
+    tags = sorted(ac.tags.values(), key=lambda t: t["id"])
+    if search := request.query_params.get("search"):
+        tags = [t for t in tags if search.lower() in t["tag"].lower()]
+    if (exact := request.query_params.get("filters[search][eq]")) is not None:
+        tags = [t for t in tags if t["tag"].lower() == exact.lower()]
+    return 200, {"tags": [r.tag(t) for t in tags[offset:offset + limit]], "meta": page_meta(len(tags))}
+
+
+async def create_tag(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    data = await wrapped(request, "tag")
+    name = str(data.get("tag") or "").strip()
+    if not name:
+        raise jsonapi(422, "Tag name is required", "field_missing", "/data/attributes/tag")
+    tag_type = str(data.get("tagType") or "contact")
+    if any(t["tag"].lower() == name.lower() and t["tagType"] == tag_type for t in ac.tags.values()):
+        raise jsonapi(422, "Duplicate tag", "duplicate", "/data/attributes/tag")
+    return 201, {"tag": r.tag(ac.create_tag(name, tag_type, str(data.get("description") or "")))}
+
+
+async def get_tag(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    return 200, {"tag": r.tag(_tag(ac, request.path_params["id"]), with_count=True)}
+
+
+async def update_tag(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    tag = _tag(ac, request.path_params["id"])
+    data = await wrapped(request, "tag")
+    for key in ("tag", "tagType", "description"):
+        if key in data and data[key] is not None:
+            tag[key] = str(data[key])
+    return 200, {"tag": r.tag(tag)}
+
+
+async def delete_tag(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    tag = _tag(ac, request.path_params["id"])
+    for ct_id in [k for k, v in ac.contact_tags.items() if v["tag"] == tag["id"]]:
+        ac.remove_contact_tag(ct_id)
+    del ac.tags[tag["id"]]
+    return 200, {}
+
+
+async def add_contact_tag(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    data = await wrapped(request, "contactTag")
+    for key in ("contact", "tag"):
+        if data.get(key) in (None, ""):
+            raise ACError(422, {"errors": [{"status": 422, "title": "Missing attribute",
+                                            "source": {"pointer": f"/data/attributes/{key}"}}]})
+    cid = as_int(data["contact"])
+    if cid is None or cid not in ac.contacts:
+        raise with_status(404, "Not Found", "Contact not found")
+    tid = as_int(data["tag"])
+    if tid is None or tid not in ac.tags:
+        raise with_status(404, "Not Found", "Tag not found")
+    return 201, {"contactTag": r.contact_tag(ac.add_contact_tag(ac.contacts[cid], tid))}
+
+
+async def remove_contact_tag(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    ct_id = as_int(request.path_params["id"])
+    if ct_id is None or ct_id not in ac.contact_tags:
+        raise no_result("SubscriberTag", request.path_params["id"])
+    ac.remove_contact_tag(ct_id)
+    return 200, {}
+
+
+def _list(ac: ACState, raw: object) -> dict[str, Any]:
+    lid = as_int(raw)
+    if lid is None or lid not in ac.lists:
+        raise no_result("_List", raw)
+    return ac.lists[lid]
+
+
+async def list_lists(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    limit, offset = paging(request)
+    lists = sorted(ac.lists.values(), key=lambda x: x["id"])
+    if (name := request.query_params.get("filters[name]")) is not None:
+        lists = [x for x in lists if name.lower() in x["name"].lower()]
+    return 200, {"lists": [r.list(x) for x in lists[offset:offset + limit]], "meta": page_meta(len(lists))}
+
+
+def create_list_record(ac: ACState, name: str, stringid: str | None = None, **extra: Any) -> dict[str, Any]:
+    lid = ac.next_id("list")
+    record = {"id": lid, "name": name, "stringid": stringid or re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-"),
+              "cdate": ac.now(), **extra}
+    ac.lists[lid] = record
+    return record
+
+
+async def create_list(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    data = await wrapped(request, "list")
+    name = str(data.get("name") or "").strip()
+    if not name:
+        raise jsonapi(422, "List name is required", "field_missing", "/data/attributes/name")
+    record = create_list_record(ac, name, data.get("stringid"), sender_url=str(data.get("sender_url") or ""),
+                                sender_reminder=str(data.get("sender_reminder") or ""))
+    rendered = r.list(record)
+    return 200, {"list": {"name": rendered["name"], "stringid": rendered["stringid"], "cdate": rendered["cdate"],
+                          "udate": rendered["cdate"], "links": rendered["links"], "id": rendered["id"]}}
+
+
+async def get_list(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    return 200, {"list": r.list(_list(ac, request.path_params["id"]))}
+
+
+async def delete_list(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    lst = _list(ac, request.path_params["id"])
+    for key in [k for k, v in ac.contact_lists.items() if v["list"] == lst["id"]]:
+        del ac.contact_lists[key]
+    del ac.lists[lst["id"]]
+    return 200, {}
+
+
+async def update_contact_list(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    data = await wrapped(request, "contactList")
+    cid, lid, status = as_int(data.get("contact")), as_int(data.get("list")), as_int(data.get("status"))
+    if cid is None or cid not in ac.contacts:
+        raise no_result("Subscriber", data.get("contact"))
+    if lid is None or lid not in ac.lists:
+        raise no_result("_List", data.get("list"))
+    if status not in (1, 2):
+        raise jsonapi(422, "Invalid status", "field_invalid", "/data/attributes/status")
+    contact = ac.contacts[cid]
+    cl = ac.set_list_status(contact, lid, status, sourceid=as_int(data.get("sourceid")) or 0)
+    body = r.contact_list(cl)
+    body["status"] = status
+    return 200, {"contacts": [r.contact(contact)], "contactList": body}
+
+
+ROUTES: list[Route] = [
+    api("/tags", list_tags, ["GET"]),
+    api("/tags", create_tag, ["POST"]),
+    api("/tags/{id}", get_tag, ["GET"]),
+    api("/tags/{id}", update_tag, ["PUT"]),
+    api("/tags/{id}", delete_tag, ["DELETE"]),
+    api("/contactTags", add_contact_tag, ["POST"]),
+    api("/contactTags/{id}", remove_contact_tag, ["DELETE"]),
+    api("/lists", list_lists, ["GET"]),
+    api("/lists", create_list, ["POST"]),
+    api("/lists/{id}", get_list, ["GET"]),
+    api("/lists/{id}", delete_list, ["DELETE"]),
+    api("/contactLists", update_contact_list, ["POST"]),
+]

@@ -1,0 +1,399 @@
+"""The in-memory AC account behind the routes (``app.state.ac``).
+
+Records are plain dicts holding raw values (epoch-second timestamps, int ids); ``render.py`` turns them
+into AC's JSON. Domain rules that more than one route needs (contact writes, udate, tags, lists) live here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from sandbox.clock import SandboxClock, TimeSource
+
+from .errors import ACError, jsonapi, no_result
+from .faults import Faults
+from .limits import SlidingWindow
+from .switches import Switches
+
+PLAN_FEATURES: dict[str, frozenset[str]] = {
+    "enterprise": frozenset({"accounts", "custom_objects"}),
+    "professional": frozenset({"accounts"}),
+    "plus": frozenset(),
+    "starter": frozenset(),
+    "lite": frozenset(),
+}
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+SINGLE_VALUE_TYPES = frozenset({"dropdown", "radio"})
+MULTI_VALUE_TYPES = frozenset({"checkbox", "listbox", "multiselect"})
+FIELD_TYPES = frozenset({"dropdown", "hidden", "checkbox", "date", "text", "datetime", "textarea", "NULL", "listbox",
+                         "radio", "number", "multiselect"})
+
+
+@dataclass
+class Contact:
+    id: int
+    email: str
+    cdate: float
+    udate: float
+    first_name: str = ""
+    last_name: str = ""
+    phone: str = ""
+    field_values: dict[int, int] = field(default_factory=dict)  # field id -> fieldValue id
+
+
+@dataclass
+class RequestRecord:
+    method: str
+    path: str
+    route: str | None
+    status: int
+    time: float
+
+
+class ACState:
+    """One AC account. Python helpers for tests are documented in the package docstring."""
+
+    def __init__(self, *, clock: TimeSource | None, api_token: str, enforce_rate_limit: bool, seed: int,
+                 plan: str) -> None:
+        self.clock: TimeSource = clock if clock is not None else SandboxClock()
+        self.api_token = api_token
+        self.enforce_rate_limit = enforce_rate_limit
+        self.seed = seed
+        self.switches = Switches()
+        self.faults = Faults()
+        self.set_plan(plan)
+        self.reset_data()
+
+    # ----------------------------------------------------------------- lifecycle
+    def reset_data(self) -> None:
+        self.rng = random.Random(self.seed)
+        self._next_ids: dict[str, int] = {}
+        self.contacts: dict[int, Contact] = {}
+        self.field_values: dict[int, dict[str, Any]] = {}
+        self.tags: dict[int, dict[str, Any]] = {}
+        self.contact_tags: dict[int, dict[str, Any]] = {}
+        self.lists: dict[int, dict[str, Any]] = {}
+        self.contact_lists: dict[int, dict[str, Any]] = {}
+        self.fields: dict[int, dict[str, Any]] = {}
+        self.field_options: dict[int, dict[str, Any]] = {}
+        self.accounts: dict[int, dict[str, Any]] = {}
+        self.account_contacts: dict[int, dict[str, Any]] = {}
+        self.acf_meta: dict[int, dict[str, Any]] = {}
+        self.acf_data: dict[int, dict[str, Any]] = {}
+        self.automations: dict[int, dict[str, Any]] = {}
+        self.contact_automations: dict[int, dict[str, Any]] = {}
+        self.campaigns: dict[int, dict[str, Any]] = {}
+        self.messages: dict[int, dict[str, Any]] = {}
+        self.activities: dict[int, dict[str, Any]] = {}
+        self.tracking_logs: dict[int, dict[str, Any]] = {}
+        self.sends: list[dict[str, Any]] = []  # v1 campaign_send calls that sent something
+        self.imports: dict[str, Any] = {}  # batchId -> imports.ImportBatch
+        self.co_schemas: dict[str, dict[str, Any]] = {}
+        self.co_records: dict[str, dict[str, dict[str, Any]]] = {}  # schemaId -> recordId -> record
+        self.requests: list[RequestRecord] = []
+        self.rps = SlidingWindow(5, 1.0)
+        self.import_multi = SlidingWindow(100, 60.0)
+        self.import_single = SlidingWindow(20, 60.0)
+        self.user = {"id": 1, "username": "sandbox", "firstName": "Sandbox", "lastName": "Admin",
+                     "email": "admin@sandbox.example", "phone": ""}
+
+    def reset(self, *, seed_contacts: int = 0) -> None:
+        """Empty the account (switches, faults and plan stay) and optionally seed it again."""
+        self.reset_data()
+        if seed_contacts:
+            from .seed import seed_account
+
+            seed_account(self, seed_contacts)
+
+    def now(self) -> float:
+        return self.clock.time()
+
+    def next_id(self, kind: str) -> int:
+        value = self._next_ids.get(kind, 0) + 1
+        self._next_ids[kind] = value
+        return value
+
+    # ----------------------------------------------------------------- plan, faults, inspection
+    def set_plan(self, plan: str) -> None:
+        if plan not in PLAN_FEATURES:
+            raise ValueError(f"unknown plan {plan!r}; one of {sorted(PLAN_FEATURES)}")
+        self.plan = plan
+
+    def has_feature(self, feature: str) -> bool:
+        return feature in PLAN_FEATURES[self.plan]
+
+    def inject_fault(self, **values: Any) -> None:
+        self.faults.update(values)
+
+    def clear_faults(self) -> None:
+        self.faults = Faults()
+
+    def contacts_by_email(self, email: str) -> list[Contact]:
+        wanted = email.strip().lower()
+        return [c for c in self.contacts.values() if c.email.lower() == wanted]
+
+    def contact_by_email(self, email: str) -> Contact | None:
+        found = self.contacts_by_email(email)
+        return found[0] if found else None
+
+    def count_requests(self, *, method: str | None = None, route: str | None = None, path: str | None = None,
+                       status: int | None = None) -> int:
+        """Count logged real-route requests; ``route`` is the template, e.g. ``/api/3/contacts/{id}``."""
+        return sum(
+            1 for r in self.requests
+            if (method is None or r.method == method.upper()) and (route is None or r.route == route)
+            and (path is None or r.path == path) and (status is None or r.status == status)
+        )
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "contacts": len(self.contacts), "fieldValues": len(self.field_values), "tags": len(self.tags),
+            "contactTags": len(self.contact_tags), "lists": len(self.lists),
+            "contactLists": len(self.contact_lists), "fields": len(self.fields),
+            "accounts": len(self.accounts), "accountContacts": len(self.account_contacts),
+            "accountCustomFieldMeta": len(self.acf_meta), "accountCustomFieldData": len(self.acf_data),
+            "automations": len(self.automations), "contactAutomations": len(self.contact_automations),
+            "campaigns": len(self.campaigns), "messages": len(self.messages), "activities": len(self.activities),
+            "trackingLogs": len(self.tracking_logs), "sends": len(self.sends), "imports": len(self.imports),
+            "customObjectSchemas": len(self.co_schemas),
+            "customObjectRecords": sum(len(r) for r in self.co_records.values()), "requests": len(self.requests),
+        }
+
+    # ----------------------------------------------------------------- contacts
+    def get_contact(self, contact_id: object) -> Contact:
+        cid = as_int(contact_id)
+        if cid is None or cid not in self.contacts:
+            raise no_result("Subscriber", contact_id)
+        return self.contacts[cid]
+
+    def touch(self, contact: Contact, changed: bool, *, at: float | None = None) -> None:
+        if changed or self.switches["udate_on_noop_update"]:
+            contact.udate = self.now() if at is None else at
+
+    def create_contact(self, data: dict[str, Any], *, at: float | None = None) -> Contact:
+        email = str(data.get("email") or "").strip()
+        if not email:
+            raise jsonapi(422, "Email address is required", "field_missing", "/data/attributes/email")
+        if not EMAIL_RE.match(email):
+            raise jsonapi(422, "Email address is not valid", "field_invalid", "/data/attributes/email")
+        if self.contact_by_email(email) is not None:
+            raise jsonapi(422, "Email address already exists in the system", "duplicate", "/data/attributes/email")
+        self.check_field_values(data.get("fieldValues"))
+        when = self.now() if at is None else at
+        contact = Contact(id=self.next_id("contact"), email=email, cdate=when, udate=when)
+        self._apply_names(contact, data)
+        self.contacts[contact.id] = contact
+        self.set_field_values(contact, data.get("fieldValues") or [], at=when)
+        return contact
+
+    def update_contact(self, contact: Contact, data: dict[str, Any], *, at: float | None = None) -> bool:
+        """Partial update: only keys present change. Returns whether anything changed (udate handled here)."""
+        changed = False
+        if "email" in data and data["email"] is not None:
+            email = str(data["email"]).strip()
+            if not EMAIL_RE.match(email):
+                raise jsonapi(422, "Email address is not valid", "field_invalid", "/data/attributes/email")
+            other = self.contact_by_email(email)
+            if other is not None and other.id != contact.id:
+                raise jsonapi(422, "Email address already exists in the system", "duplicate",
+                              "/data/attributes/email")
+            if email != contact.email:
+                contact.email, changed = email, True
+        self.check_field_values(data.get("fieldValues"))
+        changed |= self._apply_names(contact, data)
+        changed |= self.set_field_values(contact, data.get("fieldValues") or [], at=at)
+        self.touch(contact, changed, at=at)
+        return changed
+
+    @staticmethod
+    def _apply_names(contact: Contact, data: dict[str, Any]) -> bool:
+        changed = False
+        for key, attr in (("firstName", "first_name"), ("lastName", "last_name"), ("phone", "phone"),
+                          ("first_name", "first_name"), ("last_name", "last_name")):
+            if key in data and data[key] is not None and getattr(contact, attr) != str(data[key]):
+                setattr(contact, attr, str(data[key]))
+                changed = True
+        return changed
+
+    def delete_contact(self, contact: Contact) -> None:
+        cid = contact.id
+        del self.contacts[cid]
+        for store in (self.contact_tags, self.contact_lists, self.account_contacts, self.contact_automations):
+            for key in [k for k, v in store.items() if v["contact"] == cid]:
+                del store[key]
+        for key in [k for k, v in self.field_values.items() if v["contact"] == cid]:
+            del self.field_values[key]
+
+    # ----------------------------------------------------------------- custom field values
+    def check_field_values(self, items: Any) -> None:
+        if items is None:
+            return
+        if not isinstance(items, list):
+            raise jsonapi(422, "fieldValues must be an array", "field_invalid", "/data/attributes/fieldValues")
+        for item in items:
+            fid = as_int(item.get("field")) if isinstance(item, dict) else None
+            if fid is None or fid not in self.fields:
+                raise jsonapi(422, f"Custom field {item.get('field') if isinstance(item, dict) else item} does "
+                              "not exist", "field_invalid", "/data/attributes/fieldValues")
+
+    def normalise_value(self, field_id: int, value: Any) -> str:
+        ftype = self.fields[field_id]["type"]
+        if isinstance(value, list):
+            parts = [str(v) for v in value]
+        elif value is None:
+            return ""
+        else:
+            text = str(value)
+            parts = [p for p in text.strip("|").split("||")] if text.startswith("||") else [text]
+        if ftype in MULTI_VALUE_TYPES:
+            return "||" + "||".join(parts) + "||" if parts and parts != [""] else ""
+        if ftype in SINGLE_VALUE_TYPES:
+            plain = parts[0] if parts else ""
+            if self.switches["dropdown_value_format"] == "pipes" and plain:
+                return f"||{plain}||"
+            return plain
+        return str(value) if not isinstance(value, list) else "||" + "||".join(parts) + "||"
+
+    def set_field_value(self, contact: Contact, field_id: int, value: Any, *, at: float | None = None) -> bool:
+        when = self.now() if at is None else at
+        stored = self.normalise_value(field_id, value)
+        fv_id = contact.field_values.get(field_id)
+        if fv_id is None:
+            fv_id = self.next_id("fieldValue")
+            self.field_values[fv_id] = {"id": fv_id, "contact": contact.id, "field": field_id, "value": stored,
+                                        "cdate": when, "udate": when}
+            contact.field_values[field_id] = fv_id
+            return True
+        record = self.field_values[fv_id]
+        if record["value"] == stored:
+            return False
+        record["value"], record["udate"] = stored, when
+        return True
+
+    def set_field_values(self, contact: Contact, items: list[dict[str, Any]], *, at: float | None = None) -> bool:
+        changed = False
+        for item in items:
+            changed |= self.set_field_value(contact, int(item["field"]), item.get("value"), at=at)
+        return changed
+
+    # ----------------------------------------------------------------- tags and lists
+    def find_or_create_tag(self, name: str) -> dict[str, Any]:
+        for tag in self.tags.values():
+            if tag["tag"].lower() == name.lower() and tag["tagType"] == "contact":
+                return tag
+        return self.create_tag(name)
+
+    def create_tag(self, name: str, tag_type: str = "contact", description: str = "") -> dict[str, Any]:
+        tid = self.next_id("tag")
+        tag = {"id": tid, "tag": name, "tagType": tag_type, "description": description, "cdate": self.now()}
+        self.tags[tid] = tag
+        return tag
+
+    def add_contact_tag(self, contact: Contact, tag_id: int, *, at: float | None = None) -> dict[str, Any]:
+        for ct in self.contact_tags.values():
+            if ct["contact"] == contact.id and ct["tag"] == tag_id:
+                return ct
+        when = self.now() if at is None else at
+        ctid = self.next_id("contactTag")
+        ct = {"id": ctid, "contact": contact.id, "tag": tag_id, "cdate": when}
+        self.contact_tags[ctid] = ct
+        if self.switches["udate_on_tag_change"]:
+            contact.udate = when
+        return ct
+
+    def remove_contact_tag(self, ct_id: int) -> None:
+        ct = self.contact_tags.pop(ct_id)
+        contact = self.contacts.get(ct["contact"])
+        if contact is not None and self.switches["udate_on_tag_change"]:
+            contact.udate = self.now()
+
+    def set_list_status(self, contact: Contact, list_id: int, status: int, *, at: float | None = None,
+                        sourceid: int = 0) -> dict[str, Any]:
+        when = self.now() if at is None else at
+        for cl in self.contact_lists.values():
+            if cl["contact"] == contact.id and cl["list"] == list_id:
+                if cl["status"] != status:
+                    cl["status"], cl["udate"] = status, when
+                    if self.switches["udate_on_list_change"]:
+                        contact.udate = when
+                return cl
+        clid = self.next_id("contactList")
+        cl = {"id": clid, "contact": contact.id, "list": list_id, "status": status, "sdate": when, "udate": when,
+              "sourceid": sourceid}
+        self.contact_lists[clid] = cl
+        if self.switches["udate_on_list_change"]:
+            contact.udate = when
+        return cl
+
+    # ----------------------------------------------------------------- accounts
+    def account_named(self, name: str) -> dict[str, Any] | None:
+        for acct in self.accounts.values():
+            if acct["name"].lower() == name.lower():
+                return acct
+        return None
+
+    def create_account(self, name: str, url: str | None = None, owner: int = 1) -> dict[str, Any]:
+        if self.account_named(name) is not None:
+            raise jsonapi(422, f'An account named "{name}" already exists. Please choose a new name.', "duplicate",
+                          "/data/attributes/name")
+        aid = self.next_id("account")
+        now = self.now()
+        acct = {"id": aid, "name": name, "accountUrl": url, "owner": owner, "cdate": now, "udate": now}
+        self.accounts[aid] = acct
+        return acct
+
+    def account_of_contact(self, contact_id: int) -> dict[str, Any] | None:
+        for ac_link in self.account_contacts.values():
+            if ac_link["contact"] == contact_id:
+                return ac_link
+        return None
+
+    def link_account(self, contact_id: int, account_id: int, job_title: str = "") -> dict[str, Any]:
+        if self.account_of_contact(contact_id) is not None:
+            raise jsonapi(422, "This contact is already associated with an account. We currently do not support "
+                          "contacts on multiple accounts.", "field_invalid", "/data/attributes/account,contact")
+        now = self.now()
+        lid = self.next_id("accountContact")
+        link = {"id": lid, "account": account_id, "contact": contact_id, "jobTitle": job_title, "cdate": now,
+                "udate": now}
+        self.account_contacts[lid] = link
+        return link
+
+    # ----------------------------------------------------------------- activity
+    def add_tracking_log(self, contact_id: int, event: str, value: str = "") -> dict[str, Any]:
+        tid = self.next_id("trackingLog")
+        log = {"id": tid, "contact": contact_id, "type": event, "value": value, "tstamp": self.now(),
+               "hash": hashlib.sha1(f"{contact_id}:{tid}".encode()).hexdigest()}  # noqa: S324 - not security
+        self.tracking_logs[tid] = log
+        return log
+
+    def add_activity(self, contact_id: int, reference_type: str, reference_id: int = 0,
+                     reference_action: str = "") -> dict[str, Any]:
+        aid = self.next_id("activity")
+        act = {"id": aid, "contact": contact_id, "reference_type": reference_type, "reference_id": reference_id,
+               "reference_action": reference_action, "tstamp": self.now()}
+        self.activities[aid] = act
+        return act
+
+
+def as_int(value: object) -> int | None:
+    """AC accepts ids as ints or numeric strings."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def require_int(value: object, model: str) -> int:
+    result = as_int(value)
+    if result is None:
+        raise ACError(404, {"message": f"No Result found for {model} with id {value}"})
+    return result
