@@ -1,0 +1,172 @@
+// ActiveCampaign <-> Dynamics 365 sync: everything the product needs in one resource group.
+// Identity-based end to end: no storage keys, no connection strings with keys, no client secrets.
+// Deploy with `azd up` or `az deployment group create` (infra/README.md).
+
+targetScope = 'resourceGroup'
+
+@description('Environment name (azd environment); part of every resource name.')
+@minLength(1)
+@maxLength(40)
+param environmentName string
+
+@description('Azure region; defaults to the resource group\'s.')
+param location string = resourceGroup().location
+
+@description('Entra tenant that issues the API\'s bearer tokens (the API app registration\'s tenant).')
+param authTenantId string = subscription().tenantId
+
+@description('Audience of the API app registration: its application id URI (api://...) or client id.')
+@minLength(1)
+param authAudience string
+
+@description('Other tenants whose tokens the API accepts, comma-separated (empty: only authTenantId).')
+param authAllowedTenants string = ''
+
+@description('Prefix for the sync tables in the storage account.')
+param tablePrefix string = ''
+
+@description('E-mail address for alert notifications (empty: rules are created without an action group).')
+param alertEmail string = ''
+
+@description('Errors per hour at which the rising-error alert may fire.')
+@minValue(1)
+param errorAlertThreshold int = 20
+
+@description('Storage replication (ZRS where the region offers it).')
+@allowed([
+  'Standard_LRS'
+  'Standard_ZRS'
+  'Standard_GRS'
+  'Standard_GZRS'
+])
+param storageSkuName string = 'Standard_ZRS'
+
+@description('Memory per function app instance, in MB.')
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+@description('Maximum function app instances.')
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+@description('Zone-redundant Flex Consumption plan (only where the region supports it).')
+param zoneRedundant bool = false
+
+var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName))
+var tags = {
+  'azd-env-name': environmentName
+  product: 'ac-dynamics-sync'
+}
+var passQueueName = 'sync-passes'
+var deploymentContainerName = 'app-package-${resourceToken}'
+
+module identity './modules/identity.bicep' = {
+  name: 'identity'
+  params: {
+    name: 'id-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module monitoring './modules/monitoring.bicep' = {
+  name: 'monitoring'
+  params: {
+    workspaceName: 'log-${resourceToken}'
+    appInsightsName: 'appi-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module storage './modules/storage.bicep' = {
+  name: 'storage'
+  params: {
+    name: 'st${resourceToken}'
+    location: location
+    tags: tags
+    skuName: storageSkuName
+    deploymentContainerName: deploymentContainerName
+    passQueueName: passQueueName
+  }
+}
+
+module keyVault './modules/keyvault.bicep' = {
+  name: 'keyvault'
+  params: {
+    name: 'kv-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module rbac './modules/rbac.bicep' = {
+  name: 'rbac'
+  params: {
+    principalId: identity.outputs.principalId
+    storageAccountName: storage.outputs.name
+    keyVaultName: keyVault.outputs.name
+    appInsightsName: monitoring.outputs.appInsightsName
+  }
+}
+
+module functionApp './modules/function.bicep' = {
+  name: 'function'
+  // The host needs its storage roles before it starts.
+  dependsOn: [
+    rbac
+  ]
+  params: {
+    planName: 'plan-${resourceToken}'
+    appName: 'func-${resourceToken}'
+    location: location
+    tags: tags
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    storageAccountName: storage.outputs.name
+    blobEndpoint: storage.outputs.blobEndpoint
+    queueEndpoint: storage.outputs.queueEndpoint
+    tableEndpoint: storage.outputs.tableEndpoint
+    deploymentContainerName: deploymentContainerName
+    passQueueName: storage.outputs.passQueueName
+    tablePrefix: tablePrefix
+    keyVaultUri: keyVault.outputs.uri
+    appInsightsConnectionString: monitoring.outputs.connectionString
+    authTenantId: authTenantId
+    authAudience: authAudience
+    authAllowedTenants: authAllowedTenants
+    instanceMemoryMB: instanceMemoryMB
+    maximumInstanceCount: maximumInstanceCount
+    zoneRedundant: zoneRedundant
+  }
+}
+
+module alerts './modules/alerts.bicep' = {
+  name: 'alerts'
+  params: {
+    namePrefix: 'alert-${resourceToken}'
+    location: location
+    tags: tags
+    appInsightsId: monitoring.outputs.appInsightsId
+    poisonQueueName: storage.outputs.poisonQueueName
+    alertEmail: alertEmail
+    errorThreshold: errorAlertThreshold
+  }
+}
+
+@description('Base URL of the HTTP API (admin config, status, sales actions).')
+output API_BASE_URL string = 'https://${functionApp.outputs.defaultHostName}/api'
+output AZURE_FUNCTION_NAME string = functionApp.outputs.name
+output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
+output AZURE_KEY_VAULT_URI string = keyVault.outputs.uri
+output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
+output AZURE_MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
+output AZURE_MANAGED_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
+output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.appInsightsName
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId

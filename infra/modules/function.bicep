@@ -1,0 +1,203 @@
+// Flex Consumption plan (FC1) and the Linux function app (Python 3.11), configured through
+// functionAppConfig. Every connection is identity-based: no keys or connection strings with keys.
+
+@description('Name of the Flex Consumption plan.')
+param planName string
+
+@description('Name of the function app (also the API host name).')
+param appName string
+
+@description('Azure region.')
+param location string
+
+@description('Tags applied to every resource.')
+param tags object
+
+@description('Resource id of the user-assigned identity the app runs as.')
+param identityId string
+
+@description('Client id of the user-assigned identity.')
+param identityClientId string
+
+@description('Storage account name (host storage, sync tables, pass queue).')
+param storageAccountName string
+
+@description('Blob endpoint of the storage account.')
+param blobEndpoint string
+
+@description('Queue endpoint of the storage account.')
+param queueEndpoint string
+
+@description('Table endpoint of the storage account.')
+param tableEndpoint string
+
+@description('Container holding the deployment package.')
+param deploymentContainerName string
+
+@description('Queue the sync passes go through.')
+param passQueueName string
+
+@description('Prefix for the sync tables (lets two deployments share an account; empty by default).')
+param tablePrefix string
+
+@description('Key Vault URI (ActiveCampaign API keys).')
+param keyVaultUri string
+
+@description('Application Insights connection string (ingestion endpoint and instrumentation key; not a secret with local auth off).')
+param appInsightsConnectionString string
+
+@description('Entra tenant that issues the API\'s bearer tokens.')
+param authTenantId string
+
+@description('Audience (application id URI or client id) of the API app registration.')
+param authAudience string
+
+@description('Extra tenants whose tokens are accepted (comma-separated; empty = home tenant only).')
+param authAllowedTenants string
+
+@description('Memory per instance in MB.')
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+@description('Upper bound on instances (scale-out is across connections).')
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+@description('Zone-redundant plan (only in regions where Flex Consumption supports it).')
+param zoneRedundant bool = false
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    tier: 'FlexConsumption'
+    name: 'FC1'
+  }
+  properties: {
+    // checkov:skip=CKV_AZURE_225: Flex Consumption zone redundancy is only offered in some regions, so it is the zoneRedundant parameter (default off) rather than forced on.
+    reserved: true
+    zoneRedundant: zoneRedundant
+  }
+}
+
+resource site 'Microsoft.Web/sites@2024-04-01' = {
+  name: appName
+  location: location
+  tags: union(tags, {
+    'azd-service-name': 'api'
+  })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityId}': {}
+    }
+  }
+  properties: {
+    // checkov:skip=CKV_AZURE_222: the API must be reachable by Dynamics users' browsers and ActiveCampaign webhooks; every route but /api/health and the OpenAPI document needs an Entra token or a per-connection webhook secret.
+    // checkov:skip=CKV_AZURE_17: callers authenticate with Entra ID bearer tokens; ActiveCampaign webhooks cannot present client certificates.
+    // checkov:skip=CKV_AZURE_213: a platform health check pings every instance and would keep a scale-to-zero app warm; /api/health is public for external probes.
+    // checkov:skip=CKV_AZURE_16: the app is registered in Entra through its own API app registration (infra/README.md); App Service Authentication is not used because the app decides auth per route.
+    // checkov:skip=CKV_AZURE_212: the product scales to zero between syncs by design; always-ready instances are optional cost the customer can add.
+    serverFarmId: plan.id
+    httpsOnly: true
+    clientCertEnabled: false
+    publicNetworkAccess: 'Enabled'
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${blobEndpoint}${deploymentContainerName}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityId
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        instanceMemoryMB: instanceMemoryMB
+        maximumInstanceCount: maximumInstanceCount
+      }
+      runtime: {
+        name: 'python'
+        version: '3.11'
+      }
+    }
+    siteConfig: {
+      minTlsVersion: '1.2'
+      scmMinTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      http20Enabled: true
+      // No platform CORS: the app answers CORS per connection (its Dynamics origin).
+      appSettings: [
+        {
+          name: 'AzureWebJobsStorage__accountName'
+          value: storageAccountName
+        }
+        {
+          name: 'AzureWebJobsStorage__credential'
+          value: 'managedidentity'
+        }
+        {
+          name: 'AzureWebJobsStorage__clientId'
+          value: identityClientId
+        }
+        {
+          name: 'AZURE_CLIENT_ID'
+          value: identityClientId
+        }
+        {
+          name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'
+          value: appInsightsConnectionString
+        }
+        {
+          name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING'
+          value: 'ClientId=${identityClientId};Authorization=AAD'
+        }
+        {
+          name: 'SYNC_STORAGE_ACCOUNT_URL'
+          value: tableEndpoint
+        }
+        {
+          name: 'SYNC_QUEUE_ACCOUNT_URL'
+          value: queueEndpoint
+        }
+        {
+          name: 'SYNC_QUEUE_NAME'
+          value: passQueueName
+        }
+        {
+          name: 'SYNC_TABLE_PREFIX'
+          value: tablePrefix
+        }
+        {
+          name: 'SYNC_KEY_VAULT_URI'
+          value: keyVaultUri
+        }
+        {
+          name: 'SYNC_AUTH_TENANT_ID'
+          value: authTenantId
+        }
+        {
+          name: 'SYNC_AUTH_AUDIENCE'
+          value: authAudience
+        }
+        {
+          name: 'SYNC_AUTH_ALLOWED_TENANTS'
+          value: authAllowedTenants
+        }
+      ]
+    }
+  }
+}
+
+output name string = site.name
+output id string = site.id
+output defaultHostName string = site.properties.defaultHostName
