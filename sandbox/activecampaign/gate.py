@@ -68,9 +68,9 @@ class Gate:
         faults = self.ac.faults
         if faults.drop_next > 0:
             faults.drop_next -= 1
-            record.status = -1  # logged as dropped
             await send({"type": "http.response.start", "status": 200,
                         "headers": [(b"content-type", b"application/json"), (b"content-length", b"64")]})
+            record.status = -1  # logged as dropped
             raise httpx.RemoteProtocolError("sandbox fault: connection dropped before the response body")
         if faults.latency > 0:
             await asyncio.sleep(faults.latency)
