@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sync_core.activecampaign._base import ClientBase
-from sync_core.activecampaign._errors import DuplicateError
+from sync_core.activecampaign._errors import DuplicateError, PaginationLoopError
 from sync_core.activecampaign._paging import iter_id_greater, iter_offset
 from sync_core.activecampaign._shapes import many, one, seg
 
@@ -109,9 +109,31 @@ class ContactsApi(ClientBase):
         return created
 
     async def list_field_options(self, field_id: str) -> list[dict[str, Any]]:
-        """Options of a dropdown/radio/listbox/checkbox field (``fields/{id}/options``)."""
-        body = await self._get(f"fields/{seg(field_id)}/options", kind="fieldOptions.list")
-        return many(body, "fieldOptions")
+        """Options of a dropdown/radio/listbox/checkbox field: the ``fieldOptions`` that ``GET fields/{id}``
+        side-loads; if that answer carries none, the ``fieldOptions`` side-load of ``GET fields`` (both
+        documented; ``fields/{id}/options`` is only a link)."""
+        body = await self._get(f"fields/{seg(field_id)}", kind="field.get")
+        if "fieldOptions" not in body:
+            return (await self.list_all_field_options()).get(str(field_id), [])
+        return [o for o in many(body, "fieldOptions") if str(o.get("field", field_id)) == str(field_id)]
+
+    async def list_all_field_options(self) -> dict[str, list[dict[str, Any]]]:
+        """Every field's options (field id → options), from the side-load of ``GET fields``."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        offset = 0
+        previous: list[Any] | None = None
+        while True:
+            body = await self._get("fields", kind="fields.list", params={"limit": 100, "offset": offset})
+            fields = many(body, "fields")
+            ids = [f.get("id") for f in fields]
+            if fields and ids == previous:
+                raise PaginationLoopError("paging fields: offset served the previous page again")
+            previous = ids
+            for option in many(body, "fieldOptions"):
+                out.setdefault(str(option.get("field")), []).append(option)
+            offset += len(fields)
+            if len(fields) < 100:
+                return out
 
     async def create_field_options(self, field_id: str,
                                    options: Sequence[str | dict[str, Any]]) -> list[dict[str, Any]]:

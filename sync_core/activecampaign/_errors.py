@@ -8,7 +8,7 @@ AC answers errors in several shapes (reference §13): JSON:API-like ``errors`` l
 **403 rule.** AC uses 403 both for a bad key and for a missing permission, and some endpoints
 even answer "not found" with 403. :func:`classify_403` decides, in this order:
 
-1. the plan-limit rule (configurable, see :class:`PlanLimitRule`) matches → :class:`PlanLimitError`;
+1. the plan-limit rule (configurable, see :func:`default_plan_limit_rule`) matches → :class:`PlanLimitError`;
 2. the message says "not found" / "No Result found" → :class:`NotFoundError`;
 3. the message names authentication ("could not be authenticated", "api key/token") → :class:`AuthenticationError`;
 4. the message says the user lacks permission ("do not have permission", "not authorized",
@@ -194,8 +194,24 @@ _PLAN_TEXT = re.compile(
 )
 
 
+FEATURE_COLLECTIONS = frozenset({
+    "/api/3/customObjects/schemas", "/api/3/accounts", "/api/3/accountContacts",
+    "/api/3/accountCustomFieldMeta", "/api/3/accountCustomFieldData",
+})
+"""Collection routes of plan-gated features: they exist on every account that has the feature,
+so a 404 on one of them can only mean the plan lacks it."""
+
+
 def default_plan_limit_rule(status: int, path: str, body: ErrorBody) -> bool:
-    """A 402/403 whose body names the plan or an upgrade; never a bare 403 (see module doc)."""
+    """The plan lacks the feature when (never from a bare 403):
+
+    - a 402/403 body names the plan or an upgrade ("Your plan does not include access to this
+      feature", "Upgrade your plan ..."), or
+    - a 404 answers a feature's *collection* route (:data:`FEATURE_COLLECTIONS`), e.g.
+      ``GET/POST customObjects/schemas``: a 404 on an item route stays :class:`NotFoundError`.
+    """
+    if status == 404:
+        return path.rstrip("/") in FEATURE_COLLECTIONS
     if status not in (402, 403):
         return False
     text = body_text(body)
