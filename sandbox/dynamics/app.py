@@ -1,0 +1,286 @@
+"""The ASGI app: real routes under ``/api/data/v9.2/``, the control surface under ``/_sandbox/``.
+
+Request order on the real routes: injected latency and dropped connections, bearer token (401),
+forced 429s, random injected errors, then the service-protection request limit (429 +
+``Retry-After``, dynamics-webapi.md §5), then the Web API itself.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from sandbox.clock import SandboxClock, TimeSource
+
+from . import api, batch
+from .dataverse import Dataverse
+from .errors import REQUESTS_LIMIT, DataverseError
+from .http import ApiRequest, ApiResponse
+
+PREFIX = "/api/data/v9.2/"
+
+
+class DroppedConnection(Exception):
+    """Raised after a partial response so the client sees the connection drop mid-answer."""
+
+
+class _DropMiddleware:
+    def __init__(self, app: ASGIApp, dataverse: Dataverse) -> None:
+        self.app = app
+        self.dv = dataverse
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(PREFIX) and self.dv.faults.drop_next > 0:
+            self.dv.faults.drop_next -= 1
+            self.dv.counters["dropped"] += 1
+            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1000")]})
+            await send({"type": "http.response.body", "body": b'{"value": [', "more_body": True})
+            raise DroppedConnection("sandbox fault: connection dropped")
+        await self.app(scope, receive, send)
+
+
+def _to_starlette(response: ApiResponse) -> Response:
+    return Response(response.body, status_code=response.status, headers=response.headers)
+
+
+def _error(dv: Dataverse, exc: DataverseError) -> Response:
+    return _to_starlette(ApiResponse.error(exc))
+
+
+def _limit_error(dv: Dataverse, retry_after: float) -> DataverseError:
+    limit = dv.rate_limit if dv.rate_limit is not None else 6000
+    window = int(dv.rate_window)
+    return DataverseError(
+        429,
+        REQUESTS_LIMIT,
+        f"Number of requests exceeded the limit of {limit} over time window of {window} seconds.",
+        {"Retry-After": str(math.ceil(retry_after))},
+    )
+
+
+async def web_api(request: Request) -> Response:
+    dv: Dataverse = request.app.state.dataverse
+    dv.counters["requests"] += 1
+    dv.counters[f"{request.method} {request.path_params['path'].split('(')[0].split('/')[0] or '/'}"] += 1
+    faults = dv.faults
+    if faults.latency > 0:
+        await dv.sleep(faults.latency)
+    auth = request.headers.get("authorization", "")
+    token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
+    if not token or token not in dv.tokens or token in dv.expired_tokens:
+        dv.counters["unauthorized"] += 1
+        return _unauthorized(dv, request)
+    if faults.force_429 > 0:
+        faults.force_429 -= 1
+        dv.counters["throttled"] += 1
+        return _error(dv, _limit_error(dv, faults.retry_after))
+    if faults.error_rate > 0 and dv.fault_rng.random() < faults.error_rate:
+        dv.counters["faults"] += 1
+        return _error(
+            dv, DataverseError(faults.error_status, "0x80040216", "An unexpected error occurred (sandbox fault).")
+        )
+    wait = dv.throttle(token)
+    if wait is not None:
+        dv.counters["throttled"] += 1
+        return _error(dv, _limit_error(dv, wait))
+    req = ApiRequest(
+        method=request.method,
+        path=request.path_params["path"],
+        query=parse_qsl(request.url.query, keep_blank_values=True),
+        headers={k.lower(): v for k, v in request.headers.items()},
+        body=await request.body(),
+        base=f"{request.url.scheme}://{request.url.netloc}{PREFIX}",
+        token=token,
+    )
+    if req.path == "$batch":
+        try:
+            return _to_starlette(batch.handle(dv, req, api.dispatch))
+        except DataverseError as exc:
+            return _error(dv, exc)
+    return _to_starlette(api.dispatch(dv, req))
+
+
+def _unauthorized(dv: Dataverse, request: Request) -> Response:
+    headers = {
+        "WWW-Authenticate": (
+            "Bearer authorization_uri=https://login.microsoftonline.com/common/oauth2/authorize, "
+            f"resource_id={request.url.scheme}://{request.url.netloc}/"
+        )
+    }
+    if dv.switches["auth_401_body"] == "error":
+        body = {"error": {"code": "0x80072560", "message": "The user is not a member of the organization."}}
+        return JSONResponse(body, status_code=401, headers=headers)
+    return Response(b"", status_code=401, headers=headers)
+
+
+# ------------------------------------------------------------------ control surface
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    data = json.loads(raw)
+    if not isinstance(data, dict):
+        raise DataverseError(400, "sandbox", "the control body must be a JSON object")
+    return data
+
+
+def _control(handler: Any) -> Any:
+    async def endpoint(request: Request) -> Response:
+        dv: Dataverse = request.app.state.dataverse
+        try:
+            result = await handler(dv, request)
+        except DataverseError as exc:
+            return JSONResponse({"error": exc.message}, status_code=exc.status)
+        except (ValueError, KeyError, TypeError) as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse(result)
+
+    return endpoint
+
+
+async def _seed(dv: Dataverse, request: Request) -> Any:
+    body = await _body(request)
+    return dv.seed(contacts=int(body.get("contacts", 0)), seed=body.get("seed"))
+
+
+async def _reset(dv: Dataverse, request: Request) -> Any:
+    dv.reset()
+    return {"ok": True}
+
+
+async def _faults(dv: Dataverse, request: Request) -> Any:
+    if request.method == "POST":
+        return dv.set_faults(await _body(request))
+    return dv.faults.as_dict()
+
+
+async def _switches(dv: Dataverse, request: Request) -> Any:
+    if request.method == "POST":
+        return dv.set_switches(await _body(request))
+    return dv.switches
+
+
+async def _clock(dv: Dataverse, request: Request) -> Any:
+    if request.method == "POST":
+        body = await _body(request)
+        clock = dv.clock
+        if "advance" in body:
+            clock.advance(float(body["advance"]))
+        if "set" in body:
+            delta = float(body["set"]) - clock.time()
+            if delta < 0:
+                raise DataverseError(400, "sandbox", "the clock does not go back")
+            clock.advance(delta)
+    return {"time": dv.clock.time()}
+
+
+async def _tokens(dv: Dataverse, request: Request) -> Any:
+    body = await _body(request)
+    if "tokens" in body:
+        dv.rotate_tokens([str(t) for t in body["tokens"]])
+    if "expire" in body:
+        dv.expire_token(str(body["expire"]))
+    return {"count": len(dv.tokens), "expired": len(dv.expired_tokens)}
+
+
+async def _change_tracking(dv: Dataverse, request: Request) -> Any:
+    body = await _body(request)
+    table = str(body["table"])
+    dv.table(table)
+    if "enabled" in body:
+        dv.set_change_tracking(table, bool(body["enabled"]))
+    if body.get("expire_tokens"):
+        dv.expire_change_tokens(table)
+    return {name: t.change_tracking for name, t in dv.tables.items()}
+
+
+async def _rate_limit(dv: Dataverse, request: Request) -> Any:
+    body = await _body(request)
+    if "limit" in body:
+        dv.rate_limit = None if body["limit"] is None else int(body["limit"])
+    if "window" in body:
+        dv.rate_window = float(body["window"])
+    dv.rate_log.clear()
+    return {"limit": dv.rate_limit, "window": dv.rate_window}
+
+
+async def _inspect(dv: Dataverse, request: Request) -> Any:
+    return {
+        "counters": dict(dv.counters),
+        "rows": {name: len(rows) for name, rows in dv.rows.items()},
+        "version": dv.version,
+        "time": dv.clock.time(),
+        "change_tracking": {name: t.change_tracking for name, t in dv.tables.items()},
+        "app_user": dv.app_user,
+        "organization": dv.org_id,
+    }
+
+
+async def _table_rows(dv: Dataverse, request: Request) -> Any:
+    logical = request.path_params["table"]
+    dv.table(logical)
+    row_id = request.query_params.get("id")
+    if row_id:
+        row = dv.get(logical, row_id)
+        if row is None:
+            raise DataverseError(404, "sandbox", "no such row")
+        return row
+    limit = int(request.query_params.get("limit", "100"))
+    return [dv.rows[logical][i] for i in dv.sorted_ids(logical)[:limit]]
+
+
+async def _links(dv: Dataverse, request: Request) -> Any:
+    return {name: sorted(map(list, pairs)) for name, pairs in dv.links.items()}
+
+
+def _control_routes() -> list[Route]:
+    both = ["GET", "POST"]
+    return [
+        Route("/_sandbox/seed", _control(_seed), methods=["POST"]),
+        Route("/_sandbox/reset", _control(_reset), methods=["POST"]),
+        Route("/_sandbox/faults", _control(_faults), methods=both),
+        Route("/_sandbox/switches", _control(_switches), methods=both),
+        Route("/_sandbox/clock", _control(_clock), methods=both),
+        Route("/_sandbox/tokens", _control(_tokens), methods=["POST"]),
+        Route("/_sandbox/change-tracking", _control(_change_tracking), methods=["POST"]),
+        Route("/_sandbox/rate-limit", _control(_rate_limit), methods=["POST"]),
+        Route("/_sandbox/inspect", _control(_inspect), methods=["GET"]),
+        Route("/_sandbox/tables/{table}", _control(_table_rows), methods=["GET"]),
+        Route("/_sandbox/links", _control(_links), methods=["GET"]),
+    ]
+
+
+def create_app(
+    *,
+    clock: TimeSource | None = None,
+    tokens: Iterable[str] = ("sandbox-dynamics-token",),
+    seed: int = 1,
+    seed_contacts: int = 0,
+    rate_limit: int | None = None,
+    rate_window: float = 300.0,
+) -> Starlette:
+    """A fresh in-memory Dataverse organisation behind the Web API routes."""
+    dv = Dataverse(clock or SandboxClock(), tokens, seed)
+    dv.rate_limit = rate_limit
+    dv.rate_window = rate_window
+    dv.seed(contacts=seed_contacts)
+    methods = ["GET", "POST", "PATCH", "PUT", "DELETE"]
+    routes = [Route(PREFIX + "{path:path}", web_api, methods=methods), *_control_routes()]
+    app = Starlette(routes=routes, middleware=[Middleware(_DropMiddleware, dataverse=dv)])
+    app.state.dataverse = dv
+    return app
+
+
+__all__ = ["DroppedConnection", "create_app"]

@@ -1,0 +1,356 @@
+"""Tables, columns and navigation properties the stand-in serves (dynamics-webapi.md §7, §8).
+
+Only what a sync touches. Column types follow ``AttributeTypeName``; lookups are stored as
+``_<name>_value`` plus the target table in ``_<name>_value@lookuplogicalname``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .odata_filter import Kind
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # AttributeTypeName without "Type": String, Memo, Lookup, Customer, Owner, Picklist, State, ...
+    max_length: int | None = None
+    required: str = "None"  # None | SystemRequired | ApplicationRequired | Recommended
+    writable: bool = True  # IsValidForCreate/Update
+    create_only_ignored: bool = False  # IsValidForCreate = False (statecode)
+    targets: tuple[str, ...] = ()  # lookup targets (logical names)
+    options: tuple[tuple[int, str], ...] = ()  # picklist/state/status labels
+
+    @property
+    def is_lookup(self) -> bool:
+        return self.type in ("Lookup", "Customer", "Owner")
+
+    @property
+    def filter_kind(self) -> str:
+        return {
+            "String": Kind.STRING,
+            "Memo": Kind.STRING,
+            "Uniqueidentifier": Kind.GUID,
+            "Lookup": Kind.GUID,
+            "Customer": Kind.GUID,
+            "Owner": Kind.GUID,
+            "DateTime": Kind.DATETIME,
+            "DateOnly": Kind.DATE,
+            "Boolean": Kind.BOOL,
+        }.get(self.type, Kind.NUMBER)
+
+
+@dataclass
+class Table:
+    logical: str
+    entity_set: str
+    pk: str
+    primary_name: str
+    columns: dict[str, Column]
+    nav: dict[str, tuple[str, str]] = field(default_factory=dict)  # nav prop -> (lookup column, target table)
+    change_tracking: bool = True
+    can_change_tracking: bool = True
+    alternate_keys: tuple[str, ...] = ()
+    object_type_code: int = 0
+
+    def column(self, name: str) -> Column | None:
+        return self.columns.get(name)
+
+
+def _s(name: str, length: int = 100, required: str = "None") -> Column:
+    return Column(name, "String", max_length=length, required=required)
+
+
+_OWNER = Column("ownerid", "Owner", required="SystemRequired", targets=("systemuser", "team"))
+_SYSTEM = [
+    Column("createdon", "DateTime", writable=False),
+    Column("modifiedon", "DateTime", writable=False),
+    Column("versionnumber", "BigInt", writable=False),
+]
+_MERGE = [Column("merged", "Boolean", writable=False), Column("masterid", "Lookup", writable=False)]
+_ACTIVE_STATE = (
+    Column("statecode", "State", required="SystemRequired", options=((0, "Active"), (1, "Inactive"))),
+    Column("statuscode", "Status", options=((1, "Active"), (2, "Inactive"))),
+)
+
+
+def _cols(*cols: Column) -> dict[str, Column]:
+    return {c.name: c for c in cols}
+
+
+def build_tables() -> dict[str, Table]:
+    """Fresh table definitions (change-tracking flags are mutable per sandbox)."""
+    contact = Table(
+        "contact",
+        "contacts",
+        "contactid",
+        "fullname",
+        _cols(
+            Column("contactid", "Uniqueidentifier"),
+            _s("firstname", 50, "Recommended"),
+            _s("lastname", 50, "ApplicationRequired"),
+            Column("fullname", "String", max_length=160, writable=False),
+            _s("emailaddress1"),
+            _s("emailaddress2"),
+            _s("jobtitle"),
+            _s("telephone1", 50),
+            _s("mobilephone", 50),
+            _s("address1_city", 80),
+            _s("address1_country", 80),
+            Column("donotbulkemail", "Boolean"),
+            Column("parentcustomerid", "Customer", targets=("account", "contact")),
+            Column("originatingleadid", "Lookup", targets=("lead",)),
+            _OWNER,
+            *_ACTIVE_STATE,
+            *_MERGE,
+            *_SYSTEM,
+        ),
+        nav={
+            "parentcustomerid_account": ("parentcustomerid", "account"),
+            "parentcustomerid_contact": ("parentcustomerid", "contact"),
+            "originatingleadid": ("originatingleadid", "lead"),
+            "ownerid": ("ownerid", "systemuser"),
+        },
+        object_type_code=2,
+    )
+    lead = Table(
+        "lead",
+        "leads",
+        "leadid",
+        "fullname",
+        _cols(
+            Column("leadid", "Uniqueidentifier"),
+            _s("subject", 300, "ApplicationRequired"),
+            _s("firstname", 50, "Recommended"),
+            _s("lastname", 50, "ApplicationRequired"),
+            Column("fullname", "String", max_length=160, writable=False),
+            _s("companyname", 100, "Recommended"),
+            _s("emailaddress1"),
+            _s("jobtitle"),
+            _s("telephone1", 50),
+            _s("mobilephone", 20),
+            Column(
+                "leadsourcecode",
+                "Picklist",
+                options=(
+                    (1, "Advertisement"),
+                    (2, "Employee Referral"),
+                    (3, "External Referral"),
+                    (4, "Partner"),
+                    (5, "Public Relations"),
+                    (6, "Seminar"),
+                    (7, "Trade Show"),
+                    (8, "Web"),
+                    (9, "Word of Mouth"),
+                    (10, "Other"),
+                ),
+            ),
+            Column(
+                "statecode",
+                "State",
+                required="SystemRequired",
+                create_only_ignored=True,
+                options=((0, "Open"), (1, "Qualified"), (2, "Disqualified")),
+            ),
+            Column(
+                "statuscode",
+                "Status",
+                options=(
+                    (1, "New"),
+                    (2, "Contacted"),
+                    (3, "Qualified"),
+                    (4, "Lost"),
+                    (5, "Cannot Contact"),
+                    (6, "No Longer Interested"),
+                    (7, "Canceled"),
+                ),
+            ),
+            Column("parentaccountid", "Lookup", targets=("account",)),
+            Column("parentcontactid", "Lookup", targets=("contact",)),
+            Column("customerid", "Customer", targets=("account", "contact")),
+            _OWNER,
+            *_MERGE,
+            *_SYSTEM,
+        ),
+        nav={
+            "parentaccountid": ("parentaccountid", "account"),
+            "parentcontactid": ("parentcontactid", "contact"),
+            "customerid_account": ("customerid", "account"),
+            "customerid_contact": ("customerid", "contact"),
+            "ownerid": ("ownerid", "systemuser"),
+        },
+        object_type_code=4,
+    )
+    account = Table(
+        "account",
+        "accounts",
+        "accountid",
+        "name",
+        _cols(
+            Column("accountid", "Uniqueidentifier"),
+            _s("name", 160, "ApplicationRequired"),
+            _s("accountnumber", 20),
+            _s("websiteurl", 200),
+            _s("telephone1", 50),
+            _s("address1_city", 80),
+            _s("address1_country", 80),
+            Column("primarycontactid", "Lookup", targets=("contact",)),
+            Column("parentaccountid", "Lookup", targets=("account",)),
+            Column("originatingleadid", "Lookup", targets=("lead",)),
+            _OWNER,
+            *_ACTIVE_STATE,
+            *_MERGE,
+            *_SYSTEM,
+        ),
+        nav={
+            "primarycontactid": ("primarycontactid", "contact"),
+            "originatingleadid": ("originatingleadid", "lead"),
+            "parentaccountid": ("parentaccountid", "account"),
+            "ownerid": ("ownerid", "systemuser"),
+        },
+        object_type_code=1,
+    )
+    opportunity = Table(
+        "opportunity",
+        "opportunities",
+        "opportunityid",
+        "name",
+        _cols(
+            Column("opportunityid", "Uniqueidentifier"),
+            _s("name", 300, "ApplicationRequired"),
+            Column("customerid", "Customer", required="ApplicationRequired", targets=("account", "contact")),
+            Column("parentaccountid", "Lookup", targets=("account",)),
+            Column("parentcontactid", "Lookup", targets=("contact",)),
+            Column("originatingleadid", "Lookup", targets=("lead",)),
+            Column("estimatedvalue", "Money"),
+            Column("estimatedclosedate", "DateOnly"),
+            _s("stepname", 200),
+            Column("salesstage", "Picklist", options=((0, "Qualify"), (1, "Develop"), (2, "Propose"), (3, "Close"))),
+            Column(
+                "statecode",
+                "State",
+                required="SystemRequired",
+                create_only_ignored=True,
+                options=((0, "Open"), (1, "Won"), (2, "Lost")),
+            ),
+            Column(
+                "statuscode",
+                "Status",
+                options=((1, "In Progress"), (2, "On Hold"), (3, "Won"), (4, "Canceled"), (5, "Out-Sold")),
+            ),
+            _OWNER,
+            *_SYSTEM,
+        ),
+        nav={
+            "customerid_account": ("customerid", "account"),
+            "customerid_contact": ("customerid", "contact"),
+            "parentaccountid": ("parentaccountid", "account"),
+            "parentcontactid": ("parentcontactid", "contact"),
+            "originatingleadid": ("originatingleadid", "lead"),
+            "ownerid": ("ownerid", "systemuser"),
+        },
+        object_type_code=3,
+    )
+    systemuser = Table(
+        "systemuser",
+        "systemusers",
+        "systemuserid",
+        "fullname",
+        _cols(
+            Column("systemuserid", "Uniqueidentifier"),
+            _s("firstname", 256),
+            _s("lastname", 256, "ApplicationRequired"),
+            Column("fullname", "String", max_length=200, writable=False),
+            _s("domainname", 1024, "SystemRequired"),
+            _s("internalemailaddress", 100),
+            Column("azureactivedirectoryobjectid", "Uniqueidentifier"),
+            Column("applicationid", "Uniqueidentifier"),
+            Column("isdisabled", "Boolean", writable=False),
+            Column("businessunitid", "Lookup", required="SystemRequired", targets=("businessunit",)),
+            *_SYSTEM,
+        ),
+        nav={"businessunitid": ("businessunitid", "businessunit")},
+        alternate_keys=("azureactivedirectoryobjectid",),
+        object_type_code=8,
+        change_tracking=False,
+    )
+    role = Table(
+        "role",
+        "roles",
+        "roleid",
+        "name",
+        _cols(
+            Column("roleid", "Uniqueidentifier"),
+            _s("name", 100, "SystemRequired"),
+            Column("businessunitid", "Lookup", required="SystemRequired", targets=("businessunit",)),
+            Column("parentrootroleid", "Lookup", writable=False, targets=("role",)),
+            *_SYSTEM,
+        ),
+        nav={"businessunitid": ("businessunitid", "businessunit")},
+        object_type_code=1036,
+        change_tracking=False,
+    )
+    team = Table(
+        "team",
+        "teams",
+        "teamid",
+        "name",
+        _cols(
+            Column("teamid", "Uniqueidentifier"),
+            _s("name", 160, "SystemRequired"),
+            Column(
+                "teamtype",
+                "Picklist",
+                options=((0, "Owner"), (1, "Access"), (2, "Security Group"), (3, "Office Group")),
+            ),
+            Column("isdefault", "Boolean", writable=False),
+            Column("azureactivedirectoryobjectid", "Uniqueidentifier"),
+            Column("businessunitid", "Lookup", required="SystemRequired", targets=("businessunit",)),
+            *_SYSTEM,
+        ),
+        nav={"businessunitid": ("businessunitid", "businessunit")},
+        object_type_code=9,
+        change_tracking=False,
+    )
+    businessunit = Table(
+        "businessunit",
+        "businessunits",
+        "businessunitid",
+        "name",
+        _cols(
+            Column("businessunitid", "Uniqueidentifier"),
+            _s("name", 160, "SystemRequired"),
+            Column("parentbusinessunitid", "Lookup", targets=("businessunit",)),
+            *_SYSTEM,
+        ),
+        nav={"parentbusinessunitid": ("parentbusinessunitid", "businessunit")},
+        object_type_code=10,
+        change_tracking=False,
+        can_change_tracking=False,
+    )
+    organization = Table(
+        "organization",
+        "organizations",
+        "organizationid",
+        "name",
+        _cols(
+            Column("organizationid", "Uniqueidentifier"),
+            _s("name", 160),
+            Column("expirechangetrackingindays", "Integer"),
+            *_SYSTEM,
+        ),
+        object_type_code=1019,
+        change_tracking=False,
+        can_change_tracking=False,
+    )
+    tables = [contact, lead, account, opportunity, systemuser, role, team, businessunit, organization]
+    return {t.logical: t for t in tables}
+
+
+# N:N relationships: name -> (table A, table B). Navigable from either side under the same name.
+RELATIONSHIPS: dict[str, tuple[str, str]] = {
+    "systemuserroles_association": ("systemuser", "role"),
+    "teammembership_association": ("systemuser", "team"),
+    "teamroles_association": ("team", "role"),
+}
