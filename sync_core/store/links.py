@@ -121,6 +121,8 @@ class LinkRepository:
         """Transactions submitted (for tests and benchmarks)."""
 
     async def submit(self, ops: Sequence[Operation]) -> list[Mapping[str, Any]]:
+        if len(ops) > MAX_BATCH_OPS:
+            raise ValueError(f"{len(ops)} operations exceed the {MAX_BATCH_OPS} one transaction may hold")
         async with self._write_slots:
             self.transactions += 1
             return list(await self._t.submit_transaction(list(ops)))

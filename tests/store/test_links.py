@@ -71,6 +71,28 @@ async def test_250_links_go_in_transactions_of_at_most_100_operations(store: Syn
     assert store.link_transactions == 8 + 3
 
 
+async def test_links_that_move_both_index_rows_pack_exactly_100_operations(store: SyncStore) -> None:
+    links = [RecordLink("lead", f"l-{i}", f"ac-{i}", email=f"old{i}@x.com") for i in range(250)]
+    await store.save_links(CID, links)
+    used = store.link_transactions
+    for lk in links:
+        lk.ac_id, lk.email = f"ac2-{lk.dynamics_id}", f"new-{lk.email}"
+    await store.save_links(CID, links)
+    # forward + 2 new index rows + 2 stale ones = 5 operations: 20 links fill a transaction exactly.
+    assert store.link_transactions - used == 13
+    assert len(await _rows(store)) == 750
+    assert [lk.dynamics_id for lk in await store.find_links_by_email(CID, "NEW-old7@x.com")] == ["l-7"]
+    assert await store.find_links_by_email(CID, "old7@x.com") == []
+
+
+async def test_more_than_100_operations_are_refused_before_sending(store: SyncStore) -> None:
+    ops = [op for i in range(34) for op in link_ops(CID, RecordLink("contact", f"d-{i}", f"a-{i}", email=f"{i}@x"))]
+    assert len(ops) == 102
+    with pytest.raises(ValueError, match="102 operations"):
+        await store._links.submit(ops)
+    assert await _rows(store) == []
+
+
 async def test_email_lookup_ignores_case_and_filters_by_entity(store: SyncStore) -> None:
     await store.save_links(CID, [
         RecordLink("contact", "c-1", "ac-1", email="Ann.Lee@Example.COM"),
@@ -163,3 +185,18 @@ async def test_iterate_count_and_delete(store: SyncStore) -> None:
     assert await store.get_links_by_ac(CID, "contact", "ac-1") != []  # the lead's link stays
     assert await store.count_links(CID, "contact") == 4
     assert (await store.get_link("conn-2", "contact", "c-0")) is not None
+
+
+async def test_a_save_from_an_outdated_copy_still_leaves_consistent_index_rows(store: SyncStore) -> None:
+    await store.save_links(CID, [RecordLink("contact", "c-1", "ac-1", email="one@x.com")])
+    a = await store.get_link(CID, "contact", "c-1")
+    b = await store.get_link(CID, "contact", "c-1")
+    assert a is not None and b is not None
+    a.email = "two@x.com"
+    await store.save_links(CID, [a])
+    b.email = "three@x.com"  # b still believes the "one@" index row exists; deleting it would fail
+    await store.save_links(CID, [b])
+    assert [lk.email for lk in await store.find_links_by_email(CID, "three@x.com")] == ["three@x.com"]
+    assert await store.find_links_by_email(CID, "two@x.com") == []
+    assert await store.find_links_by_email(CID, "one@x.com") == []
+    assert len(await _rows(store)) == 3
