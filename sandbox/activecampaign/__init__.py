@@ -24,6 +24,7 @@ Behaviour no primary source confirms is listed in ASSUMPTIONS.md with a switch e
   ``.describe()``); ``ac.set_plan("professional")``; ``ac.has_feature("accounts")``
 - ``ac.inject_fault(error_rate=, error_status=, latency=, force_429=, drop_next=, import_fail_pattern=)``,
   ``ac.clear_faults()`` (see faults.py for how a dropped connection looks)
+- ``ac.process_due_imports()`` (what every real request does first)
 - ``ac.reset(seed_contacts=0)``, ``seed_account(ac, n)``; ``ac.add_tracking_log(contact_id, event, value)``,
   ``ac.add_activity(contact_id, reference_type, reference_id, action)``
 - ``ac.clock`` (the injected TimeSource, else a ``SandboxClock``), ``ac.rps`` / ``ac.import_multi`` /

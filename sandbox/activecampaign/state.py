@@ -110,6 +110,12 @@ class ACState:
 
             seed_account(self, seed_contacts)
 
+    def process_due_imports(self) -> None:
+        """What the gate does before every real request: process import batches whose time has come."""
+        from .imports import process_due_imports
+
+        process_due_imports(self)
+
     def now(self) -> float:
         return self.clock.time()
 

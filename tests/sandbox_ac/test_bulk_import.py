@@ -28,7 +28,7 @@ async def test_import_is_queued_then_completes_after_delay(client: httpx.AsyncCl
     field = await new_field(client, "Size")
     lst = await new_list(client, "Imported")
     existing = await new_contact(client, "known@example.com", firstName="Old")
-    contacts = [
+    contacts: list[dict[str, Any]] = [
         {"email": "known@example.com", "first_name": "New", "tags": ["from-import", "second"],
          "fields": [{"id": int(field), "value": "big"}], "subscribe": [{"listid": int(lst)}]},
         {"email": "fresh@example.com", "last_name": "Fresh", "tags": ["from-import"]},

@@ -45,7 +45,7 @@ async def test_users_me(client: httpx.AsyncClient) -> None:
 
 
 async def test_burst_of_20_in_one_second_gets_429_with_retry_after(ac_clock: SandboxClock) -> None:
-    app, client = limited_client(ac_clock)
+    _app, client = limited_client(ac_clock)
     async with client:
         statuses = []
         for _ in range(20):
@@ -60,7 +60,7 @@ async def test_burst_of_20_in_one_second_gets_429_with_retry_after(ac_clock: San
 
 
 async def test_window_is_sliding_not_fixed(ac_clock: SandboxClock) -> None:
-    app, client = limited_client(ac_clock)
+    _app, client = limited_client(ac_clock)
     async with client:
         ac_clock.advance(0.6)  # 5 requests at t=0.6
         for _ in range(5):
@@ -74,7 +74,7 @@ async def test_window_is_sliding_not_fixed(ac_clock: SandboxClock) -> None:
 
 
 async def test_refused_requests_do_not_use_budget_and_control_routes_are_free(ac_clock: SandboxClock) -> None:
-    app, client = limited_client(ac_clock)
+    _app, client = limited_client(ac_clock)
     async with client:
         for _ in range(5):
             await client.get("/api/3/users/me")
@@ -86,7 +86,7 @@ async def test_refused_requests_do_not_use_budget_and_control_routes_are_free(ac
 
 
 async def test_v1_spends_the_same_budget(ac_clock: SandboxClock) -> None:
-    app, client = limited_client(ac_clock)
+    _app, client = limited_client(ac_clock)
     async with client:
         for _ in range(5):
             await client.get("/admin/api.php", params={"api_action": "campaign_send", "api_output": "json"})
