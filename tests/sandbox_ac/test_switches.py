@@ -158,7 +158,8 @@ PLAN_BODIES: list[tuple[int, dict[str, Any]]] = [
     (403, {"errors": [{"status": 403, "title": "Forbidden",
                        "detail": "Your plan does not include access to this feature."}]}),
     (404, {"message": "Not Found"}),
-    (402, {"errors": [{"status": 402, "title": "Payment Required", "detail": "Upgrade your plan to access this feature."}]}),
+    (402, {"errors": [{"status": 402, "title": "Payment Required",
+                       "detail": "Upgrade your plan to access this feature."}]}),
 ]
 
 
