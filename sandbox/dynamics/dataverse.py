@@ -134,7 +134,7 @@ class Dataverse:
 
     def expire_change_tokens(self, logical: str) -> None:
         """Every delta token issued so far for ``logical`` becomes expired."""
-        self.ct_floor[logical] = self.version + 1
+        self.ct_floor[logical] = self.next_version()
 
     def rotate_tokens(self, tokens: Iterable[str]) -> None:
         self.tokens = set(tokens)
