@@ -1,19 +1,46 @@
-"""The FastAPI application the function app mounts (DESIGN.md §6)."""
+"""The FastAPI application the function app mounts (DESIGN.md §6).
+
+``create_app()`` with no arguments builds everything from the environment on the first request;
+tests pass the runtime, the token validator and the API's clients.
+"""
 
 from __future__ import annotations
+
+import os
+from typing import Literal
 
 from fastapi import FastAPI
 from pydantic import BaseModel
 
 from sync_core import __version__
+from sync_core.api.auth import TokenValidator, truthy, validator_from_env
+from sync_core.api.clients import ApiClients
+from sync_core.api.context import ApiContext, RuntimeFactory
+from sync_core.api.cors import install_cors
+from sync_core.api.errors import install_error_handlers
 
 
 class Health(BaseModel):
     status: str
     version: str
+    auth: Literal["entra", "local", "unconfigured"] = "unconfigured"
 
 
-def create_app() -> FastAPI:
+def _default_runtime() -> RuntimeFactory:
+    async def factory():  # type: ignore[no-untyped-def]
+        from sync_core.runtime import get_runtime
+
+        return await get_runtime()
+
+    return factory
+
+
+def create_app(runtime_factory: RuntimeFactory | None = None, *, auth: TokenValidator | None = None,
+               clients: ApiClients | None = None, preview_wait_seconds: float = 25.0) -> FastAPI:
+    """The API. ``runtime_factory`` is awaited once, on the first request that needs the store."""
+    if auth is None and truthy(os.environ.get("SYNC_LOCAL_AUTH")):
+        # Built now, not on the first request: it warns loudly, and refuses to start in Azure.
+        auth = validator_from_env()
     app = FastAPI(
         title="ActiveCampaign ⇄ Dynamics 365 sync",
         version=__version__,
@@ -21,9 +48,19 @@ def create_app() -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
+    ctx = ApiContext(runtime_factory or _default_runtime(), auth=auth, clients=clients or ApiClients(),
+                     preview_wait_seconds=preview_wait_seconds)
+    app.state.api = ctx
+    install_error_handlers(app)
+    install_cors(app)
 
     @app.get("/api/health", response_model=Health, tags=["public"])
     async def health() -> Health:
-        return Health(status="ok", version=__version__)
+        mode = ctx.auth_mode()
+        return Health(status="ok", version=__version__, auth=mode)
 
+    from sync_core.api import routes_config, routes_connection, routes_status, routes_sync, routes_users
+
+    for module in (routes_connection, routes_users, routes_config, routes_sync, routes_status):
+        app.include_router(module.router)
     return app

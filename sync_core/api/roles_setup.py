@@ -1,0 +1,34 @@
+"""``python -m sync_core dynamics setup``: create the product's two security roles where missing.
+
+A role created in the root business unit is copied by Dataverse into every child unit, so the
+roles are created once, in the root unit (the unit of the app user, found by WhoAmI, when that
+is the root). Returns the names it created.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sync_core.api.roles import PRODUCT_ROLES
+
+if TYPE_CHECKING:
+    from sync_core.dynamics import DataverseClient
+
+
+async def root_business_unit(dv: DataverseClient) -> str:
+    rows = await dv.query_all("businessunits", select=["businessunitid"], filter="_parentbusinessunitid_value eq null",
+                              top=1)
+    if rows:
+        return str(rows[0]["businessunitid"])
+    return (await dv.who_am_i()).business_unit_id
+
+
+async def ensure_roles(dv: DataverseClient) -> list[str]:
+    """Create ``ActiveCampaign User`` and ``ActiveCampaign Admin`` in the root unit if missing."""
+    root = await root_business_unit(dv)
+    created: list[str] = []
+    for name in PRODUCT_ROLES:
+        if not await dv.find_roles(name, business_unit_id=root):
+            await dv.create_role(name, root)
+            created.append(name)
+    return created

@@ -1,0 +1,258 @@
+"""Request and response bodies of the admin API (every one a pydantic model)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sync_core.model.config import DynamicsAuth, EntitiesConfig, Frequency, PushSettings
+from sync_core.model.state import EntityName, Side
+
+EntityParam = Literal["account", "contact", "lead", "opportunity"]
+ProductRole = Literal["ActiveCampaign User", "ActiveCampaign Admin"]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- connection --------------------------------------------------------------------------------
+
+class ConnectRequest(_In):
+    display_name: str = Field(default="", max_length=200)
+    activecampaign_api_url: str = Field(min_length=1, max_length=500,
+                                        description="The API URL from ActiveCampaign's Settings > Developer")
+    activecampaign_api_key: str = Field(min_length=1, max_length=500, description="Stored in the secret store only",
+                                        json_schema_extra={"writeOnly": True, "format": "password"})
+    dynamics_environment_url: str = Field(min_length=1, max_length=500,
+                                          description="e.g. https://org.crm.dynamics.com")
+    dynamics_auth: DynamicsAuth | None = Field(
+        default=None, description="How the app signs in to Dynamics (default: its managed identity)")
+    dynamics_secret: str | None = Field(default=None, min_length=1, max_length=20000,
+                                        description="Client secret, PEM or token for dynamics_auth; stored only in "
+                                                    "the secret store",
+                                        json_schema_extra={"writeOnly": True, "format": "password"})
+
+
+class ConnectionView(BaseModel):
+    connection_id: str
+    display_name: str
+    connected: bool
+    activecampaign_api_url: str
+    activecampaign_api_key: str | None = Field(description="Masked: set or not, and at most its last 4 characters")
+    dynamics_environment_url: str
+    dynamics_auth_kind: str
+    tenant_id: str | None
+    global_sync_enabled: bool
+
+
+# --- users -------------------------------------------------------------------------------------
+
+class DynamicsUser(BaseModel):
+    user_id: str
+    full_name: str | None = None
+    email: str | None = None
+    domain_name: str | None = None
+
+
+class RoleGrant(BaseModel):
+    role: ProductRole
+    via: Literal["direct", "team"]
+    team: str | None = None
+
+
+class RoleHolder(BaseModel):
+    user: DynamicsUser
+    roles: list[RoleGrant]
+
+
+class AssignRole(_In):
+    user_id: str = Field(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+    role: ProductRole
+
+
+class RoleSetupResult(BaseModel):
+    created: list[str]
+
+
+# --- configuration -----------------------------------------------------------------------------
+
+class ConfigIssueOut(BaseModel):
+    field: str
+    message: str
+    candidates: list[str] | None = None
+
+
+class DataConfig(BaseModel):
+    """The writable part of the configuration: what syncs and how fields map."""
+
+    model_config = ConfigDict(extra="forbid")
+    entities: EntitiesConfig
+    push: PushSettings = Field(default_factory=PushSettings)
+
+
+class ConfigView(BaseModel):
+    connection_id: str
+    etag: str
+    config: DataConfig
+
+
+class ConfigUpdate(_In):
+    config: DataConfig
+    etag: str | None = Field(default=None, max_length=200,
+                             description="The etag read with the configuration: refuses to overwrite a newer one")
+
+
+class FieldInfo(BaseModel):
+    name: str
+    type: str
+    label: str | None = None
+    required: bool = False
+    options: list[str] | None = None
+
+
+class FieldsView(BaseModel):
+    entity: EntityParam
+    dynamics: list[FieldInfo]
+    activecampaign: list[FieldInfo]
+    field: str | None = None
+    candidates: list[str] | None = Field(default=None, description="Compatible fields of the other side for `field`")
+
+
+class Change(BaseModel):
+    path: str
+    before: Any = None
+    after: Any = None
+
+
+class PreviewCounts(BaseModel):
+    entity: str
+    counts: dict[str, int]
+
+
+class JobView(BaseModel):
+    job_id: str
+    kind: Literal["preview"]
+    status: Literal["running", "done", "failed"]
+    started_at: datetime
+    finished_at: datetime | None = None
+    elapsed_seconds: float
+    progress: str
+    changes: list[Change] = []
+    issues: list[ConfigIssueOut] = []
+    counts: list[PreviewCounts] = []
+    api_calls: dict[str, dict[str, int]] = {}
+    message: str | None = None
+
+
+# --- sync settings and status ------------------------------------------------------------------
+
+class EntityProgress(BaseModel):
+    entity: EntityName
+    side: Side
+    phase: str
+    done: int
+    total: int | None
+    percent: float | None
+    eta_seconds: float | None
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class SyncSettingsView(BaseModel):
+    global_enabled: bool
+    frequency: Frequency
+    initial_sync: Literal["not_started", "running", "done"]
+    progress: list[EntityProgress]
+
+
+class SyncSettingsUpdate(_In):
+    global_enabled: bool | None = None
+    frequency: Frequency | None = None
+
+
+class SyncNowResult(BaseModel):
+    queued: bool
+    requested_at: datetime
+
+
+class RunView(BaseModel):
+    run_id: str
+    reason: str
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    counts: dict[str, dict[str, int]]
+    api_calls: dict[str, dict[str, int]]
+    message: str | None
+
+
+class StatusView(BaseModel):
+    connection_id: str
+    connected: bool
+    global_enabled: bool
+    frequency: Frequency
+    progress: list[EntityProgress]
+    last_success: dict[str, datetime | None]
+    last_runs: list[RunView]
+    api_calls_24h: dict[str, int] = Field(description="API calls per side in the runs of the last 24 hours")
+    open_errors: int
+
+
+class ErrorView(BaseModel):
+    entity: EntityName
+    side: Side
+    record_id: str
+    code: str
+    cause: str
+    attempts: int
+    retriable: bool
+    first_seen: datetime | None
+    last_seen: datetime | None
+    next_retry: datetime | None
+
+
+class RetryRequest(_In):
+    entity: EntityName | None = None
+    side: Side | None = None
+    record_id: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class RetryResult(BaseModel):
+    scheduled: int
+
+
+# --- config as code, audit ---------------------------------------------------------------------
+
+class ConfigDocument(BaseModel):
+    """A connection's configuration without its identity or secrets, to apply to another connection."""
+
+    model_config = ConfigDict(extra="forbid")
+    schema_version: Literal[1] = 1
+    entities: EntitiesConfig
+    push: PushSettings = Field(default_factory=PushSettings)
+    frequency: Frequency = "1h"
+
+
+class ImportRequest(_In):
+    document: ConfigDocument
+    apply: bool = Field(default=False, description="false: only show the difference and the issues")
+    etag: str | None = Field(default=None, max_length=200)
+
+
+class ImportResult(BaseModel):
+    applied: bool
+    changes: list[Change]
+    issues: list[ConfigIssueOut]
+    etag: str | None = None
+
+
+class AuditView(BaseModel):
+    at: datetime
+    actor: str
+    action: str
+    target: str
+    before: Any = None
+    after: Any = None
