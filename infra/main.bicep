@@ -133,7 +133,6 @@ module functionApp './modules/function.bicep' = {
     queueEndpoint: storage.outputs.queueEndpoint
     tableEndpoint: storage.outputs.tableEndpoint
     deploymentContainerName: deploymentContainerName
-    passQueueName: storage.outputs.passQueueName
     tablePrefix: tablePrefix
     keyVaultUri: keyVault.outputs.uri
     appInsightsConnectionString: monitoring.outputs.connectionString

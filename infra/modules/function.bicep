@@ -34,9 +34,6 @@ param tableEndpoint string
 @description('Container holding the deployment package.')
 param deploymentContainerName string
 
-@description('Queue the sync passes go through.')
-param passQueueName string
-
 @description('Prefix for the sync tables (lets two deployments share an account; empty by default).')
 param tablePrefix string
 
@@ -168,10 +165,6 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         {
           name: 'SYNC_QUEUE_ACCOUNT_URL'
           value: queueEndpoint
-        }
-        {
-          name: 'SYNC_QUEUE_NAME'
-          value: passQueueName
         }
         {
           name: 'SYNC_TABLE_PREFIX'
