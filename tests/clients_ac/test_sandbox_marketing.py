@@ -1,0 +1,75 @@
+"""Automations, campaigns (v1 campaign_send), activities and tracking logs against the sandbox."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from sync_core.activecampaign import ActiveCampaignClient, ActiveCampaignError, CampaignSendError
+from sync_core.clock import FakeClock
+
+
+@pytest.fixture
+def seeded(ac_state: Any) -> Any:
+    ac_state.reset(seed_contacts=3)  # seeding brings automations, campaigns and messages
+    return ac_state
+
+
+async def test_automations(client: ActiveCampaignClient, seeded: Any) -> None:
+    automations = [a async for a in client.iter_automations()]
+    assert automations
+    contact = await client.create_contact({"email": "auto@example.com"})
+    cid, aid = str(contact["id"]), str(automations[0]["id"])
+    await client.add_contact_to_automation(cid, aid)
+    mine = await client.list_contact_automations(cid)
+    assert [str(m["automation"]) for m in mine] == [aid]
+
+
+async def test_campaign_send_v1(client: ActiveCampaignClient, seeded: Any) -> None:
+    campaigns = [c async for c in client.iter_campaigns()]
+    messages = await client.list_messages()
+    assert campaigns and messages
+    contact = await client.create_contact({"email": "reader@example.com"})
+    result = await client.send_campaign(email="reader@example.com", campaign_id=str(campaigns[0]["id"]),
+                                        message_id=str(messages[0]["id"]))
+    assert str(result["result_code"]) == "1"
+    assert len(seeded.sends) == 1
+    assert client.calls.snapshot()["campaign_send"] == 1
+    with pytest.raises(CampaignSendError) as info:
+        await client.send_campaign(email="reader@example.com", campaign_id="99999", message_id="99999")
+    assert info.value.result_message
+    activities = await client.list_contact_activities(str(contact["id"]))
+    assert activities  # the send shows up in the contact's activity
+
+
+async def test_campaign_send_without_header_auth(client: ActiveCampaignClient, seeded: Any) -> None:
+    """Register entry: if v1 refused the Api-Token header, the call fails loudly, never falls back to a URL key."""
+    seeded.switches["v1_header_auth"] = False
+    campaigns = [c async for c in client.iter_campaigns()]
+    campaign = campaigns[0]
+    message = (await client.list_messages())[0]
+    with pytest.raises(ActiveCampaignError):
+        await client.send_campaign(email="x@example.com", campaign_id=str(campaign["id"]),
+                                   message_id=str(message["id"]))
+    assert len(seeded.sends) == 0
+
+
+async def test_activities_after_and_tracking_logs(client: ActiveCampaignClient, seeded: Any,
+                                                  clock: FakeClock) -> None:
+    contact = await client.create_contact({"email": "active@example.com"})
+    cid = int(contact["id"])
+    seeded.add_activity(cid, "SubscriberEmail", 1, "open")
+    clock.advance(3600)
+    mark = clock.now()
+    clock.advance(3600)
+    seeded.add_activity(cid, "SubscriberEmail", 2, "click")
+    everything = await client.list_contact_activities(str(cid))
+    recent = await client.list_contact_activities(str(cid), after=mark - timedelta(seconds=1))
+    assert len(everything) >= 2
+    assert [str(a["reference_id"]) for a in recent] == ["2"]
+
+    seeded.add_tracking_log(cid, "webinar", "joined")
+    logs = await client.list_tracking_logs(str(cid))
+    assert [(t["type"], t["value"]) for t in logs] == [("webinar", "joined")]
