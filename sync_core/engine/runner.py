@@ -74,7 +74,7 @@ class SyncEngine:
         try:
             if requested_at is not None and not dry_run:
                 runs = await self._store.list_runs(connection_id, limit=1)
-                if runs and runs[0].started_at >= requested_at:
+                if runs and runs[0].started_at > requested_at:
                     # A pass that started after this request was made already covers it.
                     return PassResult("collapsed", run=runs[0])
             run = RunRecord(run_id=self._run_id(), started_at=self._clock.now(), reason=reason)
@@ -120,13 +120,18 @@ class SyncEngine:
             if not ctx.dry_run:
                 await ac_contacts.read_contacts(ctx)
                 await ac_contacts.resolve_completed(ctx)
+        ran_one = False
         for entity in PASS_ORDER:
             if entity not in ENGINE_ENTITIES or not _pushes(ctx, entity):
                 continue
-            if ctx.out_of_time():
+            # Every pass moves at least one entity forward by a page, whatever its budget.
+            if ran_one and ctx.out_of_time():
                 ctx.more_work = True
                 return
             await outbound.push_entity(ctx, entity)
+            ran_one = True
+            if ctx.more_work:
+                return
 
 
 def _pushes(ctx: PassContext, entity: EntityName) -> bool:
