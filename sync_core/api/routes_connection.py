@@ -112,8 +112,8 @@ async def connect(connection_id: str, body: ConnectRequest, ctx: Ctx, caller: Ca
     rt = await ctx.runtime()
     existing = await rt.store.get_config_with_etag(connection_id)
     if existing is not None and (existing[0].tenant_id or "").lower() != caller.tenant_id:
-        # Another tenant's connection is never visible; its id cannot be taken either.
-        raise ApiError(409, "connection_id_taken", "this connection id is not available")
+        # Another tenant's connection is never visible (and its id cannot be taken over).
+        raise ApiError(404, "connection_not_found", f"no connection {connection_id}")
     ac_settings, dv_settings = _parse_urls(body)
     if existing is not None:
         roles = await ctx.caller_roles(existing[0].dynamics, caller)

@@ -70,6 +70,7 @@ class Api:
     key: rsa.RSAPrivateKey
     ac_key: str
     secrets_path: Path
+    other_key: Any = None
 
     @property
     def dv(self) -> Any:
@@ -111,8 +112,8 @@ class Api:
         """A new team in the user's business unit holding ``role``, with the user in it."""
         user = self.user(user_name)
         bu = user["_businessunitid_value"]
-        team = self.dv.create("team", {"name": team_name, "teamtype": 0, "isdefault": False,
-                                       "_businessunitid_value": bu})
+        team = self.dv.create("team", {"name": team_name, "teamtype": 0, "isdefault": False},
+                              binds={"businessunitid": ("businessunit", bu)})
         role_id = next(r["roleid"] for r in self.dv.rows["role"].values()
                        if r["name"] == role and r["_businessunitid_value"] == bu)
         self.dv.links["teamroles_association"].add((team["teamid"], role_id))

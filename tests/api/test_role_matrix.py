@@ -1,0 +1,98 @@
+"""Every bearer route × every kind of caller gets its documented status."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.api.conftest import CID, OTHER_TENANT, Api
+
+ALLOWED_OTHER_TENANT = OTHER_TENANT.replace("2222", "3333")
+P = f"/api/connections/{CID}"
+
+
+def routes(api: Api) -> list[tuple[str, str, Any, int]]:
+    """(method, path, body, status for an admin) — destructive ones last."""
+    emile = api.user("Émile Dubois")["systemuserid"]
+    alex = api.user("Alex Admin")["systemuserid"]
+    entities = {"contacts": {"enabled": True, "direction": "push"}}
+    doc = {"entities": entities, "push": {}, "frequency": "1h"}
+    return [
+        ("GET", f"{P}/connection", None, 200),
+        ("PUT", f"{P}/connection", api.connect_body(), 200),
+        ("GET", f"{P}/users/search?q=a", None, 200),
+        ("GET", f"{P}/users", None, 200),
+        ("POST", f"{P}/users", {"user_id": emile, "role": "ActiveCampaign User"}, 200),
+        ("DELETE", f"{P}/users/{alex}/roles/user", None, 204),
+        ("GET", f"{P}/config", None, 200),
+        ("PUT", f"{P}/config", {"config": {"entities": entities}}, 200),
+        ("GET", f"{P}/fields/contact?field=firstname", None, 200),
+        ("POST", f"{P}/config/preview", {"config": {"entities": entities}}, 200),
+        ("GET", f"{P}/jobs/00000000000000000000000000000000", None, 404),
+        ("GET", f"{P}/export", None, 200),
+        ("POST", f"{P}/import", {"document": doc}, 200),
+        ("GET", f"{P}/sync", None, 200),
+        ("PUT", f"{P}/sync", {"frequency": "2h"}, 200),
+        ("POST", f"{P}/sync/now", None, 409),
+        ("GET", f"{P}/status", None, 200),
+        ("GET", f"{P}/runs", None, 200),
+        ("GET", f"{P}/errors", None, 200),
+        ("POST", f"{P}/errors/retry", {}, 200),
+        ("GET", f"{P}/audit", None, 200),
+        ("DELETE", f"{P}/connection", None, 200),
+    ]
+
+
+Headers = Callable[[Api], dict[str, str]]
+CASES: list[tuple[str, Headers, int | None]] = [
+    ("no token", lambda a: {}, 401),
+    ("not bearer", lambda a: {"Authorization": "Basic YWxleDpwdw=="}, 401),
+    ("bad signature", lambda a: {"Authorization": f"Bearer {a.token(key=a.other_key)}"}, 401),
+    ("expired", lambda a: a.auth(lifetime=600, issued_ago=3600), 401),
+    ("wrong audience", lambda a: a.auth(audience="api://someone-else"), 401),
+    ("other tenant", lambda a: a.auth(tenant=OTHER_TENANT), 401),
+    ("allowed tenant, not the connection's", lambda a: a.auth(tenant=ALLOWED_OTHER_TENANT), 404),
+    ("user with no role", lambda a: a.auth("Nina Norole"), 403),
+    ("unknown to Dynamics", lambda a: a.auth(None, oid="0badc0de-0000-4000-8000-000000000000"), 403),
+    ("role through a team", lambda a: a.auth("Tom Teamonly"), None),
+    ("ActiveCampaign User", lambda a: a.auth("Sam Seller"), 403),
+    ("ActiveCampaign User through a team", lambda a: a.auth("Émile Dubois"), 403),
+    ("ActiveCampaign Admin", lambda a: a.auth("Marie Müller"), None),
+    ("System Administrator", lambda a: a.auth("Alex Admin"), None),
+]
+
+
+@pytest.mark.parametrize(("case", "headers", "expected"), CASES, ids=[c[0] for c in CASES])
+async def test_every_route_for_every_caller(api: Api, other_key: Any, case: str, headers: Headers,
+                                            expected: int | None) -> None:
+    api.other_key = other_key
+    await api.connect()
+    # Tom's business-unit team gets ActiveCampaign Admin: his only admin role is through that team.
+    api.give_team_role("Tom Teamonly", "ActiveCampaign Admin")
+    table = routes(api)
+    documented = {(path, m.upper()) for path, ops in api.app.openapi()["paths"].items() for m in ops
+                  if path.startswith("/api/connections/")}
+    covered = {(path_template(p), m) for m, p, _, _ in table}
+    assert documented == covered, documented ^ covered
+    for method, path, body, admin_status in table:
+        want = admin_status if expected is None else expected
+        r = await api.client.request(method, path, json=body, headers=headers(api))
+        assert r.status_code == want, (case, method, path, r.status_code, r.text)
+        if r.status_code >= 400:
+            err = r.json()["error"]
+            assert err["code"] and err["message"]
+        if r.status_code == 401:
+            assert r.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def path_template(path: str) -> str:
+    import re
+
+    path = path.split("?")[0]
+    path = path.replace(f"/connections/{CID}", "/connections/{connection_id}")
+    path = re.sub(r"/users/[0-9a-f-]{36}/roles/[a-z]+$", "/users/{user_id}/roles/{role}", path)
+    path = re.sub(r"/jobs/[0-9a-f]+$", "/jobs/{job_id}", path)
+    path = re.sub(r"/fields/[a-z]+$", "/fields/{entity}", path)
+    return path
