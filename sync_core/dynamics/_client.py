@@ -27,6 +27,7 @@ from sync_core.dynamics._errors import (
     DUPLICATE_KEY,
     ChangeTrackingDisabledError,
     DataverseError,
+    DeltaLinkExpiredError,
     NotExecutedError,
     PagingLoopError,
     TransientError,
@@ -200,7 +201,8 @@ class DataverseClient:
             if status >= 500 and status not in allow:
                 await response.aread()
                 err = error_from_response(response, change_read=change_read)
-                retriable = status in _GATEWAY or (idempotent and err.code.lower() not in _DETERMINISTIC_500)
+                retriable = not isinstance(err, DeltaLinkExpiredError | ChangeTrackingDisabledError) and (
+                    status in _GATEWAY or (idempotent and err.code.lower() not in _DETERMINISTIC_500))
                 if retriable and attempt < self.max_retries:
                     delay = self._retry_after(response) or self._backoff(attempt)
                     logger.info("%s %s %d, retrying in %.1fs", method, path, status, delay)
@@ -567,6 +569,20 @@ class DataverseClient:
         response = await self._send("POST", self.url(path), kind="qualifylead", content=self._json(body))
         data = response.json() if response.content else {}
         return list(data.get("value") or []) if isinstance(data, dict) else []
+
+    async def merge(self, logical_name: str, target_id: str, subordinate_id: str, *,
+                    update_content: dict[str, Any] | None = None, perform_parenting_checks: bool = False) -> None:
+        """The ``Merge`` action: the subordinate is deactivated (``merged``, ``masterid``), the target kept."""
+        meta = await self.entity_metadata(logical_name)
+        odata_type = f"Microsoft.Dynamics.CRM.{logical_name}"
+        pk = meta.primary_id_attribute
+        body: dict[str, Any] = {
+            "Target": {"@odata.type": odata_type, pk: normalize_guid(target_id)},
+            "Subordinate": {"@odata.type": odata_type, pk: normalize_guid(subordinate_id)},
+            "UpdateContent": {"@odata.type": odata_type, **(update_content or {})},
+            "PerformParentingChecks": perform_parenting_checks,
+        }
+        await self._send("POST", self.url("Merge"), kind="merge", content=self._json(body))
 
 
 def _with(attr: AttributeMetadata, extra: dict[str, Any]) -> AttributeMetadata:

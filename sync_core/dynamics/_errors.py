@@ -115,7 +115,7 @@ def error_for(status: int, body: Any, *, reason: str = "", retry_after: float | 
     low = message.lower()
     if code.lower() in (DUPLICATE_KEY, DUPLICATE_DETECTED):
         return DuplicateRecordError(message, **kw)
-    if change_read and 400 <= status < 500 and status not in (401, 403, 429):
+    if change_read and status >= 400 and status not in (401, 403, 429):
         if "change tracking" in low and any(w in low for w in ("not enabled", "isn't enabled", "disabled")):
             return ChangeTrackingDisabledError(message, **kw)
         if status == 410 or "expired" in low or "full sync" in low:
