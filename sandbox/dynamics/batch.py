@@ -70,12 +70,14 @@ def _headers_and_body(part: bytes) -> tuple[dict[str, str], bytes]:
 def _operation(part: bytes) -> Operation:
     mime, http_text = _headers_and_body(part)
     request_line, _, rest = http_text.partition(b"\n")
-    bits = request_line.decode().split()
-    if len(bits) < 2:
+    line = request_line.decode().strip()
+    method, _, target = line.partition(" ")
+    target = target.rsplit(" HTTP/", 1)[0].strip()
+    if not method or not target:
         raise bad_request("A batch part does not contain a valid HTTP request line.")
     headers, body = _headers_and_body(rest) if not rest.startswith(b"\n") else ({}, rest[1:])
     content_id = mime.get("content-id") or headers.get("content-id")
-    return Operation(bits[0].upper(), bits[1], headers, body.strip(b"\n"), content_id)
+    return Operation(method.upper(), target, headers, body.strip(b"\n"), content_id)
 
 
 def parse(content_type: str, body: bytes) -> list[Operation | ChangeSet]:
