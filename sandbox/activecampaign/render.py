@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from .defaults import CAMPAIGN_DEFAULTS, LIST_DEFAULTS, MESSAGE_DEFAULTS
 from .state import ACState, Contact
 from .timefmt import iso_local, plain_local, plain_utc
 
@@ -72,9 +73,8 @@ class Renderer:
 
     def list(self, lst: dict[str, Any]) -> dict[str, Any]:
         return {"stringid": lst["stringid"], "userid": "1", "name": lst["name"], "cdate": self.t(lst["cdate"]),
-                "p_use_tracking": "1", "private": "0", "sender_url": lst.get("sender_url", ""),
-                "sender_reminder": lst.get("sender_reminder", ""), "send_last_broadcast": "0",
-                "carboncopy": None, "subscription_notify": None, "unsubscription_notify": None, "udate": None,
+                **LIST_DEFAULTS, "sender_url": lst.get("sender_url", ""),
+                "sender_reminder": lst.get("sender_reminder", ""),
                 "links": {"contactGoalLists": f"{self.base}/lists/{lst['id']}/contactGoalLists",
                           "user": f"{self.base}/lists/{lst['id']}/user"},
                 "id": str(lst["id"]), "user": "1"}
@@ -120,7 +120,7 @@ class Renderer:
             "id": str(a["id"]),
         }
         if with_fields:
-            out["fields"] = [{"customFieldId": d["customFieldId"], "fieldValue": d["fieldValue"],
+            out["fields"] = [{"customFieldId": d["customFieldId"], "fieldValue": as_text(d["fieldValue"]),
                               "accountId": str(a["id"])}
                              for d in self.ac.acf_data.values() if d["accountId"] == a["id"]]
         return out
@@ -134,7 +134,7 @@ class Renderer:
 
     def acf_meta(self, m: dict[str, Any]) -> dict[str, Any]:
         return {"id": str(m["id"]), "fieldLabel": m["fieldLabel"], "fieldType": m["fieldType"],
-                "fieldOptions": m.get("fieldOptions"), "fieldDefault": m.get("fieldDefault"),
+                "fieldOptions": m.get("fieldOptions"), "fieldDefault": as_text(m.get("fieldDefault")),
                 "fieldDefaultCurrency": m.get("fieldDefaultCurrency"), "isFormVisible": m.get("isFormVisible", 0),
                 "isRequired": m.get("isRequired", 0), "displayOrder": m.get("displayOrder", 1),
                 "personalization": "", "knownFieldId": None, "hideFieldFlag": 0,
@@ -146,7 +146,7 @@ class Renderer:
     def acf_datum(self, d: dict[str, Any]) -> dict[str, Any]:
         out = {"id": str(d["id"]), "accountCustomFieldMetumId": d["customFieldId"], "accountId": d["accountId"],
                "customFieldId": d["customFieldId"], "createdTimestamp": plain_local(d["cdate"], self.zone),
-               "updatedTimestamp": plain_local(d["udate"], self.zone), "fieldValue": d["fieldValue"]}
+               "updatedTimestamp": plain_local(d["udate"], self.zone), "fieldValue": as_text(d["fieldValue"])}
         if d.get("fieldCurrency"):
             out["fieldCurrency"] = d["fieldCurrency"]
         return out
@@ -163,28 +163,22 @@ class Renderer:
         return {"contact": str(x["contact"]), "seriesid": str(x["automation"]), "startid": "0", "status": "1",
                 "batchid": None, "adddate": self.t(x["adddate"]), "remdate": None, "timespan": None,
                 "lastblock": "0", "lastlogid": "0", "lastdate": self.t(x["adddate"]), "completedElements": "0",
-                "totalElements": "1", "completed": 0, "completeValue": 0,
+                "in_als": "0", "totalElements": "1", "completed": 0, "completeValue": 0,
                 "links": {"automation": f"{self.base}/contactAutomations/{x['id']}/automation",
                           "contact": f"{self.base}/contactAutomations/{x['id']}/contact"},
                 "id": str(x["id"]), "automation": str(x["automation"])}
 
     def campaign(self, c: dict[str, Any]) -> dict[str, Any]:
         sends = sum(1 for s in self.ac.sends if s["campaignid"] == c["id"])
-        return {"type": c.get("type", "single"), "userid": "1", "segmentid": "0", "seriesid": "0",
-                "name": c["name"], "cdate": self.t(c["cdate"]), "mdate": self.t(c["cdate"]),
-                "sdate": self.t(c.get("sdate")), "ldate": None, "send_amt": str(sends), "total_amt": str(sends),
-                "opens": "0", "uniqueopens": "0", "linkclicks": "0", "uniquelinkclicks": "0",
-                "hardbounces": "0", "softbounces": "0", "unsubscribes": "0", "replies": "0",
-                "status": str(c.get("status", 0)), "public": "1",
-                "links": {"messages": f"{self.base}/campaigns/{c['id']}/campaignMessages"},
-                "id": str(c["id"]), "user": "1"}
+        return {**CAMPAIGN_DEFAULTS, "type": c.get("type", "single"), "name": c["name"], "cdate": self.t(c["cdate"]),
+                "mdate": self.t(c["cdate"]), "sdate": self.t(c.get("sdate")), "send_amt": str(sends),
+                "total_amt": str(sends), "status": str(c.get("status", 0)),
+                "links": {"messages": f"{self.base}/campaigns/{c['id']}/campaignMessages"}, "id": str(c["id"])}
 
     def message(self, m: dict[str, Any]) -> dict[str, Any]:
-        return {"userid": "1", "cdate": self.t(m["cdate"]), "mdate": self.t(m["cdate"]), "name": m["name"],
-                "fromname": "Sandbox", "fromemail": "noreply@sandbox.example", "reply2": "", "priority": "3",
-                "charset": "utf-8", "encoding": "quoted-printable", "format": "mime", "subject": m["subject"],
-                "preheader_text": "", "text": m.get("text", ""), "html": m.get("html", ""),
-                "links": {"user": f"{self.base}/messages/{m['id']}/user"}, "id": str(m["id"]), "user": "1"}
+        return {**MESSAGE_DEFAULTS, "cdate": self.t(m["cdate"]), "mdate": self.t(m["cdate"]), "name": m["name"],
+                "subject": m["subject"], "text": m.get("text", ""), "html": m.get("html", ""),
+                "links": {"user": f"{self.base}/messages/{m['id']}/user"}, "id": str(m["id"])}
 
     def activity(self, a: dict[str, Any]) -> dict[str, Any]:
         return {"tstamp": self.t(a["tstamp"]), "subscriberid": str(a["contact"]),
@@ -198,3 +192,14 @@ class Renderer:
         return {"subscriberid": str(log["contact"]), "type": log["type"], "value": log["value"],
                 "tstamp": self.t(log["tstamp"]), "hash": log["hash"], "id": str(log["id"]),
                 "contact": str(log["contact"])}
+
+
+def as_text(value: Any) -> Any:
+    """AC answers custom-field values as text: numbers as digits, several options as ``||a||b||``."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, list):
+        return "||" + "||".join(str(v) for v in value) + "||"
+    return value
