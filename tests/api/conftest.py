@@ -59,6 +59,19 @@ def jwks_transport(key: rsa.RSAPrivateKey, kid: str = KID) -> httpx.MockTranspor
     return httpx.MockTransport(handler)
 
 
+class HostRouter(httpx.AsyncBaseTransport):
+    """The sandboxes by host name; any other host is unreachable (as a wrong URL would be)."""
+
+    def __init__(self, apps: dict[str, httpx.AsyncBaseTransport]) -> None:
+        self.apps = apps
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        app = self.apps.get(request.url.host)
+        if app is None:
+            raise httpx.ConnectError(f"cannot resolve {request.url.host}", request=request)
+        return await app.handle_async_request(request)
+
+
 @dataclass
 class Api:
     client: httpx.AsyncClient
@@ -129,7 +142,8 @@ async def api(storage_connection_string: str, table_prefix: str, clock: FakeCloc
     ac_key = f"ac-{uuid.uuid4().hex}{uuid.uuid4().hex[:8]}"
     ac_app = ac_create_app(clock=clock, api_token=ac_key, seed=1)
     dv_app = dv_create_app(clock=clock, tokens=(DV_TOKEN,), seed=1, seed_contacts=60)
-    ac_t, dv_t = httpx.ASGITransport(app=ac_app), httpx.ASGITransport(app=dv_app)
+    asgi = {"ac.sandbox": httpx.ASGITransport(app=ac_app), "dataverse.sandbox": httpx.ASGITransport(app=dv_app)}
+    ac_t = dv_t = HostRouter(asgi)
     settings = Settings(storage_account_url=None, queue_account_url=None,
                         storage_connection_string=storage_connection_string, table_prefix=table_prefix,
                         managed_identity_client_id=None, key_vault_uri=None,
