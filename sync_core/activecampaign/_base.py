@@ -49,7 +49,7 @@ class ClientBase:
                  import_budget: RequestBudget | None = None, single_import_budget: RequestBudget | None = None,
                  clock: Clock | None = None, transport: httpx.AsyncBaseTransport | None = None,
                  timeout: float = 30.0, max_retries: int = 8, bulk_import_spends_request_budget: bool = True,
-                 failure_reason_index_base: int = 0, plan_limit_rule: PlanLimitRule | None = None,
+                 failure_reason_index_base: int | None = None, plan_limit_rule: PlanLimitRule | None = None,
                  backoff_base: float = 0.5, backoff_cap: float = 30.0, max_retry_wait: float = 300.0) -> None:
         if not api_url or not api_key:
             raise ValueError("an ActiveCampaign client needs the API URL and the API key")

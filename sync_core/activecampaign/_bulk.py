@@ -9,6 +9,7 @@ and sends the rest again.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,6 +33,13 @@ def _strings(value: Any) -> list[str]:
     return [str(v) for v in value if v is not None]
 
 
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _plausible_email(value: Any) -> bool:
+    return isinstance(value, str) and _EMAIL.match(value) is not None
+
+
 class BulkApi(ClientBase):
     """Bulk contact import and its status."""
 
@@ -39,8 +47,11 @@ class BulkApi(ClientBase):
         """Map ``failureReasons`` to rows; None if any reason cannot be tied to a row.
 
         A reason names its row by ``contact`` (its position in the ``contacts`` array, counted
-        from :attr:`failure_reason_index_base`). A reason that names an email instead is matched
-        by email.
+        from :attr:`failure_reason_index_base`; the register has it unconfirmed, and ``None``
+        means "unknown": the row at either reading that fails a plain email check is taken,
+        else both candidates are, so the bad row is never resent and a good one dropped with
+        it is retried on its own later). A reason that names an email instead is matched by
+        email.
         """
         out: list[RowError] = []
         for reason in failure_reasons:
@@ -48,18 +59,24 @@ class BulkApi(ClientBase):
                 return None
             text = str(reason.get("failureReason") or reason.get("reason") or reason.get("message") or "")
             position = as_int(reason.get("contact"))
-            index: int | None = None
+            indexes: list[int] = []
             if position is not None:
-                index = position - self.failure_reason_index_base
+                base = self.failure_reason_index_base
+                candidates = [position - b for b in ((base,) if base is not None else (0, 1))]
+                indexes = [i for i in candidates if 0 <= i < len(rows)]
+                if len(indexes) > 1:
+                    suspicious = [i for i in indexes if not _plausible_email(rows[i].get("email"))]
+                    indexes = suspicious if len(suspicious) == 1 else indexes
             else:
                 email = str(reason.get("email") or "").casefold()
                 matches = [i for i, r in enumerate(rows) if str(r.get("email") or "").casefold() == email]
-                index = matches[0] if email and matches else None
-            if index is None or not 0 <= index < len(rows):
+                indexes = matches[:1] if email else []
+            if not indexes:
                 return None
-            email_value = rows[index].get("email")
-            out.append(RowError(index=index, email=str(email_value) if email_value is not None else None,
-                                reason=text or "rejected"))
+            for index in indexes:
+                email_value = rows[index].get("email")
+                out.append(RowError(index=index, email=str(email_value) if email_value is not None else None,
+                                    reason=text or "rejected"))
         return out
 
     async def bulk_import(self, rows: Sequence[dict[str, Any]], *, exclude_automations: bool = True,

@@ -283,6 +283,16 @@ async def _bulk(ctx: PassContext, entity: EntityName, fields: Sequence[FieldMapp
                 p, _ = by_email[str(row["email"]).lower()]
                 await _fail(ctx, entity, p.dynamics_id, f"bulk import: {e}", code=type(e).__name__)
             continue
+        except SkippableError as e:
+            # AC refused the call without naming rows we can drop: the rows go one by one, so one
+            # bad record costs its own call and never blocks the others.
+            log.warning("bulk import refused a chunk (%s); sending its %d rows one by one", e.status, len(chunk))
+            for row in chunk:
+                p, _ = by_email[str(row["email"]).lower()]
+                link = await _sync_one(ctx, entity, fields, p)
+                if link:
+                    out.append(link)
+            continue
         for rejected in outcome.rejected:
             p, _ = by_email[str(rejected.row["email"]).lower()]
             await _fail(ctx, entity, p.dynamics_id, f"bulk import rejected the row: {rejected.reason}",
