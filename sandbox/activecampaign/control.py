@@ -101,12 +101,13 @@ async def clock(request: Request) -> Response:
             return JSONResponse({"error": "the clock was injected by the test; move it there"}, status_code=409)
         try:
             body = await _body(request)
+            # SandboxClock has no public "is frozen" flag; reading it keeps set/freeze exact.
+            was_frozen = source._frozen is not None
             if "set" in body:
-                was_frozen = source._frozen is not None
                 source.freeze(float(body["set"]))
-                if not was_frozen:
+                if not (was_frozen or body.get("freeze")):
                     source.unfreeze()
-            if body.get("freeze"):
+            elif body.get("freeze"):
                 source.freeze()
             if "advance" in body:
                 source.advance(float(body["advance"]))

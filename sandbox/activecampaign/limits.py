@@ -15,6 +15,8 @@ class SlidingWindow:
         self._events: deque[float] = deque()
 
     def _expire(self, now: float) -> None:
+        if self._events and self._events[-1] > now:  # the control surface set the clock back: forget "future"
+            self._events = deque(t for t in self._events if t <= now)
         while self._events and self._events[0] <= now - self.seconds:
             self._events.popleft()
 

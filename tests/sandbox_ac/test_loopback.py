@@ -1,0 +1,99 @@
+"""The same app under uvicorn on loopback, and the control surface over HTTP."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import uvicorn
+
+from sandbox.activecampaign import create_app
+from sandbox.clock import SandboxClock
+
+from .conftest import START, TOKEN
+
+
+@pytest.fixture(scope="module")
+def server_url() -> Iterator[str]:
+    app = create_app(api_token=TOKEN, seed_contacts=5)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_real_routes_and_control_over_loopback(server_url: str) -> None:
+    with httpx.Client(base_url=server_url, headers={"Api-Token": TOKEN}, timeout=5) as c:
+        assert c.post("/_sandbox/reset", json={"seed_contacts": 5}).json()["counts"]["contacts"] == 5
+        r = c.get("/api/3/contacts", params={"limit": 2, "orders[id]": "ASC"})
+        assert r.status_code == 200 and r.json()["meta"]["total"] == "5"
+        assert c.get("/api/3/contacts", headers={"Api-Token": "bad"}).status_code == 403
+
+        clock = c.post("/_sandbox/clock", json={"set": START, "freeze": True}).json()
+        assert clock == {"time": START, "frozen": True, "controllable": True}
+        batch = c.post("/api/3/import/bulk_import", json={"contacts": [{"email": "l1@example.com"},
+                                                                        {"email": "l2@example.com"}]}).json()
+        assert c.get("/api/3/import/info", params={"batchId": batch["batchId"]}).json()["status"] == "outstanding"
+        assert c.post("/_sandbox/clock", json={"advance": 5}).json()["time"] == START + 5
+        assert c.get("/api/3/import/info", params={"batchId": batch["batchId"]}).json()["status"] == "completed"
+
+        assert c.post("/_sandbox/plan", json={"plan": "starter"}).json() == {"plan": "starter"}
+        assert c.get("/api/3/accounts").status_code == 403
+        assert c.post("/_sandbox/plan", json={"plan": "gold"}).status_code == 400
+        c.post("/_sandbox/plan", json={"plan": "enterprise"})
+
+        for _ in range(5):
+            c.get("/api/3/users/me")
+        limited = c.get("/api/3/users/me")
+        assert limited.status_code == 429 and limited.headers["Retry-After"] == "1"
+        c.post("/_sandbox/clock", json={"advance": 1})
+
+        state = c.get("/_sandbox/state").json()
+        assert state["counts"]["contacts"] == 7 and state["plan"] == "enterprise"
+        log = c.get("/_sandbox/requests").json()["requests"]
+        assert all("?" not in x["path"] for x in log) and log[-1]["status"] == 429
+
+
+def test_dropped_connection_over_loopback(server_url: str) -> None:
+    with httpx.Client(base_url=server_url, headers={"Api-Token": TOKEN}, timeout=5) as c:
+        c.post("/_sandbox/clock", json={"advance": 2})
+        assert c.post("/_sandbox/faults", json={"drop_next": 1}).status_code == 200
+        with pytest.raises(httpx.TransportError):
+            c.get("/api/3/users/me")
+        assert c.get("/api/3/users/me").status_code == 200
+        assert c.post("/_sandbox/faults", json={"clear": True}).json()["drop_next"] == 0
+
+
+async def test_clock_control_refuses_an_injected_clock() -> None:
+    class Fixed:
+        def time(self) -> float:
+            return START
+
+    app = create_app(clock=Fixed())
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://s") as client:
+        assert (await client.post("/_sandbox/clock", json={"advance": 1})).status_code == 409
+        body = (await client.get("/_sandbox/clock")).json()
+    assert body == {"time": START, "frozen": False, "controllable": False}
+
+
+async def test_seed_is_deterministic() -> None:
+    async def snapshot(seed: int) -> list[tuple[str, str]]:
+        app = create_app(clock=SandboxClock(frozen_at=START), seed=seed, seed_contacts=12)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://s",
+                                     headers={"Api-Token": "sandbox-ac-key"}) as client:
+            r = await client.get("/api/3/contacts", params={"orders[id]": "ASC", "limit": 100})
+        return [(c["email"], c["udate"]) for c in r.json()["contacts"]]
+
+    assert await snapshot(3) == await snapshot(3)
+    assert await snapshot(3) != await snapshot(4)
