@@ -87,7 +87,8 @@ async def _read_and_push(ctx: PassContext, entity: EntityName, fields: Sequence[
                 await _deleted(ctx, entity, page.deleted_ids)
             if ctx.dry_run:
                 continue
-            cursor.done += len(page.records)
+            if cursor.phase != "delta":
+                cursor.done += len(page.records)
             if page.delta_link:
                 cursor.delta_link, cursor.next_link = page.delta_link, None
                 if cursor.phase != "delta":
