@@ -12,7 +12,9 @@ import re
 
 logger = logging.getLogger("sync_core.dynamics")
 
-_URL_QUERY = re.compile(r"((?:https?://|/)[^\s\"'<>?]*)\?[^\s\"'<>]*")
+# A URL (or absolute path) and everything after its "?" up to the next whitespace: query strings are
+# percent-encoded, so they hold no spaces, but they may hold quotes (OData string literals).
+_URL_QUERY = re.compile(r"((?:https?://|/)[^\s?\"<>]*)\?\S*")
 _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9\-._~+/]+=*")
 _THIRD_PARTY = ("httpx", "httpcore", "httpcore.connection", "httpcore.http11", "httpcore.http2",
                 "httpcore.proxy", "httpcore.socks")
