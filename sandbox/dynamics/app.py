@@ -173,17 +173,25 @@ async def _switches(dv: Dataverse, request: Request) -> Any:
 
 
 async def _clock(dv: Dataverse, request: Request) -> Any:
+    """POST {"advance": s} | {"set": epoch} | {"freeze": true} | {"unfreeze": true} (SandboxClock only)."""
+    clock = dv.clock
     if request.method == "POST":
+        if not isinstance(clock, SandboxClock):
+            raise DataverseError(409, "sandbox", "the clock was injected by the test; move it there")
         body = await _body(request)
-        clock = dv.clock
+        was_frozen = clock._frozen is not None  # SandboxClock has no public flag
+        if "set" in body:
+            clock.freeze(float(body["set"]))
+            if not (was_frozen or body.get("freeze")):
+                clock.unfreeze()
+        elif body.get("freeze"):
+            clock.freeze()
         if "advance" in body:
             clock.advance(float(body["advance"]))
-        if "set" in body:
-            delta = float(body["set"]) - clock.time()
-            if delta < 0:
-                raise DataverseError(400, "sandbox", "the clock does not go back")
-            clock.advance(delta)
-    return {"time": dv.clock.time()}
+        if body.get("unfreeze"):
+            clock.unfreeze()
+    frozen = isinstance(clock, SandboxClock) and clock._frozen is not None
+    return {"time": clock.time(), "frozen": frozen, "controllable": isinstance(clock, SandboxClock)}
 
 
 async def _tokens(dv: Dataverse, request: Request) -> Any:

@@ -107,7 +107,7 @@ def _select(item: dict[str, Any], select: str | None) -> dict[str, Any]:
     if not select:
         return item
     names = {n.strip() for n in select.split(",")}
-    keep = {"@odata.type", "MetadataId"} | names
+    keep = {"@odata.type", "MetadataId", "Attributes", "OptionSet", "GlobalOptionSet"} | names  # + expansions
     return {k: v for k, v in item.items() if k in keep}
 
 
