@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -97,3 +98,35 @@ async def test_seed_is_deterministic() -> None:
 
     assert await snapshot(3) == await snapshot(3)
     assert await snapshot(3) != await snapshot(4)
+
+
+def test_live_check_runs_against_the_sandbox(server_url: str, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """live_check.py is never run in CI against AC; this keeps it working and shows it reads the defaults."""
+    from sandbox.activecampaign import live_check
+
+    with httpx.Client(base_url=server_url) as c:
+        c.post("/_sandbox/reset", json={"seed_contacts": 3})
+        c.post("/_sandbox/clock", json={"freeze": True})
+        c.post("/_sandbox/clock", json={"advance": 2})
+    monkeypatch.setenv("AC_LIVE_URL", server_url)
+    monkeypatch.setenv("AC_LIVE_KEY", TOKEN)
+    assert live_check.main(["--sandbox"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert TOKEN not in json.dumps(out)
+    assert not [k for k in out if k.startswith("error:")], out
+    assert out["rate_limit_status"]["statuses"] == [200] * 5 + [429] * 5
+    assert out["auth_failure_body"]["status"] == 403
+    assert out["sync_update_status"] == {"status": 201}
+    assert out["dropdown_value_format"]["stored"] == ["A"]
+    assert out["failure_row_base"]["body"]["failureReasons"][0]["contact"] == 1
+    assert out["bulk_import_spends_rps"]["status_right_after_5_requests"] == 429
+    assert out["import_info"]["first"]["status"] == "outstanding" and out["import_info"]["final"]["status"] == \
+        "completed"
+    assert out["updated_after_tz_and_granularity"]["found"] == {
+        "offset_exact": True, "naive_account_wall_time": True, "date_only": True, "later_same_day": False}
+    assert out["custom_object_update_status"] == {"create": 201, "update": 201}
+    with httpx.Client(base_url=server_url) as c:  # everything the probe created was deleted again
+        state = c.get("/_sandbox/state").json()["counts"]
+    assert (state["contacts"], state["customObjectSchemas"], state["accounts"], state["tags"], state["fields"]) == (
+        3, 0, 0, 4, 4)
