@@ -229,6 +229,9 @@ class Dataverse:
         row: Row = {table.pk: row_id}
         self._apply(table, row, values, binds or {}, creating=True)
         _defaults(table, row)
+        if "ownerid" in table.columns and "_ownerid_value" not in row and self.app_user:
+            row["_ownerid_value"] = self.app_user  # the caller owns what it creates
+            row["_ownerid_value" + LLN] = "systemuser"
         row["createdon"] = now
         row["modifiedon"] = now
         row["versionnumber"] = self.next_version()

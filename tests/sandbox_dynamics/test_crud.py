@@ -40,6 +40,8 @@ async def test_create_with_representation_is_201_with_body_and_no_entity_id(clie
     assert body["lastname"] == "Rep" and body["@odata.etag"].startswith('W/"') and "contactid" in body
     assert "OData-EntityId" not in r.headers
     assert body["createdon"] == "2026-05-28T20:26:40Z"  # the sandbox clock, not the wall clock
+    full = (await client.get(API + f"contacts({body['contactid']})?$select=_ownerid_value")).json()
+    assert full["_ownerid_value"] == (await client.get(API + "WhoAmI")).json()["UserId"]
 
 
 async def test_lookup_bind_and_read_back(client: httpx.AsyncClient, dv: Dataverse) -> None:
