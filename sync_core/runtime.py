@@ -82,13 +82,23 @@ def _secret_store(s: Settings) -> SecretStore:
 
 
 _RUNTIME: Runtime | None = None
-_LOCK = asyncio.Lock()
+_LOCK: asyncio.Lock | None = None
 
 
 async def get_runtime() -> Runtime:
     """The process-wide runtime (function instances reuse it across invocations)."""
-    global _RUNTIME
+    global _RUNTIME, _LOCK
+    if _LOCK is None:
+        _LOCK = asyncio.Lock()
     async with _LOCK:
         if _RUNTIME is None:
             _RUNTIME = build_runtime()
         return await _RUNTIME.ready()
+
+
+async def reset_runtime() -> None:
+    """Forget the process-wide runtime (tests that change the settings between calls)."""
+    global _RUNTIME, _LOCK
+    if _RUNTIME is not None:
+        await _RUNTIME.close()
+    _RUNTIME, _LOCK = None, None
