@@ -5,7 +5,7 @@
                      seed_contacts=0, plan="enterprise")
 
 Real routes: ``/api/3/...`` (every one exists in the official OpenAPI document, see
-tests/sandbox_ac/test_openapi_routes.py) and v1 ``/admin/api.php?api_action=campaign_send``.
+tests/sandbox_ac/test_openapi.py) and v1 ``/admin/api.php?api_action=campaign_send``.
 Control routes: ``/_sandbox/{state,reset,seed,faults,plan,switches,clock,requests,events}``.
 Behaviour no primary source confirms is listed in ASSUMPTIONS.md with a switch each.
 
