@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -37,7 +38,10 @@ def served() -> Iterator[tuple[str, Any]]:
         thread.join(timeout=10)
 
 
-async def test_over_loopback(served: tuple[str, Any]) -> None:
+async def test_over_loopback(served: tuple[str, Any], caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    for name in ("httpx", "httpcore", "sync_core.dynamics"):
+        caplog.set_level(logging.DEBUG, logger=name)
     url, dv = served
     dv.set_faults({"force_429": 1, "retry_after": 1})
     async with DataverseClient(url, StaticTokenCredential(TOKEN), clock=FakeClock(), page_size=10,
@@ -58,3 +62,10 @@ async def test_over_loopback(served: tuple[str, Any]) -> None:
         assert [r["lastname"] for p in delta for r in p.records] == ["Über Loopback"]
     assert dv.counters["throttled"] == 1
     assert client.calls.total == 1 + len(pages) + 1 + 1 + len(delta) + 1  # + the one 429 retry
+
+    # real sockets bring httpcore's DEBUG trace; neither it nor httpx may show a token or a query
+    names = {r.name for r in caplog.records}
+    assert {"httpx", "sync_core.dynamics"} <= names and any(n.startswith("httpcore") for n in names)
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    for forbidden in (TOKEN, "Bearer ", "$select", "skiptoken", "deltatoken", "?"):
+        assert forbidden not in text, forbidden

@@ -28,9 +28,11 @@ _DECOY = {"%": "p", "_": "u", "[": "b"}
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(name=names)
-async def test_name_is_found_by_escaped_filters_and_decoy_is_not(client: DataverseClient, dv: Any, name: str) -> None:
+@given(name=names, accent_insensitive=st.booleans())
+async def test_name_is_found_by_escaped_filters_and_decoy_is_not(client: DataverseClient, dv: Any, name: str,
+                                                                 accent_insensitive: bool) -> None:
     dv.reset()
+    dv.set_switches({"filter_accent_insensitive": accent_insensitive})
     target = await client.create("contacts", {"lastname": name})
     decoy_name = "".join(_DECOY.get(c, c) for c in name)
     decoy = await client.create("contacts", {"lastname": decoy_name}) if decoy_name != name else None

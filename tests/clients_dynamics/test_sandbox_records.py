@@ -47,7 +47,9 @@ async def test_create_get_update_delete_with_lookup_bind(client: DataverseClient
     assert client.calls.snapshot()["create"] == 2
 
 
-async def test_if_match_semantics(client: DataverseClient, dv: Any) -> None:
+@pytest.mark.parametrize("code", ["0x80060882", ""])
+async def test_if_match_semantics(client: DataverseClient, dv: Any, code: str) -> None:
+    dv.set_switches({"concurrency_code": code})
     missing = str(uuid.uuid4())
     with pytest.raises(NotFoundError) as info:
         await client.update("contacts", missing, {"lastname": "x"})  # If-Match: * by default
@@ -62,7 +64,7 @@ async def test_if_match_semantics(client: DataverseClient, dv: Any) -> None:
     await client.update("contacts", contact_id, {"lastname": "Changed"}, if_match=stale)
     with pytest.raises(ConflictError) as conflict:
         await client.update("contacts", contact_id, {"lastname": "Again"}, if_match=stale)
-    assert conflict.value.status == 412
+    assert conflict.value.status == 412 and conflict.value.code == code
     with pytest.raises(ConflictError):
         await client.delete("contacts", contact_id, if_match=stale)
     after = await client.get("contacts", contact_id, select=["lastname"])
@@ -101,7 +103,9 @@ async def test_paged_query_follows_next_links(make_client: ClientFactory, dv: An
     assert [r["contactid"] for p in rest for r in p.records] == ids[40:]
 
 
-async def test_filter_with_literals_top_and_count(client: DataverseClient, dv: Any) -> None:
+@pytest.mark.parametrize("top_reading", ["ignore_top", "top_wins"])
+async def test_filter_with_literals_top_and_count(client: DataverseClient, dv: Any, top_reading: str) -> None:
+    dv.set_switches({"top_with_maxpagesize": top_reading})
     account = await client.create("accounts", {"name": "Fabrikam"})
     for i in range(7):
         await client.create("contacts", {"lastname": f"Filter{i}", "firstname": "Q" if i % 2 else "R",
@@ -130,7 +134,9 @@ async def test_alternate_key_addressing(client: DataverseClient) -> None:
         await client.upsert("contacts", key, {"lastname": "K"})
 
 
-async def test_bad_token_is_an_authentication_error(make_client: ClientFactory) -> None:
+@pytest.mark.parametrize("body", ["empty", "error"])
+async def test_bad_token_is_an_authentication_error(make_client: ClientFactory, dv: Any, body: str) -> None:
+    dv.set_switches({"auth_401_body": body})
     client = make_client(token="not-the-token")
     with pytest.raises(AuthenticationError) as info:
         await client.who_am_i()
