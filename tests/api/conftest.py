@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,7 +62,7 @@ def jwks_transport(key: rsa.RSAPrivateKey, kid: str = KID) -> httpx.MockTranspor
 class HostRouter(httpx.AsyncBaseTransport):
     """The sandboxes by host name; any other host is unreachable (as a wrong URL would be)."""
 
-    def __init__(self, apps: dict[str, httpx.AsyncBaseTransport]) -> None:
+    def __init__(self, apps: Mapping[str, httpx.AsyncBaseTransport]) -> None:
         self.apps = apps
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -150,8 +150,9 @@ async def api(storage_connection_string: str, table_prefix: str, clock: FakeCloc
                         local_secrets_path=str(tmp_path / "secrets.json"), in_azure=False)
     secrets = LocalSecretStore(tmp_path / "secrets.json")
     rt = build_runtime(settings, clock=clock, secrets=secrets, clients=None)
-    rt.engine = type(rt.engine)(rt.store, DefaultClientFactory(store=rt.store, secrets=secrets, clock=clock,
-                                                               ac_transport=ac_t, dv_transport=dv_t), clock=clock)
+    factory = DefaultClientFactory(store=rt.store, secrets=secrets, clock=clock, ac_transport=ac_t, dv_transport=dv_t,
+                                   dv_options={"page_size": 4})
+    rt.engine = type(rt.engine)(rt.store, factory, clock=clock)
     await rt.ready()
     auth_settings = AuthSettings.entra(TENANT, AUDIENCE, frozenset({TENANT, OTHER_TENANT.replace("2222", "3333")}))
     validator = TokenValidator(auth_settings, JwksCache(auth_settings.jwks_uri, transport=jwks_transport(signing_key),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sync_core.api.roles_setup import ensure_roles
 from sync_core.dynamics import DataverseClient, StaticTokenCredential
 from tests.api.conftest import CID, DV_TOKEN, DV_URL, Api
@@ -9,7 +11,7 @@ from tests.api.conftest import CID, DV_TOKEN, DV_URL, Api
 P = f"/api/connections/{CID}"
 
 
-async def put(api: Api, **over: object) -> tuple[int, dict[str, object]]:
+async def put(api: Api, **over: object) -> tuple[int, dict[str, Any]]:
     r = await api.client.put(f"{P}/connection", json=api.connect_body(**over), headers=api.auth())
     return r.status_code, r.json()
 

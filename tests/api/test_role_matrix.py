@@ -94,5 +94,4 @@ def path_template(path: str) -> str:
     path = path.replace(f"/connections/{CID}", "/connections/{connection_id}")
     path = re.sub(r"/users/[0-9a-f-]{36}/roles/[a-z]+$", "/users/{user_id}/roles/{role}", path)
     path = re.sub(r"/jobs/[0-9a-f]+$", "/jobs/{job_id}", path)
-    path = re.sub(r"/fields/[a-z]+$", "/fields/{entity}", path)
-    return path
+    return re.sub(r"/fields/[a-z]+$", "/fields/{entity}", path)
