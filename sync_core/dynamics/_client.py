@@ -279,7 +279,15 @@ class DataverseClient:
                 raise ValueError("a change-tracking read needs $select (the delta link keeps it)")
             first = self.url(entity_set, [("$select", ",".join(select))])
         prefer = f"odata.track-changes,odata.maxpagesize={size}"
+        initial = resume_link is None
         async for response, body in self._pages(first, kind="changes", prefer=prefer, change_read=True):
+            applied = response.headers.get("Preference-Applied")
+            if initial and applied is not None and "odata.track-changes" not in applied:
+                # §2.1: the service echoes the preference it applied; refuse before any page is used
+                raise ChangeTrackingDisabledError(
+                    f"{entity_set}: change tracking was not applied; enable it on the table",
+                    status=response.status_code)
+            initial = False
             records: list[dict[str, Any]] = []
             deleted: list[str] = []
             for row in body.get("value") or []:
@@ -290,10 +298,8 @@ class DataverseClient:
             next_link = body.get("@odata.nextLink")
             delta_link = body.get("@odata.deltaLink")
             if next_link is None and delta_link is None:
-                applied = response.headers.get("Preference-Applied", "")
                 raise ChangeTrackingDisabledError(
-                    f"{entity_set}: no delta link returned (Preference-Applied: {applied or 'none'}); "
-                    "enable change tracking on the table",
+                    f"{entity_set}: no delta link returned; enable change tracking on the table",
                     status=response.status_code,
                 )
             yield ChangePage(records=records, deleted_ids=deleted,

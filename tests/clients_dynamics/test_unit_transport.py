@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -308,3 +309,31 @@ async def test_batch_stopped_at_first_error_marks_the_rest_not_executed(clock: F
     assert calls == 1  # the second chunk is never sent
     assert [r.status for r in results[:3]] == [204, 400, 424]
     assert len(results) == 1003 and all(r.status == 424 for r in results[2:])
+
+
+async def test_untracked_table_is_refused_before_any_page_is_used(clock: FakeClock) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"value": [{"name": "x"}], "@odata.nextLink": f"{ROOT}accounts?$skiptoken=2"},
+                              headers={"Preference-Applied": "odata.maxpagesize=5000"})
+
+    async with make(handler, clock) as client:
+        used = []
+        with pytest.raises(ChangeTrackingDisabledError):
+            async for page in client.read_changes("accounts", select=["name"]):
+                used.append(page)
+    assert used == [] and client.calls.total == 1
+
+
+async def test_retry_after_as_http_date(clock: FakeClock) -> None:
+    from email.utils import format_datetime
+
+    when = format_datetime(datetime.fromtimestamp(clock.time() + 90, UTC), usegmt=True)
+    answers = [err(429, headers={"Retry-After": when}), httpx.Response(200, json={"value": []})]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return answers.pop(0)
+
+    start = clock.time()
+    async with make(handler, clock) as client:
+        await client.query_all("accounts")
+    assert clock.time() - start == pytest.approx(90)
