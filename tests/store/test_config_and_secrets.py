@@ -125,3 +125,27 @@ async def test_a_secret_is_in_no_table_entity(store: SyncStore, tmp_path: Path) 
             text = repr(dict(entity)) + repr(entity.metadata)
             assert secret_value not in text and secret_value[-12:] not in text, table.name
     assert seen >= 9
+
+
+class _NoTokenCredential:
+    """An Entra credential that is never asked: building clients must not call it."""
+
+    async def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        raise AssertionError("no request expected")
+
+    async def close(self) -> None:
+        return None
+
+    async def __aenter__(self) -> _NoTokenCredential:
+        return self
+
+    async def __aexit__(self, *args: object) -> None:
+        return None
+
+
+async def test_from_account_url_names_the_prefixed_tables() -> None:
+    store = SyncStore.from_account_url("https://acct.table.core.windows.net", _NoTokenCredential(),
+                                       table_prefix="sync")
+    async with store:
+        assert store.tables["links"].table_name == "synclinks"
+        assert "syncbudgets" in store.tables.full_names()
