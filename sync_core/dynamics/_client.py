@@ -28,6 +28,7 @@ from sync_core.dynamics._errors import (
     ChangeTrackingDisabledError,
     DataverseError,
     DeltaLinkExpiredError,
+    DuplicateRecordError,
     NotExecutedError,
     PagingLoopError,
     TransientError,
@@ -554,10 +555,17 @@ class DataverseClient:
         return result
 
     async def associate_role(self, user_id: str, role_id: str) -> None:
-        """A user can only get a role of its own business unit; the service refuses others."""
+        """A user can only get a role of its own business unit; the service refuses others.
+
+        Idempotent: a user who already holds the role is fine (the service may answer 204 or a
+        duplicate-key error for that).
+        """
         path = f"{self.record_path('systemusers', user_id)}/systemuserroles_association/$ref"
         body = {"@odata.id": self.service_root + self.record_path("roles", role_id)}
-        await self._send("POST", self.url(path), kind="associate", content=self._json(body))
+        try:
+            await self._send("POST", self.url(path), kind="associate", content=self._json(body))
+        except DuplicateRecordError:
+            return
 
     async def disassociate_role(self, user_id: str, role_id: str) -> None:
         path = (f"{self.record_path('systemusers', user_id)}/systemuserroles_association"

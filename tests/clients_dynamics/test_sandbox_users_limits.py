@@ -35,7 +35,9 @@ async def test_users_search_and_lookup(client: DataverseClient, dv: Any) -> None
     assert await client.get_user_by_object_id("00000000-0000-0000-0000-000000000000") is None
 
 
-async def test_roles_teams_and_association(client: DataverseClient, dv: Any) -> None:
+@pytest.mark.parametrize("reassociate", ["ok", "error"])
+async def test_roles_teams_and_association(client: DataverseClient, dv: Any, reassociate: str) -> None:
+    dv.set_switches({"reassociate_duplicate": reassociate})
     me = await client.who_am_i()
     roles = await client.user_roles(me.user_id)
     assert "System Administrator" in {r["name"] for r in roles}
@@ -52,6 +54,7 @@ async def test_roles_teams_and_association(client: DataverseClient, dv: Any) -> 
     own = await client.find_roles("ActiveCampaign User", business_unit_id=sam["_businessunitid_value"])
     assert len(own) == 1
     await client.associate_role(sam["systemuserid"], own[0]["roleid"])
+    await client.associate_role(sam["systemuserid"], own[0]["roleid"])  # already held: fine
     assert own[0]["roleid"] in {r["roleid"] for r in await client.user_roles(sam["systemuserid"])}
     await client.disassociate_role(sam["systemuserid"], own[0]["roleid"])
     assert own[0]["roleid"] not in {r["roleid"] for r in await client.user_roles(sam["systemuserid"])}
