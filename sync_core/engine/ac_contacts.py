@@ -12,8 +12,10 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
+from sync_core.engine.associations import Association, ensure_associations
 from sync_core.engine.context import PassContext
 from sync_core.engine.mapping import parse_ac_time
+from sync_core.engine.people import push_fields, title_on_association
 from sync_core.model.errors import NotFoundError, RetriableError, SkippableError
 from sync_core.model.state import Cursor, ImportBatch, ImportRow, RecordError, RecordLink
 
@@ -77,7 +79,7 @@ async def read_contacts(ctx: PassContext) -> None:
     seen_boundary = set(cursor.boundary_keys)
     high: datetime | None = cursor.watermark
     at_high: list[str] = list(cursor.boundary_keys)
-    to_save: list[RecordLink] = []
+    to_save: list[tuple[RecordLink, ImportRow]] = []
     async for contact in ctx.ac.iter_contacts(updated_after=since):
         udate = parse_ac_time(contact.get("udate"))
         if udate is not None and udate.utcoffset() is not None:
@@ -98,12 +100,12 @@ async def read_contacts(ctx: PassContext) -> None:
                 link.ac_id = str(contact["id"])
                 link.ac_modified = udate
                 link.pending_batch = None
-                to_save.append(link)
-        if len(to_save) >= 100:
-            await ctx.store.save_links(ctx.cid, to_save)
+                to_save.append((link, row))
+        if len(to_save) >= COMPLETE_CHUNK:
+            await complete_links(ctx, to_save)
             to_save = []
     if to_save:
-        await ctx.store.save_links(ctx.cid, to_save)
+        await complete_links(ctx, to_save)
     # The signpost: never past the start of this run, so changes made during it are read again.
     if high is not None and high > ctx.run.started_at:
         high, at_high = ctx.run.started_at, []
@@ -111,6 +113,19 @@ async def read_contacts(ctx: PassContext) -> None:
     cursor.boundary_keys = at_high[-BOUNDARY_KEYS_MAX:]
     cursor.run_started_at = ctx.run.started_at
     await ctx.store.save_cursor(ctx.cid, cursor)
+
+
+COMPLETE_CHUNK = 500
+
+
+async def complete_links(ctx: PassContext, done: list[tuple[RecordLink, ImportRow]]) -> None:
+    """Pending links whose AC ids are now known: their account associations first, then the
+    links, so a kill in between leaves them pending and the next pass does both again."""
+    assocs = [Association(link, row.ac_account_id, row.job_title,
+                          title_on_association(push_fields(ctx, row.entity)))
+              for link, row in done if row.associate]
+    await ensure_associations(ctx, assocs)
+    await ctx.store.save_links(ctx.cid, [link for link, _ in done])
 
 
 def updated_after_value(watermark: datetime, tz_offset_minutes: int | None) -> datetime:
@@ -157,7 +172,7 @@ async def resolve_completed(ctx: PassContext) -> None:
             link.ac_id = str(found["id"])
             link.ac_modified = parse_ac_time(found.get("udate"))
             link.pending_batch = None
-            await ctx.store.save_links(ctx.cid, [link])
+            await complete_links(ctx, [(link, row)])
             ctx.run.count(row.entity, "resolved_by_email")
         if remaining:
             batch.rows = remaining

@@ -22,6 +22,8 @@ PRIMARY_ID: dict[EntityName, str] = {
     "account": "accountid", "contact": "contactid", "lead": "leadid", "opportunity": "opportunityid",
 }
 
+SAMPLES_PER_ACTION = 5
+
 Checkpoint = Callable[[str, dict[str, Any]], Awaitable[None]]
 
 
@@ -43,6 +45,21 @@ class PassContext:
     """Called at named durability points; tests raise there to simulate a process killed."""
     more_work: bool = False
     notes: list[str] = field(default_factory=list)
+    ac_accounts: dict[str, str] | None = None
+    """AC account name (lower case) → id, when a full read listed them in this pass."""
+    opportunity_schema: tuple[str, dict[str, str]] | None = None
+    """The "D365 Opportunity" schema's id and field types, once ensured in this pass."""
+    account_contacts: dict[str, dict[str, Any]] | None = None
+    """AC contact id → its account association, when listed whole in this pass."""
+    samples: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    """Dry runs: a few examples of each planned action, by entity."""
+    unavailable: set[str] = field(default_factory=set)
+    """Entities the AC plan does not support (reported, not failed record by record)."""
+
+    def sample(self, entity: str, action: str, record_id: str, label: str, reason: str = "") -> None:
+        bucket = self.samples.setdefault(entity, [])
+        if sum(1 for s in bucket if s["action"] == action) < SAMPLES_PER_ACTION:
+            bucket.append({"action": action, "id": record_id, "label": label, "reason": reason})
 
     @property
     def cid(self) -> str:

@@ -1,9 +1,20 @@
 """Criteria: evaluated in memory (change-tracking reads forbid ``$filter``) and compiled to ``$filter``.
 
-Both forms follow Dataverse's semantics (DESIGN.md §5): string comparison ignores case (and,
-with the default collation, accents — a register entry); a comparison with null is false
-(SQL three-valued logic), except ``is_empty``/``is_not_empty``; ``contains``/``starts_with``/
-``ends_with`` are literal, so ``%``, ``_`` and ``[`` are escaped in the compiled filter.
+Both forms follow one meaning, chosen so that it does not depend on readings the documentation
+leaves open (DESIGN.md §5, register in ``sandbox/dynamics/ASSUMPTIONS.md``):
+
+- strings compare ignoring case, and ignoring accents when ``accent_insensitive`` (register #1:
+  the server's collation decides; the engine passes the connection's reading);
+- a null or empty-string value satisfies nothing but ``is_empty`` — ``ne`` and ``not_contains``
+  included. The compiled filter says so explicitly (``col ne null and ...``), so it holds whether
+  or not the server lets ``ne`` match null (register #2);
+- ``contains``/``starts_with``/``ends_with`` are literal: ``%``, ``_`` and ``[`` are escaped,
+  since Dataverse reads these functions as SQL ``LIKE`` patterns;
+- ``gt``/``ge``/``lt``/``le`` are for numbers (text order is the server collation's business and
+  validation refuses it).
+
+``column_types`` (Dataverse ``AttributeTypeName`` by column) lets the compiled filter name the
+empty string of text columns; without it a text column is recognised by a text value.
 """
 
 from __future__ import annotations
@@ -11,35 +22,24 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sync_core.engine.mapping import read_column
 from sync_core.model.config import Condition, Scalar
 
+TEXT_TYPES = frozenset({"StringType", "MemoType"})
+LIKE_OPERATORS = frozenset({"contains", "not_contains", "starts_with", "ends_with"})
+ORDER_OPERATORS = frozenset({"gt", "ge", "lt", "le"})
 
-def _fold(s: str, *, accent_insensitive: bool) -> str:
+
+def fold(s: str, *, accent_insensitive: bool) -> str:
+    """The form two strings are compared in: case folded, and accents removed when asked."""
     s = s.casefold()
     if accent_insensitive:
         s = "".join(c for c in unicodedata.normalize("NFD", s) if not unicodedata.combining(c))
+        s = unicodedata.normalize("NFC", s)
     return s
-
-
-def _coerce(a: Any, b: Scalar, accent_insensitive: bool) -> tuple[Any, Any]:
-    if isinstance(a, str) and isinstance(b, str):
-        return _fold(a, accent_insensitive=accent_insensitive), _fold(b, accent_insensitive=accent_insensitive)
-    if isinstance(a, bool) or isinstance(b, bool):
-        return bool(a), bool(b)
-    if isinstance(a, (int, float)) and isinstance(b, str):
-        try:
-            return a, float(b)
-        except ValueError:
-            return str(a), b
-    if isinstance(a, str) and isinstance(b, (int, float)):
-        try:
-            return float(a), b
-        except ValueError:
-            return a, str(b)
-    return a, b
 
 
 def matches(record: Mapping[str, Any], conditions: Sequence[Condition], *, accent_insensitive: bool = True) -> bool:
@@ -64,9 +64,9 @@ def _holds(record: Mapping[str, Any], c: Condition, ai: bool) -> bool:
 
 
 def _compare(raw: Any, op: str, value: Scalar, ai: bool) -> bool:
-    if op in ("contains", "not_contains", "starts_with", "ends_with"):
-        a = _fold(str(raw), accent_insensitive=ai)
-        b = _fold(str(value), accent_insensitive=ai)
+    if op in LIKE_OPERATORS:
+        a = fold(_text(raw), accent_insensitive=ai)
+        b = fold(_text(value), accent_insensitive=ai)
         if op == "contains":
             return b in a
         if op == "not_contains":
@@ -74,12 +74,16 @@ def _compare(raw: Any, op: str, value: Scalar, ai: bool) -> bool:
         if op == "starts_with":
             return a.startswith(b)
         return a.endswith(b)
-    a, b = _coerce(raw, value, ai)
+    a, b = _comparable(raw, value, ai)
+    if a is None or b is None:
+        return False  # a text value against a number column (validation refuses it): no match
+    if op == "eq":
+        return bool(a == b)
+    if op == "ne":
+        return bool(a != b)
+    if isinstance(a, str):
+        return False  # text order is the server collation's business (validation refuses it)
     try:
-        if op == "eq":
-            return bool(a == b)
-        if op == "ne":
-            return bool(a != b)
         if op == "gt":
             return bool(a > b)
         if op == "ge":
@@ -93,13 +97,39 @@ def _compare(raw: Any, op: str, value: Scalar, ai: bool) -> bool:
     raise ValueError(f"unknown operator {op}")
 
 
+def _text(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _comparable(raw: Any, value: Scalar, ai: bool) -> tuple[Any, Any]:
+    if isinstance(raw, bool) or isinstance(value, bool):
+        return (raw if isinstance(raw, bool) else None), (value if isinstance(value, bool) else None)
+    if isinstance(raw, (int, float, Decimal)):
+        if isinstance(value, (int, float)):
+            return Decimal(str(raw)), Decimal(str(value))
+        return None, None
+    if isinstance(value, str):
+        return fold(str(raw), accent_insensitive=ai), fold(value, accent_insensitive=ai)
+    return None, None
+
+
 def odata_literal(value: Scalar | None) -> str:
+    """A value as OData text: strings quoted with ``'`` doubled; numbers never in exponent form."""
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError("NaN and infinity have no OData literal")
+        text = format(Decimal(repr(value)), "f")
+        return text if "." in text else f"{text}.0"
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%dT%H:%M:%SZ")
     if isinstance(value, date):
@@ -108,35 +138,50 @@ def odata_literal(value: Scalar | None) -> str:
 
 
 def escape_like(value: str) -> str:
-    """Make ``%``, ``_`` and ``[`` literal inside contains/startswith/endswith."""
-    return value.replace("[", "[[]").replace("%", "[%]").replace("_", "[_]")
+    """Make ``%``, ``_`` and ``[`` literal inside contains/startswith/endswith (T-SQL: ``[%]``)."""
+    return "".join(f"[{ch}]" if ch in "%_[" else ch for ch in value)
 
 
-def to_odata_filter(conditions: Sequence[Condition]) -> str | None:
+def to_odata_filter(conditions: Sequence[Condition], *, column_types: Mapping[str, str] | None = None) -> str | None:
     """The same criteria as an OData ``$filter`` expression (``None`` when there are none)."""
-    parts = [_compile(c) for c in conditions]
+    parts = [_compile(c, column_types or {}) for c in conditions]
     if not parts:
         return None
     return " and ".join(f"({p})" for p in parts) if len(parts) > 1 else parts[0]
 
 
-def _compile(c: Condition) -> str:
+def _is_text(c: Condition, types: Mapping[str, str]) -> bool:
+    t = types.get(c.field)
+    if t is not None:
+        return t in TEXT_TYPES
+    values = c.value if isinstance(c.value, list) else [c.value]
+    return any(isinstance(v, str) for v in values) or c.operator in LIKE_OPERATORS
+
+
+def _compile(c: Condition, types: Mapping[str, str]) -> str:
     col = read_column(c.field)
+    text = _is_text(c, types)
+    present = f"{col} ne null and {col} ne ''" if text else f"{col} ne null"
     if c.operator == "is_empty":
-        return f"{col} eq null"
+        return f"{col} eq null or {col} eq ''" if text else f"{col} eq null"
     if c.operator == "is_not_empty":
-        return f"{col} ne null"
+        return present
+    never = f"{col} eq null and {col} ne null"  # false under either null reading
     if c.operator == "in":
         assert isinstance(c.value, list)
-        return " or ".join(f"{col} eq {odata_literal(v)}" for v in c.value)
+        return " or ".join(f"{col} eq {odata_literal(v)}" for v in c.value if v != "") or never
     assert c.value is not None and not isinstance(c.value, list)
-    if c.operator in ("contains", "not_contains", "starts_with", "ends_with"):
+    if c.value == "":  # the empty string is "no value": only ne/not_contains/... of it hold, on present values
+        return present if c.operator in ("ne", "contains", "starts_with", "ends_with") else never
+    if c.operator in ORDER_OPERATORS and isinstance(c.value, str):
+        return never  # text order is the collation's (validation refuses it): matches nothing, as in memory
+    if c.operator in LIKE_OPERATORS:
         fn = {"contains": "contains", "not_contains": "contains", "starts_with": "startswith",
               "ends_with": "endswith"}[c.operator]
-        lit = "'" + escape_like(str(c.value)).replace("'", "''") + "'"
+        lit = "'" + escape_like(_text(c.value)).replace("'", "''") + "'"
         expr = f"{fn}({col},{lit})"
-        # not contains() is true for null in OData, false in memory: keep the null out explicitly.
-        return f"{col} ne null and not {expr}" if c.operator == "not_contains" else expr
+        # An empty or null value satisfies no condition, not_contains included (see the module doc).
+        return f"{present} and not {expr}" if c.operator == "not_contains" else expr
     if c.operator == "ne":
-        return f"{col} ne null and {col} ne {odata_literal(c.value)}"
+        return f"{present} and {col} ne {odata_literal(c.value)}"
     return f"{col} {c.operator} {odata_literal(c.value)}"

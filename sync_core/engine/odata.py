@@ -1,23 +1,29 @@
 """A small OData ``$filter`` parser and evaluator, for custom criteria an admin writes.
 
 Custom criteria (opportunities) are checked against metadata before they are saved (known
-columns, supported operators only), compiled back to text for reads that allow ``$filter``,
-and evaluated in memory where change tracking forbids it — with Dataverse's semantics: string
-comparison ignores case, ``%``/``_``/``[...]`` are wildcards inside contains/startswith/
-endswith, and any comparison with null is unknown (false), as in SQL.
+columns, supported operators only), sent as written for reads that allow ``$filter``, and
+evaluated in memory where change tracking forbids it — with Dataverse's semantics: names,
+operators and functions are case-sensitive as in OData; string comparison ignores case (and
+accents when ``accent_insensitive``: register #1); ``%``, ``_``, ``[...]``, ``[^...]`` and
+ranges ``[a-c]`` are wildcards inside contains/startswith/endswith (SQL ``LIKE``); and a
+comparison with null is unknown as in SQL (``ne`` and ``not`` do not match null) unless
+``ne_matches_null`` (register #2: then null is just a value that equals nothing but null).
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
+
+from sync_core.engine.criteria import fold
 
 COMPARISONS = frozenset({"eq", "ne", "gt", "ge", "lt", "le"})
 FUNCTIONS = frozenset({"contains", "startswith", "endswith"})
+KEYWORDS = frozenset({"and", "or", "not", "true", "false", "null"}) | COMPARISONS
 
 _TOKEN = re.compile(r"""
     (?P<ws>\s+)
@@ -86,8 +92,10 @@ class Filter:
         _columns(self.root, out)
         return out
 
-    def matches(self, record: Mapping[str, Any]) -> bool:
-        return _eval(self.root, record) is True
+    def matches(self, record: Mapping[str, Any], *, accent_insensitive: bool = True,
+                ne_matches_null: bool = False) -> bool:
+        """True when Dataverse would select the record (the two readings: see the module doc)."""
+        return _eval(self.root, record, _Reading(accent_insensitive, ne_matches_null)) is True
 
 
 def _columns(node: Node, out: set[str]) -> None:
@@ -127,7 +135,7 @@ class _Parser:
         tok = self.peek()
         if tok is None:
             raise ODataSyntaxError("the expression ends too early")
-        if (kind and tok[0] != kind) or (value and tok[1].lower() != value):
+        if (kind and tok[0] != kind) or (value and tok[1] != value):
             raise ODataSyntaxError(f"unexpected {tok[1]!r} at position {tok[2]}")
         self.i += 1
         return tok
@@ -141,21 +149,21 @@ class _Parser:
 
     def or_expr(self) -> Node:
         node = self.and_expr()
-        while (tok := self.peek()) and tok[0] == "name" and tok[1].lower() == "or":
+        while (tok := self.peek()) and tok[0] == "name" and tok[1] == "or":
             self.i += 1
             node = BoolOp("or", node, self.and_expr())
         return node
 
     def and_expr(self) -> Node:
         node = self.unary()
-        while (tok := self.peek()) and tok[0] == "name" and tok[1].lower() == "and":
+        while (tok := self.peek()) and tok[0] == "name" and tok[1] == "and":
             self.i += 1
             node = BoolOp("and", node, self.unary())
         return node
 
     def unary(self) -> Node:
         tok = self.peek()
-        if tok and tok[0] == "name" and tok[1].lower() == "not":
+        if tok and tok[0] == "name" and tok[1] == "not":
             self.i += 1
             return Not(self.unary())
         if tok and tok[0] == "lparen":
@@ -167,22 +175,30 @@ class _Parser:
 
     def predicate(self) -> Node:
         _, name, pos = self.take("name")
-        if name.lower() in FUNCTIONS:
+        if name in FUNCTIONS:
             self.take("lparen")
-            col = Column(self.take("name")[1].lower())
+            col = self.column()
             self.take("comma")
             lit = self.literal()
             self.take("rparen")
             if not isinstance(lit.value, str):
                 raise ODataSyntaxError(f"{name}() takes a string at position {pos}")
-            return Call(name.lower(), col, lit.value)
+            return Call(name, col, lit.value)
         nxt = self.peek()
         if nxt and nxt[0] == "lparen":
             raise ODataSyntaxError(f"unsupported function {name!r} at position {pos}")
+        if name in KEYWORDS:
+            raise ODataSyntaxError(f"expected a column at position {pos}, found {name!r}")
         op = self.take("name")
-        if op[1].lower() not in COMPARISONS:
+        if op[1] not in COMPARISONS:
             raise ODataSyntaxError(f"unsupported operator {op[1]!r} at position {op[2]}")
-        return Compare(op[1].lower(), Column(name.lower()), self.literal())
+        return Compare(op[1], Column(name), self.literal())
+
+    def column(self) -> Column:
+        _, name, pos = self.take("name")
+        if name in KEYWORDS:
+            raise ODataSyntaxError(f"expected a column at position {pos}, found {name!r}")
+        return Column(name)
 
     def literal(self) -> Literal:
         kind, text, pos = self.take()
@@ -196,9 +212,9 @@ class _Parser:
             return Literal(date.fromisoformat(text))
         if kind == "guid":
             return Literal(text.lower())
-        if kind == "name" and text.lower() in ("true", "false"):
-            return Literal(text.lower() == "true")
-        if kind == "name" and text.lower() == "null":
+        if kind == "name" and text in ("true", "false"):
+            return Literal(text == "true")
+        if kind == "name" and text == "null":
             return Literal(None)
         raise ODataSyntaxError(f"expected a value at position {pos}, found {text!r}")
 
@@ -209,12 +225,12 @@ def parse_filter(text: str) -> Filter:
     return Filter(_Parser(text).parse(), text)
 
 
-def _fold(s: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFD", s.casefold()) if not unicodedata.combining(c))
-
-
 def like_regex(pattern: str, fn: str) -> re.Pattern[str]:
-    """A SQL LIKE pattern (as Dataverse reads contains/startswith/endswith) as a regex."""
+    """A SQL LIKE pattern (as Dataverse reads contains/startswith/endswith) as a regex.
+
+    ``%`` any run, ``_`` one character, ``[abc]`` / ``[a-c]`` one of, ``[^abc]`` none of; a ``[``
+    without its ``]`` is literal. Fold the pattern and the value the same way before matching.
+    """
     out, i = [], 0
     while i < len(pattern):
         ch = pattern[i]
@@ -222,16 +238,11 @@ def like_regex(pattern: str, fn: str) -> re.Pattern[str]:
             out.append(".*")
         elif ch == "_":
             out.append(".")
-        elif ch == "[":
-            end = pattern.find("]", i + 2)
-            if end == -1:
-                out.append(re.escape(ch))
-            else:
-                body = pattern[i + 1:end]
-                neg = body.startswith("^")
-                chars = body[1:] if neg else body
-                out.append(("[^" if neg else "[") + "".join(re.escape(c) for c in chars) + "]")
-                i = end
+        elif ch == "[" and (end := pattern.find("]", i + 2)) != -1:
+            body = pattern[i + 1:end]
+            neg = body.startswith("^") and len(body) > 1
+            out.append(("[^" if neg else "[") + _class_body(body[1:] if neg else body) + "]")
+            i = end
         else:
             out.append(re.escape(ch))
         i += 1
@@ -241,46 +252,78 @@ def like_regex(pattern: str, fn: str) -> re.Pattern[str]:
     return re.compile(f"^{prefix}{body}{suffix}$", re.DOTALL)
 
 
-def _eval(node: Node, record: Mapping[str, Any]) -> bool | None:
+def _class_body(chars: str) -> str:
+    out, i = [], 0
+    while i < len(chars):
+        if i + 2 < len(chars) and chars[i + 1] == "-":
+            lo, hi = chars[i], chars[i + 2]
+            out.append(f"{re.escape(lo)}-{re.escape(hi)}" if lo <= hi else "")
+            i += 3
+        else:
+            out.append(re.escape(chars[i]))
+            i += 1
+    return "".join(out) or "^\\s\\S"  # an empty class matches nothing
+
+
+@dataclass(frozen=True)
+class _Reading:
+    accent_insensitive: bool
+    ne_matches_null: bool
+
+
+def _eval(node: Node, record: Mapping[str, Any], r: _Reading) -> bool | None:
+    """SQL three-valued logic: ``None`` is unknown (a row is selected only on ``True``)."""
     if isinstance(node, BoolOp):
-        a, b = _eval(node.left, record), _eval(node.right, record)
+        a, b = _eval(node.left, record, r), _eval(node.right, record, r)
         if node.op == "and":
             return False if a is False or b is False else (None if a is None or b is None else True)
         return True if a is True or b is True else (None if a is None or b is None else False)
     if isinstance(node, Not):
-        v = _eval(node.operand, record)
+        v = _eval(node.operand, record, r)
         return None if v is None else not v
     if isinstance(node, Call):
         raw = record.get(node.column.name)
         if raw is None:
-            return None
-        return like_regex(_fold(node.pattern), node.fn).match(_fold(str(raw))) is not None
+            return False if r.ne_matches_null else None
+        folded = fold(_as_text(raw), accent_insensitive=r.accent_insensitive)
+        pattern = fold(node.pattern, accent_insensitive=r.accent_insensitive)
+        return like_regex(pattern, node.fn).match(folded) is not None
     raw = record.get(node.left.name)
     lit = node.right.value
     if lit is None:
         return (raw is None) if node.op == "eq" else (raw is not None) if node.op == "ne" else None
     if raw is None:
+        if r.ne_matches_null:
+            return node.op == "ne"
         return None
-    a, b = _comparable(raw, lit)
+    a, b = _comparable(raw, lit, r.accent_insensitive)
+    if a is None or b is None:
+        return None
     try:
         return bool({"eq": a == b, "ne": a != b, "gt": a > b, "ge": a >= b, "lt": a < b, "le": a <= b}[node.op])
     except TypeError:
         return None
 
 
-def _comparable(raw: Any, lit: Any) -> tuple[Any, Any]:
+def _as_text(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def _comparable(raw: Any, lit: Any, ai: bool) -> tuple[Any, Any]:
+    if isinstance(lit, bool) or isinstance(raw, bool):
+        return (raw, lit) if isinstance(raw, bool) and isinstance(lit, bool) else (None, None)
     if isinstance(lit, str):
-        return _fold(str(raw)), _fold(lit)
-    if isinstance(lit, bool):
-        return bool(raw), lit
+        return fold(str(raw), accent_insensitive=ai), fold(lit, accent_insensitive=ai)
     if isinstance(lit, (int, float)):
         try:
-            return float(raw), float(lit)
-        except (TypeError, ValueError):
-            return str(raw), str(lit)
+            return Decimal(str(raw)), Decimal(str(lit))
+        except (ArithmeticError, ValueError):
+            return None, None
     if isinstance(lit, datetime):
         parsed = _parse_dt(raw)
-        return (parsed, lit) if parsed else (str(raw), lit.isoformat())
+        return (parsed, lit) if parsed else (None, None)
     if isinstance(lit, date):
         return str(raw)[:10], lit.isoformat()
     return raw, lit

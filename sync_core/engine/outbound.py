@@ -9,10 +9,12 @@ writes and links are durable.
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from sync_core.engine import people
+from sync_core.engine import accounts, opportunities, people
 from sync_core.engine.context import ENTITY_SET, PRIMARY_ID, PassContext
 from sync_core.engine.mapping import select_columns, select_signature
 from sync_core.model.config import FieldMapping
@@ -25,7 +27,10 @@ RETRY_CHUNK = 25
 
 
 def _select(entity: EntityName, fields: Sequence[FieldMapping]) -> list[str]:
-    return select_columns(fields, [PRIMARY_ID[entity], "modifiedon", "createdon"])
+    extra = [PRIMARY_ID[entity], "modifiedon", "createdon"]
+    if entity == "opportunity":
+        extra += [f"_{c}_value" for c in opportunities.RELATION_COLUMNS]
+    return select_columns(fields, extra)
 
 
 async def load_cursor(ctx: PassContext, entity: EntityName, signature: str) -> Cursor:
@@ -45,11 +50,30 @@ async def load_cursor(ctx: PassContext, entity: EntityName, signature: str) -> C
     return cursor
 
 
+def _signature(ctx: PassContext, entity: EntityName, select: list[str]) -> str:
+    """What the stored read depends on: ``$select`` and the criteria. Widened criteria or a new
+    mapped field need the whole table read again (a backfill)."""
+    m = ctx.connection.entities.of(entity)
+    scope = [f"scope={m.scope}", json.dumps([c.model_dump(mode="json") for c in m.criteria], sort_keys=True),
+             m.custom_filter or ""]
+    return select_signature([*select, *scope])
+
+
+async def process(ctx: PassContext, entity: EntityName, fields: Sequence[FieldMapping],
+                  records: Sequence[Mapping[str, Any]], open_errors: set[str], *, full_read: bool) -> None:
+    if entity == "account":
+        await accounts.process_page(ctx, fields, records, open_errors=open_errors, full_read=full_read)
+    elif entity == "opportunity":
+        await opportunities.process_page(ctx, fields, records, open_errors=open_errors)
+    else:
+        await people.process_page(ctx, entity, fields, records, open_errors=open_errors)
+
+
 async def push_entity(ctx: PassContext, entity: EntityName) -> None:
     """Run (or continue) this entity's Dynamics read and push; sets ``ctx.more_work`` if cut short."""
     fields = people.push_fields(ctx, entity)
     select = _select(entity, fields)
-    cursor = await load_cursor(ctx, entity, select_signature(select))
+    cursor = await load_cursor(ctx, entity, _signature(ctx, entity, select))
     open_errors = {e.record_id for e in await ctx.store.list_errors(ctx.cid, entity=entity)}
     await retry_due(ctx, entity, fields, select, open_errors)
     if cursor.phase != "delta" and cursor.started_at is None:
@@ -69,11 +93,18 @@ async def push_entity(ctx: PassContext, entity: EntityName) -> None:
 
 
 async def _estimate_total(ctx: PassContext, entity: EntityName) -> int | None:
+    """The number of rows the read will see. ``$count`` stops at 5,000, so past that the ids
+    are counted page by page (5,000 a call: 20 calls for 100,000 rows)."""
     try:
         result = await ctx.dv.count(ENTITY_SET[entity])
+        if not result.limit_exceeded:
+            return result.count
+        total = 0
+        async for page in ctx.dv.query(ENTITY_SET[entity], select=[PRIMARY_ID[entity]], page_size=5000):
+            total += len(page.records)
+        return total
     except (ValidationError, NotFoundError):
         return None
-    return result.count if not result.limit_exceeded else None
 
 
 async def _read_and_push(ctx: PassContext, entity: EntityName, fields: Sequence[FieldMapping],
@@ -82,7 +113,7 @@ async def _read_and_push(ctx: PassContext, entity: EntityName, fields: Sequence[
     try:
         pages = ctx.dv.read_changes(ENTITY_SET[entity], select=select, resume_link=resume)
         async for page in pages:
-            await people.process_page(ctx, entity, fields, page.records, open_errors=open_errors)
+            await process(ctx, entity, fields, page.records, open_errors, full_read=cursor.phase != "delta")
             if page.deleted_ids:
                 await _deleted(ctx, entity, page.deleted_ids)
             if ctx.dry_run:
@@ -139,4 +170,4 @@ async def retry_due(ctx: PassContext, entity: EntityName, fields: Sequence[Field
             await ctx.store.clear_error(ctx.cid, entity, "activecampaign", gone)
             open_errors.discard(gone)
         ctx.run.count(entity, "retried", len(records))
-        await people.process_page(ctx, entity, fields, records, open_errors=open_errors)
+        await process(ctx, entity, fields, records, open_errors, full_read=False)

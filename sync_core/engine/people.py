@@ -17,6 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sync_core.engine.associations import ACCOUNT as ASSOC_ACCOUNT
+from sync_core.engine.associations import Association, ensure_associations
 from sync_core.engine.context import PRIMARY_ID, PassContext
 from sync_core.engine.criteria import matches
 from sync_core.engine.mapping import (
@@ -37,6 +39,8 @@ BULK_THRESHOLD = 10
 """More rows than this go through bulk import (AC: "for 10 or fewer, use the normal API")."""
 BULK_MAX_ROWS = 250
 EMAIL = "emailaddress1"
+ACCOUNT_COLUMN = "parentcustomerid"
+TITLE_COLUMN = "jobtitle"
 
 
 @dataclass(slots=True)
@@ -47,6 +51,12 @@ class Planned:
     link: RecordLink | None
     changed: list[str]
     shared_ac_id: str | None = None  # an AC contact already linked to the other table (lead ↔ contact)
+    ac_account_id: str | None = None
+    ac_account_name: str | None = None
+
+    @property
+    def account_changed(self) -> bool:
+        return ACCOUNT_COLUMN in self.changed or TITLE_COLUMN in self.changed
 
     @property
     def email(self) -> str:
@@ -99,11 +109,49 @@ async def process_page(
     plans = await _resolve_identity(ctx, entity, plans)
     if not plans:
         return
+    await _resolve_accounts(ctx, fields, plans)
     if ctx.dry_run:
         for p in plans:
             ctx.run.count(entity, "would_create" if p.is_new else "would_update")
         return
     await _write(ctx, entity, fields, plans, open_errors)
+
+
+def accounts_on(ctx: PassContext, fields: Sequence[FieldMapping]) -> bool:
+    """Contacts carry their account only when accounts sync to AC and the plan has them."""
+    acc = ctx.connection.entities.accounts
+    return (acc.enabled and acc.direction != "pull" and "account" not in ctx.unavailable
+            and any(f.dynamics == ACCOUNT_COLUMN for f in fields))
+
+
+def title_on_association(fields: Sequence[FieldMapping]) -> bool:
+    return any(f.dynamics == TITLE_COLUMN and f.activecampaign == "accountContact.jobTitle" for f in fields)
+
+
+async def _resolve_accounts(ctx: PassContext, fields: Sequence[FieldMapping], plans: list[Planned]) -> None:
+    if not accounts_on(ctx, fields):
+        return
+    guids = {str(p.values[ACCOUNT_COLUMN]) for p in plans if p.values.get(ACCOUNT_COLUMN)}
+    if not guids:
+        return
+    # The customer lookup may point at a contact: only linked accounts count.
+    links = await ctx.store.get_links(ctx.cid, "account", sorted(guids))
+    for p in plans:
+        link = links.get(str(p.values.get(ACCOUNT_COLUMN) or ""))
+        if link is not None and link.ac_id:
+            p.ac_account_id = link.ac_id
+            name = link.ac_values.get("name") or link.dynamics_values.get("name")
+            p.ac_account_name = str(name) if name else None
+
+
+def association_for(ctx: PassContext, fields: Sequence[FieldMapping], p: Planned,
+                    link: RecordLink) -> Association | None:
+    if not accounts_on(ctx, fields) or not (p.is_new or p.account_changed):
+        return None
+    if p.ac_account_id is None and not link.ac_values.get(ASSOC_ACCOUNT):
+        return None
+    title = p.values.get(TITLE_COLUMN)
+    return Association(link, p.ac_account_id, str(title) if title else None, title_on_association(fields))
 
 
 async def _resolve_identity(ctx: PassContext, entity: EntityName, plans: list[Planned]) -> list[Planned]:
@@ -221,7 +269,11 @@ async def _sync_one(ctx: PassContext, entity: EntityName, fields: Sequence[Field
                     retriable=isinstance(e, RetriableError) or getattr(e, "status", None) != 422)
         return None
     ctx.run.count(entity, "created" if p.is_new else "updated")
-    return _next_link(ctx, entity, fields, p, ac_id=ac_id, sent=values, ac_contact=contact, batch=None)
+    link = _next_link(ctx, entity, fields, p, ac_id=ac_id, sent=values, ac_contact=contact, batch=None)
+    assoc = association_for(ctx, fields, p, link)
+    if assoc is not None:
+        await ensure_associations(ctx, [assoc])
+    return link
 
 
 async def _tag_and_subscribe(ctx: PassContext, entity: EntityName, ac_id: str) -> None:
@@ -254,7 +306,11 @@ async def _update_by_id(ctx: PassContext, entity: EntityName, fields: Sequence[F
         await _fail(ctx, entity, p.dynamics_id, str(e), code=type(e).__name__)
         return None
     ctx.run.count(entity, "updated")
-    return _next_link(ctx, entity, fields, p, ac_id=ac_id, sent=values, ac_contact=contact, batch=None)
+    link = _next_link(ctx, entity, fields, p, ac_id=ac_id, sent=values, ac_contact=contact, batch=None)
+    assoc = association_for(ctx, fields, p, link)
+    if assoc is not None:
+        await ensure_associations(ctx, [assoc])
+    return link
 
 
 class _Unresolved(Exception):
@@ -270,8 +326,12 @@ async def _bulk(ctx: PassContext, entity: EntityName, fields: Sequence[FieldMapp
         values = _row_values(ctx, p, fields)
         sent.append(values)
         new = p.is_new and p.shared_ac_id is None
-        rows.append(import_row(values, tags=_tags(ctx, entity) if p.is_new else (),
-                               list_ids=push.list_ids if new else (), subscribe=push.subscribe))
+        row = import_row(values, tags=_tags(ctx, entity) if p.is_new else (),
+                         list_ids=push.list_ids if new else (), subscribe=push.subscribe)
+        if p.ac_account_name and (p.is_new or p.account_changed):
+            # Names the account for readings where the import links it; verified afterwards.
+            row["customer_acct_name"] = p.ac_account_name
+        rows.append(row)
     by_email = {p.email: (p, values) for p, values in zip(plans, sent, strict=True)}
     out: list[RecordLink] = []
     for start in range(0, len(rows), BULK_MAX_ROWS):
@@ -301,11 +361,15 @@ async def _bulk(ctx: PassContext, entity: EntityName, fields: Sequence[FieldMapp
             batch = ImportBatch(batch_id=batch_id, submitted_at=ctx.clock.now())
             for row in batch_rows:
                 p, values = by_email[str(row["email"]).lower()]
-                batch.rows.append(ImportRow(entity=entity, dynamics_id=p.dynamics_id, email=p.email,
-                                            columns=sorted(set(p.changed) | {EMAIL})))
                 ac_id = p.link.ac_id if p.link else p.shared_ac_id
-                out.append(_next_link(ctx, entity, fields, p, ac_id=ac_id, sent=values, ac_contact=None,
-                                      batch=batch_id))
+                link = _next_link(ctx, entity, fields, p, ac_id=ac_id, sent=values, ac_contact=None, batch=batch_id)
+                assoc = association_for(ctx, fields, p, link)
+                batch.rows.append(ImportRow(
+                    entity=entity, dynamics_id=p.dynamics_id, email=p.email,
+                    columns=sorted(set(p.changed) | {EMAIL}),
+                    ac_account_id=assoc.ac_account_id if assoc else None,
+                    job_title=assoc.job_title if assoc else None, associate=assoc is not None))
+                out.append(link)
                 ctx.run.count(entity, "created" if p.is_new else "updated")
             # The batch is recorded before its links: a kill in between re-imports the page (an
             # upsert by email), never leaves a pending link without its batch.

@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING, Literal
 
 from sync_core.clock import Clock
 from sync_core.engine import ac_contacts, outbound
+from sync_core.engine.accounts import AccountsUnavailable
 from sync_core.engine.clients import ClientFactory
 from sync_core.engine.context import Checkpoint, PassContext, _no_checkpoint
-from sync_core.model.errors import FatalError
+from sync_core.engine.opportunities import OpportunitiesUnavailable
+from sync_core.model.errors import FatalError, PlanLimitError
 from sync_core.model.state import EntityName, RunRecord
 
 if TYPE_CHECKING:
@@ -27,8 +29,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("sync_core.engine")
 
 PASS_ORDER: tuple[EntityName, ...] = ("account", "contact", "lead", "opportunity")
-ENGINE_ENTITIES: frozenset[EntityName] = frozenset({"contact", "lead"})
-"""Entities this engine pushes today; the others are reported as not yet synced."""
+ENGINE_ENTITIES: frozenset[EntityName] = frozenset({"account", "contact", "lead", "opportunity"})
+"""Entities this engine pushes (Dynamics → ActiveCampaign)."""
 
 Outcome = Literal["finished", "continued", "lease_held", "collapsed", "skipped", "failed", "missing"]
 
@@ -90,6 +92,8 @@ class SyncEngine:
                 try:
                     await self._entities(ctx)
                     run.status = "dry_run" if dry_run else ("continued" if ctx.more_work else "finished")
+                    if ctx.notes:
+                        run.message = "; ".join(ctx.notes)
                 except FatalError as e:
                     run.status, run.message = "failed", f"{type(e).__name__}: {e.message}"
                     log.error("pass of %s failed: %s", connection_id, run.message)
@@ -128,7 +132,16 @@ class SyncEngine:
             if ran_one and ctx.out_of_time():
                 ctx.more_work = True
                 return
-            await outbound.push_entity(ctx, entity)
+            try:
+                await outbound.push_entity(ctx, entity)
+            except (AccountsUnavailable, OpportunitiesUnavailable, PlanLimitError) as e:
+                if isinstance(e, PlanLimitError) and entity not in ("account", "opportunity"):
+                    raise
+                # The plan lacks the feature: report the entity unavailable once, go on with the rest.
+                ctx.unavailable.add(entity)
+                ctx.run.count(entity, "unavailable")
+                ctx.notes.append(f"{entity} sync is unavailable on this ActiveCampaign plan: {e}")
+                log.warning("%s sync unavailable for %s: plan limit", entity, ctx.cid)
             ran_one = True
             if ctx.more_work:
                 return

@@ -162,6 +162,11 @@ class ImportRow:
     email: str
     columns: list[str] = field(default_factory=list)
     """The Dynamics columns the row carried: resent if the row fails inside AC."""
+    ac_account_id: str | None = None
+    job_title: str | None = None
+    associate: bool = False
+    """Once the contact's AC id is known, make its account association match
+    ``ac_account_id`` / ``job_title`` (AC keeps it on ``accountContacts``)."""
 
 
 @dataclass(slots=True)

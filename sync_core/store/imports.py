@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Mapping
 from typing import Any, Literal, cast
 
@@ -26,9 +27,16 @@ def _to_entity(cid: str, batch: ImportBatch) -> dict[str, Any]:
     }
     codec.put_dt(e, "submitted_at", batch.submitted_at)
     codec.put_dt(e, "checked_at", batch.checked_at)
-    codec.put_json(e, "rows", [[r.entity, r.dynamics_id, r.email] for r in batch.rows])
+    codec.put_json(e, "rows", [dataclasses.asdict(r) for r in batch.rows])
     codec.check_size(e, f"import batch {batch.batch_id}")
     return e
+
+
+def _row(r: Any) -> ImportRow:
+    if isinstance(r, list):  # the first layout: [entity, dynamics_id, email]
+        return ImportRow(cast(EntityName, r[0]), str(r[1]), str(r[2]))
+    known = {f.name for f in dataclasses.fields(ImportRow)}
+    return ImportRow(**{k: v for k, v in r.items() if k in known})
 
 
 def _from_entity(e: Mapping[str, Any]) -> ImportBatch:
@@ -37,7 +45,7 @@ def _from_entity(e: Mapping[str, Any]) -> ImportBatch:
     return ImportBatch(
         batch_id=str(e["batch_id"]),
         submitted_at=submitted,
-        rows=[ImportRow(cast(EntityName, r[0]), str(r[1]), str(r[2])) for r in codec.get_json(e, "rows", [])],
+        rows=[_row(r) for r in codec.get_json(e, "rows", [])],
         status=cast(ImportStatus, e.get("status", "submitted")),
         checked_at=codec.get_dt(e, "checked_at"),
         etag=getattr(e, "metadata", {}).get("etag"),

@@ -1,0 +1,90 @@
+"""A contact's account in ActiveCampaign: the ``accountContacts`` association and its job title.
+
+AC keeps a contact's account and job title on the association (a contact has one account at
+most). Bulk import can name the account (``customer_acct_name``), but whether that links an
+existing account is a register entry, so every association is verified: for many contacts
+the associations are listed once (100 a call), for a few they are read per contact; missing
+ones are created, wrong ones replaced, titles updated.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sync_core.engine.context import PassContext
+from sync_core.model.errors import RetriableError, SkippableError
+from sync_core.model.state import RecordError, RecordLink
+
+log = logging.getLogger("sync_core.engine")
+
+LIST_ALL_THRESHOLD = 100
+"""With more contacts than this to check, listing every association is cheaper than asking per contact."""
+ACCOUNT = "account"
+TITLE = "accountContact.jobTitle"
+
+
+@dataclass(slots=True)
+class Association:
+    link: RecordLink
+    ac_account_id: str | None
+    job_title: str | None
+    title_mapped: bool = True
+
+
+async def _existing(ctx: PassContext, work: list[Association]) -> dict[str, dict[str, Any]]:
+    if ctx.account_contacts is None and len(work) > LIST_ALL_THRESHOLD:
+        table: dict[str, dict[str, Any]] = {}
+        async for ac_row in ctx.ac.iter_account_contacts():
+            table[str(ac_row.get("contact"))] = ac_row
+        ctx.account_contacts = table
+    if ctx.account_contacts is not None:
+        return ctx.account_contacts
+    out: dict[str, dict[str, Any]] = {}
+    for item in work:
+        contact_id = str(item.link.ac_id)
+        async for ac_row in ctx.ac.iter_account_contacts(contact_id=contact_id):
+            out[contact_id] = ac_row
+    return out
+
+
+async def ensure_associations(ctx: PassContext, work: list[Association]) -> None:
+    """Make AC's association of each contact match; failures are recorded per contact."""
+    work = [w for w in work if w.link.ac_id]
+    if not work or ctx.dry_run or "account" in ctx.unavailable:
+        return
+    existing = await _existing(ctx, work)
+    for item in work:
+        contact_id = str(item.link.ac_id)
+        current = existing.get(contact_id)
+        try:
+            if item.ac_account_id is None:
+                if current is not None:
+                    await ctx.ac.delete_account_contact(str(current["id"]))
+                    existing.pop(contact_id, None)
+            elif current is not None and str(current.get("account")) == item.ac_account_id:
+                if item.title_mapped and (current.get("jobTitle") or None) != (item.job_title or None):
+                    await ctx.ac.update_account_contact(str(current["id"]), job_title=item.job_title or "")
+                    current["jobTitle"] = item.job_title
+            else:
+                if current is not None:
+                    await ctx.ac.delete_account_contact(str(current["id"]))
+                created = await ctx.ac.create_account_contact(
+                    item.ac_account_id, contact_id, job_title=item.job_title if item.title_mapped else None)
+                existing[contact_id] = {"id": created.get("id"), "account": item.ac_account_id,
+                                        "contact": contact_id, "jobTitle": item.job_title}
+                ctx.run.count(item.link.entity, "account_linked")
+        except (SkippableError, RetriableError) as e:
+            ctx.run.count(item.link.entity, "errors")
+            now = ctx.clock.now()
+            await ctx.store.record_error(ctx.cid, RecordError(
+                entity=item.link.entity, side="activecampaign", record_id=item.link.dynamics_id,
+                cause=f"account association: {type(e).__name__}: {e}", code="account_contact",
+                first_seen=now, last_seen=now))
+            # Make the account columns count as unsent, so the retry does it again.
+            item.link.dynamics_values.pop("parentcustomerid", None)
+            continue
+        item.link.ac_values[ACCOUNT] = item.ac_account_id
+        if item.title_mapped:
+            item.link.ac_values[TITLE] = item.job_title
