@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterable, Sequence
-from typing import Any, Literal
+from typing import Literal
 
 from azure.core.exceptions import ResourceExistsError
 from azure.data.tables import TransactionOperation
 from azure.data.tables.aio import TableClient, TableServiceClient
+
+from sync_core.store._batch import Operation, submit_transaction
 
 TableName = Literal["connections", "links", "cursors", "runs", "errors", "audit", "leases", "imports", "budgets"]
 TABLES: tuple[TableName, ...] = (
@@ -21,8 +23,6 @@ PARTITIONED_BY_CONNECTION: tuple[TableName, ...] = (
 MAX_BATCH_OPS = 100
 """Azure's limit per entity-group transaction (Azurite answers 101 with a malformed reply)."""
 
-Operation = tuple[Any, ...]
-"""One transaction operation as ``submit_transaction`` takes it: ``(verb, entity[, kwargs])``."""
 
 
 class Tables:
@@ -85,5 +85,5 @@ async def delete_partition(table: TableClient, partition: str) -> int:
         [(TransactionOperation.DELETE, {"PartitionKey": partition, "RowKey": k})] for k in keys
     ]
     for batch in chunk_ops(ops):
-        await table.submit_transaction(batch)
+        await submit_transaction(table, batch)
     return len(keys)

@@ -26,6 +26,7 @@ from azure.data.tables.aio import TableClient
 
 from sync_core.model.state import AC_TYPE_OF, EntityName, RecordLink
 from sync_core.store import _codec as codec
+from sync_core.store._batch import submit_transaction
 from sync_core.store._keys import enc, key, prefix_range
 from sync_core.store._tables import MAX_BATCH_OPS, Operation, chunk_ops
 
@@ -125,7 +126,7 @@ class LinkRepository:
             raise ValueError(f"{len(ops)} operations exceed the {MAX_BATCH_OPS} one transaction may hold")
         async with self._write_slots:
             self.transactions += 1
-            return list(await self._t.submit_transaction(list(ops)))
+            return await submit_transaction(self._t, ops)
 
     # --- reads -------------------------------------------------------------------------------
 
