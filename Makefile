@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv azurite lint typecheck test test-all demo bench serve sandboxes clean
+.PHONY: help venv azurite checkov lint typecheck test test-all demo bench serve sandboxes clean
 
 help:
 	@echo "make test   - install everything, lint, type-check and run the test suite"
@@ -22,13 +22,22 @@ venv: $(STAMP)
 azurite: $(STAMP)
 	$(BIN)/python -c "from devtools.azurite import azurite_binary; print(azurite_binary())"
 
+# checkov lives in its own virtualenv: it needs packaging<24, pytest needs packaging>=24.
+CHECKOV := .tools/checkov
+$(CHECKOV)/.installed: requirements-infra.txt
+	test -x $(CHECKOV)/bin/python || $(PY) -m venv $(CHECKOV)
+	$(CHECKOV)/bin/python -m pip install --quiet -r requirements-infra.txt
+	touch $@
+
+checkov: $(CHECKOV)/.installed
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: venv azurite lint typecheck
+test: venv azurite checkov lint typecheck
 	$(BIN)/pytest -q
 
 test-all: venv azurite

@@ -11,13 +11,17 @@ import logging
 
 import azure.functions as func
 
+from sync_core import telemetry
 from sync_core.api import create_app
 from sync_core.engine.scheduling import TIMER_SCHEDULES, PassRequest, enqueue_due, handle_request
 from sync_core.model.config import Frequency
+from sync_core.model.state import AuditEntry
 from sync_core.runtime import get_runtime
 from sync_core.settings import DEFAULT_QUEUE
 
 log = logging.getLogger("function_app")
+
+telemetry.configure_telemetry()
 
 app = func.AsgiFunctionApp(app=create_app(), http_auth_level=func.AuthLevel.ANONYMOUS)
 
@@ -48,3 +52,19 @@ async def sync_worker(msg: func.QueueMessage) -> None:
         return
     runtime = await get_runtime()
     await handle_request(runtime.engine, runtime.queue, request, clock=runtime.clock)
+
+
+@app.function_name("sync_worker_poison")
+@app.queue_trigger(arg_name="msg", queue_name=f"{DEFAULT_QUEUE}-poison", connection="AzureWebJobsStorage")
+async def sync_worker_poison(msg: func.QueueMessage) -> None:
+    """A pass request failed five times: say so where operators look (the alert and the audit)."""
+    try:
+        cid = PassRequest.from_message(msg.get_body()).connection_id
+    except ValueError:
+        cid = "unknown"
+    log.error("pass request for %s reached the poison queue (message id %s)", cid, msg.id)
+    telemetry.message_poisoned(cid, f"{DEFAULT_QUEUE}-poison")
+    if cid != "unknown":
+        runtime = await get_runtime()
+        await runtime.store.append_audit(cid, AuditEntry(at=runtime.clock.now(), actor="sync_worker",
+                                                         action="pass_poisoned", target=str(msg.id)))

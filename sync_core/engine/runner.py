@@ -14,14 +14,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
+from sync_core import telemetry
 from sync_core.clock import Clock
 from sync_core.engine import ac_contacts, outbound
 from sync_core.engine.accounts import AccountsUnavailable
 from sync_core.engine.clients import ClientFactory
 from sync_core.engine.context import Checkpoint, PassContext, _no_checkpoint
 from sync_core.engine.opportunities import OpportunitiesUnavailable
-from sync_core.model.errors import FatalError, PlanLimitError
-from sync_core.model.state import EntityName, RunRecord
+from sync_core.model.config import FREQUENCY_HOURS
+from sync_core.model.errors import AuthenticationError, FatalError, PlanLimitError
+from sync_core.model.state import EntityName, RunRecord, Side
 
 if TYPE_CHECKING:
     from sync_core.store import SyncStore
@@ -97,12 +99,17 @@ class SyncEngine:
                 except FatalError as e:
                     run.status, run.message = "failed", f"{type(e).__name__}: {e.message}"
                     log.error("pass of %s failed: %s", connection_id, run.message)
+                    if isinstance(e, AuthenticationError):
+                        side: Side = ("activecampaign" if type(e).__module__.startswith("sync_core.activecampaign")
+                                      else "dynamics")
+                        telemetry.credentials_rejected(connection_id, side)
                 finally:
                     run.api_calls = {"activecampaign": clients.ac.calls.since(ac_calls),
                                      "dynamics": clients.dv.calls.since(dv_calls)}
                     run.finished_at = self._clock.now()
                     if not dry_run:
                         await self._store.save_run(connection_id, run)
+                        _emit_telemetry(config.connection_id, run, config.sync.frequency)
             outcome: Outcome = "continued" if run.status == "continued" else (
                 "failed" if run.status == "failed" else "finished")
             open_imports = 0
@@ -145,6 +152,15 @@ class SyncEngine:
             ran_one = True
             if ctx.more_work:
                 return
+
+
+def _emit_telemetry(cid: str, run: RunRecord, frequency: str) -> None:
+    duration = (run.finished_at - run.started_at).total_seconds() if run.finished_at else 0.0
+    for entity, counts in run.counts.items():
+        telemetry.pass_finished(cid, entity, "push", counts, duration)
+        telemetry.errors_recorded(cid, entity, counts.get("errors", 0))
+    if run.status == "finished":
+        telemetry.connection_synced(cid, FREQUENCY_HOURS[frequency])
 
 
 def _pushes(ctx: PassContext, entity: EntityName) -> bool:

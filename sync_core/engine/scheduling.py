@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
+from sync_core import telemetry
 from sync_core.clock import Clock
 from sync_core.model.config import FREQUENCY_HOURS, Frequency
 
@@ -113,8 +114,14 @@ async def due_connections(store: SyncStore, frequency: Frequency) -> list[str]:
 
 async def enqueue_due(store: SyncStore, queue: PassQueue, frequency: Frequency, *, clock: Clock) -> list[str]:
     ids = await due_connections(store, frequency)
+    hours = FREQUENCY_HOURS[frequency]
     for cid in ids:
         await queue.send(PassRequest(connection_id=cid, reason="timer", requested_at=clock.now()))
+        last = next((r for r in await store.list_runs(cid, limit=20) if r.status == "finished"), None)
+        if last is not None and last.finished_at is not None:
+            since = (clock.now() - last.finished_at).total_seconds() / 3600
+            if since > 2 * hours:
+                telemetry.connection_overdue(cid, hours, since)
     log.info("timer %s enqueued %d connection(s)", frequency, len(ids))
     return ids
 
