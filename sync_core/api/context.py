@@ -15,7 +15,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from sync_core.api.auth import Caller, SigningKeysUnavailable, TokenValidator, Unauthenticated, validator_from_env
 from sync_core.api.clients import ApiClients, DynamicsCredentialsMissing
@@ -100,10 +101,15 @@ def api_context(request: Request) -> ApiContext:
 Ctx = Annotated[ApiContext, Depends(api_context)]
 
 
-async def authenticated(ctx: Ctx, authorization: Annotated[str | None, Header()] = None) -> Caller:
+BEARER = HTTPBearer(auto_error=False, bearerFormat="JWT",
+                    description="Entra ID access token for the API (local mode: a token signed by the local key)")
+
+
+async def authenticated(ctx: Ctx, request: Request,
+                        _: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)] = None) -> Caller:
     validator = await ctx.validator()
     try:
-        return await validator.caller(authorization)
+        return await validator.caller(request.headers.get("authorization"))
     except Unauthenticated as e:
         raise ApiError(401, "unauthenticated", str(e), headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
                        ) from None

@@ -87,6 +87,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # FastAPI's "error parsing the body": input, like every other 422
+            return _response(422, "malformed_body", "the request body is not valid JSON")
         code = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated", 403: "forbidden"}.get(
             exc.status_code, "http_error")
         return _response(exc.status_code, code, str(exc.detail), headers=getattr(exc, "headers", None))
@@ -111,3 +113,23 @@ def _service_of(exc: Exception) -> str:
     if mod.startswith("sync_core.dynamics"):
         return "dynamics"
     return "upstream"
+
+
+_DESCRIPTIONS = {
+    401: "No bearer token, or one that does not validate",
+    403: "The caller lacks System Administrator / ActiveCampaign Admin in the connection's Dynamics",
+    404: "No such connection for the caller's tenant (or no such item)",
+    409: "Conflicts with the current state (changed meanwhile, not connected, sync off, sync running)",
+    422: "Invalid input; `error.field` names it",
+    502: "ActiveCampaign or Dynamics answered with an error (credentials refused, plan limit, unexpected answer)",
+    503: "ActiveCampaign, Dynamics or the token issuer is unavailable or throttling; see Retry-After",
+}
+
+
+def documented(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for error statuses, all with the :class:`ErrorBody` schema."""
+    return {c: {"model": ErrorBody, "description": _DESCRIPTIONS[c]} for c in codes}
+
+
+STANDARD = (401, 403, 404, 422, 502, 503)
+WITH_CONFLICT = (401, 403, 404, 409, 422, 502, 503)

@@ -9,7 +9,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from sync_core.api import audit_log
 from sync_core.api.context import AdminDep
-from sync_core.api.errors import ApiError, ErrorDetail, upstream_error
+from sync_core.api.errors import WITH_CONFLICT, ApiError, ErrorDetail, documented, upstream_error
 from sync_core.api.jobs import Job
 from sync_core.api.preview import both_clients, dry_run, metadata_issues
 from sync_core.api.routes_connection import save_config
@@ -32,7 +32,7 @@ from sync_core.model import errors as model
 from sync_core.model.config import ConnectionConfig, to_document
 
 router = APIRouter(tags=["configuration"])
-ERRORS: dict[int | str, dict[str, Any]] = {401: {}, 403: {}, 404: {}, 409: {}, 422: {}, 502: {}, 503: {}}
+ERRORS = documented(*WITH_CONFLICT)
 PREVIEW_TIME_BUDGET = 600.0
 
 

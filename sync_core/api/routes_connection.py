@@ -11,7 +11,7 @@ from pydantic import ValidationError as PydanticValidationError
 from sync_core.api import audit_log
 from sync_core.api.auth import Caller
 from sync_core.api.context import CONNECTION_ID, AdminDep, ApiContext, CallerDep, Ctx
-from sync_core.api.errors import ApiError, upstream_error
+from sync_core.api.errors import STANDARD, WITH_CONFLICT, ApiError, documented, upstream_error
 from sync_core.api.schemas import ConnectionView, ConnectRequest
 from sync_core.model import errors as model
 from sync_core.model.config import (
@@ -103,7 +103,7 @@ async def _check_activecampaign(ctx: ApiContext, settings: ActiveCampaignSetting
 
 
 @router.put("/api/connections/{connection_id}/connection", response_model=ConnectionView,
-            responses={401: {}, 403: {}, 404: {}, 409: {}, 422: {}, 502: {}, 503: {}},
+            responses=documented(*WITH_CONFLICT),
             summary="Connect (or reconnect) ActiveCampaign and Dynamics")
 async def connect(connection_id: str, body: ConnectRequest, ctx: Ctx, caller: CallerDep) -> ConnectionView:
     if not CONNECTION_ID.match(connection_id):
@@ -143,13 +143,13 @@ async def connect(connection_id: str, body: ConnectRequest, ctx: Ctx, caller: Ca
 
 
 @router.get("/api/connections/{connection_id}/connection", response_model=ConnectionView,
-            responses={401: {}, 403: {}, 404: {}, 502: {}, 503: {}}, summary="The connection, its key masked")
+            responses=documented(*STANDARD), summary="The connection, its key masked")
 async def get_connection(a: AdminDep) -> ConnectionView:
     return await view(a.ctx, a.config)
 
 
 @router.delete("/api/connections/{connection_id}/connection", response_model=ConnectionView,
-               responses={401: {}, 403: {}, 404: {}, 409: {}, 502: {}, 503: {}},
+               responses=documented(*WITH_CONFLICT),
                summary="Disconnect: remove the key and stop the syncs")
 async def disconnect(a: AdminDep) -> ConnectionView:
     rt = a.runtime

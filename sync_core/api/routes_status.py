@@ -8,14 +8,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from sync_core.api.context import AdminDep
-from sync_core.api.errors import ApiError
+from sync_core.api.errors import STANDARD, ApiError, documented
 from sync_core.api.progress import progress
 from sync_core.api.schemas import AuditView, ErrorView, RetryRequest, RetryResult, RunView, StatusView
 from sync_core.model.state import EntityName, RecordError, RunRecord, Side
 from sync_core.store.record_errors import error_key
 
 router = APIRouter(tags=["status"])
-ERRORS: dict[int | str, dict[str, Any]] = {401: {}, 403: {}, 404: {}, 422: {}, 502: {}, 503: {}}
+ERRORS = documented(*STANDARD)
 
 
 def run_view(r: RunRecord) -> RunView:

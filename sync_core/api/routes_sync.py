@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Response
 
 from sync_core.api import audit_log
 from sync_core.api.context import AdminDep
-from sync_core.api.errors import ApiError
+from sync_core.api.errors import WITH_CONFLICT, ApiError, documented
 from sync_core.api.progress import initial_state, progress
 from sync_core.api.routes_connection import save_config
 from sync_core.api.schemas import SyncNowResult, SyncSettingsUpdate, SyncSettingsView
@@ -16,7 +14,7 @@ from sync_core.engine.scheduling import PassRequest
 from sync_core.model.config import ConnectionConfig
 
 router = APIRouter(tags=["sync"])
-ERRORS: dict[int | str, dict[str, Any]] = {401: {}, 403: {}, 404: {}, 409: {}, 422: {}, 502: {}, 503: {}}
+ERRORS = documented(*WITH_CONFLICT)
 
 
 async def settings_view(a: AdminDep, config: ConnectionConfig) -> SyncSettingsView:

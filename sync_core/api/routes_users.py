@@ -12,12 +12,12 @@ from fastapi import APIRouter, Query, Response
 
 from sync_core.api import audit_log
 from sync_core.api.context import AdminDep
-from sync_core.api.errors import ApiError
+from sync_core.api.errors import STANDARD, WITH_CONFLICT, ApiError, documented
 from sync_core.api.roles import AC_ADMIN, AC_USER, PRODUCT_ROLES
 from sync_core.api.schemas import AssignRole, DynamicsUser, RoleGrant, RoleHolder
 
 router = APIRouter(tags=["users"])
-ERRORS: dict[int | str, dict[str, Any]] = {401: {}, 403: {}, 404: {}, 422: {}, 502: {}, 503: {}}
+ERRORS = documented(*STANDARD)
 ROLE_KEYS = {"user": AC_USER, "admin": AC_ADMIN}
 _USER_FIELDS = ["systemuserid", "fullname", "internalemailaddress", "domainname", "isdisabled"]
 
@@ -63,7 +63,8 @@ async def list_role_holders(a: AdminDep) -> list[RoleHolder]:
 
 
 @router.post("/api/connections/{connection_id}/users", response_model=RoleHolder,
-             responses={**ERRORS, 409: {}}, summary="Give a user an ActiveCampaign role (their business unit's copy)")
+             responses=documented(*WITH_CONFLICT),
+             summary="Give a user an ActiveCampaign role (their business unit's copy)")
 async def assign_role(a: AdminDep, body: AssignRole) -> RoleHolder:
     async with a.ctx.dynamics(a.config.dynamics) as dv:
         user = await dv.get_user(body.user_id)
