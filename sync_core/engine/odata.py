@@ -7,7 +7,8 @@ operators and functions are case-sensitive as in OData; string comparison ignore
 accents when ``accent_insensitive``: register #1); ``%``, ``_``, ``[...]``, ``[^...]`` and
 ranges ``[a-c]`` are wildcards inside contains/startswith/endswith (SQL ``LIKE``); and a
 comparison with null is unknown as in SQL (``ne`` and ``not`` do not match null) unless
-``ne_matches_null`` (register #2: then null is just a value that equals nothing but null).
+``ne_matches_null`` (register #2: then ``col ne <value>`` alone also selects null — the other
+comparisons, and ``not`` of them, still treat null as unknown).
 """
 
 from __future__ import annotations
@@ -284,7 +285,7 @@ def _eval(node: Node, record: Mapping[str, Any], r: _Reading) -> bool | None:
     if isinstance(node, Call):
         raw = record.get(node.column.name)
         if raw is None:
-            return False if r.ne_matches_null else None
+            return None
         folded = fold(_as_text(raw), accent_insensitive=r.accent_insensitive)
         pattern = fold(node.pattern, accent_insensitive=r.accent_insensitive)
         return like_regex(pattern, node.fn).match(folded) is not None
@@ -292,10 +293,8 @@ def _eval(node: Node, record: Mapping[str, Any], r: _Reading) -> bool | None:
     lit = node.right.value
     if lit is None:
         return (raw is None) if node.op == "eq" else (raw is not None) if node.op == "ne" else None
-    if raw is None:
-        if r.ne_matches_null:
-            return node.op == "ne"
-        return None
+    if raw is None:  # unknown, except that one reading lets ``ne`` select null (FetchXML's ``ne`` does)
+        return True if r.ne_matches_null and node.op == "ne" else None
     a, b = _comparable(raw, lit, r.accent_insensitive)
     if a is None or b is None:
         return None
