@@ -1,0 +1,88 @@
+"""The sandboxes as their own process (``python -m sandbox`` on loopback), seeded, clock frozen."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from devtools.azurite import ROOT
+
+AC_KEY = "sandbox-ac-key"  # the sandbox's documented demo key, not a secret
+DV_TOKEN = "sandbox-dynamics-token"  # noqa: S105 - the sandbox's fixed token, not a secret
+
+
+@dataclass(frozen=True)
+class Sandboxes:
+    ac_url: str
+    dv_url: str
+    pid: int
+
+    def control(self, path: str, body: dict[str, Any] | None = None, *, dv: bool = False) -> Any:
+        base = self.dv_url if dv else self.ac_url
+        with httpx.Client(timeout=60) as http:
+            r = http.post(f"{base}/_sandbox/{path}", json=body) if body is not None else http.get(
+                f"{base}/_sandbox/{path}")
+            r.raise_for_status()
+            return r.json()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def running_sandboxes(seed_contacts: int, log_path: Path, *, ac_switches: dict[str, Any] | None = None
+                      ) -> Iterator[Sandboxes]:
+    """Both stand-ins in one process sharing one clock, which is frozen before any product call."""
+    ac_port, dv_port = _free_port(), _free_port()
+    with log_path.open("ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sandbox", "--ac-port", str(ac_port), "--dynamics-port", str(dv_port),
+             "--seed-contacts", str(seed_contacts)],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log,
+        )
+    try:
+        deadline = time.monotonic() + 120
+        for port in (ac_port, dv_port):
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"the sandboxes exited ({proc.returncode}); see {log_path}")
+                with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the sandboxes did not start in time")
+                time.sleep(0.1)
+        sb = Sandboxes(f"http://127.0.0.1:{ac_port}", f"http://127.0.0.1:{dv_port}", proc.pid)
+        sb.control("clock", {"freeze": True})
+        if ac_switches:
+            sb.control("switches", ac_switches)
+        yield sb
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """user + system CPU of a live process (Linux /proc), 0.0 when unreadable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        import os
+
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
