@@ -59,6 +59,21 @@ def jwks_transport(key: rsa.RSAPrivateKey, kid: str = KID) -> httpx.MockTranspor
     return httpx.MockTransport(handler)
 
 
+def mint_token(key: rsa.RSAPrivateKey, object_id: str, *, now: float, name: str = "someone", tenant: str = TENANT,
+               audience: str = AUDIENCE, lifetime: float = 3600.0, kid: str = KID) -> str:
+    """An access token shaped like Entra's v2.0 tokens."""
+    claims = {"iss": f"https://login.microsoftonline.com/{tenant}/v2.0", "aud": audience, "tid": tenant,
+              "oid": object_id, "preferred_username": name, "iat": int(now), "nbf": int(now),
+              "exp": int(now + lifetime)}
+    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
+
+
+def connect_body(ac_key: str) -> dict[str, Any]:
+    return {"display_name": "Contoso", "activecampaign_api_url": AC_URL, "activecampaign_api_key": ac_key,
+            "dynamics_environment_url": DV_URL, "dynamics_auth": {"kind": "static_token", "secret_name": "dv-token"},
+            "dynamics_secret": DV_TOKEN}
+
+
 class HostRouter(httpx.AsyncBaseTransport):
     """The sandboxes by host name; any other host is unreachable (as a wrong URL would be)."""
 
@@ -99,20 +114,15 @@ class Api:
     def token(self, who: str | None = "Alex Admin", *, key: rsa.RSAPrivateKey | None = None, tenant: str = TENANT,
               audience: str = AUDIENCE, lifetime: float = 3600.0, oid: str | None = None, kid: str = KID,
               issued_ago: float = 0.0) -> str:
-        now = self.clock.time() - issued_ago
         object_id = oid or self.user(who or "")["azureactivedirectoryobjectid"]
-        claims = {"iss": f"https://login.microsoftonline.com/{tenant}/v2.0", "aud": audience, "tid": tenant,
-                  "oid": object_id, "preferred_username": who or "someone", "iat": int(now), "nbf": int(now),
-                  "exp": int(now + lifetime)}
-        return jwt.encode(claims, key or self.key, algorithm="RS256", headers={"kid": kid})
+        return mint_token(key or self.key, object_id, now=self.clock.time() - issued_ago, name=who or "someone",
+                          tenant=tenant, audience=audience, lifetime=lifetime, kid=kid)
 
     def auth(self, who: str | None = "Alex Admin", **kw: Any) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(who, **kw)}"}
 
     def connect_body(self, **over: Any) -> dict[str, Any]:
-        body = {"display_name": "Contoso", "activecampaign_api_url": AC_URL, "activecampaign_api_key": self.ac_key,
-                "dynamics_environment_url": DV_URL,
-                "dynamics_auth": {"kind": "static_token", "secret_name": "dv-token"}, "dynamics_secret": DV_TOKEN}
+        body = connect_body(self.ac_key)
         body.update(over)
         return body
 
