@@ -61,9 +61,9 @@ async def process_page(ctx: PassContext, fields: Sequence[FieldMapping], records
     entity: EntityName = "account"
     mapping = ctx.connection.entities.accounts
     id_col = PRIMARY_ID[entity]
+    index = await ac_account_index(ctx) if full_read else None
     links = await ctx.store.get_links(ctx.cid, entity, [str(r[id_col]) for r in records])
     ctx.run.count(entity, "read", len(records))
-    index = await ac_account_index(ctx) if full_read else None
     saved: list[RecordLink] = []
     claimed: dict[str, str] = {}  # AC account id → the Dynamics account that took it in this page
     for r in sorted(records, key=lambda r: (str(r.get("createdon") or ""), str(r[id_col]))):
@@ -124,7 +124,10 @@ async def _adopt_or_create(ctx: PassContext, did: str, name: str, fields: Sequen
     if index is not None:
         existing_id = index.get(name.lower())
     else:
-        found = await ctx.ac.find_account_by_name(name)
+        try:
+            found = await ctx.ac.find_account_by_name(name)
+        except PlanLimitError as e:
+            raise AccountsUnavailable(str(e)) from e
         existing_id = str(found["id"]) if found else None
     if existing_id is not None:
         holders = [h.dynamics_id for h in await ctx.store.get_links_by_ac(ctx.cid, "account", existing_id)]

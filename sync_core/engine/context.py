@@ -32,6 +32,25 @@ async def _no_checkpoint(name: str, info: dict[str, Any]) -> None:
 
 
 @dataclass
+class LinkIndex:
+    """Which Dynamics records of the people tables are linked, and their emails.
+
+    Built once per pass when a whole table is read (initial sync, backfill): one scan of the
+    links instead of a point read and an email query per record.
+    """
+
+    ids: dict[str, set[str]] = field(default_factory=dict)
+    by_email: dict[str, list[tuple[str, str, str | None]]] = field(default_factory=dict)
+
+    def add(self, entity: str, dynamics_id: str, email: str | None, ac_id: str | None) -> None:
+        self.ids.setdefault(entity, set()).add(dynamics_id)
+        if email:
+            rows = self.by_email.setdefault(email.lower(), [])
+            rows[:] = [r for r in rows if not (r[0] == entity and r[1] == dynamics_id)]
+            rows.append((entity, dynamics_id, ac_id))
+
+
+@dataclass
 class PassContext:
     connection: ConnectionConfig
     store: SyncStore
@@ -47,12 +66,15 @@ class PassContext:
     notes: list[str] = field(default_factory=list)
     ac_accounts: dict[str, str] | None = None
     """AC account name (lower case) → id, when a full read listed them in this pass."""
+    link_index: LinkIndex | None = None
     opportunity_schema: tuple[str, dict[str, str]] | None = None
     """The "D365 Opportunity" schema's id and field types, once ensured in this pass."""
     account_contacts: dict[str, dict[str, Any]] | None = None
     """AC contact id → its account association, when listed whole in this pass."""
     samples: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     """Dry runs: a few examples of each planned action, by entity."""
+    failed: set[str] = field(default_factory=set)
+    """Entities whose read or write failed as a whole in this pass (the others went on)."""
     unavailable: set[str] = field(default_factory=set)
     """Entities the AC plan does not support (reported, not failed record by record)."""
 

@@ -104,10 +104,10 @@ async def process_page(ctx: PassContext, fields: Sequence[FieldMapping], records
                        *, open_errors: set[str]) -> None:
     mapping = ctx.connection.entities.opportunities
     id_col = PRIMARY_ID[ENTITY]
+    schema_id, types = await ensure_schema(ctx)
     ctx.run.count(ENTITY, "read", len(records))
     custom = parse_filter(mapping.custom_filter) if mapping.scope == "custom" and mapping.custom_filter else None
     links = await ctx.store.get_links(ctx.cid, ENTITY, [str(r[id_col]) for r in records])
-    schema_id, types = await ensure_schema(ctx)
     saved: list[RecordLink] = []
     for r in records:
         did = str(r[id_col])

@@ -16,7 +16,8 @@ from typing import Any
 
 from sync_core.engine import accounts, opportunities, people
 from sync_core.engine.context import ENTITY_SET, PRIMARY_ID, PassContext
-from sync_core.engine.mapping import select_columns, select_signature
+from sync_core.engine.mapping import read_column, select_columns, select_signature
+from sync_core.engine.odata import parse_filter
 from sync_core.model.config import FieldMapping
 from sync_core.model.errors import DeltaLinkExpiredError, NotFoundError, ValidationError
 from sync_core.model.state import Cursor, EntityName
@@ -26,10 +27,17 @@ log = logging.getLogger("sync_core.engine")
 RETRY_CHUNK = 25
 
 
-def _select(entity: EntityName, fields: Sequence[FieldMapping]) -> list[str]:
+def _select(ctx: PassContext, entity: EntityName, fields: Sequence[FieldMapping]) -> list[str]:
+    """The mapped columns, plus what identifies and dates a row, plus what its criteria read
+    (change tracking forbids ``$filter``, so criteria are evaluated on the rows read)."""
     extra = [PRIMARY_ID[entity], "modifiedon", "createdon"]
     if entity == "opportunity":
         extra += [f"_{c}_value" for c in opportunities.RELATION_COLUMNS]
+    mapping = ctx.connection.entities.of(entity)
+    if mapping.scope == "criteria":
+        extra += [read_column(c.field) for c in mapping.criteria]
+    elif mapping.scope == "custom" and mapping.custom_filter:
+        extra += sorted(parse_filter(mapping.custom_filter).columns())
     return select_columns(fields, extra)
 
 
@@ -66,13 +74,13 @@ async def process(ctx: PassContext, entity: EntityName, fields: Sequence[FieldMa
     elif entity == "opportunity":
         await opportunities.process_page(ctx, fields, records, open_errors=open_errors)
     else:
-        await people.process_page(ctx, entity, fields, records, open_errors=open_errors)
+        await people.process_page(ctx, entity, fields, records, open_errors=open_errors, full_read=full_read)
 
 
 async def push_entity(ctx: PassContext, entity: EntityName) -> None:
     """Run (or continue) this entity's Dynamics read and push; sets ``ctx.more_work`` if cut short."""
     fields = people.push_fields(ctx, entity)
-    select = _select(entity, fields)
+    select = _select(ctx, entity, fields)
     cursor = await load_cursor(ctx, entity, _signature(ctx, entity, select))
     open_errors = {e.record_id for e in await ctx.store.list_errors(ctx.cid, entity=entity)}
     await retry_due(ctx, entity, fields, select, open_errors)

@@ -19,7 +19,7 @@ from typing import Any
 
 from sync_core.engine.associations import ACCOUNT as ASSOC_ACCOUNT
 from sync_core.engine.associations import Association, ensure_associations
-from sync_core.engine.context import PRIMARY_ID, PassContext
+from sync_core.engine.context import PRIMARY_ID, LinkIndex, PassContext
 from sync_core.engine.criteria import matches
 from sync_core.engine.mapping import (
     ac_values_for,
@@ -81,11 +81,16 @@ async def process_page(
     records: Sequence[Mapping[str, Any]],
     *,
     open_errors: set[str],
+    full_read: bool = False,
 ) -> None:
     """Plan and write one page of Dynamics records; durable when it returns."""
     id_col = PRIMARY_ID[entity]
     mapping = ctx.connection.entities.of(entity)
-    links = await ctx.store.get_links(ctx.cid, entity, [str(r[id_col]) for r in records])
+    ids = [str(r[id_col]) for r in records]
+    if full_read:
+        index = await link_index(ctx)
+        ids = [i for i in ids if i in index.ids.get(entity, ())]
+    links = await ctx.store.get_links(ctx.cid, entity, ids) if ids else {}
     ctx.run.count(entity, "read", len(records))
     plans: list[Planned] = []
     for r in records:
@@ -115,6 +120,18 @@ async def process_page(
             ctx.run.count(entity, "would_create" if p.is_new else "would_update")
         return
     await _write(ctx, entity, fields, plans, open_errors)
+
+
+async def link_index(ctx: PassContext) -> LinkIndex:
+    """The people tables' links, scanned once per pass (see :class:`LinkIndex`)."""
+    if ctx.link_index is None:
+        index = LinkIndex()
+        people: tuple[EntityName, ...] = ("contact", "lead")
+        for entity in people:
+            async for link in ctx.store.iter_links(ctx.cid, entity):
+                index.add(link.entity, link.dynamics_id, link.email, link.ac_id)
+        ctx.link_index = index
+    return ctx.link_index
 
 
 def accounts_on(ctx: PassContext, fields: Sequence[FieldMapping]) -> bool:
@@ -173,16 +190,20 @@ async def _resolve_identity(ctx: PassContext, entity: EntityName, plans: list[Pl
     sem = asyncio.Semaphore(16)
 
     async def existing(p: Planned) -> None:
-        async with sem:
-            found = await ctx.store.find_links_by_email(ctx.cid, p.email)
-        for other in found:
-            if other.entity == entity and other.dynamics_id != p.dynamics_id:
+        if ctx.link_index is not None:
+            found = ctx.link_index.by_email.get(p.email, [])
+        else:
+            async with sem:
+                rows = await ctx.store.find_links_by_email(ctx.cid, p.email)
+            found = [(o.entity, o.dynamics_id, o.ac_id) for o in rows]
+        for other_entity, other_id, other_ac in found:
+            if other_entity == entity and other_id != p.dynamics_id:
                 drop.add(p.dynamics_id)
-                await _fail(ctx, entity, p.dynamics_id, f"another {entity} ({other.dynamics_id}) already syncs "
+                await _fail(ctx, entity, p.dynamics_id, f"another {entity} ({other_id}) already syncs "
                             f"the email {p.email}", code="duplicate_email", retriable=False)
                 return
-            if other.entity != entity and other.ac_id:
-                p.shared_ac_id = other.ac_id
+            if other_entity != entity and other_ac:
+                p.shared_ac_id = other_ac
 
     await asyncio.gather(*(existing(p) for p in plans if p.is_new))
     return [p for p in plans if p.dynamics_id not in drop]
@@ -224,6 +245,9 @@ async def _write(ctx: PassContext, entity: EntityName, fields: Sequence[FieldMap
     await ctx.checkpoint("after_ac_write", {"entity": entity, "count": len(saved)})
     if saved:
         await ctx.store.save_links(ctx.cid, saved)
+        if ctx.link_index is not None:
+            for link in saved:
+                ctx.link_index.add(link.entity, link.dynamics_id, link.email, link.ac_id)
     for link in saved:
         if link.dynamics_id in open_errors:
             await ctx.store.clear_error(ctx.cid, entity, "activecampaign", link.dynamics_id)

@@ -22,7 +22,7 @@ from sync_core.engine.clients import ClientFactory
 from sync_core.engine.context import Checkpoint, PassContext, _no_checkpoint
 from sync_core.engine.opportunities import OpportunitiesUnavailable
 from sync_core.model.config import FREQUENCY_HOURS
-from sync_core.model.errors import AuthenticationError, FatalError, PlanLimitError
+from sync_core.model.errors import AuthenticationError, FatalError, PlanLimitError, RetriableError, SkippableError
 from sync_core.model.state import EntityName, RunRecord, Side
 
 if TYPE_CHECKING:
@@ -94,6 +94,8 @@ class SyncEngine:
                 try:
                     await self._entities(ctx)
                     run.status = "dry_run" if dry_run else ("continued" if ctx.more_work else "finished")
+                    if ctx.failed and not dry_run:
+                        run.status = "failed"
                     if ctx.notes:
                         run.message = "; ".join(ctx.notes)
                 except FatalError as e:
@@ -141,6 +143,13 @@ class SyncEngine:
                 return
             try:
                 await outbound.push_entity(ctx, entity)
+            except (SkippableError, RetriableError) as e:
+                # One entity's read failing (a refused $select, an outage) must not stop the others;
+                # its cursor did not move, so the next pass tries again from the same place.
+                ctx.failed.add(entity)
+                ctx.run.count(entity, "failed")
+                ctx.notes.append(f"{entity}: {type(e).__name__}: {e}")
+                log.error("%s of %s failed: %s", entity, ctx.cid, type(e).__name__)
             except (AccountsUnavailable, OpportunitiesUnavailable, PlanLimitError) as e:
                 if isinstance(e, PlanLimitError) and entity not in ("account", "opportunity"):
                     raise

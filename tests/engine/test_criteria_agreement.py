@@ -35,7 +35,7 @@ from sync_core.model.config import Condition
 TOKEN = "agreement-token"
 ENV = "http://dataverse.agreement"
 
-SETTINGS = settings(max_examples=45, deadline=None, derandomize=True, database=None,
+SETTINGS = settings(max_examples=70, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 # Small alphabets so that values collide often; every character is one the semantics must get right.
@@ -62,29 +62,56 @@ CONTACTS = Table("contact", "contacts", "contactid", ("firstname", "lastname", "
 OPPORTUNITIES = Table("opportunity", "opportunities", "opportunityid", ("name", "stepname"), numbers=("estimatedvalue", "salesstage"))
 TABLES = {"contacts": CONTACTS, "opportunities": OPPORTUNITIES}
 
+WORDS = ["Straße", "STRASSE", "strasse", "Ångström", "angstrom", "ÉA", "ea", "O'Brien", "100%", "a_b", "a[b]",
+         "^a", "-", "ss", "ß"]
 texts = st.text(alphabet=TEXT_CHARS, max_size=4)
-patterns = st.text(alphabet=PATTERN_CHARS, max_size=4)
+words = st.one_of(texts.filter(bool), st.sampled_from(WORDS))
+# LIKE patterns from the pieces SQL gives meaning to: runs, single characters, sets, negated sets,
+# ranges, and brackets or carets that close nothing.
+pattern_pieces = st.one_of(
+    st.text(alphabet=PATTERN_CHARS.replace("%", "").replace("_", "").replace("[", ""), min_size=1, max_size=2),
+    st.sampled_from(["%", "_", "[", "]", "^", "[]", "[^]", "[%]", "[_]", "[[]", "[a-c]", "[^a]", "[^s-z]",
+                     "[ß]", "[é]", "[A]", "[^é]", "[z-a]", "[-a]", "[a-]"]),
+)
+patterns = st.lists(pattern_pieces, max_size=4).map("".join)
 numbers = st.one_of(st.integers(-3, 3), st.sampled_from([0.5, 1.5, -2.25, 2.0, 1000000.75]))
 TEXT_OPS = ["eq", "ne", "contains", "not_contains", "starts_with", "ends_with", "is_empty", "is_not_empty", "in"]
 NUMBER_OPS = ["eq", "ne", "gt", "ge", "lt", "le", "is_empty", "is_not_empty", "in"]
 BOOL_OPS = ["eq", "ne", "is_empty", "is_not_empty", "in"]
 
 
-def value_for(table: Table, column: str) -> st.SearchStrategy[Any]:
+_DEACCENT = str.maketrans({"á": "a", "Á": "A", "É": "E", "é": "e"})
+
+
+def _variants(s: str) -> st.SearchStrategy[str]:
+    """Text that often equals, contains or starts ``s`` up to case, accents or ``ß``/``ss``."""
+    return st.one_of(
+        st.sampled_from([s, s.upper(), s.lower(), s.swapcase(), s.translate(_DEACCENT), s.replace("ß", "ss"),
+                         s.replace("ss", "ß"), s + " "]),
+        st.tuples(st.integers(0, len(s)), st.integers(0, len(s))).map(lambda ij: s[min(ij):max(ij)]),
+        texts.map(lambda t: t + s), texts.map(lambda t: s + t),
+    )
+
+
+def text_values(pool: list[str]) -> st.SearchStrategy[str]:
+    return st.one_of(texts, st.sampled_from(pool).flatmap(_variants))
+
+
+def value_for(table: Table, column: str, pool: list[str]) -> st.SearchStrategy[Any]:
     if column in table.numbers:
         return st.integers(0, 3) if column == "salesstage" else numbers
     if column in table.booleans:
         return st.booleans()
-    return texts
+    return text_values(pool)
 
 
 @st.composite
-def records(draw: st.DrawFn, table: Table) -> list[dict[str, Any]]:
+def records(draw: st.DrawFn, table: Table, pool: list[str]) -> list[dict[str, Any]]:
     out = []
     for _ in range(draw(st.integers(1, 7))):
         row = {}
         for col in table.columns:
-            v = draw(st.one_of(st.none(), value_for(table, col)))
+            v = draw(st.one_of(st.none(), value_for(table, col, pool)))
             if v is not None:
                 row[col] = v
         out.append(row)
@@ -92,13 +119,13 @@ def records(draw: st.DrawFn, table: Table) -> list[dict[str, Any]]:
 
 
 @st.composite
-def conditions(draw: st.DrawFn, table: Table) -> Condition:
+def conditions(draw: st.DrawFn, table: Table, pool: list[str]) -> Condition:
     col = draw(st.sampled_from(table.columns))
     ops = NUMBER_OPS if col in table.numbers else BOOL_OPS if col in table.booleans else TEXT_OPS
     op = draw(st.sampled_from(ops))
     if op in ("is_empty", "is_not_empty"):
         return Condition(field=col, operator=op)
-    values = value_for(table, col)
+    values = value_for(table, col, pool)
     if op == "in":
         return Condition(field=col, operator=op, value=draw(st.lists(values, min_size=1, max_size=3)))
     return Condition(field=col, operator=op, value=draw(values))
@@ -113,33 +140,36 @@ def _number_text(v: int | float) -> str:
 
 
 @st.composite
-def leaf_texts(draw: st.DrawFn, table: Table) -> str:
+def leaf_texts(draw: st.DrawFn, table: Table, pool: list[str]) -> str:
     col = draw(st.sampled_from(table.columns))
     if col in table.numbers:
         op = draw(st.sampled_from(["eq", "ne", "gt", "ge", "lt", "le"]))
-        lit = draw(st.one_of(st.just("null"), value_for(table, col).map(_number_text))) if op in ("eq", "ne") \
-            else _number_text(draw(value_for(table, col)))
+        lit = draw(st.one_of(st.just("null"), value_for(table, col, pool).map(_number_text))) \
+            if op in ("eq", "ne") else _number_text(draw(value_for(table, col, pool)))
         return f"{col} {op} {lit}"
     if col in table.booleans:
         return f"{col} {draw(st.sampled_from(['eq', 'ne']))} {draw(st.sampled_from(['true', 'false', 'null']))}"
     kind = draw(st.sampled_from(["eq", "ne", "contains", "startswith", "endswith"]))
     if kind in ("eq", "ne"):
-        lit = draw(st.one_of(st.just("null"), texts.map(_quote)))
+        lit = draw(st.one_of(st.just("null"), text_values(pool).map(_quote)))
         return f"{col} {kind} {lit}"
-    return f"{kind}({col},{_quote(draw(patterns))})"
+    pattern = draw(st.one_of(patterns, st.sampled_from(pool).flatmap(_variants),
+                             st.tuples(patterns, st.sampled_from(pool).flatmap(_variants), patterns).map("".join)))
+    return f"{kind}({col},{_quote(pattern)})"
 
 
 @st.composite
-def filter_texts(draw: st.DrawFn, table: Table, depth: int = 2) -> str:
+def filter_texts(draw: st.DrawFn, table: Table, pool: list[str], depth: int = 2) -> str:
     if depth == 0 or draw(st.integers(0, 2)) == 0:
-        return draw(leaf_texts(table))
+        return draw(leaf_texts(table, pool))
     shape = draw(st.sampled_from(["and", "or", "not", "bare"]))
-    a = draw(filter_texts(table, depth - 1))
+    a = draw(filter_texts(table, pool, depth - 1))
     if shape == "not":
         return f"not ({a})"
-    b = draw(filter_texts(table, depth - 1))
+    b = draw(filter_texts(table, pool, depth - 1))
     if shape == "bare":  # precedence: and binds tighter than or; leaves only, so no parentheses are needed
-        return f"{draw(leaf_texts(table))} or {draw(leaf_texts(table))} and {draw(leaf_texts(table))}"
+        leaves = [draw(leaf_texts(table, pool)) for _ in range(3)]
+        return f"{leaves[0]} or {leaves[1]} and {leaves[2]}"
     return f"({a}) {shape} ({b})"
 
 
@@ -184,7 +214,8 @@ async def _ids(client: DataverseClient, table: Table, flt: str) -> set[str]:
 @st.composite
 def criteria_cases(draw: st.DrawFn) -> tuple[Table, list[dict[str, Any]], list[Condition]]:
     table = TABLES[draw(st.sampled_from(sorted(TABLES)))]
-    return table, draw(records(table)), draw(st.lists(conditions(table), min_size=1, max_size=4))
+    pool = draw(st.lists(words, min_size=2, max_size=3))
+    return table, draw(records(table, pool)), draw(st.lists(conditions(table, pool), min_size=1, max_size=4))
 
 
 @SETTINGS
@@ -209,7 +240,8 @@ async def test_compiled_criteria_select_what_matches_selects(dv_app: Starlette, 
 @st.composite
 def filter_cases(draw: st.DrawFn) -> tuple[Table, list[dict[str, Any]], list[str]]:
     table = TABLES[draw(st.sampled_from(sorted(TABLES)))]
-    return table, draw(records(table)), draw(st.lists(filter_texts(table), min_size=1, max_size=4))
+    pool = draw(st.lists(words, min_size=2, max_size=3))
+    return table, draw(records(table, pool)), draw(st.lists(filter_texts(table, pool), min_size=1, max_size=4))
 
 
 @SETTINGS

@@ -1,0 +1,275 @@
+"""Accounts, contacts' accounts and job titles, leads, opportunities, criteria, backfills (issue 6)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from sync_core.model.config import ConnectionConfig
+from tests.engine.conftest import Harness, HarnessFactory, base_config
+
+
+def _config(**entities: Any) -> ConnectionConfig:
+    return base_config(**entities)
+
+
+ACCOUNTS_ON = {"accounts": {"enabled": True, "direction": "push"}}
+
+
+async def _accounts_by_name(h: Harness) -> dict[str, Any]:
+    return {str(a["name"]).lower(): a for a in h.dv.rows["account"].values() if a.get("name")}
+
+
+def _ac_account_names(h: Harness) -> dict[str, str]:
+    return {str(a.name if hasattr(a, "name") else a["name"]).lower(): str(aid) for aid, a in h.ac.accounts.items()}
+
+
+@pytest.mark.parametrize("reading", ["link_or_create", "link_only", "ignore"])
+async def test_accounts_with_their_contacts_and_job_titles(harness: HarnessFactory, reading: str) -> None:
+    h = await harness(seed_contacts=120, page_size=60, config=_config(**ACCOUNTS_ON),
+                      ac_switches={"customer_acct_name": reading})
+    await h.until_idle()
+    names = await _accounts_by_name(h)
+    ac_names = _ac_account_names(h)
+    assert set(names) <= set(ac_names), "every Dynamics account has its AC account"
+    assert len(ac_names) == len(names), "no AC account was created twice"
+    account_links = {link.dynamics_id: link.ac_id for link in await h.links("account")}
+    assert len(account_links) == len(names)
+    # Each B2B contact's AC contact is associated with its account's AC account, with its job title.
+    by_contact = {str(ac.contact): ac for ac in _account_contacts(h)}
+    checked = 0
+    for link in await h.links("contact"):
+        row = h.dv.rows["contact"][link.dynamics_id]
+        parent = row.get("_parentcustomerid_value")
+        assoc = by_contact.get(str(link.ac_id))
+        if parent is None:
+            assert assoc is None
+            continue
+        assert assoc is not None, f"contact {link.email} has no account association"
+        assert str(assoc.account) == account_links[parent]
+        assert (assoc.job_title or None) == (row.get("jobtitle") or None)
+        checked += 1
+    assert checked > 50
+    # Moving a contact to another account moves the association; a title change follows.
+    link = next(link for link in await h.links("contact")
+                if h.dv.rows["contact"][link.dynamics_id].get("_parentcustomerid_value"))
+    other = next(aid for aid in account_links
+                 if aid != h.dv.rows["contact"][link.dynamics_id]["_parentcustomerid_value"])
+    await h.dv_patch("contacts", link.dynamics_id, {"parentcustomerid_account@odata.bind": f"/accounts({other})",
+                                                    "jobtitle": "Chief Tester"})
+    h.clock.advance(3600)
+    await h.until_idle()
+    assoc = {str(ac.contact): ac for ac in _account_contacts(h)}[str(link.ac_id)]
+    assert str(assoc.account) == account_links[other]
+    assert assoc.job_title == "Chief Tester"
+
+
+def _account_contacts(h: Harness) -> list[Any]:
+    out = []
+    for ac in h.ac.account_contacts.values():
+        out.append(_Obj(ac))
+    return out
+
+
+class _Obj:
+    """Reads a sandbox row whether it is a dict or an object."""
+
+    def __init__(self, row: Any) -> None:
+        self._row = row
+
+    def _get(self, *names: str) -> Any:
+        for n in names:
+            if isinstance(self._row, dict) and n in self._row:
+                return self._row[n]
+            if hasattr(self._row, n):
+                return getattr(self._row, n)
+        return None
+
+    @property
+    def contact(self) -> Any:
+        return self._get("contact", "contact_id")
+
+    @property
+    def account(self) -> Any:
+        return self._get("account", "account_id")
+
+    @property
+    def job_title(self) -> Any:
+        return self._get("jobTitle", "job_title")
+
+
+async def test_two_dynamics_accounts_with_one_name(harness: HarnessFactory) -> None:
+    h = await harness(seed_contacts=0, config=_config(**ACCOUNTS_ON))
+    first = await h.dv_create("accounts", {"name": "Twin Peaks Ltd", "websiteurl": "https://one.example"})
+    h.clock.advance(60)
+    second = await h.dv_create("accounts", {"name": "twin peaks ltd", "websiteurl": "https://two.example"})
+    await h.until_idle()
+    links = await h.links("account")
+    assert [link.dynamics_id for link in links] == [first]
+    errors = await h.store.list_errors(h.cid, entity="account")
+    assert [(e.record_id, e.code) for e in errors] == [(second, "duplicate_name")]
+    assert len(h.ac.accounts) == 1
+
+
+async def test_a_lead_and_a_contact_with_one_email_share_one_ac_contact(harness: HarnessFactory) -> None:
+    cfg = _config(leads={"enabled": True, "direction": "push"})
+    h = await harness(seed_contacts=80, config=cfg)
+    await h.until_idle()
+    contact_links = {link.email: link for link in await h.links("contact")}
+    lead_links = {link.email: link for link in await h.links("lead")}
+    shared = set(contact_links) & set(lead_links)
+    assert shared, "the seed has leads with a contact's email"
+    for email in shared:
+        assert contact_links[email].ac_id == lead_links[email].ac_id
+    ac = h.ac_by_email()
+    assert set(contact_links) | set(lead_links) <= set(ac)
+    tags = {str(t.get("tag") if isinstance(t, dict) else t.tag): t for t in h.ac.tags.values()} \
+        if isinstance(next(iter(h.ac.tags.values()), {}), dict) else {}
+    assert tags is not None
+    lead_tag = _tag_id(h, "D365: Lead")
+    contact_tag = _tag_id(h, "D365: Contact")
+    email = sorted(shared)[0]
+    on = _contact_tag_ids(h, str(ac[email].id))
+    assert {lead_tag, contact_tag} <= on
+
+
+def _tag_id(h: Harness, name: str) -> str:
+    for tid, t in h.ac.tags.items():
+        tag = t.get("tag") if isinstance(t, dict) else getattr(t, "tag", getattr(t, "name", None))
+        if tag == name:
+            return str(tid)
+    raise AssertionError(f"no tag {name}")
+
+
+def _contact_tag_ids(h: Harness, contact_id: str) -> set[str]:
+    out = set()
+    for ct in h.ac.contact_tags.values():
+        c = ct.get("contact") if isinstance(ct, dict) else getattr(ct, "contact", None)
+        t = ct.get("tag") if isinstance(ct, dict) else getattr(ct, "tag", None)
+        if str(c) == contact_id:
+            out.add(str(t))
+    return out
+
+
+async def test_opportunities_follow_their_synced_contacts(harness: HarnessFactory) -> None:
+    cfg = _config(contacts={"enabled": True, "direction": "push", "scope": "criteria",
+                            "criteria": [{"field": "address1_country", "operator": "eq", "value": "Germany"}]},
+                  opportunities={"enabled": True, "direction": "push"})
+    h = await harness(seed_contacts=80, config=cfg)
+    await h.until_idle()
+    (schema,) = [s for s in h.ac.co_schemas.values() if _get(s, "slug") == "d365-opportunity"]
+    records = h.ac.co_records.get(str(_get(schema, "id")), {})
+    synced_contacts = {link.dynamics_id: link.ac_id for link in await h.links("contact")}
+    expected = set()
+    skipped = set()
+    for oid, opp in h.dv.rows["opportunity"].items():
+        contact = opp.get("_parentcontactid_value") or (
+            opp.get("_customerid_value") if opp.get("_customerid_value") in h.dv.rows["contact"] else None)
+        (expected if contact in synced_contacts else skipped).add(oid)
+    assert expected and skipped
+    assert {str(_get(r, "externalId") or _get(r, "external_id")) for r in records.values()} == \
+        {f"d365-{o}" for o in expected}
+    errors = {e.record_id: e.code for e in await h.store.list_errors(h.cid, entity="opportunity")}
+    assert errors == dict.fromkeys(skipped, "contact_not_synced")
+
+
+def _get(row: Any, name: str) -> Any:
+    return row.get(name) if isinstance(row, dict) else getattr(row, name, None)
+
+
+async def test_without_enterprise_opportunities_are_unavailable_not_failed(harness: HarnessFactory) -> None:
+    cfg = _config(opportunities={"enabled": True, "direction": "push"})
+    h = await harness(seed_contacts=40, config=cfg)
+    h.ac.set_plan("professional")
+    results = await h.until_idle()
+    run = results[0].run
+    assert run is not None and run.counts["opportunity"] == {"unavailable": 1}
+    assert "unavailable" in (run.message or "")
+    assert await h.store.list_errors(h.cid, entity="opportunity") == []
+    assert len(h.ac_by_email()) == len([c for c in h.dv.rows["contact"].values() if c.get("emailaddress1")])
+
+
+async def test_without_the_accounts_api_contacts_sync_without_accounts(harness: HarnessFactory) -> None:
+    h = await harness(seed_contacts=40, config=_config(**ACCOUNTS_ON))
+    h.ac.set_plan("plus")
+    results = await h.until_idle()
+    run = results[0].run
+    assert run is not None and run.counts["account"] == {"unavailable": 1}
+    assert await h.store.list_errors(h.cid) == []
+    assert len(h.ac_by_email()) == 40
+
+
+async def test_a_record_moves_into_and_out_of_the_criteria(harness: HarnessFactory) -> None:
+    cfg = _config(contacts={"enabled": True, "direction": "push", "scope": "criteria", "criteria": [
+        {"field": "address1_country", "operator": "eq", "value": "germany"},
+        {"field": "lastname", "operator": "not_contains", "value": "'"}]})
+    h = await harness(seed_contacts=60, config=cfg)
+    await h.until_idle()
+    rows = h.dv.rows["contact"]
+    def inside(r: dict[str, Any]) -> bool:
+        return r.get("address1_country") == "Germany" and "'" not in (r.get("lastname") or "")
+    expected = {str(r["emailaddress1"]).lower() for r in rows.values() if inside(r)}
+    assert set(h.ac_by_email()) == expected
+    # One moves in, one moves out (and then changes: it no longer syncs).
+    outsider = next(r for r in rows.values() if r.get("address1_country") == "France")
+    insider = next(r for r in rows.values() if inside(r))
+    await h.dv_patch("contacts", outsider["contactid"], {"address1_country": "Germany", "lastname": "Neu"})
+    await h.dv_patch("contacts", insider["contactid"], {"address1_country": "Poland"})
+    h.clock.advance(3600)
+    await h.until_idle()
+    assert str(outsider["emailaddress1"]).lower() in h.ac_by_email()
+    await h.dv_patch("contacts", insider["contactid"], {"firstname": "Changed"})
+    h.clock.advance(3600)
+    await h.until_idle()
+    assert h.ac_by_email()[str(insider["emailaddress1"]).lower()].first_name != "Changed"
+
+
+async def test_accounts_switched_on_later_are_backfilled(harness: HarnessFactory) -> None:
+    h = await harness(seed_contacts=50)
+    await h.until_idle()
+    assert not h.ac.accounts
+    cfg = h.config.model_copy(deep=True)
+    cfg.entities.accounts.enabled = True
+    cfg.entities.accounts.direction = "push"
+    await h.store.save_config(cfg)
+    h.clock.advance(3600)
+    await h.until_idle()
+    assert len(h.ac.accounts) == len(h.dv.rows["account"])
+    cursor = await h.store.get_cursor(h.cid, "account", "dynamics")
+    assert cursor is not None and cursor.phase == "delta" and cursor.done == cursor.total
+
+
+async def test_widened_criteria_backfill_the_new_records(harness: HarnessFactory) -> None:
+    cfg = _config(contacts={"enabled": True, "direction": "push", "scope": "criteria", "criteria": [
+        {"field": "address1_country", "operator": "eq", "value": "France"}]})
+    h = await harness(seed_contacts=50, config=cfg)
+    await h.until_idle()
+    before = set(h.ac_by_email())
+    wider = h.config.model_copy(deep=True)
+    wider.entities.contacts.criteria[0].operator = "in"
+    wider.entities.contacts.criteria[0].value = ["France", "Germany"]
+    await h.store.save_config(wider)
+    h.clock.advance(3600)
+    results = await h.until_idle()
+    after = set(h.ac_by_email())
+    assert before < after
+    germans = {str(r["emailaddress1"]).lower() for r in h.dv.rows["contact"].values()
+               if r.get("address1_country") == "Germany"}
+    assert germans <= after
+    run = results[0].run
+    assert run is not None and run.counts["contact"]["read"] == 50  # the whole table read again
+    assert run.counts["contact"].get("unchanged", 0) == len(before)
+
+
+async def test_a_dry_run_changes_nothing_anywhere(harness: HarnessFactory) -> None:
+    h = await harness(seed_contacts=30, config=_config(**ACCOUNTS_ON))
+    dv_versions = {k: dict(v) for k, v in h.dv.rows["contact"].items()}
+    result = await h.run(dry_run=True)
+    assert result.run is not None and result.run.counts["contact"]["would_create"] == 30
+    assert result.run.counts["account"]["would_create"] == len(h.dv.rows["account"])
+    assert not h.ac.contacts and not h.ac.accounts
+    assert {k: dict(v) for k, v in h.dv.rows["contact"].items()} == dv_versions
+    assert await h.links("contact") == [] and await h.store.list_runs(h.cid) == []
+    assert await h.store.get_cursor(h.cid, "contact", "dynamics") is None
+    assert await h.store.list_errors(h.cid) == []
