@@ -14,6 +14,7 @@ import base64
 import bisect
 import json
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, unquote
@@ -22,7 +23,7 @@ from .dataverse import LLN, Dataverse, Row
 from .errors import GENERIC, DataverseError, bad_request
 from .http import ApiRequest, ApiResponse, encode_query
 from .odata_filter import FilterOptions, Getter, Kind, compile_filter, folder, iso_to_epoch
-from .schema import RELATIONSHIPS, Table
+from .schema import RELATIONSHIPS, Column, Table
 
 MAX_PAGE = 5000
 COUNT_CAP = 5000
@@ -111,33 +112,72 @@ def _wants(annotations: set[str], name: str) -> bool:
 # ------------------------------------------------------------------ shaping
 
 
-def shape(dv: Dataverse, table: Table, row: Row, select: list[str] | None, annotations: set[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {"@odata.etag": dv.etag(row)}
+@dataclass(frozen=True)
+class _Field:
+    """One output property: stored key, its column (None for unknown keys) and picklist labels."""
+
+    key: str
+    column: Column | None
+    labels: dict[int, str] | None
+
+
+def shape_plan(table: Table, select: list[str] | None) -> tuple[_Field, ...]:
+    """Output properties of ``select`` (all columns when None) plus the primary key, computed once per request."""
     names = select if select is not None else list(table.columns)
-    lln = _wants(annotations, "Microsoft.Dynamics.CRM.lookuplogicalname")
-    fmt = _wants(annotations, "OData.Community.Display.V1.FormattedValue")
+    fields: list[_Field] = []
+    seen: set[str] = set()
     for name in [*names, table.pk]:
         key, _kind = column_key(table, name)
-        if key in out:
+        if key in seen:
             continue
-        value = row.get(key)
-        out[key] = value
+        seen.add(key)
         column = table.column(key[1:-6] if key.startswith("_") and key.endswith("_value") else key)
+        labels = dict(column.options) if column is not None and column.options else None
+        fields.append(_Field(key, column, labels))
+    return tuple(fields)
+
+
+def shape(dv: Dataverse, table: Table, row: Row, select: list[str] | None, annotations: set[str]) -> dict[str, Any]:
+    return shape_rows(dv, table, [row], select, annotations)[0]
+
+
+def shape_rows(
+    dv: Dataverse, table: Table, rows: Iterable[Row], select: list[str] | None, annotations: set[str]
+) -> list[dict[str, Any]]:
+    """Rows as the Web API writes them: ``@odata.etag``, the selected properties, wanted annotations."""
+    plan = shape_plan(table, select)
+    lln = _wants(annotations, "Microsoft.Dynamics.CRM.lookuplogicalname")
+    fmt = _wants(annotations, "OData.Community.Display.V1.FormattedValue")
+    keys = [f.key for f in plan]
+    out_rows: list[dict[str, Any]] = []
+    for row in rows:
+        out: dict[str, Any] = {"@odata.etag": dv.etag(row)}
+        out.update(zip(keys, map(row.get, keys), strict=True))
+        if lln or fmt:
+            _annotate(dv, plan, row, out, lln, fmt)
+        out_rows.append(out)
+    return out_rows
+
+
+def _annotate(dv: Dataverse, plan: tuple[_Field, ...], row: Row, out: dict[str, Any], lln: bool, fmt: bool) -> None:
+    for f in plan:
+        value = out[f.key]
+        column = f.column
         if column is None or value is None:
             continue
+        key = f.key
         if column.is_lookup:
+            target_name = row.get(key + LLN) or column.targets[0]
             if lln:
-                out[key + LLN] = row.get(key + LLN) or column.targets[0]
+                out[key + LLN] = target_name
             if fmt:
-                target = dv.rows.get(row.get(key + LLN) or column.targets[0], {}).get(value)
+                target = dv.rows.get(target_name, {}).get(value)
                 if target is not None:
-                    primary = dv.tables[row.get(key + LLN) or column.targets[0]].primary_name
-                    out[key + FORMATTED] = target.get(primary)
-        elif fmt and column.options:
-            label = dict(column.options).get(value)
+                    out[key + FORMATTED] = target.get(dv.tables[target_name].primary_name)
+        elif fmt and f.labels is not None:
+            label = f.labels.get(value)
             if label is not None:
                 out[key + FORMATTED] = label
-    return out
 
 
 def context(req: ApiRequest, table: Table, select: list[str] | None, suffix: str = "") -> str:
@@ -304,7 +344,7 @@ def read_collection(dv: Dataverse, req: ApiRequest, table: Table, restrict: set[
             body["@Microsoft.Dynamics.CRM.totalrecordcount"] = min(total, COUNT_CAP)
         if _wants(annotations, "Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded"):
             body["@Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded"] = total > COUNT_CAP
-    body["value"] = [shape(dv, table, r, select, annotations) for r in page_rows]
+    body["value"] = shape_rows(dv, table, page_rows, select, annotations)
     expand_rows(dv, req, table, page_rows, body["value"])
     if more:
         skip = encode_skiptoken(dv, next_state, page + 1, tracking=False)
@@ -367,23 +407,23 @@ def read_changes(dv: Dataverse, req: ApiRequest, table: Table, state: dict[str, 
             upto = dv.version
         last = tuple(state.get("last", (-1, -1)))
         last_key: tuple[int, int] | None = None
+        items: list[Row | str] = []
         for key, item in dv.changes_since(table.logical, since, upto):
             if key <= last:
                 continue
-            if len(values) == size:
+            if len(items) == size:
                 more = True
                 break
             last_key = key
-            if isinstance(item, str):
-                values.append(
-                    {
-                        "@odata.context": f"{req.base}$metadata#{table.entity_set}/$deletedEntity",
-                        "id": item,
-                        "reason": "deleted",
-                    }
-                )
-            else:
-                values.append(shape(dv, table, item, select, annotations))
+            items.append(item)
+        shaped = iter(shape_rows(dv, table, [i for i in items if not isinstance(i, str)], select, annotations))
+        deleted_context = f"{req.base}$metadata#{table.entity_set}/$deletedEntity"
+        values = [
+            {"@odata.context": deleted_context, "id": item, "reason": "deleted"}
+            if isinstance(item, str)
+            else next(shaped)
+            for item in items
+        ]
         next_state = {"k": "delta", "f": since, "v": upto, "last": list(last_key or last), "p": page + 1}
         ctx = context(req, table, select, "/$delta")
     else:
@@ -391,7 +431,7 @@ def read_changes(dv: Dataverse, req: ApiRequest, table: Table, state: dict[str, 
         rows = _tracked_page(dv, table, state, size + 1)
         more = len(rows) > size
         rows = rows[:size]
-        values = [shape(dv, table, r, select, annotations) for r in rows]
+        values = shape_rows(dv, table, rows, select, annotations)
         upto = snapshot
         order = dv.switches["ct_page_order"]
         last_value: Any = state.get("last")
