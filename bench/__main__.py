@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     default_reading = Reading(bulk_spends_rps=True, import_links_accounts=True)
     started = time.perf_counter()
     print(f"bench: {big_n:,} contacts (delta {changes:,} changes at {big_n:,} and {small_n:,}), per-record sample "
-          f"{sample:,}; accounts {'on' if accounts else 'off (engine: contacts and leads only)'}; "
+          f"{sample:,}; accounts {'on' if accounts else 'off'}; "
           f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} ({platform.python_version()})", flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         workdir = Path(tmp)

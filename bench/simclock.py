@@ -52,11 +52,22 @@ class SimClock:
             async with self._lock:
                 if target > self._t:
                     # The sandboxes move first: the product never sees a time they have not reached.
-                    r = await self._http.post(self._url, json={"set": target})
-                    r.raise_for_status()
+                    await self._set(target)
                     self.slept += target - self._t
                     self._t = target
         await asyncio.sleep(0)
+
+    async def _set(self, target: float) -> None:
+        # "set" is idempotent: a keep-alive connection the server closed meanwhile is simply retried.
+        for attempt in range(5):
+            try:
+                r = await self._http.post(self._url, json={"set": target})
+                r.raise_for_status()
+                return
+            except httpx.TransportError:
+                if attempt == 4:
+                    raise
+                await asyncio.sleep(0.2)
 
     async def aclose(self) -> None:
         await self._http.aclose()
