@@ -53,11 +53,14 @@ class ApiClients:
             await client.aclose()
 
     @asynccontextmanager
-    async def dynamics(self, rt: Runtime, settings: DynamicsSettings) -> AsyncIterator[DataverseClient]:
+    async def dynamics(self, rt: Runtime, settings: DynamicsSettings, *, secret: str | None = None
+                       ) -> AsyncIterator[DataverseClient]:
+        """``secret``: a candidate (being validated) instead of the stored one."""
         from sync_core.dynamics import DataverseClient, StaticTokenCredential, credential_from_settings
 
         auth = settings.auth
-        secret = await rt.secrets.get_secret(auth.secret_name) if auth.secret_name else None
+        if secret is None and auth.secret_name:
+            secret = await rt.secrets.get_secret(auth.secret_name)
         try:
             if auth.kind == "static_token":
                 if not secret:

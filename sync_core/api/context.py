@@ -71,21 +71,23 @@ class ApiContext:
         return self._roles
 
     @asynccontextmanager
-    async def dynamics(self, settings: DynamicsSettings) -> AsyncIterator[DataverseClient]:
+    async def dynamics(self, settings: DynamicsSettings, *, secret: str | None = None
+                       ) -> AsyncIterator[DataverseClient]:
         try:
-            async with self.clients.dynamics(await self.runtime(), settings) as dv:
+            async with self.clients.dynamics(await self.runtime(), settings, secret=secret) as dv:
                 yield dv
         except DynamicsCredentialsMissing as e:
             raise ApiError(502, "dynamics_credentials_missing",
                            f"the connection's Dynamics sign-in is incomplete: {e}") from None
 
-    async def caller_roles(self, dynamics: DynamicsSettings, caller: Caller) -> CallerRoles:
+    async def caller_roles(self, dynamics: DynamicsSettings, caller: Caller, *, secret: str | None = None
+                           ) -> CallerRoles:
         cache = await self.role_cache()
         hit = cache.get(dynamics.environment_url, caller.object_id)
         if hit is not None:
             return hit
         try:
-            async with self.dynamics(dynamics) as dv:
+            async with self.dynamics(dynamics, secret=secret) as dv:
                 found = await roles_of(dv, caller.object_id)
         except SyncError as e:
             raise upstream_error(e, "dynamics") from None

@@ -78,6 +78,65 @@ class _ApiClientFactory:
             yield ConnectionClients(ac=ac, dv=dv)
 
 
+SAMPLES_PER_KIND = 5
+_NAME = {"account": "name", "contact": "fullname", "lead": "fullname"}
+
+
+async def samples(ctx: ApiContext, rt: Runtime, config: ConnectionConfig) -> list[dict[str, Any]]:
+    """A few records per outcome, read with the criteria compiled to ``$filter`` (the engine's own
+    compiler, which agrees with its in-memory evaluation): skipped by the criteria, already linked
+    (updated when changed), matching an AC contact by email (linked), or new (created)."""
+    from sync_core.engine.context import ENTITY_SET, PRIMARY_ID
+    from sync_core.engine.criteria import to_odata_filter
+    from sync_core.engine.runner import ENGINE_ENTITIES
+
+    out: list[dict[str, Any]] = []
+    async with both_clients(ctx, config) as (ac, dv):
+        for entity in ("contact", "lead"):
+            mapping = config.entities.of(entity)
+            if entity not in ENGINE_ENTITIES or not mapping.enabled or mapping.direction == "pull":
+                continue
+            meta = await dv.entity_metadata(entity)
+            types = {a.logical_name: a.type_name for a in meta.attributes.values()}
+            flt = to_odata_filter(mapping.criteria, column_types=types) if mapping.scope == "criteria" else None
+            id_col, name_col = PRIMARY_ID[entity], _NAME[entity]
+            select = [id_col, name_col, "emailaddress1"]
+
+            def row(r: dict[str, Any], outcome: str, ent: str = entity, idc: str = id_col,
+                    namec: str = name_col) -> dict[str, Any]:
+                return {"entity": ent, "outcome": outcome, "dynamics_id": str(r.get(idc)), "name": r.get(namec),
+                        "email": r.get("emailaddress1")}
+
+            if flt:
+                for r in (await _first(dv, ENTITY_SET[entity], select, f"not ({flt})")):
+                    out.append(row(r, "skipped_criteria"))
+            for r in await _first(dv, ENTITY_SET[entity], select, flt, n=SAMPLES_PER_KIND * 3):
+                link = await rt.store.get_link(config.connection_id, entity, str(r[id_col]))
+                if link is not None:
+                    out.append(row(r, "linked_update_if_changed"))
+                elif not r.get("emailaddress1"):
+                    out.append(row(r, "skipped_no_email"))
+                elif await ac.find_contact_by_email(str(r["emailaddress1"])) is not None:
+                    out.append(row(r, "would_link_by_email"))
+                else:
+                    out.append(row(r, "would_create"))
+    per: dict[tuple[str, str], int] = {}
+    kept = []
+    for s in out:
+        k = (s["entity"], s["outcome"])
+        per[k] = per.get(k, 0) + 1
+        if per[k] <= SAMPLES_PER_KIND:
+            kept.append(s)
+    return kept
+
+
+async def _first(dv: DataverseClient, entity_set: str, select: list[str], flt: str | None, *,
+                 n: int = SAMPLES_PER_KIND) -> list[dict[str, Any]]:
+    async for page in dv.query(entity_set, select=select, filter=flt, top=n):
+        return page.records
+    return []
+
+
 async def dry_run(ctx: ApiContext, rt: Runtime, config: ConnectionConfig, time_budget: float) -> dict[str, Any]:
     """What a pass with ``config`` would do: counts per entity, nothing written."""
     engine = SyncEngine(_CandidateStore(rt.store, config), _ApiClientFactory(ctx),  # type: ignore[arg-type]

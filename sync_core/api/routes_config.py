@@ -11,7 +11,7 @@ from sync_core.api import audit_log
 from sync_core.api.context import AdminDep
 from sync_core.api.errors import WITH_CONFLICT, ApiError, ErrorDetail, documented, upstream_error
 from sync_core.api.jobs import Job
-from sync_core.api.preview import both_clients, dry_run, metadata_issues
+from sync_core.api.preview import both_clients, dry_run, metadata_issues, samples
 from sync_core.api.routes_connection import save_config
 from sync_core.api.schemas import (
     Change,
@@ -27,6 +27,7 @@ from sync_core.api.schemas import (
     ImportResult,
     JobView,
     PreviewCounts,
+    PreviewSample,
 )
 from sync_core.model import errors as model
 from sync_core.model.config import ConnectionConfig, to_document
@@ -121,6 +122,7 @@ def job_view(job: Job, clock_mono: float) -> JobView:
         elapsed_seconds=round(max(0.0, clock_mono - job.started_mono), 3), progress=job.progress,
         changes=r.get("changes", []), issues=r.get("issues", []),
         counts=[PreviewCounts(entity=e, counts=c) for e, c in sorted(r.get("counts", {}).items())],
+        samples=[PreviewSample.model_validate(x) for x in r.get("samples", [])],
         api_calls=r.get("api_calls", {}), message=job.message or r.get("message"))
 
 
@@ -140,6 +142,8 @@ async def preview(a: AdminDep, body: ConfigUpdate, response: Response) -> JobVie
             return out
         job.progress = "reading both systems (dry run: nothing is written)"
         out.update(await dry_run(ctx, rt, candidate, PREVIEW_TIME_BUDGET))
+        job.progress = "picking sample records"
+        out["samples"] = await samples(ctx, rt, candidate)
         return out
 
     job = ctx.jobs.start(a.config.connection_id, "preview", run, rt.clock)

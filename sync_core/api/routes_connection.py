@@ -60,10 +60,10 @@ def _unreachable(err: model.SyncError) -> bool:
     return isinstance(err, model.TransientError) and err.status is None
 
 
-async def _check_dynamics(ctx: ApiContext, settings: DynamicsSettings, caller: Caller) -> None:
+async def _check_dynamics(ctx: ApiContext, settings: DynamicsSettings, caller: Caller, secret: str | None) -> None:
     """WhoAmI with the app's identity, then the caller's roles in that environment."""
     try:
-        async with ctx.dynamics(settings) as dv:
+        async with ctx.dynamics(settings, secret=secret) as dv:
             await dv.who_am_i()
     except ApiError as e:
         raise ApiError(422, "dynamics_credentials_missing", e.message, field="dynamics_auth") from None
@@ -78,7 +78,7 @@ async def _check_dynamics(ctx: ApiContext, settings: DynamicsSettings, caller: C
             raise ApiError(422, "dynamics_not_found", "no Dataverse Web API at this URL: check the environment URL",
                            field="dynamics_environment_url") from None
         raise upstream_error(e, "dynamics") from None
-    roles = await ctx.caller_roles(settings, caller)
+    roles = await ctx.caller_roles(settings, caller, secret=secret)
     if not roles.is_admin:
         raise ApiError(403, "forbidden", "connecting needs the System Administrator or ActiveCampaign Admin security "
                                          "role in that Dynamics environment")
@@ -120,12 +120,13 @@ async def connect(connection_id: str, body: ConnectRequest, ctx: Ctx, caller: Ca
         if not roles.is_admin:
             raise ApiError(403, "forbidden", "reconnecting needs the System Administrator or ActiveCampaign Admin "
                                              "security role")
-    secret_name = f"dynamics-secret-{connection_id}"
     if body.dynamics_secret is not None:
-        dv_settings.auth.secret_name = secret_name
-        await rt.secrets.set_secret(secret_name, body.dynamics_secret)
-    await _check_dynamics(ctx, dv_settings, caller)
+        dv_settings.auth.secret_name = f"dynamics-secret-{connection_id}"
+    # Both sides are tried with the candidate secrets; nothing is stored unless both answer.
+    await _check_dynamics(ctx, dv_settings, caller, body.dynamics_secret)
     await _check_activecampaign(ctx, ac_settings, body.activecampaign_api_key)
+    if body.dynamics_secret is not None and dv_settings.auth.secret_name:
+        await rt.secrets.set_secret(dv_settings.auth.secret_name, body.dynamics_secret)
     before = to_document(existing[0]) if existing else None
     if existing is not None:
         config = existing[0].model_copy(deep=True)

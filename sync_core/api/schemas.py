@@ -132,6 +132,15 @@ class PreviewCounts(BaseModel):
     counts: dict[str, int]
 
 
+class PreviewSample(BaseModel):
+    entity: str
+    outcome: str = Field(description="skipped_criteria, skipped_no_email, linked_update_if_changed, "
+                                     "would_link_by_email or would_create")
+    dynamics_id: str
+    name: str | None = None
+    email: str | None = None
+
+
 class JobView(BaseModel):
     job_id: str
     kind: Literal["preview"]
@@ -143,6 +152,7 @@ class JobView(BaseModel):
     changes: list[Change] = []
     issues: list[ConfigIssueOut] = []
     counts: list[PreviewCounts] = []
+    samples: list[PreviewSample] = []
     api_calls: dict[str, dict[str, int]] = {}
     message: str | None = None
 

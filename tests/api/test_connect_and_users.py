@@ -31,8 +31,9 @@ async def test_connect_errors_are_distinct_and_name_the_field(api: Api) -> None:
     assert (status, body["error"]["code"]) == (422, "dynamics_unreachable")
     status, body = await put(api, dynamics_secret="not-the-token")
     assert (status, body["error"]["code"]) == (422, "dynamics_auth_failed")
-    # Nothing was saved by the failures.
+    # Nothing was saved by the failures, secrets included.
     assert await api.rt.store.get_config(CID) is None
+    assert not api.secrets_path.exists() or "not-the-token" not in api.secrets_path.read_text()
     r = await api.client.get(f"{P}/connection", headers=api.auth())
     assert r.status_code == 404
 
@@ -53,6 +54,19 @@ async def test_connect_masks_the_key_and_disconnect_removes_it(api: Api) -> None
     assert r.status_code == 409
     r = await api.client.put(f"{P}/sync", json={"global_enabled": True}, headers=api.auth())
     assert r.status_code == 409 and r.json()["error"]["code"] == "not_connected"
+
+
+async def test_a_failed_reconnect_leaves_the_working_connection_alone(api: Api) -> None:
+    await api.connect()
+    status, body = await put(api, dynamics_secret="not-the-token", activecampaign_api_key="wrong-0123456789")
+    assert (status, body["error"]["code"]) == (422, "dynamics_auth_failed")
+    assert "not-the-token" not in api.secrets_path.read_text()
+    config = await api.rt.store.get_config(CID)
+    assert config is not None
+    assert await api.rt.secrets.get_secret(config.activecampaign.api_key_secret) == api.ac_key
+    api.clock.advance(600)
+    r = await api.client.get(f"{P}/users", headers=api.auth())
+    assert r.status_code == 200
 
 
 async def test_a_non_admin_cannot_connect(api: Api) -> None:

@@ -64,6 +64,12 @@ async def test_seed_setup_end_to_end(api: Api, caplog: pytest.LogCaptureFixture)
     assert counts["lead"]["skipped_criteria"] == outside  # case-insensitive, as Dataverse compares
     assert counts["lead"].get("would_create", 0) + counts["lead"].get("would_update", 0) > 0
     assert any(c["path"] == "entities.leads.enabled" for c in job["changes"])
+    by_outcome: dict[str, list[str]] = {}
+    for sample in job["samples"]:
+        assert sample["entity"] == "lead"
+        by_outcome.setdefault(sample["outcome"], []).append(sample["email"].lower())
+    assert by_outcome["skipped_criteria"] and all("@prospects." not in e for e in by_outcome["skipped_criteria"])
+    assert by_outcome["would_create"] and all("@prospects." in e for e in by_outcome["would_create"])
     assert not api.ac.contacts or all("prospects" not in str(c.email) for c in api.ac.contacts.values())
     r = await api.client.put(f"{P}/config", json={"config": {"entities": LEADS}}, headers=h)
     assert r.status_code == 200, r.text
