@@ -42,13 +42,16 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_sandboxes(seed_contacts: int, log_path: Path, *, ac_switches: dict[str, Any] | None = None
-                      ) -> Iterator[Sandboxes]:
-    """Both stand-ins in one process sharing one clock, which is frozen before any product call."""
+def running_sandboxes(seed_contacts: int, log_path: Path, *, ac_switches: dict[str, Any] | None = None,
+                      indexed: bool = True) -> Iterator[Sandboxes]:
+    """Both stand-ins in one process sharing one clock, which is frozen before any product call.
+
+    ``indexed``: launch through :mod:`bench.fast_sandbox` (same behaviour, indexed look-ups)."""
     ac_port, dv_port = _free_port(), _free_port()
+    module = "bench.fast_sandbox" if indexed else "sandbox"
     with log_path.open("ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "sandbox", "--ac-port", str(ac_port), "--dynamics-port", str(dv_port),
+            [sys.executable, "-m", module, "--ac-port", str(ac_port), "--dynamics-port", str(dv_port),
              "--seed-contacts", str(seed_contacts)],
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log,
         )
