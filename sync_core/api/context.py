@@ -1,7 +1,8 @@
 """What every route gets: the runtime, the clients, and the caller checked against its connection.
 
 Order of the checks: a bearer token that validates (else 401); a connection of the caller's
-tenant (else 404, so another tenant's connection is never visible); System Administrator or
+tenant whose Dynamics environment has the caller as an enabled user (else 404, so another
+tenant's or environment's connection is never visible); System Administrator or
 ActiveCampaign Admin in that connection's Dynamics environment, directly or through a team
 (else 403).
 """
@@ -156,6 +157,8 @@ async def admin(ctx: Ctx, caller: CallerDep, connection_id: str) -> Admin:
         raise not_found(connection_id)
     config, etag = found
     roles = await ctx.caller_roles(config.dynamics, caller)
+    if roles.user_id is None:
+        raise not_found(connection_id)  # not a user of that environment: its connections are not visible
     if not roles.is_admin:
         raise ApiError(403, "forbidden", "this needs the System Administrator or ActiveCampaign Admin security role "
                                          "in the connection's Dynamics environment")

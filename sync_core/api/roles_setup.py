@@ -13,6 +13,7 @@ from sync_core.api.roles import PRODUCT_ROLES
 
 if TYPE_CHECKING:
     from sync_core.dynamics import DataverseClient
+    from sync_core.runtime import Runtime
 
 
 async def root_business_unit(dv: DataverseClient) -> str:
@@ -32,3 +33,14 @@ async def ensure_roles(dv: DataverseClient) -> list[str]:
             await dv.create_role(name, root)
             created.append(name)
     return created
+
+
+async def setup_connection_roles(rt: Runtime, connection_id: str) -> list[str]:
+    """``ensure_roles`` in the Dynamics environment of a saved connection, as the app's identity."""
+    from sync_core.api.clients import ApiClients
+
+    config = await rt.store.get_config(connection_id)
+    if config is None:
+        raise LookupError(f"no connection {connection_id}")
+    async with ApiClients().dynamics(rt, config.dynamics) as dv:
+        return await ensure_roles(dv)

@@ -117,6 +117,8 @@ async def connect(connection_id: str, body: ConnectRequest, ctx: Ctx, caller: Ca
     ac_settings, dv_settings = _parse_urls(body)
     if existing is not None:
         roles = await ctx.caller_roles(existing[0].dynamics, caller)
+        if roles.user_id is None:
+            raise ApiError(404, "connection_not_found", f"no connection {connection_id}")
         if not roles.is_admin:
             raise ApiError(403, "forbidden", "reconnecting needs the System Administrator or ActiveCampaign Admin "
                                              "security role")

@@ -113,7 +113,7 @@ async def _close(rt: Runtime) -> None:
 
 
 @schema.parametrize()
-@settings(max_examples=8, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
+@settings(max_examples=6, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
           suppress_health_check=list(HealthCheck))
 def test_every_operation_conforms(case: schemathesis.Case, live: Live) -> None:
     if "connection_id" in (case.path_parameters or {}):
