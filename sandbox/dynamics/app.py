@@ -224,6 +224,13 @@ async def _rate_limit(dv: Dataverse, request: Request) -> Any:
     return {"limit": dv.rate_limit, "window": dv.rate_window}
 
 
+async def _users(dv: Dataverse, request: Request) -> Any:
+    """POST {"id": "<systemuserid>", "isdisabled": true}: an admin's change (not writable through the Web API here)."""
+    body = await _body(request)
+    row = dv.set_user_disabled(str(body["id"]), bool(body.get("isdisabled", True)))
+    return {"systemuserid": row["systemuserid"], "isdisabled": row["isdisabled"]}
+
+
 async def _inspect(dv: Dataverse, request: Request) -> Any:
     return {
         "counters": dict(dv.counters),
@@ -264,6 +271,7 @@ def _control_routes() -> list[Route]:
         Route("/_sandbox/tokens", _control(_tokens), methods=["POST"]),
         Route("/_sandbox/change-tracking", _control(_change_tracking), methods=["POST"]),
         Route("/_sandbox/rate-limit", _control(_rate_limit), methods=["POST"]),
+        Route("/_sandbox/users", _control(_users), methods=["POST"]),
         Route("/_sandbox/inspect", _control(_inspect), methods=["GET"]),
         Route("/_sandbox/tables/{table}", _control(_table_rows), methods=["GET"]),
         Route("/_sandbox/links", _control(_links), methods=["GET"]),

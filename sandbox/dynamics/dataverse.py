@@ -3,7 +3,9 @@
 ``app.state.dataverse`` is one of these. Tests may call its methods directly:
 
 - tables / rows: ``tables`` (schema), ``rows[logical][id]`` (stored dicts), ``get``, ``create``,
-  ``update``, ``delete``, ``associate``, ``disassociate``, ``related``;
+  ``update`` (same rules as a PATCH: read-only columns such as ``isdisabled`` are ignored), ``touch``
+  (system-side change, no rules), ``set_user_disabled``, ``delete``, ``associate``, ``disassociate``,
+  ``related``;
 - ``seed(contacts=N, seed=S)`` / ``reset()``;
 - ``switches`` (register, see switches.py) and ``set_switches``;
 - ``faults`` (error_rate, error_status, latency, force_429, retry_after, drop_next) and ``set_faults``;
@@ -28,6 +30,7 @@ from .schema import RELATIONSHIPS, Column, Table, build_tables
 
 Row = dict[str, Any]
 LLN = "@Microsoft.Dynamics.CRM.lookuplogicalname"
+MONEY_MIN, MONEY_MAX, MONEY_PRECISION = -1e12, 1e12, 2  # dynamics-webapi.md §7 (opportunity Money)
 
 
 @dataclass
@@ -87,6 +90,7 @@ class Dataverse:
         self.org_id = self.new_id()
         self.root_bu = ""
         self.app_user = ""
+        self.base_currency = ""
         self.token_users: dict[str, str] = {}
 
     def reset(self) -> None:
@@ -262,6 +266,14 @@ class Dataverse:
         _derive(table, new)
         self._put(logical, new[table.pk], new)
         return new
+
+    def set_user_disabled(self, user_id: str, disabled: bool = True) -> Row:
+        """Disable or enable a system user, as an administrator would outside the Web API.
+
+        ``isdisabled`` is not valid for update, so ``update("systemuser", id, {"isdisabled": True})``
+        is silently ignored exactly like a PATCH (§4.2); tests disable users through this instead.
+        """
+        return self.touch("systemuser", self.require("systemuser", user_id), {"isdisabled": bool(disabled)})
 
     def delete(self, logical: str, row_id: str) -> None:
         row = self.require(logical, row_id)
@@ -456,6 +468,12 @@ def _check_value(table: Table, column: Column, value: Any) -> Any:
     if kind in ("Money", "Integer", "BigInt", "Decimal", "Double"):
         if not isinstance(value, int | float) or isinstance(value, bool):
             raise bad_request(f"Cannot convert the literal '{value}' to the expected type 'Edm.Decimal'.")
+        if kind == "Money" and not MONEY_MIN <= value <= MONEY_MAX:
+            raise bad_request(
+                f"A validation error occurred. The value {value} of '{column.name}' on record of type "
+                f"'{table.logical}' is outside the valid range. Accepted Values: {MONEY_MIN:.0f} to {MONEY_MAX:.0f}",
+                code=VALIDATION,
+            )
         return value
     if kind in ("DateTime", "DateOnly", "Uniqueidentifier"):
         if not isinstance(value, str):

@@ -10,7 +10,7 @@ import re
 import uuid
 from typing import Any
 
-from .dataverse import Dataverse
+from .dataverse import MONEY_MAX, MONEY_MIN, MONEY_PRECISION, Dataverse
 from .errors import DataverseError, bad_request
 from .http import ApiRequest, ApiResponse
 from .odata_filter import compile_filter, dict_resolver
@@ -88,6 +88,9 @@ def attribute(table: Table, column: Column) -> dict[str, Any]:
         out["Format"] = "Email" if column.name.startswith("emailaddress") else "Text"
     if column.type == "DateOnly":
         out["Format"] = "DateOnly"
+        out["DateTimeBehavior"] = {"Value": "DateOnly"}
+    if column.type == "Money":
+        out["MinValue"], out["MaxValue"], out["Precision"] = MONEY_MIN, MONEY_MAX, MONEY_PRECISION
     if column.is_lookup:
         out["Targets"] = list(column.targets)
     return out

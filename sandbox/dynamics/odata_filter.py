@@ -332,12 +332,22 @@ def _bracket(body: str, fold: Callable[[str], str]) -> str:
     j = 0
     while j < len(body):
         if j + 2 < len(body) and body[j + 1] == "-":
-            parts.append(f"{re.escape(fold(body[j]))}-{re.escape(fold(body[j + 2]))}")
+            low, high = _range_end(body[j], fold), _range_end(body[j + 2], fold)
+            if low <= high:  # a reversed range such as [z-a] matches nothing (SQL Server), never an error
+                parts.append(f"{re.escape(low)}-{re.escape(high)}")
             j += 3
         else:
             parts.append(re.escape(fold(body[j])))
             j += 1
+    if not parts:
+        return "(?s:.)" if negate else "(?!)"
     return f"[{'^' if negate else ''}{''.join(parts)}]"
+
+
+def _range_end(char: str, fold: Callable[[str], str]) -> str:
+    """Folded range end; one character even when folding expands it (ß → ss)."""
+    folded = fold(char)
+    return folded if len(folded) == 1 else char.lower()
 
 
 # --------------------------------------------------------------------------- compile

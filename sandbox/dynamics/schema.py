@@ -75,6 +75,19 @@ _ACTIVE_STATE = (
 )
 
 
+def _address() -> tuple[Column, ...]:
+    """address1_* columns (dynamics-webapi.md §7; stateorprovince length not in the reference, 50 as on contact)."""
+    return (
+        _s("address1_line1", 250),
+        _s("address1_line2", 250),
+        _s("address1_line3", 250),
+        _s("address1_city", 80),
+        _s("address1_stateorprovince", 50),
+        _s("address1_postalcode", 20),
+        _s("address1_country", 80),
+    )
+
+
 def _cols(*cols: Column) -> dict[str, Column]:
     return {c.name: c for c in cols}
 
@@ -93,11 +106,11 @@ def build_tables() -> dict[str, Table]:
             Column("fullname", "String", max_length=160, writable=False),
             _s("emailaddress1"),
             _s("emailaddress2"),
+            _s("emailaddress3"),
             _s("jobtitle"),
             _s("telephone1", 50),
             _s("mobilephone", 50),
-            _s("address1_city", 80),
-            _s("address1_country", 80),
+            *_address(),
             Column("donotbulkemail", "Boolean"),
             Column("parentcustomerid", "Customer", targets=("account", "contact")),
             Column("originatingleadid", "Lookup", targets=("lead",)),
@@ -127,9 +140,13 @@ def build_tables() -> dict[str, Table]:
             Column("fullname", "String", max_length=160, writable=False),
             _s("companyname", 100, "Recommended"),
             _s("emailaddress1"),
+            _s("emailaddress2"),
+            _s("emailaddress3"),
             _s("jobtitle"),
             _s("telephone1", 50),
             _s("mobilephone", 20),
+            *_address(),
+            Column("salesstage", "Picklist", options=((0, "Qualify"),)),
             Column(
                 "leadsourcecode",
                 "Picklist",
@@ -193,8 +210,7 @@ def build_tables() -> dict[str, Table]:
             _s("accountnumber", 20),
             _s("websiteurl", 200),
             _s("telephone1", 50),
-            _s("address1_city", 80),
-            _s("address1_country", 80),
+            *_address(),
             Column("primarycontactid", "Lookup", targets=("contact",)),
             Column("parentaccountid", "Lookup", targets=("account",)),
             Column("originatingleadid", "Lookup", targets=("lead",)),
@@ -224,9 +240,13 @@ def build_tables() -> dict[str, Table]:
             Column("parentcontactid", "Lookup", targets=("contact",)),
             Column("originatingleadid", "Lookup", targets=("lead",)),
             Column("estimatedvalue", "Money"),
+            Column("actualvalue", "Money"),
             Column("estimatedclosedate", "DateOnly"),
+            Column("actualclosedate", "DateOnly"),
             _s("stepname", 200),
+            Column("salesstagecode", "Picklist", options=((1, "Default Value"),)),
             Column("salesstage", "Picklist", options=((0, "Qualify"), (1, "Develop"), (2, "Propose"), (3, "Close"))),
+            Column("transactioncurrencyid", "Lookup", required="ApplicationRequired", targets=("transactioncurrency",)),
             Column(
                 "statecode",
                 "State",
@@ -248,6 +268,7 @@ def build_tables() -> dict[str, Table]:
             "parentaccountid": ("parentaccountid", "account"),
             "parentcontactid": ("parentcontactid", "contact"),
             "originatingleadid": ("originatingleadid", "lead"),
+            "transactioncurrencyid": ("transactioncurrencyid", "transactioncurrency"),
             "ownerid": ("ownerid", "systemuser"),
         },
         object_type_code=3,
@@ -344,7 +365,34 @@ def build_tables() -> dict[str, Table]:
         change_tracking=False,
         can_change_tracking=False,
     )
-    tables = [contact, lead, account, opportunity, systemuser, role, team, businessunit, organization]
+    transactioncurrency = Table(
+        "transactioncurrency",
+        "transactioncurrencies",
+        "transactioncurrencyid",
+        "currencyname",
+        _cols(
+            Column("transactioncurrencyid", "Uniqueidentifier"),
+            _s("currencyname", 100, "ApplicationRequired"),
+            _s("isocurrencycode", 5, "ApplicationRequired"),
+            _s("currencysymbol", 10, "ApplicationRequired"),
+            *_ACTIVE_STATE,
+            *_SYSTEM,
+        ),
+        object_type_code=9105,
+        change_tracking=False,
+    )
+    tables = [
+        contact,
+        lead,
+        account,
+        opportunity,
+        systemuser,
+        role,
+        team,
+        businessunit,
+        organization,
+        transactioncurrency,
+    ]
     return {t.logical: t for t in tables}
 
 

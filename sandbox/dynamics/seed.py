@@ -26,6 +26,8 @@ LAST = [
 ]  # fmt: skip
 TITLES = ["CEO", "CTO", "Buyer", "Head of Marketing", "Engineer", "Office Manager", None]
 CITIES = [("Berlin", "Germany"), ("Paris", "France"), ("Austin", "United States"), ("Kraków", "Poland"), (None, None)]
+STATES = {"Austin": "TX", "Kraków": "Małopolskie"}
+STREETS = ["Main Street", "Hauptstraße", "Rue de la Paix", "ul. Floriańska", "Elm Road"]
 COMPANY = ["Contoso", "Fabrikam", "Northwind", "Adventure Works", "Tailspin", "Wingtip", "Litware", "Proseware"]
 SUFFIX = ["Ltd", "GmbH", "Inc.", "S.A.", "AG", "& Co"]
 DOMAINS = ["example.com", "example.org", "mail.example.net", "EXAMPLE.io"]
@@ -110,6 +112,18 @@ def seed_base(dv: Dataverse) -> dict[str, Any]:
             stamp,
         )
         teams[bu["businessunitid"]] = team["teamid"]
+    # The base currency; its id comes from its own generator so adding it moved no other seeded GUID.
+    currency_id = random_guid(random.Random(f"currency-{dv.seed_value}"))
+    currency: dict[str, Any] = {
+        "transactioncurrencyid": currency_id,
+        "currencyname": "US Dollar",
+        "isocurrencycode": "USD",
+        "currencysymbol": "$",
+        "statecode": 0,
+        "statuscode": 1,
+    }
+    _system_row(dv, "transactioncurrency", currency, stamp)
+    dv.base_currency = currency_id
     return {"root": root, "child": child, "roles": roles, "teams": teams}
 
 
@@ -214,6 +228,21 @@ def _user(
     return _system_row(dv, "systemuser", row, stamp)
 
 
+def _address(i: int, city: str | None, country: str | None) -> dict[str, Any]:
+    if city is None:
+        return {"address1_city": None, "address1_country": country}
+    out: dict[str, Any] = {
+        "address1_line1": f"{1 + i % 120} {STREETS[i % len(STREETS)]}",
+        "address1_city": city,
+        "address1_postalcode": f"{10000 + (i * 37) % 89999}",
+        "address1_country": country,
+    }
+    state = STATES.get(city)
+    if state:
+        out["address1_stateorprovince"] = state
+    return out
+
+
 def _times(rng: random.Random, now: float) -> tuple[str, str]:
     created = now - YEAR + rng.random() * (YEAR - 86400)
     modified = created + rng.random() * (now - created - 60)
@@ -233,8 +262,7 @@ def _seed_accounts(dv: Dataverse, rng: random.Random, n: int, owners: list[str],
             "accountnumber": f"A{i:06d}",
             "websiteurl": f"https://www.company{i}.example.com",
             "telephone1": f"+49 30 {1000000 + i}",
-            "address1_city": city,
-            "address1_country": country,
+            **_address(i, city, country),
             "_ownerid_value": owners[i % len(owners)],
             "_ownerid_value" + LLN: "systemuser",
             "statecode": 0,
@@ -268,8 +296,7 @@ def _seed_contacts(
             "emailaddress1": email_for(i, first, last),
             "jobtitle": title,
             "telephone1": f"+1 512 555 {i:04d}" if i % 4 else None,
-            "address1_city": city,
-            "address1_country": country,
+            **_address(i, city, country),
             "donotbulkemail": i % 23 == 0,
             "_ownerid_value": owners[i % len(owners)],
             "_ownerid_value" + LLN: "systemuser",
@@ -310,6 +337,8 @@ def _seed_leads(
             "companyname": f"{COMPANY[i % len(COMPANY)]} {SUFFIX[(i + 2) % len(SUFFIX)]}",
             "emailaddress1": email,
             "leadsourcecode": 1 + i % 10,
+            "address1_city": CITIES[i % len(CITIES)][0],
+            "address1_country": CITIES[i % len(CITIES)][1],
             "_ownerid_value": owners[i % len(owners)],
             "_ownerid_value" + LLN: "systemuser",
             "statecode": state,
@@ -330,12 +359,15 @@ def _seed_opportunities(
         contact = contacts[rng.randrange(len(contacts))]
         created, modified = _times(rng, now)
         oid = dv.new_id()
+        estimated = float(1000 + (i * 137) % 50000)
         row: dict[str, Any] = {
             "opportunityid": oid,
             "name": f"Deal {i}: {contact['fullname']}",
             "_parentcontactid_value": contact["contactid"],
-            "estimatedvalue": float(1000 + (i * 137) % 50000),
+            "_transactioncurrencyid_value": dv.base_currency,
+            "estimatedvalue": estimated,
             "estimatedclosedate": epoch_to_iso(now + (i % 90) * 86400)[:10],
+            "salesstagecode": 1,
             "salesstage": i % 4,
             "stepname": ["Qualify", "Develop", "Propose", "Close"][i % 4],
             "_ownerid_value": owners[i % len(owners)],
@@ -346,6 +378,14 @@ def _seed_opportunities(
             "modifiedon": modified,
             "versionnumber": dv.next_version(),
         }
+        if i % 10 in (3, 7):  # won: actual value (sometimes off the estimate) and a past close date
+            closed = epoch_to_iso(now - (1 + i % 60) * 86400)[:10]
+            actual = round(estimated * (0.8 + (i % 5) * 0.1), 2)
+            row.update(statecode=1, statuscode=3, actualvalue=actual, actualclosedate=closed, salesstage=3)
+            row["stepname"] = "Close"
+        elif i % 10 == 5:  # lost (canceled / out-sold): closed, no revenue
+            closed = epoch_to_iso(now - (1 + i % 45) * 86400)[:10]
+            row.update(statecode=2, statuscode=4 + (i // 10) % 2, actualclosedate=closed)
         account = contact.get("_parentcustomerid_value")
         if account:
             row["_customerid_value"] = account

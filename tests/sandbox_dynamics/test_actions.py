@@ -239,7 +239,7 @@ async def test_picklist_cast_with_option_set(client: httpx.AsyncClient) -> None:
         params={"$select": "LogicalName", "$expand": "OptionSet"},
     )
     attrs = {a["LogicalName"]: a for a in values(r)}
-    assert set(attrs) == {"leadsourcecode"}
+    assert set(attrs) == {"leadsourcecode", "salesstage"}  # lead salesstage: option 0 "Qualify" (Ref. §7)
     options = {
         o["Value"]: o["Label"]["UserLocalizedLabel"]["Label"] for o in attrs["leadsourcecode"]["OptionSet"]["Options"]
     }

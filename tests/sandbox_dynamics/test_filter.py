@@ -116,3 +116,20 @@ def test_like_translation_is_anchored() -> None:
 
 def test_parse_is_pure() -> None:
     assert parse_filter("a eq 1 and (b eq 2 or not c)") == parse_filter("a eq 1 and (b eq 2 or not c)")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "text", "matches"),
+    [
+        ("a[z-a]b", "axb", False),  # reversed range: matches nothing, never a 500
+        ("a[^z-a]b", "axb", True),
+        ("a[z-ax]b", "axb", True),
+        ("a[ß-ü]b", "aüb", True),  # folding that expands a range end (ß → ss) keeps one character
+    ],
+)
+def test_like_bracket_edge_cases(pattern: str, text: str, matches: bool) -> None:
+    assert bool(like_to_regex(pattern, str.casefold).fullmatch(text)) is matches
+
+
+def test_reversed_range_in_a_filter_is_no_error() -> None:
+    assert ids("startswith(email,'a[z-a]b')") == []
