@@ -30,8 +30,10 @@ class ContactsApi(ClientBase):
 
     def iter_contacts(self, *, updated_after: datetime | None = None, email: str | None = None,
                       tag_id: str | None = None, list_id: str | None = None, status: int | None = None,
-                      ids: Sequence[str] | None = None, page_size: int = 100) -> AsyncIterator[dict[str, Any]]:
-        """Contacts in id order, paged with ``id_greater`` (fast on large accounts)."""
+                      ids: Sequence[str] | None = None, page_size: int = 100,
+                      after_id: str | None = None) -> AsyncIterator[dict[str, Any]]:
+        """Contacts in id order, paged with ``id_greater`` (fast on large accounts); ``after_id``
+        reads only contacts created after that one (ids only grow)."""
         base: list[tuple[str, Any]] = []
         if updated_after is not None:
             base.append(("filters[updated_after]", ac_datetime(updated_after)))
@@ -49,7 +51,14 @@ class ContactsApi(ClientBase):
         async def fetch(paging: dict[str, Any]) -> dict[str, Any]:
             return await self._get("contacts", kind="contacts.list", params=base + list(paging.items()))
 
-        return iter_id_greater(fetch, "contacts", page_size=page_size)
+        return iter_id_greater(fetch, "contacts", page_size=page_size,
+                               start_after=int(after_id) if after_id is not None else None)
+
+    async def latest_contact_id(self) -> str | None:
+        """The highest contact id now (``orders[id]=DESC``, one contact), or None when there are none."""
+        body = await self._get("contacts", kind="contacts.list", params={"orders[id]": "DESC", "limit": 1})
+        rows = many(body, "contacts")
+        return str(rows[0]["id"]) if rows else None
 
     async def get_contact(self, contact_id: str) -> dict[str, Any]:
         return one(await self._get(f"contacts/{seg(contact_id)}", kind="contact.get"), "contact")

@@ -72,10 +72,12 @@ async def iter_offset(fetch: Fetch, key: str, *, page_size: int = MAX_LIMIT) -> 
             return
 
 
-async def iter_id_greater(fetch: Fetch, key: str, *, page_size: int = MAX_LIMIT) -> AsyncIterator[dict[str, Any]]:
-    """Every item of ``key`` ordered by id, each page asking for ids above the last one seen."""
+async def iter_id_greater(fetch: Fetch, key: str, *, page_size: int = MAX_LIMIT,
+                          start_after: int | None = None) -> AsyncIterator[dict[str, Any]]:
+    """Every item of ``key`` ordered by id (above ``start_after``), each page asking for ids
+    above the last one seen."""
     limit = max(1, min(page_size, MAX_LIMIT))
-    last_id: int | None = None
+    last_id: int | None = start_after
     while True:
         params: dict[str, Any] = {"orders[id]": "ASC", "limit": limit}
         if last_id is not None:

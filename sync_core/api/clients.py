@@ -32,18 +32,22 @@ class ApiClients:
 
     def __init__(self, *, ac_transport: httpx.AsyncBaseTransport | None = None,
                  dv_transport: httpx.AsyncBaseTransport | None = None, max_retries: int = 2,
-                 ac_options: dict[str, Any] | None = None) -> None:
+                 ac_options: dict[str, Any] | None = None,
+                 ac_requests_per_second: int = AC_REQUESTS_PER_SECOND) -> None:
         self.ac_transport = ac_transport
         self.dv_transport = dv_transport
         self.max_retries = max_retries
         self.ac_options = ac_options or {}
+        self.ac_requests_per_second = ac_requests_per_second
+        """The account's shared budget; only a stand-in with its limit off may raise it."""
 
     @asynccontextmanager
     async def activecampaign(self, rt: Runtime, api_url: str, key: str) -> AsyncIterator[ActiveCampaignClient]:
         from sync_core.activecampaign import ActiveCampaignClient
 
         # The API spends the account's shared budget like the worker does.
-        budget = rt.store.request_budget(f"ac-{urlsplit(api_url).netloc}", limit=AC_REQUESTS_PER_SECOND, window=1.0)
+        budget = rt.store.request_budget(f"ac-{urlsplit(api_url).netloc}", limit=self.ac_requests_per_second,
+                                         window=1.0)
         options: dict[str, Any] = {"max_retries": self.max_retries, "max_retry_wait": 20.0, **self.ac_options}
         client = ActiveCampaignClient(api_url, key, budget=budget, clock=rt.clock, transport=self.ac_transport,
                                       **options)

@@ -10,7 +10,9 @@ by email. Rows that did not move (a register reading) are looked up by ``?email=
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sync_core.engine.associations import Association, ensure_associations
 from sync_core.engine.context import PassContext
@@ -68,54 +70,89 @@ async def _row_failed(ctx: PassContext, row: ImportRow) -> None:
 
 
 async def read_contacts(ctx: PassContext) -> None:
-    """The AC contact delta read: completes pending links (and, later, feeds inbound changes)."""
+    """The AC contact read that completes pending links.
+
+    New contacts are read by id (``id_greater`` from the highest id seen: ids only grow, so
+    each is read once and the cost follows the creations, not the account's size). Imported
+    rows that updated contacts AC already had are not new: when many of them remain, one
+    ``filters[updated_after]`` read (overlap window, de-duplicated at the boundary) finds them;
+    a few are looked up by email afterwards (:func:`resolve_completed`).
+    """
     cursor = await ctx.store.get_cursor(ctx.cid, "contact", "activecampaign")
     if cursor is None:
-        # First pass: nothing before now concerns links we have not made yet.
         cursor = Cursor(entity="contact", side="activecampaign", phase="delta", watermark=ctx.run.started_at)
-        cursor = await ctx.store.save_cursor(ctx.cid, cursor)
     pending = await _pending_rows(ctx)
-    since = updated_after_value(cursor.watermark or ctx.run.started_at, cursor.tz_offset_minutes)
-    seen_boundary = set(cursor.boundary_keys)
-    high: datetime | None = cursor.watermark
-    at_high: list[str] = list(cursor.boundary_keys)
-    to_save: list[tuple[RecordLink, ImportRow]] = []
-    async for contact in ctx.ac.iter_contacts(updated_after=since):
-        udate = parse_ac_time(contact.get("udate"))
-        if udate is not None and udate.utcoffset() is not None:
-            cursor.tz_offset_minutes = int(udate.utcoffset().total_seconds() // 60)  # type: ignore[union-attr]
-        key = f"{contact.get('id')}@{contact.get('udate')}"
-        if key in seen_boundary:
-            continue
-        ctx.run.count("contact", "ac_read")
-        if udate is not None:
-            if high is None or udate > high:
-                high, at_high = udate, [key]
-            elif udate == high:
-                at_high.append(key)
-        email = str(contact.get("email") or "").lower()
-        for row in pending.pop(email, []):
-            link = await ctx.store.get_link(ctx.cid, row.entity, row.dynamics_id)
-            if link is not None and link.ac_id is None:
-                link.ac_id = str(contact["id"])
-                link.ac_modified = udate
-                link.pending_batch = None
-                to_save.append((link, row))
-        if len(to_save) >= COMPLETE_CHUNK:
-            await complete_links(ctx, to_save)
-            to_save = []
-    if to_save:
-        await complete_links(ctx, to_save)
-    # The signpost: never past the start of this run, so changes made during it are read again.
-    if high is not None and high > ctx.run.started_at:
-        high, at_high = ctx.run.started_at, []
-    cursor.watermark = high
-    cursor.boundary_keys = at_high[-BOUNDARY_KEYS_MAX:]
+    if cursor.position is None:
+        # The first pass: contacts that exist now are not ours to complete; start after them.
+        cursor.position = await ctx.ac.latest_contact_id() or "0"
+    elif pending:
+        await _read_new(ctx, cursor, pending)
+    completed_left = sum(len(rows) for email, rows in pending.items() if any(r.completed for r in rows))
+    if completed_left > EMAIL_LOOKUP_LIMIT:
+        await _read_updated(ctx, cursor, pending)
     cursor.run_started_at = ctx.run.started_at
     await ctx.store.save_cursor(ctx.cid, cursor)
 
 
+async def _complete(ctx: PassContext, contact: dict[str, Any], pending: dict[str, list[_Pending]],
+                    out: list[tuple[RecordLink, ImportRow]]) -> None:
+    email = str(contact.get("email") or "").lower()
+    for item in pending.pop(email, []):
+        link = await ctx.store.get_link(ctx.cid, item.row.entity, item.row.dynamics_id)
+        if link is not None and link.ac_id is None:
+            link.ac_id = str(contact["id"])
+            link.ac_modified = parse_ac_time(contact.get("udate"))
+            link.pending_batch = None
+            out.append((link, item.row))
+
+
+async def _read_new(ctx: PassContext, cursor: Cursor, pending: dict[str, list[_Pending]]) -> None:
+    done: list[tuple[RecordLink, ImportRow]] = []
+    top = int(cursor.position or 0)
+    async for contact in ctx.ac.iter_contacts(after_id=cursor.position):
+        ctx.run.count("contact", "ac_read")
+        top = max(top, int(contact["id"]))
+        _learn_offset(cursor, contact)
+        await _complete(ctx, contact, pending, done)
+        if len(done) >= COMPLETE_CHUNK:
+            await complete_links(ctx, done)
+            done = []
+            cursor.position = str(top)
+            await ctx.store.save_cursor(ctx.cid, cursor)
+    if done:
+        await complete_links(ctx, done)
+    cursor.position = str(top)
+
+
+async def _read_updated(ctx: PassContext, cursor: Cursor, pending: dict[str, list[_Pending]]) -> None:
+    oldest = min((p.submitted_at for rows in pending.values() for p in rows if p.completed), default=None)
+    since = updated_after_value(oldest or ctx.run.started_at, cursor.tz_offset_minutes)
+    seen = set(cursor.boundary_keys)
+    done: list[tuple[RecordLink, ImportRow]] = []
+    async for contact in ctx.ac.iter_contacts(updated_after=since):
+        key = f"{contact.get('id')}@{contact.get('udate')}"
+        if key in seen:
+            continue
+        ctx.run.count("contact", "ac_read")
+        _learn_offset(cursor, contact)
+        await _complete(ctx, contact, pending, done)
+        if len(done) >= COMPLETE_CHUNK:
+            await complete_links(ctx, done)
+            done = []
+    if done:
+        await complete_links(ctx, done)
+
+
+def _learn_offset(cursor: Cursor, contact: dict[str, Any]) -> None:
+    udate = parse_ac_time(contact.get("udate"))
+    offset = udate.utcoffset() if udate is not None else None
+    if offset is not None:
+        cursor.tz_offset_minutes = int(offset.total_seconds() // 60)
+
+
 COMPLETE_CHUNK = 500
+EMAIL_LOOKUP_LIMIT = 100
+"""Up to this many unresolved rows are looked up one by one; more are found by one delta read."""
 
 
 async def complete_links(ctx: PassContext, done: list[tuple[RecordLink, ImportRow]]) -> None:
@@ -143,12 +180,20 @@ def updated_after_value(watermark: datetime, tz_offset_minutes: int | None) -> d
     return min(local, instant).replace(tzinfo=None)
 
 
-async def _pending_rows(ctx: PassContext) -> dict[str, list[ImportRow]]:
-    out: dict[str, list[ImportRow]] = {}
+@dataclass(slots=True)
+class _Pending:
+    row: ImportRow
+    submitted_at: datetime
+    completed: bool
+
+
+async def _pending_rows(ctx: PassContext) -> dict[str, list[_Pending]]:
+    out: dict[str, list[_Pending]] = {}
     for status in ("submitted", "completed"):
         for batch in await ctx.store.list_imports(ctx.cid, status=status):
             for row in batch.rows:
-                out.setdefault(row.email.lower(), []).append(row)
+                out.setdefault(row.email.lower(), []).append(
+                    _Pending(row, batch.submitted_at, completed=status == "completed"))
     return out
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -113,8 +113,23 @@ def _comparable(raw: Any, value: Scalar, ai: bool) -> tuple[Any, Any]:
             return Decimal(str(raw)), Decimal(str(value))
         return None, None
     if isinstance(value, str):
+        when = _instant(raw), _instant(value)
+        if when[0] is not None and when[1] is not None:
+            return when  # a date/time column: Dataverse answers ISO 8601 text, criteria hold ISO text
         return fold(str(raw), accent_insensitive=ai), fold(value, accent_insensitive=ai)
     return None, None
+
+
+def _instant(v: Any) -> datetime | None:
+    if isinstance(v, datetime):
+        return v if v.tzinfo else v.replace(tzinfo=UTC)
+    if not isinstance(v, str) or len(v) < 10 or not v[:4].isdigit() or v[4:5] != "-":
+        return None
+    try:
+        parsed = datetime.fromisoformat(v.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def odata_literal(value: Scalar | None) -> str:
@@ -135,6 +150,13 @@ def odata_literal(value: Scalar | None) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return "'" + str(value).replace("'", "''") + "'"
+
+
+def _instant_literal(value: str) -> str:
+    """ISO text as an OData date/time literal (unquoted, UTC)."""
+    when = _instant(value)
+    assert when is not None
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def escape_like(value: str) -> str:
@@ -173,6 +195,9 @@ def _compile(c: Condition, types: Mapping[str, str]) -> str:
     assert c.value is not None and not isinstance(c.value, list)
     if c.value == "":  # the empty string is "no value": only ne/not_contains/... of it hold, on present values
         return present if c.operator in ("ne", "contains", "starts_with", "ends_with") else never
+    if types.get(c.field) == "DateTimeType" and isinstance(c.value, str) and _instant(c.value) is not None:
+        expr = f"{col} {c.operator} {_instant_literal(c.value)}"
+        return f"{present} and {expr}" if c.operator == "ne" else expr
     if c.operator in ORDER_OPERATORS and isinstance(c.value, str):
         return never  # text order is the collation's (validation refuses it): matches nothing, as in memory
     if c.operator in LIKE_OPERATORS:

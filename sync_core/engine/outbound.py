@@ -12,11 +12,14 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
+from sync_core.dynamics import ChangeTrackingDisabledError
 from sync_core.engine import accounts, opportunities, people
 from sync_core.engine.context import ENTITY_SET, PRIMARY_ID, PassContext
-from sync_core.engine.mapping import read_column, select_columns, select_signature
+from sync_core.engine.criteria import to_odata_filter
+from sync_core.engine.mapping import parse_ac_time, read_column, select_columns, select_signature
 from sync_core.engine.odata import parse_filter
 from sync_core.model.config import FieldMapping
 from sync_core.model.errors import DeltaLinkExpiredError, NotFoundError, ValidationError
@@ -89,8 +92,17 @@ async def push_entity(ctx: PassContext, entity: EntityName) -> None:
         cursor.done = 0
         cursor.total = await _estimate_total(ctx, entity)
     cursor.run_started_at = ctx.run.started_at
+    if cursor.mode == "modifiedon":
+        await _read_by_watermark(ctx, entity, fields, select, cursor, open_errors)
+        return
     try:
         await _read_and_push(ctx, entity, fields, select, cursor, open_errors)
+    except ChangeTrackingDisabledError:
+        log.warning("change tracking is off for %s: reading by modifiedon", entity)
+        ctx.run.count(entity, "watermark_mode")
+        cursor = await ctx.store.get_cursor(ctx.cid, entity, "dynamics") or cursor
+        cursor.mode, cursor.delta_link, cursor.next_link, cursor.watermark = "modifiedon", None, None, None
+        await _read_by_watermark(ctx, entity, fields, select, cursor, open_errors)
     except DeltaLinkExpiredError:
         log.warning("delta link of %s expired: re-baselining", entity)
         ctx.run.count(entity, "rebaselined")
@@ -150,6 +162,53 @@ async def _read_and_push(ctx: PassContext, entity: EntityName, fields: Sequence[
         if cursor.phase == "delta" and cursor.delta_link is None:
             cursor.phase = "backfill"
         await _read_and_push(ctx, entity, fields, select, cursor, open_errors)
+
+
+def _watermark_filter(ctx: PassContext, entity: EntityName, since: datetime | None) -> str | None:
+    """``modifiedon ge <watermark>`` and the entity's criteria: reads that allow ``$filter`` use it."""
+    m = ctx.connection.entities.of(entity)
+    parts: list[str] = []
+    if since is not None:
+        parts.append(f"modifiedon ge {since.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}")
+    if m.scope == "criteria" and m.criteria:
+        compiled = to_odata_filter(m.criteria)
+        if compiled:
+            parts.append(f"({compiled})")
+    elif m.scope == "custom" and m.custom_filter:
+        parts.append(f"({m.custom_filter})")
+    return " and ".join(parts) or None
+
+
+async def _read_by_watermark(ctx: PassContext, entity: EntityName, fields: Sequence[FieldMapping],
+                             select: list[str], cursor: Cursor, open_errors: set[str]) -> None:
+    """Tables without change tracking: rows with ``modifiedon`` at or after the watermark, oldest
+    first. Rows at the boundary are read again and recognised by their stored values; the
+    watermark never passes the start of this run (rows changed during it are read next time).
+    Deletes are not visible this way (a reconcile scan finds them)."""
+    flt = _watermark_filter(ctx, entity, cursor.watermark)
+    order = f"modifiedon asc,{PRIMARY_ID[entity]} asc"
+    full = cursor.phase != "delta"
+    pages = ctx.dv.query(ENTITY_SET[entity], select=select, filter=flt, orderby=order, resume_link=cursor.next_link)
+    async for page in pages:
+        await process(ctx, entity, fields, page.records, open_errors, full_read=full)
+        if ctx.dry_run:
+            continue
+        if full:
+            cursor.done += len(page.records)
+        last = parse_ac_time(page.records[-1].get("modifiedon")) if page.records else None
+        if last is not None:
+            cursor.watermark = min(last, ctx.run.started_at)
+        cursor.next_link = page.next_link
+        if page.next_link is None and full:
+            cursor.phase, cursor.finished_at = "delta", ctx.clock.now()
+        cursor = await ctx.store.save_cursor(ctx.cid, cursor)
+        await ctx.checkpoint("after_cursor_saved", {"entity": entity, "done": cursor.done})
+        if page.next_link and ctx.out_of_time():
+            ctx.more_work = True
+            return
+    if not ctx.dry_run and cursor.phase != "delta":
+        cursor.phase, cursor.finished_at = "delta", ctx.clock.now()
+        await ctx.store.save_cursor(ctx.cid, cursor)
 
 
 async def _deleted(ctx: PassContext, entity: EntityName, ids: Sequence[str]) -> None:

@@ -289,8 +289,9 @@ async def _sync_one(ctx: PassContext, entity: EntityName, fields: Sequence[Field
         elif p.is_new:
             await ctx.ac.add_contact_tag(ac_id, await ctx.ac.ensure_tag(_tags(ctx, entity)[0]))
     except (SkippableError, RetriableError) as e:
-        await _fail(ctx, entity, p.dynamics_id, str(e), code=type(e).__name__,
-                    retriable=isinstance(e, RetriableError) or getattr(e, "status", None) != 422)
+        # Retried with a capped backoff even when AC refused the data: cheap, and it also
+        # covers refusals that pass (a race on a unique value, a field fixed on the AC side).
+        await _fail(ctx, entity, p.dynamics_id, str(e), code=type(e).__name__)
         return None
     ctx.run.count(entity, "created" if p.is_new else "updated")
     link = _next_link(ctx, entity, fields, p, ac_id=ac_id, sent=values, ac_contact=contact, batch=None)

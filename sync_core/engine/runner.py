@@ -129,13 +129,21 @@ class SyncEngine:
     async def _entities(self, ctx: PassContext) -> None:
         people = [e for e in ("contact", "lead") if _pushes(ctx, e)]
         if people:
-            await ac_contacts.check_imports(ctx)
-            if not ctx.dry_run:
-                await ac_contacts.read_contacts(ctx)
-                await ac_contacts.resolve_completed(ctx)
+            try:
+                await ac_contacts.check_imports(ctx)
+                if not ctx.dry_run:
+                    await ac_contacts.read_contacts(ctx)
+                    await ac_contacts.resolve_completed(ctx)
+            except (SkippableError, RetriableError) as e:
+                # Both sides are read before either is written: without the AC read, people wait.
+                for entity in people:
+                    ctx.failed.add(entity)
+                    ctx.run.count(entity, "failed")
+                ctx.notes.append(f"ActiveCampaign contacts read: {type(e).__name__}: {e}")
+                log.error("AC contacts read of %s failed: %s", ctx.cid, type(e).__name__)
         ran_one = False
         for entity in PASS_ORDER:
-            if entity not in ENGINE_ENTITIES or not _pushes(ctx, entity):
+            if entity not in ENGINE_ENTITIES or not _pushes(ctx, entity) or entity in ctx.failed:
                 continue
             # Every pass moves at least one entity forward by a page, whatever its budget.
             if ran_one and ctx.out_of_time():

@@ -90,6 +90,10 @@ class Cursor:
     etag: str | None = None
     tz_offset_minutes: int | None = None
     """ActiveCampaign: the account's UTC offset, learned from the offsets its timestamps carry."""
+    position: str | None = None
+    """ActiveCampaign: the highest contact id read (ids only grow: new contacts are read once)."""
+    mode: Literal["change_tracking", "modifiedon"] = "change_tracking"
+    """Dynamics: tables without change tracking are read by ``modifiedon`` watermark."""
 
 
 RunStatus = Literal["running", "finished", "continued", "failed", "dry_run", "skipped"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
@@ -43,6 +43,11 @@ def _to_entity(cid: str, c: Cursor) -> dict[str, Any]:
     codec.put_text(e, "delta_link", c.delta_link)
     codec.put_text(e, "next_link", c.next_link)
     codec.put_json(e, "boundary_keys", c.boundary_keys)
+    e["mode"] = c.mode
+    if c.position is not None:
+        e["position"] = c.position
+    if c.tz_offset_minutes is not None:
+        e["tz_offset_minutes"] = c.tz_offset_minutes
     for name in ("watermark", "started_at", "run_started_at", "finished_at"):
         codec.put_dt(e, name, getattr(c, name))
     codec.check_size(e, f"cursor {c.entity}/{c.side}")
@@ -65,6 +70,9 @@ def _from_entity(e: Mapping[str, Any]) -> Cursor:
         run_started_at=codec.get_dt(e, "run_started_at"),
         finished_at=codec.get_dt(e, "finished_at"),
         etag=getattr(e, "metadata", {}).get("etag"),
+        tz_offset_minutes=int(e["tz_offset_minutes"]) if e.get("tz_offset_minutes") is not None else None,
+        mode=cast(Literal["change_tracking", "modifiedon"], e.get("mode", "change_tracking")),
+        position=e.get("position"),
     )
 
 

@@ -57,15 +57,16 @@ class Table:
         return [*self.text, *self.numbers, *self.booleans]
 
 
-CONTACTS = Table("contact", "contacts", "contactid", ("firstname", "lastname", "emailaddress1", "telephone1", "jobtitle"),
-                 booleans=("donotbulkemail",))
-OPPORTUNITIES = Table("opportunity", "opportunities", "opportunityid", ("name", "stepname"), numbers=("estimatedvalue", "salesstage"))
+CONTACTS = Table("contact", "contacts", "contactid",
+                 ("firstname", "lastname", "emailaddress1", "telephone1", "jobtitle"), booleans=("donotbulkemail",))
+OPPORTUNITIES = Table("opportunity", "opportunities", "opportunityid", ("name", "stepname"),
+                      numbers=("estimatedvalue", "salesstage"))
 TABLES = {"contacts": CONTACTS, "opportunities": OPPORTUNITIES}
 
 WORDS = ["Straße", "STRASSE", "strasse", "Ångström", "angstrom", "ÉA", "ea", "O'Brien", "100%", "a_b", "a[b]",
          "^a", "-", "ss", "ß"]
 texts = st.text(alphabet=TEXT_CHARS, max_size=4)
-words = st.one_of(texts.filter(bool), st.sampled_from(WORDS))
+words = st.one_of(st.sampled_from(WORDS), st.sampled_from(WORDS), texts.filter(bool))
 # LIKE patterns from the pieces SQL gives meaning to: runs, single characters, sets, negated sets,
 # ranges, and brackets or carets that close nothing.
 pattern_pieces = st.one_of(
@@ -83,18 +84,29 @@ BOOL_OPS = ["eq", "ne", "is_empty", "is_not_empty", "in"]
 _DEACCENT = str.maketrans({"á": "a", "Á": "A", "É": "E", "é": "e"})
 
 
+@st.composite
+def _near_pattern(draw: st.DrawFn, s: str) -> str:
+    """A LIKE pattern that almost matches ``s``: characters become wildcards, sets, or gain a neighbour."""
+    out = []
+    for ch in s:
+        out.append(draw(st.sampled_from([ch, ch, "_", "%", f"[{ch}]", f"[^{ch}]", "[^q]", f"_{ch}", f"{ch}%", ""])))
+    return "".join(out)
+
+
 def _variants(s: str) -> st.SearchStrategy[str]:
     """Text that often equals, contains or starts ``s`` up to case, accents or ``ß``/``ss``."""
+    same = st.sampled_from([s, s.upper(), s.lower(), s.swapcase(), s.translate(_DEACCENT), s.replace("ß", "ss"),
+                            s.replace("ss", "ß"), s.upper().replace("ß", "SS"), s + " "])
     return st.one_of(
-        st.sampled_from([s, s.upper(), s.lower(), s.swapcase(), s.translate(_DEACCENT), s.replace("ß", "ss"),
-                         s.replace("ss", "ß"), s + " "]),
+        same, same,
         st.tuples(st.integers(0, len(s)), st.integers(0, len(s))).map(lambda ij: s[min(ij):max(ij)]),
         texts.map(lambda t: t + s), texts.map(lambda t: s + t),
     )
 
 
 def text_values(pool: list[str]) -> st.SearchStrategy[str]:
-    return st.one_of(texts, st.sampled_from(pool).flatmap(_variants))
+    near = st.sampled_from(pool).flatmap(_variants)
+    return st.one_of(near, near, near, texts)
 
 
 def value_for(table: Table, column: str, pool: list[str]) -> st.SearchStrategy[Any]:
@@ -108,10 +120,11 @@ def value_for(table: Table, column: str, pool: list[str]) -> st.SearchStrategy[A
 @st.composite
 def records(draw: st.DrawFn, table: Table, pool: list[str]) -> list[dict[str, Any]]:
     out = []
-    for _ in range(draw(st.integers(1, 7))):
+    for _ in range(draw(st.integers(3, 12))):
         row = {}
         for col in table.columns:
-            v = draw(st.one_of(st.none(), value_for(table, col, pool)))
+            values = value_for(table, col, pool)
+            v = draw(st.one_of(st.none(), values, values, values))
             if v is not None:
                 row[col] = v
         out.append(row)
@@ -153,8 +166,9 @@ def leaf_texts(draw: st.DrawFn, table: Table, pool: list[str]) -> str:
     if kind in ("eq", "ne"):
         lit = draw(st.one_of(st.just("null"), text_values(pool).map(_quote)))
         return f"{col} {kind} {lit}"
-    pattern = draw(st.one_of(patterns, st.sampled_from(pool).flatmap(_variants),
-                             st.tuples(patterns, st.sampled_from(pool).flatmap(_variants), patterns).map("".join)))
+    near = st.sampled_from(pool).flatmap(_variants)
+    pattern = draw(st.one_of(near.flatmap(_near_pattern), near.flatmap(_near_pattern), near, patterns,
+                             st.tuples(patterns, near, patterns).map("".join)))
     return f"{kind}({col},{_quote(pattern)})"
 
 
@@ -215,7 +229,7 @@ async def _ids(client: DataverseClient, table: Table, flt: str) -> set[str]:
 def criteria_cases(draw: st.DrawFn) -> tuple[Table, list[dict[str, Any]], list[Condition]]:
     table = TABLES[draw(st.sampled_from(sorted(TABLES)))]
     pool = draw(st.lists(words, min_size=2, max_size=3))
-    return table, draw(records(table, pool)), draw(st.lists(conditions(table, pool), min_size=1, max_size=4))
+    return table, draw(records(table, pool)), draw(st.lists(conditions(table, pool), min_size=3, max_size=8))
 
 
 @SETTINGS
@@ -241,7 +255,7 @@ async def test_compiled_criteria_select_what_matches_selects(dv_app: Starlette, 
 def filter_cases(draw: st.DrawFn) -> tuple[Table, list[dict[str, Any]], list[str]]:
     table = TABLES[draw(st.sampled_from(sorted(TABLES)))]
     pool = draw(st.lists(words, min_size=2, max_size=3))
-    return table, draw(records(table, pool)), draw(st.lists(filter_texts(table, pool), min_size=1, max_size=4))
+    return table, draw(records(table, pool)), draw(st.lists(filter_texts(table, pool), min_size=3, max_size=8))
 
 
 @SETTINGS
