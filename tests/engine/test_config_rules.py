@@ -221,7 +221,8 @@ async def test_email_and_account_cannot_be_turned_off(systems: Systems) -> None:
 
 
 async def test_opportunity_fields_are_fixed(systems: Systems) -> None:
-    found = await systems.issues(opportunities={"enabled": True, "direction": "push", "standard": {"stepname": False}, "custom": [
+    found = await systems.issues(opportunities={"enabled": True, "direction": "push",
+                                                "standard": {"stepname": False}, "custom": [
         {"dynamics": "salesstage", "activecampaign": "stage"}]})
     assert paths(found) == ["entities.opportunities.custom", "entities.opportunities.standard.stepname"]
 
@@ -255,7 +256,8 @@ async def test_match_criteria_are_checked_against_metadata(systems: Systems) -> 
 
 async def test_custom_criteria_on_opportunities_are_parsed_and_checked(systems: Systems) -> None:
     async def check(text: str) -> list[ConfigIssue]:
-        return await systems.issues(opportunities={"enabled": True, "direction": "push", "scope": "custom", "custom_filter": text})
+        return await systems.issues(opportunities={"enabled": True, "direction": "push", "scope": "custom",
+                                                   "custom_filter": text})
 
     assert await check("estimatedvalue gt 1000 and (stepname eq 'Propose' or not contains(name,'test'))") == []
     assert await check("salesstage eq 2 or _parentaccountid_value eq null") == []
