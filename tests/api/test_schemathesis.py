@@ -81,7 +81,8 @@ def live(storage_connection_string: str, tmp_path_factory: pytest.TempPathFactor
 
     auth = AuthSettings.entra(TENANT, AUDIENCE)
     validator = TokenValidator(auth, JwksCache(auth.jwks_uri, transport=jwks_transport(signing_key)))
-    clients = ApiClients(ac_transport=router, dv_transport=router, max_retries=0)  # unreachable hosts: no backoff
+    # No retries (an unreachable host fails at once); the AC stand-in's rate limit is off, so the budget is raised.
+    clients = ApiClients(ac_transport=router, dv_transport=router, max_retries=0, ac_requests_per_second=1000)
     app = create_app(runtime, auth=validator, clients=clients, preview_wait_seconds=20.0)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
