@@ -13,7 +13,7 @@ Behaviour no primary source confirms is listed in ASSUMPTIONS.md with a switch e
 
 - data: ``ac.contacts`` (id -> ``Contact``: id, email, first_name, last_name, phone, cdate, udate as epoch
   seconds, field_values {field id: fieldValue id}), ``ac.field_values``, ``ac.tags``, ``ac.contact_tags``,
-  ``ac.lists``, ``ac.contact_lists``, ``ac.fields``, ``ac.field_options``, ``ac.accounts``,
+  ``ac.lists``, ``ac.contact_lists``, ``ac.fields``, ``ac.field_options``, ``ac.field_rels``, ``ac.accounts``,
   ``ac.account_contacts``, ``ac.acf_meta``, ``ac.acf_data``, ``ac.automations``, ``ac.contact_automations``,
   ``ac.campaigns``, ``ac.messages``, ``ac.activities``, ``ac.tracking_logs``, ``ac.sends`` (v1 sends),
   ``ac.imports`` (batchId -> ``ImportBatch``), ``ac.co_schemas``, ``ac.co_records`` (schemaId -> id -> record)

@@ -3,7 +3,8 @@
 - ``error_rate`` (0..1) with ``error_status``: that share of requests answers the status instead of running
   (drawn from the sandbox's seeded RNG, so runs repeat).
 - ``latency``: seconds of real ``asyncio.sleep`` before answering (over loopback only; keep 0 in-process tests).
-- ``force_429``: the next N requests answer 429 with ``Retry-After`` (counted down per request).
+- ``force_429``: the next N requests get the rate limiter's answer (counted down per request): 429, or the
+  ``rate_limit_status`` switch's status (503), with ``Retry-After: 1`` and the ``RateLimit-*`` headers.
 - ``drop_next``: the next N requests are *dropped*: the app starts a response announcing a body, then raises
   ``httpx.RemoteProtocolError`` without sending it. Under uvicorn the server then closes the connection
   mid-response, so the client sees an incomplete message; in-process through ``httpx.ASGITransport`` the

@@ -56,11 +56,7 @@ class Gate:
         if ac.enforce_rate_limit and not (is_import and not ac.switches["bulk_import_spends_rps"]):
             now = ac.now()
             if not ac.rps.try_admit(now):
-                status = int(ac.switches["rate_limit_status"])
-                await _json(send_logged, status, {"message": "Too Many Requests"} if status == 429
-                            else {"message": "Service Unavailable"},
-                            {"Retry-After": str(ac.rps.retry_after(now)), "RateLimit-Limit": "5",
-                             "RateLimit-Remaining": "0"})
+                await _over_limit(send_logged, ac, ac.rps.retry_after(now))
                 return
         await self.app(scope, receive, send_logged)
 
@@ -74,9 +70,9 @@ class Gate:
             raise httpx.RemoteProtocolError("sandbox fault: connection dropped before the response body")
         if faults.latency > 0:
             await asyncio.sleep(faults.latency)
-        if faults.force_429 > 0:
+        if faults.force_429 > 0:  # answers exactly as the limiter would (status from ``rate_limit_status``)
             faults.force_429 -= 1
-            await _json(send, 429, {"message": "Too Many Requests"}, {"Retry-After": "1"})
+            await _over_limit(send, self.ac, 1)
             return True
         if faults.error_rate > 0 and self.ac.rng.random() < faults.error_rate:
             await _json(send, faults.error_status, {"message": "Sandbox injected error"})
@@ -92,6 +88,14 @@ class Gate:
             if match == Match.PARTIAL and partial is None:
                 partial = route.path
         return partial
+
+
+async def _over_limit(send: Send, ac: ACState, retry_after: int) -> None:
+    """The rate limiter's answer: 429 or 503 per the ``rate_limit_status`` switch, with ``Retry-After``."""
+    status = int(ac.switches["rate_limit_status"])
+    body = {"message": "Too Many Requests"} if status == 429 else {"message": "Service Unavailable"}
+    await _json(send, status, body,
+                {"Retry-After": str(retry_after), "RateLimit-Limit": "5", "RateLimit-Remaining": "0"})
 
 
 async def _json(send: Send, status: int, body: Any, extra: dict[str, str] | None = None) -> None:

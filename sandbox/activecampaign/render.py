@@ -98,10 +98,19 @@ class Renderer:
         return {"title": f["title"], "descript": f.get("descript"), "type": f["type"], "isrequired": "0",
                 "perstag": f["perstag"], "defval": f.get("defval"), "show_in_list": "0", "rows": "0", "cols": "0",
                 "visible": str(f.get("visible", 1)), "service": "", "ordernum": str(f.get("ordernum", 1)),
-                "cdate": self.t(f["cdate"]), "udate": self.t(f["udate"]), "options": options, "relations": [],
+                "cdate": self.t(f["cdate"]), "udate": self.t(f["udate"]), "options": options,
+                "relations": [str(x["id"]) for x in self.ac.field_rels.values() if x["field"] == f["id"]],
                 "links": {"options": f"{self.base}/fields/{f['id']}/options",
                           "relations": f"{self.base}/fields/{f['id']}/relations"},
                 "id": str(f["id"])}
+
+    def field_rel(self, rel: dict[str, Any], *, numeric_ids: bool = False) -> dict[str, Any]:
+        """GET examples give every value as a string; the POST 201 example gives ``field``/``relid`` as ints."""
+        out: dict[str, Any] = {"field": str(rel["field"]), "relid": str(rel["relid"]), "dorder": str(rel["dorder"]),
+                               "cdate": self.t(rel["cdate"]), "links": [], "id": str(rel["id"])}
+        if numeric_ids:
+            out = {"relid": rel["relid"], "field": rel["field"], "cdate": out["cdate"], "links": [], "id": out["id"]}
+        return out
 
     def field_option(self, o: dict[str, Any]) -> dict[str, Any]:
         return {"field": str(o["field"]), "orderid": o["orderid"], "value": o["value"], "label": o["label"],

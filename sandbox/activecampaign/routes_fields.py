@@ -49,7 +49,8 @@ async def list_fields(request: Request, ac: ACState, r: Renderer) -> tuple[int, 
     page = fields[offset:offset + limit]
     ids = {f["id"] for f in page}
     options = [r.field_option(o) for o in ac.field_options.values() if o["field"] in ids]
-    return 200, {"fieldOptions": options, "fieldRels": [], "fields": [r.field(f) for f in page],
+    rels = [r.field_rel(x) for x in ac.field_rels.values() if x["field"] in ids]
+    return 200, {"fieldOptions": options, "fieldRels": rels, "fields": [r.field(f) for f in page],
                  "meta": page_meta(len(fields))}
 
 
@@ -70,7 +71,11 @@ async def create_field(request: Request, ac: ACState, r: Renderer) -> tuple[int,
 
 
 async def get_field(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
-    return 200, {"field": r.field(_field(ac, request.path_params["id"]))}
+    """The doc's example: ``fieldOptions`` and ``fieldRels`` of this field beside ``field``."""
+    record = _field(ac, request.path_params["id"])
+    options = [r.field_option(o) for o in ac.field_options.values() if o["field"] == record["id"]]
+    rels = [r.field_rel(x) for x in ac.field_rels.values() if x["field"] == record["id"]]
+    return 200, {"fieldOptions": options, "fieldRels": rels, "field": r.field(record)}
 
 
 async def update_field(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
@@ -92,6 +97,8 @@ async def delete_field(request: Request, ac: ACState, r: Renderer) -> tuple[int,
             contact.field_values.pop(record["id"], None)
     for oid in [k for k, v in ac.field_options.items() if v["field"] == record["id"]]:
         del ac.field_options[oid]
+    for rid in [k for k, v in ac.field_rels.items() if v["field"] == record["id"]]:
+        del ac.field_rels[rid]
     del ac.fields[record["id"]]
     return 200, {}
 
@@ -113,6 +120,32 @@ async def bulk_field_options(request: Request, ac: ACState, r: Renderer) -> tupl
         ac.field_options[oid] = record
         created.append(r.field_option(record))
     return 201, {"fieldOptions": created}
+
+
+FORBIDDEN = {"message": "Forbidden"}  # the only error the doc shows for fieldRels (ASSUMPTIONS.md)
+
+
+async def create_field_rel(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    """``{"fieldRel":{"field":8,"relid":2}}``; relid 0 makes the field available on all lists."""
+    data = await wrapped(request, "fieldRel")
+    field_id, relid = as_int(data.get("field")), as_int(data.get("relid", 0))
+    if field_id is None or field_id not in ac.fields or relid is None or (relid != 0 and relid not in ac.lists):
+        raise ACError(403, FORBIDDEN)
+    for rel in ac.field_rels.values():
+        if rel["field"] == field_id and rel["relid"] == relid:
+            return 201, {"fieldRel": r.field_rel(rel, numeric_ids=True)}  # already related: same relation
+    rid = ac.next_id("fieldRel")
+    rel = {"id": rid, "field": field_id, "relid": relid, "dorder": 0, "cdate": ac.now()}
+    ac.field_rels[rid] = rel
+    return 201, {"fieldRel": r.field_rel(rel, numeric_ids=True)}
+
+
+async def delete_field_rel(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    rid = as_int(request.path_params["id"])
+    if rid is None or rid not in ac.field_rels:
+        raise ACError(403, FORBIDDEN)
+    del ac.field_rels[rid]
+    return 200, {}
 
 
 def _field_value(ac: ACState, raw: object) -> dict[str, Any]:
@@ -173,6 +206,8 @@ ROUTES: list[Route] = [
     api("/fields/{id}", update_field, ["PUT"]),
     api("/fields/{id}", delete_field, ["DELETE"]),
     api("/fieldOption/bulk", bulk_field_options, ["POST"]),
+    api("/fieldRels", create_field_rel, ["POST"]),
+    api("/fieldRels/{id}", delete_field_rel, ["DELETE"]),
     api("/fieldValues", create_field_value, ["POST"]),
     api("/fieldValues", list_field_values, ["GET"]),
     api("/fieldValues/{id}", get_field_value, ["GET"]),

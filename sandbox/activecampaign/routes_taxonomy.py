@@ -129,6 +129,8 @@ async def delete_list(request: Request, ac: ACState, r: Renderer) -> tuple[int, 
     lst = _list(ac, request.path_params["id"])
     for key in [k for k, v in ac.contact_lists.items() if v["list"] == lst["id"]]:
         del ac.contact_lists[key]
+    for key in [k for k, v in ac.field_rels.items() if v["relid"] == lst["id"]]:
+        del ac.field_rels[key]
     del ac.lists[lst["id"]]
     return 200, {}
 

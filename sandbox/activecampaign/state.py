@@ -81,6 +81,7 @@ class ACState:
         self.contact_lists: dict[int, dict[str, Any]] = {}
         self.fields: dict[int, dict[str, Any]] = {}
         self.field_options: dict[int, dict[str, Any]] = {}
+        self.field_rels: dict[int, dict[str, Any]] = {}  # field <-> list (relid 0 = all lists)
         self.accounts: dict[int, dict[str, Any]] = {}
         self.account_contacts: dict[int, dict[str, Any]] = {}
         self.acf_meta: dict[int, dict[str, Any]] = {}
@@ -160,7 +161,7 @@ class ACState:
         return {
             "contacts": len(self.contacts), "fieldValues": len(self.field_values), "tags": len(self.tags),
             "contactTags": len(self.contact_tags), "lists": len(self.lists),
-            "contactLists": len(self.contact_lists), "fields": len(self.fields),
+            "contactLists": len(self.contact_lists), "fields": len(self.fields), "fieldRels": len(self.field_rels),
             "accounts": len(self.accounts), "accountContacts": len(self.account_contacts),
             "accountCustomFieldMeta": len(self.acf_meta), "accountCustomFieldData": len(self.acf_data),
             "automations": len(self.automations), "contactAutomations": len(self.contact_automations),

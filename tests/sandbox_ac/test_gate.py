@@ -95,7 +95,20 @@ async def test_v1_spends_the_same_budget(ac_clock: SandboxClock) -> None:
 
 async def test_force_429_fault(client: httpx.AsyncClient, ac: ACState) -> None:
     ac.inject_fault(force_429=2)
-    assert [(await client.get("/api/3/users/me")).status_code for _ in range(3)] == [429, 429, 200]
+    answers = [await client.get("/api/3/users/me") for _ in range(3)]
+    assert [r.status_code for r in answers] == [429, 429, 200]
+    assert answers[0].json() == {"message": "Too Many Requests"}
+    assert answers[0].headers["Retry-After"] == "1" and answers[0].headers["RateLimit-Remaining"] == "0"
+
+
+async def test_force_429_fault_follows_the_rate_limit_status_switch(client: httpx.AsyncClient, ac: ACState) -> None:
+    # The forced answer is the limiter's answer, so with the 503 reading it is a 503 (register #21).
+    ac.switches["rate_limit_status"] = 503
+    ac.inject_fault(force_429=1)
+    forced = await client.get("/api/3/users/me")
+    assert (forced.status_code, forced.json()) == (503, {"message": "Service Unavailable"})
+    assert forced.headers["Retry-After"] == "1" and forced.headers["RateLimit-Limit"] == "5"
+    assert (await client.get("/api/3/users/me")).status_code == 200
 
 
 async def test_error_rate_fault_is_deterministic(client: httpx.AsyncClient, ac: ACState) -> None:
@@ -140,3 +153,12 @@ def test_default_clock_is_a_sandbox_clock() -> None:
     app = create_app()
     assert isinstance(app.state.ac.clock, SandboxClock)
     assert app.state.ac.now() > START - 10 * 365 * 86400
+
+
+async def test_plan_limit_404_reads_like_an_absent_route(client: httpx.AsyncClient, ac: ACState) -> None:
+    # Register #11, 404 reading: the feature's routes look absent, so the body is the unknown-route body.
+    ac.switches["plan_limit_status"] = 404
+    ac.set_plan("lite")
+    gated = await client.get("/api/3/accounts")
+    unknown = await client.get("/api/3/noSuchResource")
+    assert (gated.status_code, gated.json()) == (unknown.status_code, unknown.json()) == (404, {"message": "Not Found"})
