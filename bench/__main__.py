@@ -43,6 +43,20 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _revision() -> str:
+    """The commit measured, and whether the product's code differs from it."""
+    import subprocess
+
+    from devtools.azurite import ROOT
+
+    def git(*a: str) -> str:
+        out = subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True, check=False)
+        return out.stdout.strip()
+
+    dirty = git("status", "--porcelain", "--", "sync_core")
+    return f"commit {git('rev-parse', '--short', 'HEAD')}" + (" + uncommitted sync_core changes" if dirty else "")
+
+
 def _accounts_enabled(choice: str) -> bool:
     from sync_core.engine.runner import ENGINE_ENTITIES
 
@@ -77,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         bench.run.INDEXED_SANDBOX = False
     default_reading = Reading(bulk_spends_rps=True, import_links_accounts=True)
     started = time.perf_counter()
+    print(f"engine: {_revision()}", flush=True)
     print(f"bench: {big_n:,} contacts (delta {changes:,} changes at {big_n:,} and {small_n:,}), per-record sample "
           f"{sample:,}; accounts {'on' if accounts else 'off'}; "
           f"sandbox look-ups {'as is' if args.plain_sandbox else 'indexed (bench.fast_sandbox)'}; "
@@ -116,7 +131,7 @@ def _run(storage: str, workdir: Path, big_n: int, small_n: int, changes: int, sa
         print_bounds("the run (job titles mapped to the association, as by default)", full)
         print_bounds("the same without job titles", Workload(n, full.accounts, full.linked))
     else:
-        print_bounds("the run (contacts only: the engine does not sync accounts yet)", Workload(n))
+        print_bounds("the run (contacts only)", Workload(n))
         print_bounds("the issue's workload once accounts sync", full)
     print("\n== Runs (sync process measured on its own; the sandboxes and Azurite are other processes)")
     print(f"\n[large: {n:,} contacts, reading: {reading.label}]")

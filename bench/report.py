@@ -56,7 +56,7 @@ def print_run(m: Measured, *, records: int | None = None) -> None:
 def summarize(big: DatasetResult, small: DatasetResult | None, generic: Measured, *, reading: Reading,
               accounts: bool, extra_readings: list[tuple[Reading, DatasetResult]]) -> list[Row]:
     n = big.census.with_email
-    scope = "contacts + accounts + links" if accounts else "contacts only (accounts not in the engine yet)"
+    scope = "contacts + accounts + links" if accounts else "contacts only"
     w = Workload(n, big.census.accounts, big.census.linked, big.census.titled) if accounts else Workload(n)
     rows: list[Row] = []
     rate = n / big.initial.sim
