@@ -102,7 +102,7 @@ async def test_seed_setup_end_to_end(api: Api, caplog: pytest.LogCaptureFixture)
     errors = (await api.client.get(f"{P}/errors", params={"entity": "lead"}, headers=h)).json()
     assert [e["record_id"] for e in errors] == [broken["leadid"]]
     failing = errors[0]
-    assert failing["side"] == "activecampaign" and failing["attempts"] == 1
+    assert failing["side"] == "activecampaign" and failing["attempts"] >= 1
     # Refused by AC: not retried on its own (or not yet), so only the retry below brings it back.
     assert failing["next_retry"] is None or datetime.fromisoformat(failing["next_retry"]) > api.clock.now()
     api.dv.update("lead", broken["leadid"], {"emailaddress1": "fixed@prospects.example.com"})
