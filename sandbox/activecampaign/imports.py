@@ -118,8 +118,7 @@ def _apply_row(ac: ACState, row: dict[str, Any], at: float) -> int:
             contact.udate = at
     for name in row.get("tags") or []:
         ac.add_contact_tag(contact, ac.find_or_create_tag(name)["id"], at=at)
-    unsubscribed = {cl["list"] for cl in ac.contact_lists.values()
-                    if cl["contact"] == contact.id and cl["status"] == 2}
+    unsubscribed = {cl["list"] for cl in ac.lists_of_contact(contact.id) if cl["status"] == 2}
     for item in row.get("subscribe") or []:
         lid = int(item["listid"])
         if lid not in unsubscribed:  # "Contacts cannot be subscribed to lists they previously unsubscribed from"

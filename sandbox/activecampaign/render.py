@@ -121,7 +121,7 @@ class Renderer:
         out: dict[str, Any] = {
             "name": a["name"], "accountUrl": a["accountUrl"], "createdTimestamp": self.t(a["cdate"]),
             "updatedTimestamp": self.t(a["udate"]),
-            "contactCount": str(sum(1 for x in self.ac.account_contacts.values() if x["account"] == a["id"])),
+            "contactCount": str(len(self.ac.links_of_account(a["id"]))),
             "dealCount": "0",
             "links": {"notes": f"{self.base}/accounts/{a['id']}/notes",
                       "accountCustomFieldData": f"{self.base}/accounts/{a['id']}/accountCustomFieldData",

@@ -70,7 +70,7 @@ def _apply_fields(ac: ACState, account: dict[str, Any], items: Any) -> None:
 
 async def list_accounts(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
     limit, offset = paging(request)
-    items = sorted(ac.accounts.values(), key=lambda a: a["id"])
+    items = [ac.accounts[i] for i in ac.account_ids.get()]
     if search := request.query_params.get("search"):
         items = [a for a in items if search.lower() in a["name"].lower()]
     return 200, {"accounts": [r.account(a) for a in items[offset:offset + limit]], "meta": page_meta(len(items))}
@@ -103,6 +103,7 @@ async def update_account(request: Request, ac: ACState, r: Renderer) -> tuple[in
             raise jsonapi(422, f'An account named "{name}" already exists. Please choose a new name.', "duplicate",
                           "/data/attributes/name")
         account["name"] = name
+        ac.account_renamed(account["id"])
     if "accountUrl" in data:
         account["accountUrl"] = data["accountUrl"]
     _apply_fields(ac, account, data.get("fields"))
@@ -154,13 +155,24 @@ async def create_account_contact(request: Request, ac: ACState, r: Renderer) -> 
 
 async def list_account_contacts(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
     limit, offset = paging(request)
-    items = sorted(ac.account_contacts.values(), key=lambda x: x["id"])
-    if (contact := request.query_params.get("filters[contact]")) is not None:
-        items = [x for x in items if str(x["contact"]) == contact]
-    if (account := request.query_params.get("filters[account]")) is not None:
-        items = [x for x in items if str(x["account"]) == account]
-    return 200, {"accountContacts": [r.account_contact(x) for x in items[offset:offset + limit]],
-                 "meta": page_meta(len(items))}
+    contact = request.query_params.get("filters[contact]")
+    account = request.query_params.get("filters[account]")
+    if contact is not None:  # through the indexes: no scan of every link per page
+        ids = sorted(x["id"] for x in ac.links_of_contact(_exact_int(contact)))
+    elif account is not None:
+        ids = sorted(x["id"] for x in ac.links_of_account(_exact_int(account)))
+    else:
+        ids = ac.account_contact_ids.get()
+    if contact is not None and account is not None:
+        ids = [i for i in ids if str(ac.account_contacts[i]["account"]) == account]
+    page = [ac.account_contacts[i] for i in ids[offset:offset + limit]]
+    return 200, {"accountContacts": [r.account_contact(x) for x in page], "meta": page_meta(len(ids))}
+
+
+def _exact_int(text: str) -> int:
+    """The id ``text`` names when it is written as AC writes ids (``str(id)``), else -1 (matches nothing)."""
+    value = as_int(text)
+    return value if value is not None and str(value) == text else -1
 
 
 async def get_account_contact(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
@@ -174,6 +186,7 @@ async def update_account_contact(request: Request, ac: ACState, r: Renderer) -> 
         link["jobTitle"] = str(data["jobTitle"] or "")
     if data.get("account") not in (None, ""):
         link["account"] = _account(ac, data["account"])["id"]
+        ac.account_relinked(link["id"])
     link["udate"] = ac.now()
     return 200, {"accountContact": r.account_contact(link)}
 

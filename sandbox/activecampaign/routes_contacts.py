@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Callable
 from datetime import UTC
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -60,63 +62,122 @@ def _int_param(request: Request, name: str) -> int | None:
     return -value if raw.startswith("-") else value
 
 
+class Matches:
+    """Contacts matching a query: a slice of the sorted ids until a filter or an order needs the records.
+
+    Paging by ``id_greater`` in id order therefore touches only the page, not every later contact.
+    """
+
+    def __init__(self, ac: ACState, ids: list[int]) -> None:
+        self.ac = ac
+        self.ids = ids
+        self.items: list[Contact] | None = None
+
+    def records(self) -> list[Contact]:
+        if self.items is None:
+            contacts = self.ac.contacts
+            self.items = [contacts[i] for i in self.ids]
+        return self.items
+
+    def keep(self, predicate: Callable[[Contact], bool]) -> None:
+        self.items = [c for c in self.records() if predicate(c)]
+
+    def __len__(self) -> int:
+        return len(self.items) if self.items is not None else len(self.ids)
+
+    def page(self, offset: int, limit: int) -> list[Contact]:
+        if self.items is not None:
+            return self.items[offset:offset + limit]
+        contacts = self.ac.contacts
+        return [contacts[i] for i in self.ids[offset:offset + limit]]
+
+
+def _id_range(request: Request, ac: ACState) -> Matches:
+    """Contacts in id order, cut by ``id_greater``/``id_less`` with a bisection (no scan of the others)."""
+    ids = ac.contact_ids.get()
+    start, end = 0, len(ids)
+    if (greater := _int_param(request, "id_greater")) is not None:
+        start = bisect.bisect_right(ids, greater)
+    if (less := _int_param(request, "id_less")) is not None:
+        end = bisect.bisect_left(ids, less)
+    return Matches(ac, ids[start:end] if start < end else [])
+
+
 def filter_contacts(request: Request, ac: ACState) -> list[Contact]:
+    return match_contacts(request, ac).records()
+
+
+def match_contacts(request: Request, ac: ACState) -> Matches:
     q = request.query_params
-    result = list(ac.contacts.values())
+    result = _id_range(request, ac)
     if (email := q.get("email")) is not None:
-        result = [c for c in result if c.email.lower() == email.strip().lower()]
+        wanted = email.strip().lower()
+        result.keep(lambda c: c.email.lower() == wanted)
     if (like := q.get("email_like")) is not None:
-        result = [c for c in result if like.lower() in c.email.lower()]
+        fragment = like.lower()
+        result.keep(lambda c: fragment in c.email.lower())
     if (search := q.get("search")) not in (None, "", "null"):
         s = str(search).lower()
-        result = [c for c in result if s in c.email.lower() or s in c.first_name.lower()
-                  or s in c.last_name.lower() or s in c.phone.lower()]
+        result.keep(lambda c: s in c.email.lower() or s in c.first_name.lower() or s in c.last_name.lower()
+                    or s in c.phone.lower())
     if (phone := q.get("phone")) is not None:
-        result = [c for c in result if c.phone.startswith(phone)]
+        result.keep(lambda c: c.phone.startswith(phone))
     if (ids := _ids_param(request)) is not None:
-        result = [c for c in result if c.id in ids]
-    if (greater := _int_param(request, "id_greater")) is not None:
-        result = [c for c in result if c.id > greater]
-    if (less := _int_param(request, "id_less")) is not None:
-        result = [c for c in result if c.id < less]
+        result.keep(lambda c: c.id in ids)
     if (exclude := _int_param(request, "exclude")) is not None:
-        result = [c for c in result if c.id != exclude]
+        result.keep(lambda c: c.id != exclude)
     if (tagid := _int_param(request, "tagid")) is not None:
         tagged = {ct["contact"] for ct in ac.contact_tags.values() if ct["tag"] == tagid}
-        result = [c for c in result if c.id in tagged]
+        result.keep(lambda c: c.id in tagged)
     if (seriesid := _int_param(request, "seriesid")) is not None:
         inside = {x["contact"] for x in ac.contact_automations.values() if x["automation"] == seriesid}
-        result = [c for c in result if c.id in inside]
+        result.keep(lambda c: c.id in inside)
     listid = _int_param(request, "listid")
     status = _int_param(request, "status")
     if listid is not None or (status is not None and status != -1):
         members = {cl["contact"] for cl in ac.contact_lists.values()
                    if (listid is None or cl["list"] == listid) and (status in (None, -1) or cl["status"] == status)}
-        result = [c for c in result if c.id in members]
+        result.keep(lambda c: c.id in members)
     for name, attr, after in (("filters[updated_after]", "udate", True), ("filters[updated_before]", "udate", False),
                               ("filters[created_after]", "cdate", True), ("filters[created_before]", "cdate", False)):
         if (value := q.get(name)) is not None and value != "":
             limit = _threshold(ac, value)
-            result = [c for c in result if (getattr(c, attr) >= limit if after else getattr(c, attr) < limit)]
-    return _order(request, ac, result)
+            result.keep(_time_bound(attr, after, limit))
+    _order(request, ac, result)
+    return result
 
 
-def _order(request: Request, ac: ACState, contacts: list[Contact]) -> list[Contact]:
+def _time_bound(attr: str, after: bool, limit: float) -> Callable[[Contact], bool]:
+    def check(c: Contact) -> bool:
+        value: float = getattr(c, attr)
+        return value >= limit if after else value < limit
+
+    return check
+
+
+def _order(request: Request, ac: ACState, matches: Matches) -> None:
     orders = [(k[len("orders["):-1], v) for k, v in request.query_params.multi_items()
               if k.startswith("orders[") and k.endswith("]")]
     orders = [(k, v) for k, v in orders if k in ORDER_KEYS]
     if not orders:
         orders = [(ac.switches["contacts_default_order"], "ASC")]
+    if len(orders) == 1 and orders[0][0] == "id":  # already in id order (match_contacts starts from it)
+        if orders[0][1].strip().lower() == "desc":
+            if matches.items is None:
+                matches.ids = matches.ids[::-1]
+            else:
+                matches.items.reverse()
+        return
+    contacts = matches.records()
     # Several criteria apply in query-string order: sort by the last first (stable sorts).
     for key, direction in reversed(orders):
         contacts.sort(key=ORDER_KEYS[key], reverse=direction.strip().lower() == "desc")
-    return contacts
 
 
 async def list_contacts(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
     limit, offset = paging(request)
-    matching = filter_contacts(request, ac)
-    page = matching[offset:offset + limit]
+    matching = match_contacts(request, ac)
+    page = matching.page(offset, limit)
     return 200, {"scoreValues": [], "contacts": [r.contact(c) for c in page],
                  "meta": {**page_meta(len(matching)),
                           "page_input": {"limit": limit, "offset": offset,
@@ -124,9 +185,9 @@ async def list_contacts(request: Request, ac: ACState, r: Renderer) -> tuple[int
 
 
 def contact_bundle(ac: ACState, r: Renderer, c: Contact) -> dict[str, Any]:
-    lists = [cl for cl in ac.contact_lists.values() if cl["contact"] == c.id]
+    lists = ac.lists_of_contact(c.id)
     autos = [x for x in ac.contact_automations.values() if x["contact"] == c.id]
-    links = [x for x in ac.account_contacts.values() if x["contact"] == c.id]
+    links = ac.links_of_contact(c.id)
     body = r.contact(c)
     body.update({"contactAutomations": [str(x["id"]) for x in autos], "contactLists": [str(x["id"]) for x in lists],
                  "fieldValues": [str(i) for i in sorted(c.field_values.values())], "geoIps": [], "deals": [],
@@ -184,17 +245,17 @@ async def contact_field_values(request: Request, ac: ACState, r: Renderer) -> tu
 
 async def contact_contact_tags(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
     c = ac.get_contact(request.path_params["id"])
-    return 200, {"contactTags": [r.contact_tag(ct) for ct in ac.contact_tags.values() if ct["contact"] == c.id]}
+    return 200, {"contactTags": [r.contact_tag(ct) for ct in ac.tags_of_contact(c.id)]}
 
 
 async def contact_contact_lists(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
     c = ac.get_contact(request.path_params["id"])
-    return 200, {"contactLists": [r.contact_list(cl) for cl in ac.contact_lists.values() if cl["contact"] == c.id]}
+    return 200, {"contactLists": [r.contact_list(cl) for cl in ac.lists_of_contact(c.id)]}
 
 
 async def contact_account_contacts(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
     c = ac.get_contact(request.path_params["id"])
-    links = [r.account_contact(x) for x in ac.account_contacts.values() if x["contact"] == c.id]
+    links = [r.account_contact(x) for x in ac.links_of_contact(c.id)]
     return 200, {"accountContacts": links}
 
 

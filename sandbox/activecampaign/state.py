@@ -16,6 +16,7 @@ from sandbox.clock import SandboxClock, TimeSource
 
 from .errors import ACError, jsonapi, no_result
 from .faults import Faults
+from .index import SortedIds, StoreIndex
 from .limits import SlidingWindow
 from .switches import Switches
 
@@ -97,11 +98,26 @@ class ACState:
         self.co_schemas: dict[str, dict[str, Any]] = {}
         self.co_records: dict[str, dict[str, dict[str, Any]]] = {}  # schemaId -> recordId -> record
         self.requests: list[RequestRecord] = []
+        self._index()
         self.rps = SlidingWindow(5, 1.0)
         self.import_multi = SlidingWindow(100, 60.0)
         self.import_single = SlidingWindow(20, 60.0)
         self.user = {"id": 1, "username": "sandbox", "firstName": "Sandbox", "lastName": "Admin",
                      "email": "admin@sandbox.example", "phone": ""}
+
+    def _index(self) -> None:
+        """Lookups that would otherwise scan every record per imported row or per request (index.py)."""
+        self.contact_ids = SortedIds(self.contacts)
+        self.account_contact_ids = SortedIds(self.account_contacts)
+        self.account_ids = SortedIds(self.accounts)
+        self._by_email: StoreIndex[Contact] = StoreIndex(self.contacts, lambda c: c.email.lower())
+        self._lists_by_contact: StoreIndex[dict[str, Any]] = StoreIndex(self.contact_lists, lambda x: x["contact"])
+        self._tags_by_contact: StoreIndex[dict[str, Any]] = StoreIndex(self.contact_tags, lambda x: x["contact"])
+        self._links_by_contact: StoreIndex[dict[str, Any]] = StoreIndex(self.account_contacts,
+                                                                        lambda x: x["contact"])
+        self._links_by_account: StoreIndex[dict[str, Any]] = StoreIndex(self.account_contacts,
+                                                                        lambda x: x["account"])
+        self._accounts_by_name: StoreIndex[dict[str, Any]] = StoreIndex(self.accounts, lambda a: a["name"].lower())
 
     def reset(self, *, seed_contacts: int = 0) -> None:
         """Empty the account (switches, faults and plan stay) and optionally seed it again."""
@@ -141,8 +157,7 @@ class ACState:
         self.faults = Faults()
 
     def contacts_by_email(self, email: str) -> list[Contact]:
-        wanted = email.strip().lower()
-        return [c for c in self.contacts.values() if c.email.lower() == wanted]
+        return self._by_email.records(email.strip().lower())
 
     def contact_by_email(self, email: str) -> Contact | None:
         found = self.contacts_by_email(email)
@@ -195,6 +210,7 @@ class ACState:
         contact = Contact(id=self.next_id("contact"), email=email, cdate=when, udate=when)
         self._apply_names(contact, data)
         self.contacts[contact.id] = contact
+        self._by_email.note(contact.id)
         self.set_field_values(contact, data.get("fieldValues") or [], at=when)
         return contact
 
@@ -211,6 +227,7 @@ class ACState:
                               "/data/attributes/email")
             if email != contact.email:
                 contact.email, changed = email, True
+                self._by_email.note(contact.id)
         self.check_field_values(data.get("fieldValues"))
         changed |= self._apply_names(contact, data)
         changed |= self.set_field_values(contact, data.get("fieldValues") or [], at=at)
@@ -302,16 +319,23 @@ class ACState:
         return tag
 
     def add_contact_tag(self, contact: Contact, tag_id: int, *, at: float | None = None) -> dict[str, Any]:
-        for ct in self.contact_tags.values():
-            if ct["contact"] == contact.id and ct["tag"] == tag_id:
+        for ct in self.tags_of_contact(contact.id):
+            if ct["tag"] == tag_id:
                 return ct
         when = self.now() if at is None else at
         ctid = self.next_id("contactTag")
         ct = {"id": ctid, "contact": contact.id, "tag": tag_id, "cdate": when}
         self.contact_tags[ctid] = ct
+        self._tags_by_contact.note(ctid)
         if self.switches["udate_on_tag_change"]:
             contact.udate = when
         return ct
+
+    def tags_of_contact(self, contact_id: int) -> list[dict[str, Any]]:
+        return self._tags_by_contact.records(contact_id)
+
+    def lists_of_contact(self, contact_id: int) -> list[dict[str, Any]]:
+        return self._lists_by_contact.records(contact_id)
 
     def remove_contact_tag(self, ct_id: int) -> None:
         ct = self.contact_tags.pop(ct_id)
@@ -322,8 +346,8 @@ class ACState:
     def set_list_status(self, contact: Contact, list_id: int, status: int, *, at: float | None = None,
                         sourceid: int = 0) -> dict[str, Any]:
         when = self.now() if at is None else at
-        for cl in self.contact_lists.values():
-            if cl["contact"] == contact.id and cl["list"] == list_id:
+        for cl in self.lists_of_contact(contact.id):
+            if cl["list"] == list_id:
                 if cl["status"] != status:
                     cl["status"], cl["udate"] = status, when
                     if self.switches["udate_on_list_change"]:
@@ -333,16 +357,19 @@ class ACState:
         cl = {"id": clid, "contact": contact.id, "list": list_id, "status": status, "sdate": when, "udate": when,
               "sourceid": sourceid}
         self.contact_lists[clid] = cl
+        self._lists_by_contact.note(clid)
         if self.switches["udate_on_list_change"]:
             contact.udate = when
         return cl
 
     # ----------------------------------------------------------------- accounts
     def account_named(self, name: str) -> dict[str, Any] | None:
-        for acct in self.accounts.values():
-            if acct["name"].lower() == name.lower():
-                return acct
-        return None
+        found = self._accounts_by_name.records(name.lower())
+        return found[0] if found else None
+
+    def account_renamed(self, account_id: int) -> None:
+        """Call after changing ``accounts[id]["name"]`` so ``account_named`` finds the new name."""
+        self._accounts_by_name.note(account_id)
 
     def create_account(self, name: str, url: str | None = None, owner: int = 1) -> dict[str, Any]:
         if self.account_named(name) is not None:
@@ -352,13 +379,22 @@ class ACState:
         now = self.now()
         acct = {"id": aid, "name": name, "accountUrl": url, "owner": owner, "cdate": now, "udate": now}
         self.accounts[aid] = acct
+        self._accounts_by_name.note(aid)
         return acct
 
     def account_of_contact(self, contact_id: int) -> dict[str, Any] | None:
-        for ac_link in self.account_contacts.values():
-            if ac_link["contact"] == contact_id:
-                return ac_link
-        return None
+        found = self._links_by_contact.records(contact_id)
+        return found[0] if found else None
+
+    def links_of_account(self, account_id: int) -> list[dict[str, Any]]:
+        return self._links_by_account.records(account_id)
+
+    def links_of_contact(self, contact_id: int) -> list[dict[str, Any]]:
+        return self._links_by_contact.records(contact_id)
+
+    def account_relinked(self, link_id: int) -> None:
+        """Call after changing ``account_contacts[id]["account"]``."""
+        self._links_by_account.note(link_id)
 
     def link_account(self, contact_id: int, account_id: int, job_title: str = "") -> dict[str, Any]:
         if self.account_of_contact(contact_id) is not None:
@@ -369,6 +405,8 @@ class ACState:
         link = {"id": lid, "account": account_id, "contact": contact_id, "jobTitle": job_title, "cdate": now,
                 "udate": now}
         self.account_contacts[lid] = link
+        self._links_by_contact.note(lid)
+        self._links_by_account.note(lid)
         return link
 
     # ----------------------------------------------------------------- activity
