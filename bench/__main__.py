@@ -23,7 +23,8 @@ from typing import Any
 from bench.bound import Reading, Workload
 from bench.report import print_bounds, print_run, print_table, summarize
 from bench.run import DatasetResult, dataset, generic
-from devtools.azurite import connection_string_from_env, running_azurite
+from bench.stack import running_azurite_logged
+from devtools.azurite import connection_string_from_env
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -96,15 +97,16 @@ def main(argv: list[str] | None = None) -> int:
           f"{sample:,}; accounts {'on' if accounts else 'off'}; "
           f"sandbox look-ups {'as is' if args.plain_sandbox else 'indexed (bench.fast_sandbox)'}; "
           f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} ({platform.python_version()})", flush=True)
-    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
-        workdir = Path(tmp)
-        env_conn = connection_string_from_env()
-        if env_conn:
-            return _run(env_conn, workdir, big_n, small_n, changes, sample, accounts, default_reading,
-                        readings_mode, started)
-        with running_azurite() as az:
-            return _run(az.connection_string, workdir, big_n, small_n, changes, sample, accounts, default_reading,
-                        readings_mode, started)
+    # Kept after the run: jobs, results and the sandboxes' and Azurite's logs.
+    workdir = Path(tempfile.mkdtemp(prefix="bench-"))
+    print(f"work directory (logs, results): {workdir}", flush=True)
+    env_conn = connection_string_from_env()
+    if env_conn:
+        return _run(env_conn, workdir, big_n, small_n, changes, sample, accounts, default_reading,
+                    readings_mode, started)
+    with running_azurite_logged(workdir / "azurite.log") as conn:
+        return _run(conn, workdir, big_n, small_n, changes, sample, accounts, default_reading,
+                    readings_mode, started)
 
 
 def _run(storage: str, workdir: Path, big_n: int, small_n: int, changes: int, sample: int, accounts: bool,

@@ -80,6 +80,43 @@ def running_sandboxes(seed_contacts: int, log_path: Path, *, ac_switches: dict[s
             proc.wait()
 
 
+@contextlib.contextmanager
+def running_azurite_logged(log_path: Path) -> Iterator[str]:
+    """Azurite (the devtools binary, in memory) with its output kept in a file: a crash under load
+    leaves its reason there. Yields the connection string."""
+    from devtools.azurite import Azurite, azurite_binary
+
+    az = Azurite(_free_port(), _free_port(), _free_port())
+    with log_path.open("ab") as log:
+        proc = subprocess.Popen(
+            [str(azurite_binary()), "--inMemoryPersistence", "--skipApiVersionCheck", "--disableTelemetry",
+             "--loose", "--tableHost", "127.0.0.1", "--tablePort", str(az.table_port),
+             "--queueHost", "127.0.0.1", "--queuePort", str(az.queue_port),
+             "--blobHost", "127.0.0.1", "--blobPort", str(az.blob_port)],
+            cwd=log_path.parent, stdout=log, stderr=log,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"azurite exited ({proc.returncode}); see {log_path}")
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", az.table_port), timeout=0.5):
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError("azurite did not start in time")
+            time.sleep(0.1)
+        yield az.connection_string
+        if proc.poll() is not None:
+            print(f"warning: azurite exited during the run ({proc.returncode}); see {log_path}", flush=True)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def process_cpu_seconds(pid: int) -> float:
     """user + system CPU of a live process (Linux /proc), 0.0 when unreadable."""
     try:
