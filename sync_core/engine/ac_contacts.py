@@ -92,22 +92,53 @@ async def read_contacts(ctx: PassContext) -> None:
         await _read_updated(ctx, cursor, pending)
     cursor.run_started_at = ctx.run.started_at
     await ctx.store.save_cursor(ctx.cid, cursor)
+    await _prune_batches(ctx)
+
+
+async def _prune_batches(ctx: PassContext) -> None:
+    """Rows whose links are complete leave their batch (a completed, empty batch is done)."""
+    if not ctx.completed_rows:
+        return
+    for status in ("submitted", "completed"):
+        for batch in await ctx.store.list_imports(ctx.cid, status=status):
+            rows = [r for r in batch.rows if (r.entity, r.dynamics_id) not in ctx.completed_rows]
+            if len(rows) == len(batch.rows):
+                continue
+            if not rows and status == "completed":
+                await ctx.store.delete_import(ctx.cid, batch.batch_id)
+            else:
+                batch.rows = rows
+                await ctx.store.save_import(ctx.cid, batch)
 
 
 async def _complete(ctx: PassContext, contact: dict[str, Any], pending: dict[str, list[_Pending]],
-                    out: list[tuple[RecordLink, ImportRow]]) -> None:
+                    out: list[tuple[dict[str, Any], ImportRow]]) -> None:
     email = str(contact.get("email") or "").lower()
     for item in pending.pop(email, []):
-        link = await ctx.store.get_link(ctx.cid, item.row.entity, item.row.dynamics_id)
-        if link is not None and link.ac_id is None:
-            link.ac_id = str(contact["id"])
-            link.ac_modified = parse_ac_time(contact.get("udate"))
-            link.pending_batch = None
-            out.append((link, item.row))
+        out.append((contact, item.row))
+
+
+async def _link_found(ctx: PassContext, found: list[tuple[dict[str, Any], ImportRow]]) -> None:
+    """Give the pending links of these rows their AC ids (links read in bulk, not one by one)."""
+    done: list[tuple[RecordLink, ImportRow]] = []
+    by_entity: dict[str, list[tuple[dict[str, Any], ImportRow]]] = {}
+    for contact, row in found:
+        by_entity.setdefault(row.entity, []).append((contact, row))
+    for entity, items in by_entity.items():
+        links = await ctx.store.get_links(ctx.cid, items[0][1].entity, [r.dynamics_id for _, r in items])
+        for contact, row in items:
+            link = links.get(row.dynamics_id)
+            if link is not None and link.ac_id is None:
+                link.ac_id = str(contact["id"])
+                link.ac_modified = parse_ac_time(contact.get("udate"))
+                link.pending_batch = None
+                done.append((link, row))
+            ctx.completed_rows.add((entity, row.dynamics_id))
+    await complete_links(ctx, done)
 
 
 async def _read_new(ctx: PassContext, cursor: Cursor, pending: dict[str, list[_Pending]]) -> None:
-    done: list[tuple[RecordLink, ImportRow]] = []
+    done: list[tuple[dict[str, Any], ImportRow]] = []
     top = int(cursor.position or 0)
     async for contact in ctx.ac.iter_contacts(after_id=cursor.position):
         ctx.run.count("contact", "ac_read")
@@ -115,12 +146,12 @@ async def _read_new(ctx: PassContext, cursor: Cursor, pending: dict[str, list[_P
         _learn_offset(cursor, contact)
         await _complete(ctx, contact, pending, done)
         if len(done) >= COMPLETE_CHUNK:
-            await complete_links(ctx, done)
+            await _link_found(ctx, done)
             done = []
             cursor.position = str(top)
-            await ctx.store.save_cursor(ctx.cid, cursor)
+            cursor.etag = (await ctx.store.save_cursor(ctx.cid, cursor)).etag
     if done:
-        await complete_links(ctx, done)
+        await _link_found(ctx, done)
     cursor.position = str(top)
 
 
@@ -128,7 +159,7 @@ async def _read_updated(ctx: PassContext, cursor: Cursor, pending: dict[str, lis
     oldest = min((p.submitted_at for rows in pending.values() for p in rows if p.completed), default=None)
     since = updated_after_value(oldest or ctx.run.started_at, cursor.tz_offset_minutes)
     seen = set(cursor.boundary_keys)
-    done: list[tuple[RecordLink, ImportRow]] = []
+    done: list[tuple[dict[str, Any], ImportRow]] = []
     async for contact in ctx.ac.iter_contacts(updated_after=since):
         key = f"{contact.get('id')}@{contact.get('udate')}"
         if key in seen:
@@ -137,10 +168,10 @@ async def _read_updated(ctx: PassContext, cursor: Cursor, pending: dict[str, lis
         _learn_offset(cursor, contact)
         await _complete(ctx, contact, pending, done)
         if len(done) >= COMPLETE_CHUNK:
-            await complete_links(ctx, done)
+            await _link_found(ctx, done)
             done = []
     if done:
-        await complete_links(ctx, done)
+        await _link_found(ctx, done)
 
 
 def _learn_offset(cursor: Cursor, contact: dict[str, Any]) -> None:
@@ -202,6 +233,8 @@ async def resolve_completed(ctx: PassContext) -> None:
     for batch in await ctx.store.list_imports(ctx.cid, status="completed"):
         remaining: list[ImportRow] = []
         for row in batch.rows:
+            if (row.entity, row.dynamics_id) in ctx.completed_rows:
+                continue
             link = await ctx.store.get_link(ctx.cid, row.entity, row.dynamics_id)
             if link is None or link.ac_id is not None:
                 continue

@@ -67,6 +67,8 @@ class PassContext:
     ac_accounts: dict[str, str] | None = None
     """AC account name (lower case) → id, when a full read listed them in this pass."""
     link_index: LinkIndex | None = None
+    completed_rows: set[tuple[str, str]] = field(default_factory=set)
+    """(entity, Dynamics id) of import rows whose links this pass completed."""
     opportunity_schema: tuple[str, dict[str, str]] | None = None
     """The "D365 Opportunity" schema's id and field types, once ensured in this pass."""
     account_contacts: dict[str, dict[str, Any]] | None = None
