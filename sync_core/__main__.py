@@ -38,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     sync.add_argument("--dry-run", action="store_true", help="plan only: write nothing anywhere")
     status = sub.add_parser("status", help="progress, last runs and errors of a connection")
     status.add_argument("--connection", required=True)
+    dyn = sub.add_parser("dynamics", help="Dynamics-side setup")
+    dsub = dyn.add_subparsers(dest="dynamics_command", required=True)
+    setup = dsub.add_parser("setup", help="create the ActiveCampaign User/Admin security roles if missing")
+    setup.add_argument("--connection", required=True)
     args = parser.parse_args(argv)
     if args.command == "serve":
         return _serve(args.host, args.port)
@@ -61,6 +65,12 @@ async def _run(args: argparse.Namespace) -> int:
             return await _apply(runtime, args.file, args.secrets)
         if args.command == "config":
             return await _show(runtime, args.connection)
+        if args.command == "dynamics":
+            from sync_core.api.roles_setup import setup_connection_roles
+
+            created = await setup_connection_roles(runtime, args.connection)
+            print("created: " + (", ".join(created) or "nothing (both roles exist)"))
+            return 0
         if args.command == "sync":
             return await _sync(runtime, args.connection, until_idle=args.until_idle, dry_run=args.dry_run)
         return await _status(runtime, args.connection)
