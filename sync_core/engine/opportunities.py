@@ -82,8 +82,12 @@ async def ensure_schema(ctx: PassContext) -> tuple[str, dict[str, str]]:
 def _field_value(ftype: str, value: Any) -> Any:
     if value is None:
         return None
-    if ftype == "currency":
-        return {"value": float(value), "currency": "USD"} if isinstance(value, (int, float)) else value
+    if ftype in ("currency", "number", "decimal"):
+        # A plain number (the schema's default currency applies); the register lists the shape.
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return None
     if ftype == "date":
         return str(value)[:10]
     return str(value) if ftype == "text" else value

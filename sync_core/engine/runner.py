@@ -149,6 +149,11 @@ class SyncEngine:
             if ran_one and ctx.out_of_time():
                 ctx.more_work = True
                 return
+            if entity == "opportunity" and not ctx.dry_run and await _imports_open(ctx):
+                # Opportunities relate to AC contacts by id: wait until the contacts' imports are
+                # confirmed (the follow-up pass of open imports comes back for them).
+                ctx.run.count(entity, "deferred")
+                continue
             try:
                 await outbound.push_entity(ctx, entity)
             except (SkippableError, RetriableError) as e:
@@ -169,6 +174,13 @@ class SyncEngine:
             ran_one = True
             if ctx.more_work:
                 return
+
+
+async def _imports_open(ctx: PassContext) -> bool:
+    for status in ("submitted", "completed"):
+        if await ctx.store.list_imports(ctx.cid, status=status):
+            return True
+    return False
 
 
 def _emit_telemetry(cid: str, run: RunRecord, frequency: str) -> None:

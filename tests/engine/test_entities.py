@@ -183,9 +183,11 @@ async def test_without_enterprise_opportunities_are_unavailable_not_failed(harne
     h = await harness(seed_contacts=40, config=cfg)
     h.ac.set_plan("professional")
     results = await h.until_idle()
-    run = results[0].run
-    assert run is not None and run.counts["opportunity"] == {"unavailable": 1}
-    assert "unavailable" in (run.message or "")
+    runs = [r.run for r in results if r.run is not None and "opportunity" in r.run.counts]
+    # Deferred while the contacts' imports are open, then reported unavailable once per pass.
+    assert {"unavailable": 1} in [r.counts["opportunity"] for r in runs]
+    assert all(set(r.counts["opportunity"]) <= {"unavailable", "deferred"} for r in runs)
+    assert any("unavailable" in (r.message or "") for r in runs)
     assert await h.store.list_errors(h.cid, entity="opportunity") == []
     assert len(h.ac_by_email()) == len([c for c in h.dv.rows["contact"].values() if c.get("emailaddress1")])
 
