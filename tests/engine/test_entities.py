@@ -161,8 +161,8 @@ async def test_opportunities_follow_their_synced_contacts(harness: HarnessFactor
     (schema,) = [s for s in h.ac.co_schemas.values() if _get(s, "slug") == "d365-opportunity"]
     records = h.ac.co_records.get(str(_get(schema, "id")), {})
     synced_contacts = {link.dynamics_id: link.ac_id for link in await h.links("contact")}
-    expected = set()
-    skipped = set()
+    expected: set[str] = set()
+    skipped: set[str] = set()
     for oid, opp in h.dv.rows["opportunity"].items():
         contact = opp.get("_parentcontactid_value") or (
             opp.get("_customerid_value") if opp.get("_customerid_value") in h.dv.rows["contact"] else None)

@@ -28,7 +28,8 @@ async def test_a_table_without_change_tracking_syncs_by_modifiedon(harness: Harn
     results = await h.until_idle()
     assert h.ac_by_email()[str(target["emailaddress1"]).lower()].first_name == "Watermarked"
     run = results[0].run
-    assert run is not None and run.counts["contact"]["read"] < 10, run.counts
+    assert run is not None
+    assert run.counts["contact"]["read"] < 10, run.counts
 
 
 async def test_a_lease_whose_holder_died_is_taken_over_after_expiry(harness: HarnessFactory) -> None:
