@@ -36,8 +36,7 @@ async def check_imports(ctx: PassContext) -> list[ImportBatch]:
     for batch in await ctx.store.list_imports(ctx.cid, status="submitted"):
         status = await ctx.ac.import_info(batch.batch_id)
         if str(status.status).lower() not in ("completed", "complete", "done", "finished"):
-            ctx.more_work = True
-            continue
+            continue  # still processing: the follow-up pass for open imports comes back later
         failed = {str(x).strip().lower() for x in status.failure}
         for row in batch.rows:
             if row.email.lower() in failed or row.dynamics_id in failed:
@@ -255,7 +254,6 @@ async def resolve_completed(ctx: PassContext) -> None:
         if remaining:
             batch.rows = remaining
             await ctx.store.save_import(ctx.cid, batch)
-            ctx.more_work = True
         else:
             await ctx.store.delete_import(ctx.cid, batch.batch_id)
 
