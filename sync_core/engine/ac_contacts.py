@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sync_core.engine.associations import Association, ensure_associations
+from sync_core.engine.associations import LIST_ALL_THRESHOLD, Association, ensure_associations, preload_account_contacts
 from sync_core.engine.context import PassContext
 from sync_core.engine.mapping import parse_ac_time
 from sync_core.engine.people import push_fields, title_on_association
@@ -85,6 +85,8 @@ async def read_contacts(ctx: PassContext) -> None:
         # The first pass: contacts that exist now are not ours to complete; start after them.
         cursor.position = await ctx.ac.latest_contact_id() or "0"
     elif pending:
+        if sum(1 for rows in pending.values() for p in rows if p.row.associate) > LIST_ALL_THRESHOLD:
+            await preload_account_contacts(ctx)
         await _read_new(ctx, cursor, pending)
     completed_left = sum(len(rows) for email, rows in pending.items() if any(r.completed for r in rows))
     if completed_left > EMAIL_LOOKUP_LIMIT:
@@ -149,6 +151,11 @@ async def _read_new(ctx: PassContext, cursor: Cursor, pending: dict[str, list[_P
             done = []
             cursor.position = str(top)
             cursor.etag = (await ctx.store.save_cursor(ctx.cid, cursor)).etag
+            if ctx.out_of_time():
+                # Completing links costs calls (account associations): stop at a chunk the
+                # cursor covers; the continuation reads on from there.
+                ctx.more_work = True
+                return
     if done:
         await _link_found(ctx, done)
     cursor.position = str(top)
@@ -180,7 +187,7 @@ def _learn_offset(cursor: Cursor, contact: dict[str, Any]) -> None:
         cursor.tz_offset_minutes = int(offset.total_seconds() // 60)
 
 
-COMPLETE_CHUNK = 500
+COMPLETE_CHUNK = 100
 EMAIL_LOOKUP_LIMIT = 100
 """Up to this many unresolved rows are looked up one by one; more are found by one delta read."""
 
@@ -222,8 +229,9 @@ async def _pending_rows(ctx: PassContext) -> dict[str, list[_Pending]]:
     for status in ("submitted", "completed"):
         for batch in await ctx.store.list_imports(ctx.cid, status=status):
             for row in batch.rows:
-                out.setdefault(row.email.lower(), []).append(
-                    _Pending(row, batch.submitted_at, completed=status == "completed"))
+                if row.needs_id:
+                    out.setdefault(row.email.lower(), []).append(
+                        _Pending(row, batch.submitted_at, completed=status == "completed"))
     return out
 
 
@@ -232,7 +240,7 @@ async def resolve_completed(ctx: PassContext) -> None:
     for batch in await ctx.store.list_imports(ctx.cid, status="completed"):
         remaining: list[ImportRow] = []
         for row in batch.rows:
-            if (row.entity, row.dynamics_id) in ctx.completed_rows:
+            if (row.entity, row.dynamics_id) in ctx.completed_rows or not row.needs_id:
                 continue
             link = await ctx.store.get_link(ctx.cid, row.entity, row.dynamics_id)
             if link is None or link.ac_id is not None:

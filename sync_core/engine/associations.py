@@ -33,12 +33,18 @@ class Association:
     title_mapped: bool = True
 
 
-async def _existing(ctx: PassContext, work: list[Association]) -> dict[str, dict[str, Any]]:
-    if ctx.account_contacts is None and len(work) > LIST_ALL_THRESHOLD:
+async def preload_account_contacts(ctx: PassContext) -> None:
+    """List every association once for this pass (100 a call)."""
+    if ctx.account_contacts is None and "account" not in ctx.unavailable:
         table: dict[str, dict[str, Any]] = {}
         async for ac_row in ctx.ac.iter_account_contacts():
             table[str(ac_row.get("contact"))] = ac_row
         ctx.account_contacts = table
+
+
+async def _existing(ctx: PassContext, work: list[Association]) -> dict[str, dict[str, Any]]:
+    if ctx.account_contacts is None and len(work) > LIST_ALL_THRESHOLD:
+        await preload_account_contacts(ctx)
     if ctx.account_contacts is not None:
         return ctx.account_contacts
     out: dict[str, dict[str, Any]] = {}

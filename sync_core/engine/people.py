@@ -393,7 +393,8 @@ async def _bulk(ctx: PassContext, entity: EntityName, fields: Sequence[FieldMapp
                     entity=entity, dynamics_id=p.dynamics_id, email=p.email,
                     columns=sorted(set(p.changed) | {EMAIL}),
                     ac_account_id=assoc.ac_account_id if assoc else None,
-                    job_title=assoc.job_title if assoc else None, associate=assoc is not None))
+                    job_title=assoc.job_title if assoc else None, associate=assoc is not None,
+                    needs_id=ac_id is None))
                 out.append(link)
                 ctx.run.count(entity, "created" if p.is_new else "updated")
             # The batch is recorded before its links: a kill in between re-imports the page (an

@@ -133,7 +133,8 @@ class SyncEngine:
                 await ac_contacts.check_imports(ctx)
                 if not ctx.dry_run:
                     await ac_contacts.read_contacts(ctx)
-                    await ac_contacts.resolve_completed(ctx)
+                    if not ctx.more_work:  # a read cut by the budget goes on before any email lookup
+                        await ac_contacts.resolve_completed(ctx)
             except (SkippableError, RetriableError) as e:
                 # Both sides are read before either is written: without the AC read, people wait.
                 for entity in people:

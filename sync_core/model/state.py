@@ -168,6 +168,8 @@ class ImportRow:
     """The Dynamics columns the row carried: resent if the row fails inside AC."""
     ac_account_id: str | None = None
     job_title: str | None = None
+    needs_id: bool = True
+    """The link had no AC id when the row was sent: the AC read completes it."""
     associate: bool = False
     """Once the contact's AC id is known, make its account association match
     ``ac_account_id`` / ``job_title`` (AC keeps it on ``accountContacts``)."""

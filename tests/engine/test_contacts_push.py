@@ -137,3 +137,24 @@ async def test_global_sync_off_runs_nothing(harness: HarnessFactory) -> None:
     assert r.outcome == "skipped"
     assert not h.ac.contacts or all("@" in str(c.email) for c in h.ac.contacts.values())
     assert h.ac.count_requests() == 0
+
+
+async def test_a_delta_costs_follow_the_changes_not_the_data(harness: HarnessFactory) -> None:
+    h = await harness(seed_contacts=400, page_size=200)
+    await h.until_idle()
+    links = await h.links()
+    h.clock.advance(3600)
+    for link in links[:50]:
+        await h.dv_patch("contacts", link.dynamics_id, {"firstname": "Bulk"})
+    results = await h.until_idle()
+    calls: dict[str, int] = {}
+    for r in results:
+        assert r.run is not None
+        for kind, n in r.run.api_calls["activecampaign"].items():
+            calls[kind] = calls.get(kind, 0) + n
+    # One import for the 50 rows, its status, and no re-reading of the 400 contacts (no email lookups:
+    # the rows updated linked contacts, whose ids are known).
+    assert calls.get("bulk_import") == 1, calls
+    assert calls.get("contacts.list", 0) <= 2, calls
+    assert sum(calls.values()) <= 6, calls
+    assert all(h.ac_by_email()[link.email or ""].first_name == "Bulk" for link in links[:50])
