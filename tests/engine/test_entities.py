@@ -275,3 +275,18 @@ async def test_a_dry_run_changes_nothing_anywhere(harness: HarnessFactory) -> No
     assert await h.links("contact") == [] and await h.store.list_runs(h.cid) == []
     assert await h.store.get_cursor(h.cid, "contact", "dynamics") is None
     assert await h.store.list_errors(h.cid) == []
+
+
+async def test_custom_criteria_on_opportunities(harness: HarnessFactory) -> None:
+    cfg = _config(opportunities={"enabled": True, "direction": "push", "scope": "custom",
+                                 "custom_filter": "estimatedvalue gt 1500 and statecode eq 0"})
+    h = await harness(seed_contacts=80, config=cfg)
+    await h.until_idle()
+    (schema,) = [s for s in h.ac.co_schemas.values() if _get(s, "slug") == "d365-opportunity"]
+    records = h.ac.co_records.get(str(_get(schema, "id")), {})
+    synced = {str(_get(r, "externalId")) for r in records.values()}
+    wanted = {f"d365-{oid}" for oid, o in h.dv.rows["opportunity"].items()
+              if (o.get("estimatedvalue") or 0) > 1500 and o.get("statecode") == 0}
+    other = {f"d365-{oid}" for oid in h.dv.rows["opportunity"]} - wanted
+    assert synced and synced <= wanted
+    assert not synced & other
