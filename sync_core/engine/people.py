@@ -117,7 +117,9 @@ async def process_page(
     await _resolve_accounts(ctx, fields, plans)
     if ctx.dry_run:
         for p in plans:
-            ctx.run.count(entity, "would_create" if p.is_new else "would_update")
+            action = "create" if p.is_new and p.shared_ac_id is None else ("link" if p.is_new else "update")
+            ctx.run.count(entity, f"would_{action}")
+            ctx.sample(entity, action, p.dynamics_id, p.email)
         return
     await _write(ctx, entity, fields, plans, open_errors)
 

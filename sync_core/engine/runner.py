@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
@@ -44,6 +44,8 @@ class PassResult:
     message: str | None = None
     open_imports: int = 0
     """Bulk imports still to be confirmed: a later pass completes their links."""
+    samples: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    """Dry runs: a few examples of each planned action, by entity."""
 
     @property
     def more_work(self) -> bool:
@@ -118,7 +120,8 @@ class SyncEngine:
             if not dry_run:
                 for state in ("submitted", "completed"):
                     open_imports += len(await self._store.list_imports(connection_id, status=state))
-            return PassResult(outcome, run=run, message=run.message, open_imports=open_imports)
+            return PassResult(outcome, run=run, message=run.message, open_imports=open_imports,
+                              samples=ctx.samples)
         finally:
             await self._store.release_lease(lease)
 

@@ -152,11 +152,13 @@ def _contact_tag_ids(h: Harness, contact_id: str) -> set[str]:
     return out
 
 
-async def test_opportunities_follow_their_synced_contacts(harness: HarnessFactory) -> None:
+@pytest.mark.parametrize("switches", [{}, {"custom_object_date_fields": "rejected"},
+                                      {"custom_object_update_status": 200}], ids=["default", "no-dates", "200"])
+async def test_opportunities_follow_their_synced_contacts(harness: HarnessFactory, switches: dict[str, Any]) -> None:
     cfg = _config(contacts={"enabled": True, "direction": "push", "scope": "criteria",
                             "criteria": [{"field": "address1_country", "operator": "eq", "value": "Germany"}]},
                   opportunities={"enabled": True, "direction": "push"})
-    h = await harness(seed_contacts=80, config=cfg)
+    h = await harness(seed_contacts=80, config=cfg, ac_switches=switches)
     await h.until_idle()
     (schema,) = [s for s in h.ac.co_schemas.values() if _get(s, "slug") == "d365-opportunity"]
     records = h.ac.co_records.get(str(_get(schema, "id")), {})
@@ -172,15 +174,28 @@ async def test_opportunities_follow_their_synced_contacts(harness: HarnessFactor
         {f"d365-{o}" for o in expected}
     errors = {e.record_id: e.code for e in await h.store.list_errors(h.cid, entity="opportunity")}
     assert errors == dict.fromkeys(skipped, "contact_not_synced")
+    # An update in Dynamics updates the same record (upsert by externalId), never a second one.
+    oid = sorted(expected)[0]
+    await h.dv_patch("opportunities", oid, {"name": "Renamed deal"})
+    h.clock.advance(3600)
+    await h.until_idle()
+    records = h.ac.co_records.get(str(_get(schema, "id")), {})
+    mine = [r for r in records.values() if str(_get(r, "externalId")) == f"d365-{oid}"]
+    assert len(mine) == 1 and len(records) == len(expected)
+    fields = _get(mine[0], "fields")
+    values = fields if isinstance(fields, dict) else {f["id"]: f["value"] for f in fields}
+    assert values["name"] == "Renamed deal"
 
 
 def _get(row: Any, name: str) -> Any:
     return row.get(name) if isinstance(row, dict) else getattr(row, name, None)
 
 
-async def test_without_enterprise_opportunities_are_unavailable_not_failed(harness: HarnessFactory) -> None:
+@pytest.mark.parametrize("status", [403, 404, 402])
+async def test_without_enterprise_opportunities_are_unavailable_not_failed(harness: HarnessFactory,
+                                                                          status: int) -> None:
     cfg = _config(opportunities={"enabled": True, "direction": "push"})
-    h = await harness(seed_contacts=40, config=cfg)
+    h = await harness(seed_contacts=40, config=cfg, ac_switches={"plan_limit_status": status})
     h.ac.set_plan("professional")
     results = await h.until_idle()
     runs = [r.run for r in results if r.run is not None and "opportunity" in r.run.counts]
@@ -192,8 +207,9 @@ async def test_without_enterprise_opportunities_are_unavailable_not_failed(harne
     assert len(h.ac_by_email()) == len([c for c in h.dv.rows["contact"].values() if c.get("emailaddress1")])
 
 
-async def test_without_the_accounts_api_contacts_sync_without_accounts(harness: HarnessFactory) -> None:
-    h = await harness(seed_contacts=40, config=_config(**ACCOUNTS_ON))
+@pytest.mark.parametrize("status", [403, 404, 402])
+async def test_without_the_accounts_api_contacts_sync_without_accounts(harness: HarnessFactory, status: int) -> None:
+    h = await harness(seed_contacts=40, config=_config(**ACCOUNTS_ON), ac_switches={"plan_limit_status": status})
     h.ac.set_plan("plus")
     results = await h.until_idle()
     run = results[0].run
@@ -269,6 +285,8 @@ async def test_a_dry_run_changes_nothing_anywhere(harness: HarnessFactory) -> No
     dv_versions = {k: dict(v) for k, v in h.dv.rows["contact"].items()}
     result = await h.run(dry_run=True)
     assert result.run is not None and result.run.counts["contact"]["would_create"] == 30
+    assert [s["action"] for s in result.samples["contact"]] == ["create"] * 5
+    assert all("@" in s["label"] for s in result.samples["contact"])
     assert result.run.counts["account"]["would_create"] == len(h.dv.rows["account"])
     assert not h.ac.contacts and not h.ac.accounts
     assert {k: dict(v) for k, v in h.dv.rows["contact"].items()} == dv_versions
