@@ -20,7 +20,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import Any, cast
 
-from azure.core.exceptions import ResourceNotFoundError
+from azure.core.exceptions import ResourceNotFoundError, ServiceRequestError, ServiceResponseError
 from azure.data.tables import TableTransactionError, TransactionOperation, UpdateMode
 from azure.data.tables.aio import TableClient
 
@@ -113,6 +113,9 @@ def link_ops(cid: str, link: RecordLink) -> list[Operation]:
     return ops
 
 
+TRANSPORT_RETRIES = 3
+
+
 class LinkRepository:
     def __init__(self, table: TableClient, *, concurrency: int = 8, read_concurrency: int = 32) -> None:
         self._t = table
@@ -125,8 +128,18 @@ class LinkRepository:
         if len(ops) > MAX_BATCH_OPS:
             raise ValueError(f"{len(ops)} operations exceed the {MAX_BATCH_OPS} one transaction may hold")
         async with self._write_slots:
-            self.transactions += 1
-            return await submit_transaction(self._t, ops)
+            for attempt in range(TRANSPORT_RETRIES + 1):
+                self.transactions += 1
+                try:
+                    return await submit_transaction(self._t, ops)
+                except (ServiceRequestError, ServiceResponseError, ConnectionError, OSError):
+                    # The connection broke (seen on Azurite under load): the transaction either did
+                    # not happen or happened whole. Sending it again is safe: a create that already
+                    # happened fails the transaction, and the caller then learns what is stored.
+                    if attempt == TRANSPORT_RETRIES:
+                        raise
+                    await asyncio.sleep(0.2 * (attempt + 1))
+            raise AssertionError("unreachable")
 
     # --- reads -------------------------------------------------------------------------------
 
