@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from sync_core.model.config import ConnectionConfig
+from sync_core.model.config import ConnectionConfig, FieldMapping
 from tests.engine.conftest import Harness, HarnessFactory, base_config
 
 
@@ -308,3 +308,51 @@ async def test_custom_criteria_on_opportunities(harness: HarnessFactory) -> None
     other = {f"d365-{oid}" for oid in h.dv.rows["opportunity"]} - wanted
     assert synced and synced <= wanted
     assert not synced & other
+
+
+SOURCES = {1: "Advertisement", 2: "Employee Referral", 3: "External Referral", 4: "Partner", 5: "Public Relations",
+           6: "Seminar", 7: "Trade Show", 8: "Web", 9: "Word of Mouth", 10: "Other"}
+
+
+async def _ac(h: Harness, method: str, path: str, **kwargs: Any) -> Any:
+    import httpx
+
+    from tests.engine.conftest import AC_KEY, AC_URL
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=h.ac_app), base_url=AC_URL,
+                                 headers={"Api-Token": AC_KEY}) as c:
+        while True:
+            r = await c.request(method, f"/api/3/{path}", **kwargs)
+            if r.status_code != 429:
+                break
+            h.clock.advance(float(r.headers.get("Retry-After", "1")))
+        assert r.status_code < 300, r.text
+        return r.json()
+
+
+@pytest.mark.parametrize("fmt", ["plain", "pipes"])
+async def test_an_option_set_syncs_to_dropdown_options(harness: HarnessFactory, fmt: str) -> None:
+    h = await harness(seed_contacts=20, config=_config(leads={"enabled": True, "direction": "push"}),
+                      ac_switches={"dropdown_value_format": fmt})
+    field = (await _ac(h, "POST", "fields", json={"field": {"title": "Lead source", "type": "dropdown"}}))["field"]
+    await _ac(h, "POST", "fieldOption/bulk", json={"fieldOptions": [
+        {"field": str(field["id"]), "label": label, "value": label, "orderid": i} for i, label in SOURCES.items()]})
+    cfg = h.config.model_copy(deep=True)
+    cfg.entities.leads.custom = [FieldMapping(dynamics="leadsourcecode", activecampaign=f"field:{field['id']}",
+                                              direction="push", option_map={str(k): v for k, v in SOURCES.items()})]
+    await h.store.save_config(cfg)
+    await h.until_idle()
+    links = {link.dynamics_id: link for link in await h.links("lead")}
+    checked = 0
+    for lid, lead in h.dv.rows["lead"].items():
+        link = links.get(lid)
+        if link is None or lead.get("leadsourcecode") is None:
+            continue
+        values = (await _ac(h, "GET", f"contacts/{link.ac_id}/fieldValues"))["fieldValues"]
+        mine = [v["value"] for v in values if str(v["field"]) == str(field["id"])]
+        assert mine and mine[0].strip("|") == SOURCES[int(lead["leadsourcecode"])]
+        checked += 1
+    assert checked >= 3
+    # An echo of the same values writes nothing.
+    quiet = await h.run()
+    assert h.ac_writes(quiet) == 0

@@ -56,3 +56,38 @@ async def test_outbound_scenarios_hold_under_the_reading(harness: HarnessFactory
     h.clock.advance(3600)
     await h.until_idle()
     assert h.ac_by_email()[link.email or ""].first_name == "Reading"
+
+
+PRE_EXISTING_READINGS: list[tuple[str, Any]] = [
+    ("udate_on_import", True),
+    ("udate_on_import", False),
+    ("updated_after_tz", "utc"),
+    ("updated_after_granularity", "date"),
+    ("account_timezone", "Asia/Tokyo"),
+]
+
+
+@pytest.mark.parametrize(("switch", "value"), PRE_EXISTING_READINGS, ids=[f"{s}={v}" for s, v in PRE_EXISTING_READINGS])
+async def test_initial_sync_into_an_account_that_has_the_contacts(harness: HarnessFactory, switch: str,
+                                                                  value: Any) -> None:
+    """AC already holds the people: imports update them (no new ids), found by updated_after or by email."""
+    import httpx
+
+    from tests.engine.conftest import AC_KEY, AC_URL
+
+    h = await harness(seed_contacts=150, page_size=150, ac_switches={switch: value})
+    dv = await _dv_emails(h)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=h.ac_app), base_url=AC_URL,
+                                 headers={"Api-Token": AC_KEY}) as c:
+        for email in dv:
+            while True:
+                r = await c.post("/api/3/contacts", json={"contact": {"email": email, "lastName": "Before"}})
+                if r.status_code != 429:
+                    break
+                h.clock.advance(float(r.headers.get("Retry-After", "1")))
+            assert r.status_code == 201, r.text
+    before = {e: c.id for e, c in h.ac_by_email().items()}
+    h.clock.advance(7200)
+    await h.until_idle()
+    links = await _assert_in_sync(h)
+    assert {link.email: link.ac_id for link in links} == {e: str(i) for e, i in before.items()}
