@@ -67,6 +67,11 @@ async def process_page(ctx: PassContext, fields: Sequence[FieldMapping], records
     saved: list[RecordLink] = []
     claimed: dict[str, str] = {}  # AC account id → the Dynamics account that took it in this page
     for r in sorted(records, key=lambda r: (str(r.get("createdon") or ""), str(r[id_col]))):
+        if saved and ctx.out_of_time():
+            # One call per account: a page can outlast the pass. Stop here, keep what is linked;
+            # the page is read again and its linked accounts compare unchanged.
+            ctx.page_cut = True
+            break
         did = str(r[id_col])
         if mapping.scope == "criteria" and not matches(r, mapping.criteria):
             ctx.run.count(entity, "skipped_criteria")

@@ -63,6 +63,8 @@ class PassContext:
     checkpoint: Checkpoint = _no_checkpoint
     """Called at named durability points; tests raise there to simulate a process killed."""
     more_work: bool = False
+    page_cut: bool = False
+    """A page processor stopped early for the time budget: its cursor must not move past it."""
     notes: list[str] = field(default_factory=list)
     ac_accounts: dict[str, str] | None = None
     """AC account name (lower case) → id, when a full read listed them in this pass."""

@@ -134,6 +134,10 @@ async def _read_and_push(ctx: PassContext, entity: EntityName, fields: Sequence[
         pages = ctx.dv.read_changes(ENTITY_SET[entity], select=select, resume_link=resume)
         async for page in pages:
             await process(ctx, entity, fields, page.records, open_errors, full_read=cursor.phase != "delta")
+            if ctx.page_cut:
+                ctx.page_cut = False
+                ctx.more_work = True
+                return
             if page.deleted_ids:
                 await _deleted(ctx, entity, page.deleted_ids)
             if ctx.dry_run:
@@ -191,6 +195,10 @@ async def _read_by_watermark(ctx: PassContext, entity: EntityName, fields: Seque
     pages = ctx.dv.query(ENTITY_SET[entity], select=select, filter=flt, orderby=order, resume_link=cursor.next_link)
     async for page in pages:
         await process(ctx, entity, fields, page.records, open_errors, full_read=full)
+        if ctx.page_cut:
+            ctx.page_cut = False
+            ctx.more_work = True
+            return
         if ctx.dry_run:
             continue
         if full:

@@ -105,3 +105,20 @@ async def test_global_sync_off_then_on_resumes_from_the_cursors(harness: Harness
     resumed = results[0].run
     assert resumed is not None and resumed.counts["contact"]["read"] == 200
     await _assert_in_sync(h)
+
+
+async def test_a_page_of_accounts_longer_than_the_pass_is_cut_and_continued(harness: HarnessFactory) -> None:
+    cfg = base_config(accounts={"enabled": True, "direction": "push"})
+    h = await harness(seed_contacts=300, page_size=5000, config=cfg)
+    accounts = len(h.dv.rows["account"])
+    outcomes = []
+    for _ in range(40):
+        r = await h.engine().run_pass(h.cid, time_budget=2.0)
+        outcomes.append(r.outcome)
+        if not r.more_work:
+            break
+    assert outcomes.count("continued") >= 2, outcomes
+    assert len(h.ac.accounts) == accounts
+    assert len(await h.links("account")) == accounts
+    cursor = await h.store.get_cursor(h.cid, "account", "dynamics")
+    assert cursor is not None and cursor.phase == "delta" and cursor.done == accounts
