@@ -12,7 +12,6 @@ from sync_core.api.errors import STANDARD, ApiError, documented
 from sync_core.api.progress import progress
 from sync_core.api.schemas import AuditView, ErrorView, RetryRequest, RetryResult, RunView, StatusView
 from sync_core.model.state import EntityName, RecordError, RunRecord, Side
-from sync_core.store.record_errors import error_key
 
 router = APIRouter(tags=["status"])
 ERRORS = documented(*STANDARD)
@@ -81,19 +80,7 @@ async def retry_errors(a: AdminDep, body: RetryRequest) -> RetryResult:
               and (body.record_id is None or e.record_id == body.record_id)]
     if body.record_id is not None and not chosen:
         raise ApiError(404, "error_not_found", "no open error for this record", field="record_id")
-    table = rt.store.tables["errors"]
-    now = rt.clock.now()
-    from azure.core.exceptions import ResourceNotFoundError
-    from azure.data.tables import UpdateMode
-
-    n = 0
-    for e in chosen:
-        try:  # only next_retry changes: attempts and cause stay as the engine left them
-            await table.update_entity({"PartitionKey": cid, "RowKey": error_key(e.entity, e.side, e.record_id),
-                                       "next_retry": now, "retriable": True}, mode=UpdateMode.MERGE)
-            n += 1
-        except ResourceNotFoundError:
-            continue  # cleared meanwhile: it synced
+    n = await rt.store.retry_errors(cid, chosen)
     from sync_core.api import audit_log
 
     await audit_log.record(rt, cid, a.caller, "retry_errors", detail={"count": n, **body.model_dump(mode="json")})

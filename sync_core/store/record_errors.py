@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -119,6 +119,20 @@ class ErrorRepository:
             except (ResourceExistsError, ResourceModifiedError, ResourceNotFoundError):
                 continue  # another writer recorded the same failure meanwhile: count on top of theirs
             return merged
+
+    async def retry_now(self, cid: str, errors: Sequence[RecordError]) -> int:
+        """Make these errors due now (attempts and cause stay); returns how many are still open."""
+        now = self._clock.now()
+        n = 0
+        for err in errors:
+            try:
+                key = error_key(err.entity, err.side, err.record_id)
+                await self._t.update_entity({"PartitionKey": cid, "RowKey": key, "next_retry": now, "retriable": True},
+                                            mode=UpdateMode.MERGE)
+                n += 1
+            except ResourceNotFoundError:
+                continue  # cleared meanwhile: it synced
+        return n
 
     async def clear(self, cid: str, entity: EntityName, side: Side, record_id: str) -> None:
         with contextlib.suppress(ResourceNotFoundError):

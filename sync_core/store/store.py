@@ -173,6 +173,10 @@ class SyncStore:
                           limit: int | None = None) -> list[RecordError]:
         return await self._errors.list(cid, entity=entity, due_at=due_at, limit=limit)
 
+    async def retry_errors(self, cid: str, errors: Sequence[RecordError]) -> int:
+        """Make these errors due now (an admin's retry); returns how many were still open."""
+        return await self._errors.retry_now(cid, errors)
+
     async def get_error(self, cid: str, entity: EntityName, side: Side, record_id: str) -> RecordError | None:
         return await self._errors.get(cid, entity, side, record_id)
 
