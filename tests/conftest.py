@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -31,3 +33,41 @@ def table_prefix() -> str:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+# --- register readings --------------------------------------------------------------------------------
+# `pytest --sandbox-switch ac:NAME=VALUE --sandbox-switch dataverse:NAME=VALUE` runs the tests with a
+# register entry of a sandbox flipped (VALUE is JSON, else a string). Harnesses apply these before a
+# test's own switches, so a test that pins a reading keeps it. `python -m devtools.readings` sweeps them.
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--sandbox-switch", action="append", default=[], metavar="SANDBOX:NAME=VALUE",
+                     help="flip a sandbox register switch for every harness (sandbox: ac or dataverse)")
+
+
+def parse_switch(text: str) -> tuple[str, str, Any]:
+    sandbox, sep, rest = text.partition(":")
+    name, eq, raw = rest.partition("=")
+    if not sep or not eq or sandbox not in ("ac", "dataverse") or not name:
+        raise pytest.UsageError(f"--sandbox-switch {text!r}: expected ac:NAME=VALUE or dataverse:NAME=VALUE")
+    try:
+        value: Any = json.loads(raw)
+    except ValueError:
+        value = raw
+    return sandbox, name, value
+
+
+@pytest.fixture(scope="session")
+def sandbox_switches(pytestconfig: pytest.Config) -> dict[str, dict[str, Any]]:
+    """The switches of ``--sandbox-switch``, by sandbox."""
+    out: dict[str, dict[str, Any]] = {"ac": {}, "dataverse": {}}
+    for text in pytestconfig.getoption("sandbox_switch"):
+        sandbox, name, value = parse_switch(text)
+        out[sandbox][name] = value
+    return out
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    flipped = config.getoption("sandbox_switch")
+    return f"sandbox switches flipped: {', '.join(flipped)}" if flipped else None

@@ -90,7 +90,8 @@ class ClientBase:
 
     async def _send(self, method: str, path: str, *, kind: str, params: Params | None = None,
                     json: Any = None, budgets: Sequence[RequestBudget] | None = None,
-                    url: str | None = None, window_budget: RequestBudget | None = None) -> httpx.Response:
+                    url: str | None = None, window_budget: RequestBudget | None = None,
+                    form: dict[str, str] | None = None) -> httpx.Response:
         """Send one logical request, retrying 429/503 (Retry-After), 5xx and network errors.
 
         Returns the 2xx response; raises the mapped error otherwise. ``path`` is relative to
@@ -108,7 +109,7 @@ class ClientBase:
                 await b.acquire()
             self.calls.add(kind)
             try:
-                response = await self._http.request(method, target, params=params, json=json)
+                response = await self._http.request(method, target, params=params, json=json, data=form)
             except httpx.TransportError as exc:
                 reason = type(exc).__name__
                 logger.warning("%s %s failed: %s (attempt %d)", method, shown, reason, attempt + 1)

@@ -48,13 +48,15 @@ class MarketingApi(ClientBase):
 
     async def send_campaign(self, *, email: str, campaign_id: str, message_id: str, action: str = "send",
                             type: str = "html") -> dict[str, Any]:
-        """v1 ``campaign_send`` to one contact. The key goes in the ``Api-Token`` header (never the URL);
+        """v1 ``campaign_send`` to one contact, POSTed with the key as the documented ``api_key`` form
+        field (whether v1 also reads the ``Api-Token`` header is unconfirmed), so it is never in a URL;
         success is ``result_code`` 1, whatever the HTTP status said."""
         if action not in CAMPAIGN_SEND_ACTIONS:
             raise ValueError(f"campaign_send action must be one of {sorted(CAMPAIGN_SEND_ACTIONS)}")
-        params = {"api_action": "campaign_send", "api_output": "json", "email": email,
-                  "campaignid": campaign_id, "messageid": message_id, "type": type, "action": action}
-        response = await self._send("GET", "", kind="campaign_send", params=params,
+        params = {"api_action": "campaign_send", "api_output": "json"}
+        form = {"api_key": self._http.headers["Api-Token"], "email": email, "campaignid": campaign_id,
+                "messageid": message_id, "type": type, "action": action}
+        response = await self._send("POST", "", kind="campaign_send", params=params, form=form,
                                     url=f"{self.api_url}/admin/api.php")
         body = self._json(response)
         if as_int(body.get("result_code")) != 1:

@@ -319,4 +319,6 @@ async def test_v1_campaign_send_checks_result_code(clock: FakeClock) -> None:
     assert url.path == "/admin/api.php"
     assert url.params["api_action"] == "campaign_send" and url.params["api_output"] == "json"
     assert "api_key" not in url.params and KEY not in str(url)
-    assert seen[0].headers["Api-Token"] == KEY
+    assert seen[0].method == "POST"
+    form = dict(httpx.QueryParams(seen[0].content.decode()))
+    assert form["api_key"] == KEY and form["campaignid"] == "1" and form["messageid"] == "2"

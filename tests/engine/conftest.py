@@ -138,21 +138,27 @@ AC_WRITE_KINDS = frozenset({"bulk_import", "contact.sync", "contact.update", "co
 HarnessFactory = Callable[..., Awaitable[Harness]]
 
 
+def apply_switches(ac_app: Any, dv_app: Any, flipped: dict[str, dict[str, Any]], *,
+                   ac: dict[str, Any] | None = None, dataverse: dict[str, Any] | None = None) -> None:
+    """The readings of ``--sandbox-switch`` first, then the test's own (a test that pins a reading keeps it)."""
+    ac_app.state.ac.switches.set_many({**flipped.get("ac", {}), **(ac or {})})
+    dv_app.state.dataverse.set_switches({**flipped.get("dataverse", {}), **(dataverse or {})})
+
+
 @pytest.fixture
-async def harness(storage_connection_string: str, table_prefix: str, clock: FakeClock,
-                  tmp_path: Path) -> AsyncIterator[HarnessFactory]:
+async def harness(storage_connection_string: str, table_prefix: str, clock: FakeClock, tmp_path: Path,
+                  sandbox_switches: dict[str, dict[str, Any]]) -> AsyncIterator[HarnessFactory]:
     from sandbox.activecampaign import create_app as ac_create_app
     from sandbox.dynamics import create_app as dv_create_app
 
     stores: list[SyncStore] = []
 
     async def make(*, seed_contacts: int = 40, page_size: int = 5000, config: ConnectionConfig | None = None,
-                   ac_switches: dict[str, Any] | None = None, checkpoint: Checkpoint | None = None,
-                   enforce_rate_limit: bool = True) -> Harness:
+                   ac_switches: dict[str, Any] | None = None, dv_switches: dict[str, Any] | None = None,
+                   checkpoint: Checkpoint | None = None, enforce_rate_limit: bool = True) -> Harness:
         ac_app = ac_create_app(clock=clock, api_token=AC_KEY, seed=1, enforce_rate_limit=enforce_rate_limit)
-        for k, v in (ac_switches or {}).items():
-            ac_app.state.ac.switches[k] = v
         dv_app = dv_create_app(clock=clock, tokens=(DV_TOKEN,), seed=1, seed_contacts=seed_contacts)
+        apply_switches(ac_app, dv_app, sandbox_switches, ac=ac_switches, dataverse=dv_switches)
         store = SyncStore.from_connection_string(storage_connection_string, table_prefix=table_prefix, clock=clock)
         stores.append(store)
         await store.create_tables()

@@ -22,6 +22,7 @@ from sync_core.clock import FakeClock
 from sync_core.dynamics import DataverseClient, StaticTokenCredential
 from sync_core.engine.validation import ConfigIssue, validate_connection_config
 from sync_core.model.config import ConnectionConfig
+from tests.engine.conftest import apply_switches
 
 AC_URL = "http://ac.rules"
 DV_URL = "http://dataverse.rules"
@@ -54,9 +55,10 @@ def paths(issues: list[ConfigIssue]) -> list[str]:
 
 
 @pytest.fixture
-async def systems(clock: FakeClock) -> AsyncIterator[Systems]:
+async def systems(clock: FakeClock, sandbox_switches: dict[str, dict[str, Any]]) -> AsyncIterator[Systems]:
     dv_app = dv_create_app(clock=clock, tokens=(DV_TOKEN,), seed=1, seed_contacts=0)
     ac_app = ac_create_app(clock=clock, api_token=AC_KEY, seed=1, enforce_rate_limit=False)
+    apply_switches(ac_app, dv_app, sandbox_switches)
     dv = DataverseClient(DV_URL, StaticTokenCredential(DV_TOKEN), clock=clock,
                          transport=httpx.ASGITransport(app=dv_app))
     ac = ActiveCampaignClient(AC_URL, AC_KEY, clock=clock, transport=httpx.ASGITransport(app=ac_app))

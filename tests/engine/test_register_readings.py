@@ -91,3 +91,41 @@ async def test_initial_sync_into_an_account_that_has_the_contacts(harness: Harne
     await h.until_idle()
     links = await _assert_in_sync(h)
     assert {link.email: link.ac_id for link in links} == {e: str(i) for e, i in before.items()}
+
+
+def test_every_register_switch_is_swept_or_excluded_with_a_reason() -> None:
+    """`python -m devtools.readings` runs these scenario tests under each reading on the outbound path;
+    a switch added to a register must join the sweep or be excluded with the reason."""
+    from devtools.readings import NOT_OUTBOUND, OPEN_VALUES, outbound_readings, register
+
+    switches = register()
+    swept = {(r.sandbox, r.name) for r in outbound_readings()}
+    assert set(NOT_OUTBOUND) <= set(switches), set(NOT_OUTBOUND) - set(switches)
+    assert swept | set(NOT_OUTBOUND) == set(switches)
+    assert not swept & set(NOT_OUTBOUND)
+    for key, (_default, choices) in switches.items():
+        if choices is None and key not in NOT_OUTBOUND:
+            assert OPEN_VALUES.get(key), f"{key}: an open-ended switch needs the readings to sweep"
+
+
+def test_flipped_switches_are_parsed_and_a_test_keeps_its_own() -> None:
+    from sandbox.activecampaign import create_app as ac_create_app
+    from sandbox.dynamics import create_app as dv_create_app
+    from sync_core.clock import FakeClock
+    from tests.conftest import parse_switch
+    from tests.engine.conftest import apply_switches
+
+    assert parse_switch('ac:account_timezone="Asia/Tokyo"') == ("ac", "account_timezone", "Asia/Tokyo")
+    assert parse_switch("ac:account_timezone=UTC") == ("ac", "account_timezone", "UTC")
+    assert parse_switch("dataverse:ct_expire_days=30") == ("dataverse", "ct_expire_days", 30)
+    assert parse_switch("ac:bulk_import_spends_rps=false") == ("ac", "bulk_import_spends_rps", False)
+    with pytest.raises(pytest.UsageError):
+        parse_switch("crm:x=1")
+    clock = FakeClock()
+    ac_app, dv_app = ac_create_app(clock=clock, api_token="k"), dv_create_app(clock=clock, tokens=("t",))
+    flipped: dict[str, dict[str, Any]] = {"ac": {"account_timezone": "UTC", "failure_row_base": 1},
+                                         "dataverse": {"ct_expire_days": 30}}
+    apply_switches(ac_app, dv_app, flipped, ac={"failure_row_base": 0})
+    assert ac_app.state.ac.switches["account_timezone"] == "UTC"
+    assert ac_app.state.ac.switches["failure_row_base"] == 0
+    assert dv_app.state.dataverse.switches["ct_expire_days"] == 30

@@ -1,0 +1,157 @@
+"""Run the engine's scenario tests once per reading of each sandbox register entry on the outbound path.
+
+    python -m devtools.readings [--jobs 2] [--only NAME ...] [--list] [-- PYTEST ARGS]
+
+The sandboxes' registers (``sandbox/*/ASSUMPTIONS.md``) list behaviours no primary source confirms,
+each behind a switch. Issue 6 asks that the scenario tests hold under every reading that touches the
+Dynamics -> ActiveCampaign path: this runs ``pytest tests/engine`` with ``--sandbox-switch`` set to each
+non-default value in turn (one Azurite for all runs, ``--jobs`` runs at once), prints a line per reading
+and exits 1 if any run failed. Switches off that path are listed in ``NOT_OUTBOUND`` with the reason;
+``tests/engine/test_register_readings.py`` fails when a switch is in neither list.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from devtools.azurite import ROOT, connection_string_from_env, running_azurite
+
+# Switches whose allowed values are open-ended: the readings swept.
+OPEN_VALUES: dict[tuple[str, str], tuple[Any, ...]] = {
+    ("ac", "account_timezone"): ("UTC", "Asia/Tokyo", "Pacific/Kiritimati"),
+    ("ac", "import_delay_seconds"): (0, 300),
+}
+
+NOT_OUTBOUND: dict[tuple[str, str], str] = {
+    ("ac", "v1_header_auth"): "v1 serves only the campaign-send sales action, not the sync",
+    ("dataverse", "state_patch"): "the outbound path never writes lead/opportunity state to Dynamics",
+    ("dataverse", "role_other_bu_code"): "security-role administration (admin API), not the sync",
+    ("dataverse", "merge_reparents_children"): "Merge is a Dynamics user action; the sync sees its results as changes",
+    ("dataverse", "role_copies_to_child_bus"): "security-role administration (admin API), not the sync",
+    ("dataverse", "reassociate_duplicate"): "security-role administration (admin API), not the sync",
+    ("dataverse", "concurrency_code"): "the outbound path sends no If-Match to Dynamics",
+    ("dataverse", "qualify_closed_lead"): "QualifyLead is not called by the sync",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    sandbox: str
+    name: str
+    value: Any
+
+    @property
+    def option(self) -> str:
+        return f"{self.sandbox}:{self.name}={json.dumps(self.value)}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.sandbox}:{self.name}={self.value}"
+
+
+def register() -> dict[tuple[str, str], tuple[Any, tuple[Any, ...] | None]]:
+    """Every switch of both sandboxes: (default, allowed values or None when open-ended)."""
+    from sandbox.activecampaign.switches import SPECS
+    from sandbox.dynamics.switches import SWITCHES
+
+    out: dict[tuple[str, str], tuple[Any, tuple[Any, ...] | None]] = {
+        ("ac", s.name): (s.default, s.choices) for s in SPECS}
+    out.update({("dataverse", name): (default, choices) for name, (default, choices) in SWITCHES.items()})
+    return out
+
+
+def outbound_readings() -> list[Reading]:
+    """Each non-default value of each switch on the outbound path."""
+    readings: list[Reading] = []
+    for (sandbox, name), (default, choices) in register().items():
+        if (sandbox, name) in NOT_OUTBOUND:
+            continue
+        values = choices if choices is not None else OPEN_VALUES[(sandbox, name)]
+        readings.extend(Reading(sandbox, name, v) for v in values
+                        if not (v == default and type(v) is type(default)))
+    return readings
+
+
+@dataclass(slots=True)
+class Outcome:
+    reading: Reading
+    code: int
+    summary: str
+    seconds: float
+    log: Path
+
+
+SUMMARY = re.compile(r"^=+ (.*(passed|failed|error).*) =+$|^(\d+ (passed|failed).*)$", re.MULTILINE)
+
+
+def _run(reading: Reading, storage: str, pytest_args: list[str], logs: Path) -> Outcome:
+    log = logs / f"{reading.sandbox}-{reading.name}-{reading.value}.log".replace("/", "_")
+    started = time.perf_counter()
+    env = {**os.environ, "AZURITE_CONNECTION_STRING": storage}
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--sandbox-switch", reading.option,
+           *pytest_args]
+    with log.open("w") as out:
+        code = subprocess.run(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, check=False).returncode
+    text = log.read_text()
+    found = SUMMARY.findall(text)
+    summary = (found[-1][0] or found[-1][2]) if found else f"exit {code}, no summary"
+    return Outcome(reading, code, summary, time.perf_counter() - started, log)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    extra: list[str] = []
+    if "--" in argv:
+        cut = argv.index("--")
+        argv, extra = argv[:cut], argv[cut + 1:]
+    p = argparse.ArgumentParser(prog="python -m devtools.readings", description=__doc__.split("\n\n")[0])
+    p.add_argument("--jobs", type=int, default=2, help="pytest runs at once (default 2)")
+    p.add_argument("--only", action="append", default=[], metavar="NAME", help="only these switches")
+    p.add_argument("--list", action="store_true", help="print the readings and the switches left out, then stop")
+    args = p.parse_args(argv)
+    readings = [r for r in outbound_readings() if not args.only or r.name in args.only]
+    if args.list:
+        for r in readings:
+            print(r.label)
+        for (sandbox, name), why in NOT_OUTBOUND.items():
+            print(f"not swept: {sandbox}:{name}: {why}")
+        return 0
+    pytest_args = extra or ["tests/engine"]
+    logs = Path(tempfile.mkdtemp(prefix="readings-"))
+    print(f"{len(readings)} readings x pytest {' '.join(pytest_args)}; {args.jobs} at once; logs in {logs}",
+          flush=True)
+    storage = connection_string_from_env()
+    if storage:
+        return _sweep(readings, storage, pytest_args, logs, args.jobs)
+    with running_azurite() as az:
+        return _sweep(readings, az.connection_string, pytest_args, logs, args.jobs)
+
+
+def _sweep(readings: list[Reading], storage: str, pytest_args: list[str], logs: Path, jobs: int) -> int:
+    started = time.perf_counter()
+    failed = 0
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = [pool.submit(_run, r, storage, pytest_args, logs) for r in readings]
+        for f in futures:
+            o = f.result()
+            ok = o.code == 0
+            failed += not ok
+            print(f"{'ok  ' if ok else 'FAIL'} {o.reading.label:<55} {o.summary}  ({o.seconds:,.0f} s)"
+                  + ("" if ok else f"  log: {o.log}"), flush=True)
+    print(f"{len(readings) - failed} of {len(readings)} readings passed in {time.perf_counter() - started:,.0f} s")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
