@@ -4,12 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv azurite checkov lint typecheck test test-all demo bench serve sandboxes clean
+.PHONY: help venv azurite checkov lint typecheck test test-all readings demo bench serve sandboxes clean
 
 help:
 	@echo "make test   - install everything, lint, type-check and run the test suite"
 	@echo "make demo   - run the end-to-end demo against Azurite and the sandboxes"
 	@echo "make bench  - run the benchmarks (not part of the tests)"
+	@echo "make readings - the scenario tests under every register reading (not part of CI)"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -42,6 +43,10 @@ test: venv azurite checkov lint typecheck
 
 test-all: venv azurite
 	RUN_SLOW=1 $(BIN)/pytest -q
+
+# The engine's scenario tests once per reading of each register switch on the sync path (~1 h).
+readings: venv azurite
+	$(BIN)/python -m devtools.readings
 
 demo: venv azurite
 	$(BIN)/python -m devtools.demo
