@@ -4,10 +4,11 @@
 
 The sandboxes' registers (``sandbox/*/ASSUMPTIONS.md``) list behaviours no primary source confirms,
 each behind a switch. Issue 6 asks that the scenario tests hold under every reading that touches the
-Dynamics -> ActiveCampaign path: this runs ``pytest tests/engine`` with ``--sandbox-switch`` set to each
-non-default value in turn (one Azurite for all runs, ``--jobs`` runs at once), prints a line per reading
-and exits 1 if any run failed. Switches off that path are listed in ``NOT_OUTBOUND`` with the reason;
-``tests/engine/test_register_readings.py`` fails when a switch is in neither list.
+Dynamics -> ActiveCampaign path: this runs ``pytest tests/engine`` once as is, then with
+``--sandbox-switch`` set to each non-default value in turn (one Azurite for all runs, ``--jobs`` runs
+at once), prints a line per reading and exits 1 if any run failed. Switches off that path are listed
+in ``NOT_OUTBOUND`` with the reason; ``tests/engine/test_register_readings.py`` fails when a switch
+is in neither list.
 """
 
 from __future__ import annotations
@@ -52,12 +53,16 @@ class Reading:
     value: Any
 
     @property
-    def option(self) -> str:
-        return f"{self.sandbox}:{self.name}={json.dumps(self.value)}"
+    def options(self) -> list[str]:
+        return [] if self is DEFAULTS else ["--sandbox-switch", f"{self.sandbox}:{self.name}={json.dumps(self.value)}"]
 
     @property
     def label(self) -> str:
-        return f"{self.sandbox}:{self.name}={self.value}"
+        return "(every switch at its default)" if self is DEFAULTS else f"{self.sandbox}:{self.name}={self.value}"
+
+
+DEFAULTS = Reading("", "", None)
+"""The baseline run: nothing flipped."""
 
 
 def register() -> dict[tuple[str, str], tuple[Any, tuple[Any, ...] | None]]:
@@ -96,11 +101,11 @@ SUMMARY = re.compile(r"^=+ (.*(passed|failed|error).*) =+$|^(\d+ (passed|failed)
 
 
 def _run(reading: Reading, storage: str, pytest_args: list[str], logs: Path) -> Outcome:
-    log = logs / f"{reading.sandbox}-{reading.name}-{reading.value}.log".replace("/", "_")
+    name = "defaults" if reading is DEFAULTS else f"{reading.sandbox}-{reading.name}-{reading.value}"
+    log = logs / f"{name}.log".replace("/", "_")
     started = time.perf_counter()
     env = {**os.environ, "AZURITE_CONNECTION_STRING": storage}
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--sandbox-switch", reading.option,
-           *pytest_args]
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *reading.options, *pytest_args]
     with log.open("w") as out:
         code = subprocess.run(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, check=False).returncode
     text = log.read_text()
@@ -120,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", action="append", default=[], metavar="NAME", help="only these switches")
     p.add_argument("--list", action="store_true", help="print the readings and the switches left out, then stop")
     args = p.parse_args(argv)
-    readings = [r for r in outbound_readings() if not args.only or r.name in args.only]
+    readings = [DEFAULTS] + [r for r in outbound_readings() if not args.only or r.name in args.only]
     if args.list:
         for r in readings:
             print(r.label)

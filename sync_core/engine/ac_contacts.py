@@ -89,7 +89,9 @@ async def read_contacts(ctx: PassContext) -> None:
             await preload_account_contacts(ctx)
         await _read_new(ctx, cursor, pending)
     completed_left = sum(len(rows) for email, rows in pending.items() if any(r.completed for r in rows))
-    if completed_left > EMAIL_LOOKUP_LIMIT:
+    # A read cut by the pass budget leaves the rest to the continuation; rows it did not reach are
+    # not "left over" for the updated_after read yet.
+    if completed_left > EMAIL_LOOKUP_LIMIT and not ctx.more_work:
         await _read_updated(ctx, cursor, pending)
     cursor.run_started_at = ctx.run.started_at
     await ctx.store.save_cursor(ctx.cid, cursor)
@@ -176,6 +178,11 @@ async def _read_updated(ctx: PassContext, cursor: Cursor, pending: dict[str, lis
         if len(done) >= COMPLETE_CHUNK:
             await _link_found(ctx, done)
             done = []
+            if ctx.out_of_time():
+                # Completed rows left the batches' pending set: the continuation reads again from
+                # the same watermark and finds only the rest.
+                ctx.more_work = True
+                return
     if done:
         await _link_found(ctx, done)
 
@@ -239,7 +246,11 @@ async def resolve_completed(ctx: PassContext) -> None:
     """Completed imports whose rows are still pending after the delta read: look them up by email."""
     for batch in await ctx.store.list_imports(ctx.cid, status="completed"):
         remaining: list[ImportRow] = []
-        for row in batch.rows:
+        for i, row in enumerate(batch.rows):
+            if ctx.out_of_time():
+                remaining.extend(batch.rows[i:])  # the continuation looks up the rest
+                ctx.more_work = True
+                break
             if (row.entity, row.dynamics_id) in ctx.completed_rows or not row.needs_id:
                 continue
             link = await ctx.store.get_link(ctx.cid, row.entity, row.dynamics_id)
@@ -264,6 +275,8 @@ async def resolve_completed(ctx: PassContext) -> None:
             await ctx.store.save_import(ctx.cid, batch)
         else:
             await ctx.store.delete_import(ctx.cid, batch.batch_id)
+        if ctx.more_work:
+            return
 
 
 __all__ = ["NotFoundError", "check_imports", "read_contacts", "resolve_completed"]

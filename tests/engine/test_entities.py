@@ -356,3 +356,34 @@ async def test_an_option_set_syncs_to_dropdown_options(harness: HarnessFactory, 
     # An echo of the same values writes nothing.
     quiet = await h.run()
     assert h.ac_writes(quiet) == 0
+
+
+async def test_every_pass_keeps_its_time_budget_while_associating_accounts(harness: HarnessFactory) -> None:
+    """Completing imported links costs one AC call per titled contact (the association's job title):
+    with many, the pass stops at its budget and the continuation goes on (a pass that ran on would
+    be killed by the Functions host every time and never finish)."""
+    budget = 60.0
+    h = await harness(seed_contacts=1_200, page_size=5000, config=_config(**ACCOUNTS_ON))
+    lengths: list[float] = []
+    for _ in range(60):
+        started = h.clock.monotonic()
+        r = await h.engine().run_pass(h.cid, time_budget=budget)
+        lengths.append(h.clock.monotonic() - started)
+        assert r.outcome in ("finished", "continued"), r.message
+        if r.more_work:
+            continue
+        if r.open_imports:
+            h.clock.advance(30)
+            continue
+        break
+    else:
+        raise AssertionError("the connection did not become idle")
+    # One chunk of association calls (100 at 5/s) may end past the deadline, no more.
+    assert max(lengths) <= budget + 25, lengths
+    titled = [link for link in await h.links("contact")
+              if h.dv.rows["contact"][link.dynamics_id].get("_parentcustomerid_value")
+              and h.dv.rows["contact"][link.dynamics_id].get("jobtitle")]
+    assert len(titled) > 500  # enough association calls to need several passes
+    by_contact = {str(ac.contact): ac for ac in _account_contacts(h)}
+    for link in titled:
+        assert by_contact[str(link.ac_id)].job_title == h.dv.rows["contact"][link.dynamics_id]["jobtitle"]
