@@ -81,11 +81,15 @@ async def read_contacts(ctx: PassContext) -> None:
     if cursor is None:
         cursor = Cursor(entity="contact", side="activecampaign", phase="delta", watermark=ctx.run.started_at)
     pending = await _pending_rows(ctx)
+    ctx.import_links_accounts = cursor.import_links_accounts
     if cursor.position is None:
         # The first pass: contacts that exist now are not ours to complete; start after them.
         cursor.position = await ctx.ac.latest_contact_id() or "0"
     elif pending:
-        if sum(1 for rows in pending.values() for p in rows if p.row.associate) > LIST_ALL_THRESHOLD:
+        # Listing every association pays when many need reading (not once the reading is learnt).
+        to_verify = sum(1 for rows in pending.values() for p in rows
+                        if p.row.associate and p.row.account_named and ctx.import_links_accounts is None)
+        if to_verify > LIST_ALL_THRESHOLD:
             await preload_account_contacts(ctx)
         await _read_new(ctx, cursor, pending)
     completed_left = sum(len(rows) for email, rows in pending.items() if any(r.completed for r in rows))
@@ -94,8 +98,21 @@ async def read_contacts(ctx: PassContext) -> None:
     if completed_left > EMAIL_LOOKUP_LIMIT and not ctx.more_work:
         await _read_updated(ctx, cursor, pending)
     cursor.run_started_at = ctx.run.started_at
+    cursor.import_links_accounts = _learnt(cursor.import_links_accounts, ctx.import_link_seen)
     await ctx.store.save_cursor(ctx.cid, cursor)
     await _prune_batches(ctx)
+
+
+def _learnt(before: bool | None, seen: dict[bool, int]) -> bool | None:
+    """This pass's observations, when they agree (after a sample contradicted the learnt reading the
+    pass read every one); seen both ways: unknown, so every such association is read."""
+    if seen.get(True) and seen.get(False):
+        return None
+    if seen.get(True):
+        return True
+    if seen.get(False):
+        return False
+    return before
 
 
 async def _prune_batches(ctx: PassContext) -> None:
@@ -115,39 +132,63 @@ async def _prune_batches(ctx: PassContext) -> None:
 
 
 async def _complete(ctx: PassContext, contact: dict[str, Any], pending: dict[str, list[_Pending]],
-                    out: list[tuple[dict[str, Any], ImportRow]]) -> None:
+                    out: list[_Found], *, by_id: bool = False) -> None:
     email = str(contact.get("email") or "").lower()
+    created = parse_ac_time(contact.get("cdate"))
     for item in pending.pop(email, []):
-        out.append((contact, item.row))
+        # Read by id and created after its import was sent: AC made this contact for the row.
+        new = by_id and created is not None and created >= item.submitted_at - OVERLAP
+        out.append(_Found(contact, item, new))
 
 
-async def _link_found(ctx: PassContext, found: list[tuple[dict[str, Any], ImportRow]]) -> None:
+@dataclass(slots=True)
+class _Found:
+    contact: dict[str, Any]
+    pending: _Pending
+    new: bool
+
+
+@dataclass(slots=True)
+class Completion:
+    """A pending link whose AC id is now known, and what is known of its AC contact."""
+
+    link: RecordLink
+    row: ImportRow
+    new: bool = False
+    """AC created the contact for this row: it has no association the import did not make."""
+    listed: bool = True
+    """Its import was processed before this pass listed the associations."""
+
+
+async def _link_found(ctx: PassContext, found: list[_Found]) -> None:
     """Give the pending links of these rows their AC ids (links read in bulk, not one by one)."""
-    done: list[tuple[RecordLink, ImportRow]] = []
-    by_entity: dict[str, list[tuple[dict[str, Any], ImportRow]]] = {}
-    for contact, row in found:
-        by_entity.setdefault(row.entity, []).append((contact, row))
+    done: list[Completion] = []
+    by_entity: dict[str, list[_Found]] = {}
+    for f in found:
+        by_entity.setdefault(f.pending.row.entity, []).append(f)
     for entity, items in by_entity.items():
-        links = await ctx.store.get_links(ctx.cid, items[0][1].entity, [r.dynamics_id for _, r in items])
-        for contact, row in items:
+        links = await ctx.store.get_links(ctx.cid, items[0].pending.row.entity,
+                                          [f.pending.row.dynamics_id for f in items])
+        for f in items:
+            row = f.pending.row
             link = links.get(row.dynamics_id)
             if link is not None and link.ac_id is None:
-                link.ac_id = str(contact["id"])
-                link.ac_modified = parse_ac_time(contact.get("udate"))
+                link.ac_id = str(f.contact["id"])
+                link.ac_modified = parse_ac_time(f.contact.get("udate"))
                 link.pending_batch = None
-                done.append((link, row))
+                done.append(Completion(link, row, new=f.new, listed=f.pending.completed))
             ctx.completed_rows.add((entity, row.dynamics_id))
     await complete_links(ctx, done)
 
 
 async def _read_new(ctx: PassContext, cursor: Cursor, pending: dict[str, list[_Pending]]) -> None:
-    done: list[tuple[dict[str, Any], ImportRow]] = []
+    done: list[_Found] = []
     top = int(cursor.position or 0)
     async for contact in ctx.ac.iter_contacts(after_id=cursor.position):
         ctx.run.count("contact", "ac_read")
         top = max(top, int(contact["id"]))
         _learn_offset(cursor, contact)
-        await _complete(ctx, contact, pending, done)
+        await _complete(ctx, contact, pending, done, by_id=True)
         if len(done) >= COMPLETE_CHUNK:
             await _link_found(ctx, done)
             done = []
@@ -167,7 +208,7 @@ async def _read_updated(ctx: PassContext, cursor: Cursor, pending: dict[str, lis
     oldest = min((p.submitted_at for rows in pending.values() for p in rows if p.completed), default=None)
     since = updated_after_value(oldest or ctx.run.started_at, cursor.tz_offset_minutes)
     seen = set(cursor.boundary_keys)
-    done: list[tuple[dict[str, Any], ImportRow]] = []
+    done: list[_Found] = []
     async for contact in ctx.ac.iter_contacts(updated_after=since):
         key = f"{contact.get('id')}@{contact.get('udate')}"
         if key in seen:
@@ -199,14 +240,55 @@ EMAIL_LOOKUP_LIMIT = 100
 """Up to this many unresolved rows are looked up one by one; more are found by one delta read."""
 
 
-async def complete_links(ctx: PassContext, done: list[tuple[RecordLink, ImportRow]]) -> None:
+VERIFY_EVERY = 50
+"""With the import's reading learnt, still read one association in this many: a change shows."""
+
+
+async def complete_links(ctx: PassContext, done: list[Completion]) -> None:
     """Pending links whose AC ids are now known: their account associations first, then the
     links, so a kill in between leaves them pending and the next pass does both again."""
-    assocs = [Association(link, row.ac_account_id, row.job_title,
-                          title_on_association(push_fields(ctx, row.entity)))
-              for link, row in done if row.associate]
+    assocs: list[Association] = []
+    for c in done:
+        if not c.row.associate:
+            continue
+        title_mapped = title_on_association(push_fields(ctx, c.row.entity))
+        a = Association(c.link, c.row.ac_account_id, c.row.job_title, title_mapped)
+        if c.new:
+            _what_is_known(ctx, a, c)
+        assocs.append(a)
     await ensure_associations(ctx, assocs)
-    await ctx.store.save_links(ctx.cid, [link for link, _ in done])
+    await ctx.store.save_links(ctx.cid, [c.link for c in done])
+    if ctx.assumed and ctx.import_links_accounts is None:
+        # A sample contradicted the learnt reading: what earlier chunks took from it is read again.
+        again, ctx.assumed = [a for a in ctx.assumed if a.assumed], []
+        for a in again:
+            a.known, a.read_alone, a.learn, a.assumed = "read", True, True, False
+        await ensure_associations(ctx, again)
+        await ctx.store.save_links(ctx.cid, [a.link for a in again])
+
+
+def _what_is_known(ctx: PassContext, a: Association, c: Completion) -> None:
+    """A contact AC created for this row has only the association its import made, if any."""
+    learnt = ctx.import_links_accounts
+    a.read_alone = not c.listed
+    if a.ac_account_id is None or not c.row.account_named:
+        a.known = "absent"
+        return
+    a.learn = True
+    if learnt is None:
+        return  # read it, and learn the reading from it
+    ctx.verify_count += 1
+    if ctx.verify_count % VERIFY_EVERY == 1:
+        a.read_alone = True  # a sample (the pass's first, then one in VERIFY_EVERY) checks the reading
+        return
+    if learnt is False:
+        a.known = "absent"
+    elif not (a.title_mapped and a.job_title):
+        a.known = "linked"
+    else:
+        return
+    a.assumed = True
+    ctx.assumed.append(a)
 
 
 def updated_after_value(watermark: datetime, tz_offset_minutes: int | None) -> datetime:
@@ -268,7 +350,7 @@ async def resolve_completed(ctx: PassContext) -> None:
             link.ac_id = str(found["id"])
             link.ac_modified = parse_ac_time(found.get("udate"))
             link.pending_batch = None
-            await complete_links(ctx, [(link, row)])
+            await complete_links(ctx, [Completion(link, row)])
             ctx.run.count(row.entity, "resolved_by_email")
         if remaining:
             batch.rows = remaining

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from sync_core.engine.context import PassContext
 from sync_core.model.errors import RetriableError, SkippableError
@@ -25,12 +25,24 @@ ACCOUNT = "account"
 TITLE = "accountContact.jobTitle"
 
 
+Known = Literal["read", "absent", "linked"]
+"""What is known of a contact's association before asking AC: nothing (read it); none exists (a
+contact new to AC whose import did not link it); the import linked it to ``ac_account_id``."""
+
+
 @dataclass(slots=True)
 class Association:
     link: RecordLink
     ac_account_id: str | None
     job_title: str | None
     title_mapped: bool = True
+    known: Known = "read"
+    read_alone: bool = False
+    """Read this contact's association on its own: it may be newer than the pass's listing."""
+    learn: bool = False
+    """A new contact whose import named its account: what AC did tells the import's reading."""
+    assumed: bool = False
+    """``known`` comes from the learnt reading, not from this row."""
 
 
 async def preload_account_contacts(ctx: PassContext) -> None:
@@ -43,16 +55,29 @@ async def preload_account_contacts(ctx: PassContext) -> None:
 
 
 async def _existing(ctx: PassContext, work: list[Association]) -> dict[str, dict[str, Any]]:
-    if ctx.account_contacts is None and len(work) > LIST_ALL_THRESHOLD:
+    listed = [w for w in work if not w.read_alone]
+    if ctx.account_contacts is None and len(listed) > LIST_ALL_THRESHOLD:
         await preload_account_contacts(ctx)
-    if ctx.account_contacts is not None:
-        return ctx.account_contacts
-    out: dict[str, dict[str, Any]] = {}
+    out = ctx.account_contacts if ctx.account_contacts is not None else {}
     for item in work:
+        if ctx.account_contacts is not None and not item.read_alone:
+            continue
         contact_id = str(item.link.ac_id)
+        out.pop(contact_id, None)
         async for ac_row in ctx.ac.iter_account_contacts(contact_id=contact_id):
             out[contact_id] = ac_row
     return out
+
+
+def _observe(ctx: PassContext, read: list[Association], existing: dict[str, dict[str, Any]]) -> None:
+    """What AC did with the imports that named the accounts of these new contacts."""
+    for item in read:
+        if item.learn and item.ac_account_id is not None:
+            current = existing.get(str(item.link.ac_id))
+            linked = current is not None and str(current.get("account")) == item.ac_account_id
+            ctx.import_link_seen[linked] = ctx.import_link_seen.get(linked, 0) + 1
+            if ctx.import_links_accounts is not None and linked != ctx.import_links_accounts:
+                ctx.import_links_accounts = None
 
 
 async def ensure_associations(ctx: PassContext, work: list[Association]) -> None:
@@ -60,10 +85,27 @@ async def ensure_associations(ctx: PassContext, work: list[Association]) -> None
     work = [w for w in work if w.link.ac_id]
     if not work or ctx.dry_run or "account" in ctx.unavailable:
         return
-    existing = await _existing(ctx, work)
+    to_read = [w for w in work if w.known == "read"]
+    existing = await _existing(ctx, to_read) if to_read else {}
+    _observe(ctx, to_read, existing)
+    doubtful = [w for w in work if w.assumed and ctx.import_links_accounts is None]
+    if doubtful:  # a sample contradicted the learnt reading: what was assumed is read instead
+        for w in doubtful:
+            w.known, w.read_alone, w.assumed = "read", True, False
+        existing.update(await _existing(ctx, doubtful))
+        _observe(ctx, doubtful, existing)
     for item in work:
         contact_id = str(item.link.ac_id)
-        current = existing.get(contact_id)
+        if item.known == "read":
+            current = existing.get(contact_id)
+        elif item.known == "linked":
+            # The import linked it (the learnt reading) and there is no title to set: nothing to send.
+            item.link.ac_values[ACCOUNT] = item.ac_account_id
+            if item.title_mapped:
+                item.link.ac_values[TITLE] = item.job_title
+            continue
+        else:
+            current = None
         try:
             if item.ac_account_id is None:
                 if current is not None:

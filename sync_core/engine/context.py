@@ -75,6 +75,13 @@ class PassContext:
     """The "D365 Opportunity" schema's id and field types, once ensured in this pass."""
     account_contacts: dict[str, dict[str, Any]] | None = None
     """AC contact id → its account association, when listed whole in this pass."""
+    import_links_accounts: bool | None = None
+    """The learnt reading of ``customer_acct_name`` (see ``Cursor.import_links_accounts``)."""
+    import_link_seen: dict[bool, int] = field(default_factory=dict)
+    """This pass's observations of that reading: linked → count."""
+    verify_count: int = 0
+    assumed: list[Any] = field(default_factory=list)
+    """Associations of this pass taken from the learnt reading (read again if a sample disagrees)."""
     samples: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     """Dry runs: a few examples of each planned action, by entity."""
     failed: set[str] = field(default_factory=set)

@@ -163,6 +163,10 @@ async def _resolve_accounts(ctx: PassContext, fields: Sequence[FieldMapping], pl
             p.ac_account_name = str(name) if name else None
 
 
+def _titled(fields: Sequence[FieldMapping], p: Planned) -> bool:
+    return title_on_association(fields) and bool(p.values.get(TITLE_COLUMN))
+
+
 def association_for(ctx: PassContext, fields: Sequence[FieldMapping], p: Planned,
                     link: RecordLink) -> Association | None:
     if not accounts_on(ctx, fields) or not (p.is_new or p.account_changed):
@@ -355,11 +359,14 @@ async def _bulk(ctx: PassContext, entity: EntityName, fields: Sequence[FieldMapp
         new = p.is_new and p.shared_ac_id is None
         row = import_row(values, tags=_tags(ctx, entity) if p.is_new else (),
                          list_ids=push.list_ids if new else (), subscribe=push.subscribe)
-        if p.ac_account_name and (p.is_new or p.account_changed):
-            # Names the account for readings where the import links it; verified afterwards.
+        if p.ac_account_name and (p.is_new or p.account_changed) and not _titled(fields, p):
+            # Names the account for readings where the import links it (learnt, then spot-checked).
+            # A titled contact is not named: AC keeps the title on the association, which costs a
+            # call either way, and one create with the title needs no read of what the import did.
             row["customer_acct_name"] = p.ac_account_name
         rows.append(row)
     by_email = {p.email: (p, values) for p, values in zip(plans, sent, strict=True)}
+    rows_by_email = {p.email: row for p, row in zip(plans, rows, strict=True)}
     out: list[RecordLink] = []
     for start in range(0, len(rows), BULK_MAX_ROWS):
         chunk = rows[start:start + BULK_MAX_ROWS]
@@ -396,7 +403,7 @@ async def _bulk(ctx: PassContext, entity: EntityName, fields: Sequence[FieldMapp
                     columns=sorted(set(p.changed) | {EMAIL}),
                     ac_account_id=assoc.ac_account_id if assoc else None,
                     job_title=assoc.job_title if assoc else None, associate=assoc is not None,
-                    needs_id=ac_id is None))
+                    needs_id=ac_id is None, account_named="customer_acct_name" in rows_by_email[p.email]))
                 out.append(link)
                 ctx.run.count(entity, "created" if p.is_new else "updated")
             # The batch is recorded before its links: a kill in between re-imports the page (an

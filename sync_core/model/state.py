@@ -94,6 +94,9 @@ class Cursor:
     """ActiveCampaign: the highest contact id read (ids only grow: new contacts are read once)."""
     mode: Literal["change_tracking", "modifiedon"] = "change_tracking"
     """Dynamics: tables without change tracking are read by ``modifiedon`` watermark."""
+    import_links_accounts: bool | None = None
+    """ActiveCampaign contacts: whether a bulk-import row's ``customer_acct_name`` linked the new contact
+    to that account, as observed (None: not yet seen, or seen both ways; every such link is verified)."""
 
 
 RunStatus = Literal["running", "finished", "continued", "failed", "dry_run", "skipped"]
@@ -173,6 +176,9 @@ class ImportRow:
     associate: bool = False
     """Once the contact's AC id is known, make its account association match
     ``ac_account_id`` / ``job_title`` (AC keeps it on ``accountContacts``)."""
+    account_named: bool = True
+    """The row named the account (``customer_acct_name``); whether AC then links it is a register
+    reading, learnt per connection (``Cursor.import_links_accounts``)."""
 
 
 @dataclass(slots=True)

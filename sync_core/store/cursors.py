@@ -48,6 +48,8 @@ def _to_entity(cid: str, c: Cursor) -> dict[str, Any]:
         e["position"] = c.position
     if c.tz_offset_minutes is not None:
         e["tz_offset_minutes"] = c.tz_offset_minutes
+    if c.import_links_accounts is not None:
+        e["import_links_accounts"] = c.import_links_accounts
     for name in ("watermark", "started_at", "run_started_at", "finished_at"):
         codec.put_dt(e, name, getattr(c, name))
     codec.check_size(e, f"cursor {c.entity}/{c.side}")
@@ -73,6 +75,8 @@ def _from_entity(e: Mapping[str, Any]) -> Cursor:
         tz_offset_minutes=int(e["tz_offset_minutes"]) if e.get("tz_offset_minutes") is not None else None,
         mode=cast(Literal["change_tracking", "modifiedon"], e.get("mode", "change_tracking")),
         position=e.get("position"),
+        import_links_accounts=bool(e["import_links_accounts"]) if e.get("import_links_accounts") is not None
+        else None,
     )
 
 

@@ -387,3 +387,60 @@ async def test_every_pass_keeps_its_time_budget_while_associating_accounts(harne
     by_contact = {str(ac.contact): ac for ac in _account_contacts(h)}
     for link in titled:
         assert by_contact[str(link.ac_id)].job_title == h.dv.rows["contact"][link.dynamics_id]["jobtitle"]
+
+
+async def _assert_associations(h: Harness) -> int:
+    """Every linked contact's AC association is its account's, with its title; returns how many."""
+    account_links = {link.dynamics_id: link.ac_id for link in await h.links("account")}
+    by_contact: dict[str, list[Any]] = {}
+    for ac in _account_contacts(h):
+        by_contact.setdefault(str(ac.contact), []).append(ac)
+    checked = 0
+    for link in await h.links("contact"):
+        row = h.dv.rows["contact"][link.dynamics_id]
+        parent = row.get("_parentcustomerid_value")
+        found = by_contact.get(str(link.ac_id), [])
+        if parent is None:
+            assert not found
+            continue
+        assert len(found) == 1, f"{link.email}: {len(found)} associations"
+        assert str(found[0].account) == account_links[parent], link.email
+        assert (found[0].job_title or None) == (row.get("jobtitle") or None), link.email
+        checked += 1
+    return checked
+
+
+@pytest.mark.parametrize(("first", "then"), [("link_or_create", "ignore"), ("ignore", "link_or_create")])
+async def test_the_import_reading_of_account_names_is_learnt_and_a_change_is_caught(
+        harness: HarnessFactory, first: str, then: str) -> None:
+    """Whether an import's customer_acct_name links the new contact is learnt from the first imports
+    (titled contacts are not named: one create carries the title); a sample keeps checking it, and
+    when AC starts to behave the other way every association the pass assumed is read again."""
+    h = await harness(seed_contacts=300, page_size=5000, config=_config(**ACCOUNTS_ON),
+                      ac_switches={"customer_acct_name": first})
+    await h.until_idle()
+    assert await _assert_associations(h) > 100
+    cursor = await h.store.get_cursor(h.cid, "contact", "activecampaign")
+    assert cursor is not None and cursor.import_links_accounts is (first != "ignore")
+    # AC changes its behaviour; new untitled contacts of existing accounts arrive.
+    h.ac.switches["customer_acct_name"] = then
+    accounts = [link.dynamics_id for link in await h.links("account")]
+    for i in range(120):
+        await h.dv_create("contacts", {"lastname": f"New {i}", "emailaddress1": f"new.{i}@example.org",
+                                       "parentcustomerid_account@odata.bind": f"/accounts({accounts[i % 10]})"})
+    h.clock.advance(3600)
+    passes = await h.until_idle()
+    assert await _assert_associations(h) > 220
+    assert not [e for e in await h.store.list_errors(h.cid) if e.code == "account_contact"]
+    cursor = await h.store.get_cursor(h.cid, "contact", "activecampaign")
+    assert cursor is not None and cursor.import_links_accounts is (then != "ignore")
+    # Once learnt, a pass of new contacts reads only a sample of their associations.
+    for i in range(120, 240):
+        await h.dv_create("contacts", {"lastname": f"New {i}", "emailaddress1": f"new.{i}@example.org",
+                                       "parentcustomerid_account@odata.bind": f"/accounts({accounts[i % 10]})"})
+    h.clock.advance(3600)
+    passes = await h.until_idle()
+    assert await _assert_associations(h) > 340
+    reads = sum(p.run.api_calls.get("activecampaign", {}).get(k, 0) for p in passes if p.run
+                for k in ("accountContacts.list", "contact.accountContacts"))
+    assert reads <= 120 // 50 + 2, reads
