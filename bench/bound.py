@@ -95,7 +95,8 @@ class Bound:
 def bulk_bound(w: Workload, r: Reading) -> Bound:
     """The bulk path: import, confirm each import, read contacts back for their ids; accounts are
     created one by one (an import cannot carry their fields), listed to match names, and linked
-    either by the import row (free) or one accountContacts call per linked contact."""
+    either by the import row (free; not for a titled contact, whose title needs a call anyway) or
+    one accountContacts call per linked contact."""
     imports = math.ceil(w.contacts / IMPORT_ROWS)
     calls = {
         "bulk_import": imports,
@@ -108,14 +109,9 @@ def bulk_bound(w: Workload, r: Reading) -> Bound:
         if not r.import_links_accounts:
             calls["accountContact.create"] = w.linked  # the title rides on the create
         elif w.titled:
-            # The import made the association; its title needs an update, found by listing
-            # (unless creating every association with its title, without the account name, is cheaper).
-            listed = math.ceil(w.linked / AC_PAGE)
-            if w.titled + listed <= w.linked:
-                calls["accountContacts.list"] = listed
-                calls["accountContact.update"] = w.titled
-            else:
-                calls["accountContact.create"] = w.linked
+            # The import links the untitled contacts for free; a titled one costs a call either way
+            # (AC keeps the title on the association): one create with its title, unnamed in the import.
+            calls["accountContact.create"] = w.titled
     dv_reads = math.ceil(w.contacts / DV_PAGE) + math.ceil(w.accounts / DV_PAGE) + (2 if w.accounts else 1)
     calls["dataverse reads"] = dv_reads
     rps_calls = sum(n for kind, n in calls.items()
