@@ -257,6 +257,7 @@ async def complete_links(ctx: PassContext, done: list[Completion]) -> None:
             _what_is_known(ctx, a, c)
         assocs.append(a)
     await ensure_associations(ctx, assocs)
+    await ctx.checkpoint("after_associations", {"count": len(assocs)})
     await ctx.store.save_links(ctx.cid, [c.link for c in done])
     if ctx.assumed and ctx.import_links_accounts is None:
         # A sample contradicted the learnt reading: what earlier chunks took from it is read again.

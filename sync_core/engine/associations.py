@@ -123,16 +123,29 @@ async def ensure_associations(ctx: PassContext, work: list[Association]) -> None
                 existing[contact_id] = {"id": created.get("id"), "account": item.ac_account_id,
                                         "contact": contact_id, "jobTitle": item.job_title}
                 ctx.run.count(item.link.entity, "account_linked")
-        except (SkippableError, RetriableError) as e:
-            ctx.run.count(item.link.entity, "errors")
-            now = ctx.clock.now()
-            await ctx.store.record_error(ctx.cid, RecordError(
-                entity=item.link.entity, side="activecampaign", record_id=item.link.dynamics_id,
-                cause=f"account association: {type(e).__name__}: {e}", code="account_contact",
-                first_seen=now, last_seen=now))
-            # Make the account columns count as unsent, so the retry does it again.
-            item.link.dynamics_values.pop("parentcustomerid", None)
+        except SkippableError as e:
+            if item.known == "read":
+                await _record_failure(ctx, item, e)
+                continue
+            # It was taken to have no association, but AC refused the create: it has one (a pass
+            # killed after creating it, or the import's reading changed). Read it and make it right.
+            item.known, item.read_alone, item.assumed = "read", True, False
+            await ensure_associations(ctx, [item])
+            continue
+        except RetriableError as e:
+            await _record_failure(ctx, item, e)
             continue
         item.link.ac_values[ACCOUNT] = item.ac_account_id
         if item.title_mapped:
             item.link.ac_values[TITLE] = item.job_title
+
+
+async def _record_failure(ctx: PassContext, item: Association, e: Exception) -> None:
+    ctx.run.count(item.link.entity, "errors")
+    now = ctx.clock.now()
+    await ctx.store.record_error(ctx.cid, RecordError(
+        entity=item.link.entity, side="activecampaign", record_id=item.link.dynamics_id,
+        cause=f"account association: {type(e).__name__}: {e}", code="account_contact",
+        first_seen=now, last_seen=now))
+    # Make the account columns count as unsent, so the retry does it again.
+    item.link.dynamics_values.pop("parentcustomerid", None)

@@ -444,3 +444,23 @@ async def test_the_import_reading_of_account_names_is_learnt_and_a_change_is_cau
     reads = sum(p.run.api_calls.get("activecampaign", {}).get(k, 0) for p in passes if p.run
                 for k in ("accountContacts.list", "contact.accountContacts"))
     assert reads <= 120 // 50 + 2, reads
+
+
+async def test_a_pass_killed_after_making_associations_resumes_without_errors(harness: HarnessFactory) -> None:
+    """Killed between the association creates and the link save: the next pass finds the links
+    pending, takes the contacts as new, and the creates AC refuses are read and found right."""
+    from tests.engine.test_contacts_push import Killed
+
+    async def die(name: str, info: dict[str, Any]) -> None:
+        if name == "after_associations" and info["count"] > 20:
+            raise Killed(name)
+
+    h = await harness(seed_contacts=300, page_size=5000, config=_config(**ACCOUNTS_ON))
+    with pytest.raises(Killed):
+        for _ in range(10):  # the first pass imports, a later one completes the links
+            await h.engine(checkpoint=die).run_pass(h.cid)
+            h.clock.advance(30)
+    h.clock.advance(3600)  # the dead holder's lease expires
+    await h.until_idle()
+    assert await _assert_associations(h) > 100
+    assert not [e for e in await h.store.list_errors(h.cid) if e.code == "account_contact"]
