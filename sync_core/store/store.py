@@ -29,6 +29,7 @@ from sync_core.model.state import (
     Side,
 )
 from sync_core.store._tables import PARTITIONED_BY_CONNECTION, Tables, delete_partition
+from sync_core.store._transport import ShortKeepAliveTransport
 from sync_core.store.audit import AuditRepository
 from sync_core.store.budget import SharedRequestBudget
 from sync_core.store.configs import ConfigRepository
@@ -59,13 +60,14 @@ class SyncStore:
 
     @classmethod
     def from_connection_string(cls, conn_str: str, *, table_prefix: str = "", clock: Clock | None = None) -> SyncStore:
-        return cls(TableServiceClient.from_connection_string(conn_str), table_prefix=table_prefix, clock=clock)
+        service = TableServiceClient.from_connection_string(conn_str, transport=ShortKeepAliveTransport())
+        return cls(service, table_prefix=table_prefix, clock=clock)
 
     @classmethod
     def from_account_url(cls, account_url: str, credential: AsyncTokenCredential, *, table_prefix: str = "",
                          clock: Clock | None = None) -> SyncStore:
-        return cls(TableServiceClient(endpoint=account_url, credential=credential), table_prefix=table_prefix,
-                   clock=clock)
+        service = TableServiceClient(endpoint=account_url, credential=credential, transport=ShortKeepAliveTransport())
+        return cls(service, table_prefix=table_prefix, clock=clock)
 
     async def create_tables(self) -> None:
         """Create the tables that are missing (idempotent)."""
