@@ -100,11 +100,13 @@ class Outcome:
 SUMMARY = re.compile(r"^=+ (.*(passed|failed|error).*) =+$|^(\d+ (passed|failed).*)$", re.MULTILINE)
 
 
-def _run(reading: Reading, storage: str, pytest_args: list[str], logs: Path) -> Outcome:
+def _run(reading: Reading, storage: str | None, pytest_args: list[str], logs: Path) -> Outcome:
     name = "defaults" if reading is DEFAULTS else f"{reading.sandbox}-{reading.name}-{reading.value}"
     log = logs / f"{name}.log".replace("/", "_")
     started = time.perf_counter()
-    env = {**os.environ, "AZURITE_CONNECTION_STRING": storage}
+    env = {k: v for k, v in os.environ.items() if k != "AZURITE_CONNECTION_STRING"}
+    if storage:
+        env["AZURITE_CONNECTION_STRING"] = storage
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *reading.options, *pytest_args]
     with log.open("w") as out:
         code = subprocess.run(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, check=False).returncode
@@ -124,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--jobs", type=int, default=2, help="pytest runs at once (default 2)")
     p.add_argument("--only", action="append", default=[], metavar="NAME", help="only these switches")
     p.add_argument("--list", action="store_true", help="print the readings and the switches left out, then stop")
+    p.add_argument("--azurite-per-run", action="store_true",
+                   help="each pytest run starts its own Azurite (a shared one slows as tables pile up)")
     args = p.parse_args(argv)
     readings = [DEFAULTS] + [r for r in outbound_readings() if not args.only or r.name in args.only]
     if args.list:
@@ -136,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     logs = Path(tempfile.mkdtemp(prefix="readings-"))
     print(f"{len(readings)} readings x pytest {' '.join(pytest_args)}; {args.jobs} at once; logs in {logs}",
           flush=True)
+    if args.azurite_per_run:
+        return _sweep(readings, None, pytest_args, logs, args.jobs)
     storage = connection_string_from_env()
     if storage:
         return _sweep(readings, storage, pytest_args, logs, args.jobs)
@@ -143,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         return _sweep(readings, az.connection_string, pytest_args, logs, args.jobs)
 
 
-def _sweep(readings: list[Reading], storage: str, pytest_args: list[str], logs: Path, jobs: int) -> int:
+def _sweep(readings: list[Reading], storage: str | None, pytest_args: list[str], logs: Path, jobs: int) -> int:
     started = time.perf_counter()
     failed = 0
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
