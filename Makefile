@@ -46,7 +46,7 @@ test-all: venv azurite
 
 # The engine's scenario tests once per reading of each register switch on the sync path (~1 h).
 readings: venv azurite
-	$(BIN)/python -m devtools.readings
+	$(BIN)/python -m devtools.readings --azurite-per-run
 
 demo: venv azurite
 	$(BIN)/python -m devtools.demo
