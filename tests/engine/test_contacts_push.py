@@ -104,9 +104,7 @@ async def test_rows_failing_inside_ac_are_recorded_and_synced_later(harness: Har
     dv = await _dv_emails(h)
     victim = sorted(dv)[5]
     h.ac.inject_fault(import_fail_pattern=victim)
-    await h.run()
-    h.clock.advance(30)
-    await h.run()  # import/info reports the failed row
+    await h.until_idle()  # import/info reports the failed row (however long AC takes: a register reading)
     errors = await h.store.list_errors(h.cid)
     assert [e.record_id for e in errors] == [dv[victim]["contactid"]]
     assert victim not in h.ac_by_email()
@@ -156,5 +154,8 @@ async def test_a_delta_costs_follow_the_changes_not_the_data(harness: HarnessFac
     # the rows updated linked contacts, whose ids are known).
     assert calls.get("bulk_import") == 1, calls
     assert calls.get("contacts.list", 0) <= 2, calls
-    assert sum(calls.values()) <= 6, calls
+    # import/info is asked once a pass until AC has processed the import: how long that takes is a
+    # register reading (import_delay_seconds), not a cost of the data.
+    assert calls.pop("import.info", 0) >= 1, calls
+    assert sum(calls.values()) <= 5, calls
     assert all(h.ac_by_email()[link.email or ""].first_name == "Bulk" for link in links[:50])

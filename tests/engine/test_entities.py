@@ -459,7 +459,7 @@ async def test_a_pass_killed_after_making_associations_resumes_without_errors(ha
     with pytest.raises(Killed):
         for _ in range(10):  # the first pass imports, a later one completes the links
             await h.engine(checkpoint=die).run_pass(h.cid)
-            h.clock.advance(30)
+            h.clock.advance(120)  # the worker's delay while imports are open
     h.clock.advance(3600)  # the dead holder's lease expires
     await h.until_idle()
     assert await _assert_associations(h) > 100
