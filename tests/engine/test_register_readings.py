@@ -82,7 +82,7 @@ async def test_initial_sync_into_an_account_that_has_the_contacts(harness: Harne
         for email in dv:
             while True:
                 r = await c.post("/api/3/contacts", json={"contact": {"email": email, "lastName": "Before"}})
-                if r.status_code != 429:
+                if r.status_code not in (429, 503):  # over 5/s: 429 or 503 (register #21)
                     break
                 h.clock.advance(float(r.headers.get("Retry-After", "1")))
             assert r.status_code == 201, r.text
