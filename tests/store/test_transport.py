@@ -16,6 +16,7 @@ async def test_idle_connections_close_before_the_server_closes_them(storage_conn
         assert await store.get_cursor("c", "contact", "dynamics") is None  # a request was sent
         transport: Any = store.tables.service._client._client._pipeline._transport
         assert isinstance(transport, ShortKeepAliveTransport)
-        assert transport.session.connector._keepalive_timeout == KEEPALIVE_SECONDS < 5
+        connector: Any = transport.session.connector
+        assert connector._keepalive_timeout == KEEPALIVE_SECONDS < 5
     finally:
         await store.close()
