@@ -41,12 +41,19 @@ class LinkIndex:
 
     ids: dict[str, set[str]] = field(default_factory=dict)
     by_email: dict[str, list[tuple[str, str, str | None]]] = field(default_factory=dict)
+    _emails: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def add(self, entity: str, dynamics_id: str, email: str | None, ac_id: str | None) -> None:
         self.ids.setdefault(entity, set()).add(dynamics_id)
+        key = (entity, dynamics_id)
+        old = self._emails.pop(key, None)
+        if old is not None:  # the record's email changed: it no longer holds the old one
+            rows = self.by_email.get(old, [])
+            rows[:] = [r for r in rows if (r[0], r[1]) != key]
         if email:
+            self._emails[key] = email.lower()
             rows = self.by_email.setdefault(email.lower(), [])
-            rows[:] = [r for r in rows if not (r[0] == entity and r[1] == dynamics_id)]
+            rows[:] = [r for r in rows if (r[0], r[1]) != key]
             rows.append((entity, dynamics_id, ac_id))
 
 

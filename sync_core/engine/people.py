@@ -30,7 +30,7 @@ from sync_core.engine.mapping import (
     parse_ac_time,
 )
 from sync_core.model.config import FieldMapping
-from sync_core.model.errors import RetriableError, SkippableError
+from sync_core.model.errors import ConflictError, RetriableError, SkippableError
 from sync_core.model.state import EntityName, ImportBatch, ImportRow, RecordError, RecordLink
 
 log = logging.getLogger("sync_core.engine")
@@ -118,6 +118,13 @@ async def process_page(
     if ctx.dry_run:
         for p in plans:
             action = "create" if p.is_new and p.shared_ac_id is None else ("link" if p.is_new else "update")
+            if p.link is not None and EMAIL in p.changed:
+                move = await _email_move(ctx, entity, p)
+                if move.action == "duplicate":
+                    await _report_duplicate_email(ctx, entity, p, move.twin)  # counted, not stored
+                    ctx.sample(entity, "skip", p.dynamics_id, p.email, "duplicate_email")
+                    continue
+                action = move.action
             ctx.run.count(entity, f"would_{action}")
             ctx.sample(entity, action, p.dynamics_id, p.email)
         return
@@ -196,12 +203,8 @@ async def _resolve_identity(ctx: PassContext, entity: EntityName, plans: list[Pl
     sem = asyncio.Semaphore(16)
 
     async def existing(p: Planned) -> None:
-        if ctx.link_index is not None:
-            found = ctx.link_index.by_email.get(p.email, [])
-        else:
-            async with sem:
-                rows = await ctx.store.find_links_by_email(ctx.cid, p.email)
-            found = [(o.entity, o.dynamics_id, o.ac_id) for o in rows]
+        async with sem:
+            found = await _linked_with_email(ctx, p.email)
         for other_entity, other_id, other_ac in found:
             if other_entity == entity and other_id != p.dynamics_id:
                 drop.add(p.dynamics_id)
@@ -213,6 +216,14 @@ async def _resolve_identity(ctx: PassContext, entity: EntityName, plans: list[Pl
 
     await asyncio.gather(*(existing(p) for p in plans if p.is_new))
     return [p for p in plans if p.dynamics_id not in drop]
+
+
+async def _linked_with_email(ctx: PassContext, email: str) -> list[tuple[str, str, str | None]]:
+    """(entity, Dynamics id, AC id) of the people records linked under ``email``."""
+    if ctx.link_index is not None:
+        return list(ctx.link_index.by_email.get(email.lower(), []))
+    rows = await ctx.store.find_links_by_email(ctx.cid, email)
+    return [(o.entity, o.dynamics_id, o.ac_id) for o in rows]
 
 
 async def _fail(ctx: PassContext, entity: EntityName, record_id: str, cause: str, *, code: str,
@@ -238,7 +249,7 @@ async def _write(ctx: PassContext, entity: EntityName, fields: Sequence[FieldMap
     upserts = [p for p in plans if p not in email_changes]
     saved: list[RecordLink] = []
     for p in email_changes:
-        link = await _update_by_id(ctx, entity, fields, p)
+        link = await _change_email(ctx, entity, fields, p)
         if link:
             saved.append(link)
     if len(upserts) > BULK_THRESHOLD:
@@ -284,15 +295,16 @@ def _next_link(ctx: PassContext, entity: EntityName, fields: Sequence[FieldMappi
 
 
 async def _sync_one(ctx: PassContext, entity: EntityName, fields: Sequence[FieldMapping],
-                    p: Planned) -> RecordLink | None:
+                    p: Planned, *, moved: bool = False) -> RecordLink | None:
+    """Upsert by email; ``moved``: a linked record taken to the AC contact of its new email."""
     values = _row_values(ctx, p, fields)
     try:
         resp = await ctx.ac.sync_contact(contact_payload(values))
         contact = resp.get("contact", resp)
         ac_id = str(contact["id"])
-        if p.is_new and p.shared_ac_id is None:
+        if (p.is_new or moved) and p.shared_ac_id is None:
             await _tag_and_subscribe(ctx, entity, ac_id)
-        elif p.is_new:
+        elif p.is_new or moved:
             await ctx.ac.add_contact_tag(ac_id, await ctx.ac.ensure_tag(_tags(ctx, entity)[0]))
     except (SkippableError, RetriableError) as e:
         # Retried with a capped backoff even when AC refused the data: cheap, and it also
@@ -315,9 +327,59 @@ async def _tag_and_subscribe(ctx: PassContext, entity: EntityName, ac_id: str) -
         await ctx.ac.set_contact_list_status(ac_id, str(list_id), 1 if push.subscribe else 2)
 
 
+@dataclass(slots=True)
+class EmailMove:
+    """Where a linked record whose email changed goes (see :func:`_email_move`)."""
+
+    action: str  # "update": the AC contact takes the email; "move": to the AC contact of the new email; "duplicate"
+    joined_ac_id: str | None = None
+    twin: str | None = None
+
+
+async def _email_move(ctx: PassContext, entity: EntityName, p: Planned) -> EmailMove:
+    """An email change keeps one AC contact per email and never makes a second one for a record.
+
+    Usually the linked AC contact takes the new email. Not when another record of the table
+    already syncs that email (reported, as for a new record; the link stays as it was), and not
+    when the AC contact is shared with the other table's record of the old email, or the other
+    table already has an AC contact for the new one: then the record moves, with all its values,
+    to the AC contact of its new email, and the other record keeps its own.
+    """
+    assert p.link is not None
+    holders = [h for h in await _linked_with_email(ctx, p.email) if h[1] != p.dynamics_id]
+    twin = next((h for h in holders if h[0] == entity), None)
+    if twin is not None:
+        return EmailMove("duplicate", twin=twin[1])
+    joined = next((h[2] for h in holders if h[2]), None)
+    old_email = p.link.email or ""
+    shared_old = bool(old_email) and p.link.ac_id is not None and any(
+        h[0] != entity and h[2] == p.link.ac_id for h in await _linked_with_email(ctx, old_email))
+    return EmailMove("move" if joined is not None or shared_old else "update", joined_ac_id=joined)
+
+
+async def _report_duplicate_email(ctx: PassContext, entity: EntityName, p: Planned, twin: str | None) -> None:
+    assert p.link is not None
+    await _fail(ctx, entity, p.dynamics_id, f"the email changed to {p.email}, which another {entity} ({twin}) "
+                f"already syncs; this record stays linked to the AC contact of {p.link.email} until one of the "
+                "two changes", code="duplicate_email", retriable=False)
+
+
+async def _change_email(ctx: PassContext, entity: EntityName, fields: Sequence[FieldMapping],
+                        p: Planned) -> RecordLink | None:
+    move = await _email_move(ctx, entity, p)
+    if move.action == "duplicate":
+        await _report_duplicate_email(ctx, entity, p, move.twin)
+        return None
+    if move.action == "update":
+        return await _update_by_id(ctx, entity, fields, p)
+    p.shared_ac_id = move.joined_ac_id
+    p.changed = sorted(p.values)  # the AC contact it moves to has none of this record's values yet
+    return await _sync_one(ctx, entity, fields, p, moved=True)
+
+
 async def _update_by_id(ctx: PassContext, entity: EntityName, fields: Sequence[FieldMapping],
                         p: Planned) -> RecordLink | None:
-    """An email change: update the linked AC contact in place (never a new contact)."""
+    """The linked AC contact takes the new email (an upsert by it would make a second contact)."""
     assert p.link is not None
     values = _row_values(ctx, p, fields)
     try:
@@ -332,6 +394,12 @@ async def _update_by_id(ctx: PassContext, entity: EntityName, fields: Sequence[F
         contact = resp.get("contact", resp)
     except _Unresolved as e:
         await _fail(ctx, entity, p.dynamics_id, str(e), code="pending")
+        return None
+    except ConflictError as e:
+        await _fail(ctx, entity, p.dynamics_id, f"the email changed to {p.email}, which an ActiveCampaign "
+                    "contact no Dynamics record syncs already has; merge the two contacts in ActiveCampaign "
+                    f"(the record's is {p.link.ac_id}), or change the email in Dynamics ({e})",
+                    code="email_taken")
         return None
     except (SkippableError, RetriableError) as e:
         await _fail(ctx, entity, p.dynamics_id, str(e), code=type(e).__name__)
