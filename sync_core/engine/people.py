@@ -189,8 +189,10 @@ async def _resolve_identity(ctx: PassContext, entity: EntityName, plans: list[Pl
     contacts with one email share the AC contact."""
     by_email: dict[str, list[Planned]] = {}
     for p in plans:
-        if p.is_new:
-            by_email.setdefault(p.email, []).append(p)
+        # A linked record whose email changed competes too: a new record of its new email in the
+        # same page would otherwise upsert into the AC contact the change just renamed.
+        if p.is_new or EMAIL in p.changed:
+            by_email.setdefault(p.email.lower(), []).append(p)
     drop: set[str] = set()
     for group in by_email.values():
         if len(group) > 1:

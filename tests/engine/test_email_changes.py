@@ -110,6 +110,22 @@ async def test_a_contact_leaving_an_email_it_shares_with_a_lead_gets_its_own_ac_
     assert await h.store.list_errors(h.cid) == []
 
 
+async def test_a_new_record_taking_the_email_another_just_changed_to_is_reported(harness: HarnessFactory) -> None:
+    h = await harness(seed_contacts=20)
+    await h.until_idle()
+    a = sorted(await h.links(), key=lambda x: x.dynamics_id)[0]
+    h.clock.advance(60)
+    await h.dv_patch("contacts", a.dynamics_id, {"emailaddress1": "contested@example.com"})
+    newcomer = await h.dv_create("contacts", {"lastname": "Newcomer", "emailaddress1": "Contested@Example.com"})
+    await h.until_idle()
+    ac = _ac_ids(h)
+    assert ac["contested@example.com"] == a.ac_id and (a.email or "") not in ac
+    links = await h.links()
+    assert len({x.ac_id for x in links}) == len(links), "two contacts linked to one AC contact"
+    assert newcomer not in {x.dynamics_id for x in links}
+    assert [(e.record_id, e.code) for e in await h.store.list_errors(h.cid)] == [(newcomer, "duplicate_email")]
+
+
 async def _ac_call(h: Harness, method: str, path: str, **kwargs: Any) -> httpx.Response:
     from tests.engine.conftest import AC_KEY, AC_URL
 
