@@ -38,7 +38,6 @@ NOT_OUTBOUND: dict[tuple[str, str], str] = {
     ("ac", "v1_header_auth"): "v1 serves only the campaign-send sales action, not the sync",
     ("dataverse", "state_patch"): "the outbound path never writes lead/opportunity state to Dynamics",
     ("dataverse", "role_other_bu_code"): "security-role administration (admin API), not the sync",
-    ("dataverse", "merge_reparents_children"): "Merge is a Dynamics user action; the sync sees its results as changes",
     ("dataverse", "role_copies_to_child_bus"): "security-role administration (admin API), not the sync",
     ("dataverse", "reassociate_duplicate"): "security-role administration (admin API), not the sync",
     ("dataverse", "concurrency_code"): "the outbound path sends no If-Match to Dynamics",

@@ -17,6 +17,7 @@ from typing import Any
 from sync_core.engine.context import PRIMARY_ID, PassContext
 from sync_core.engine.criteria import matches
 from sync_core.engine.mapping import ac_values_for, changed_columns, dynamics_values, parse_ac_time
+from sync_core.engine.merges import merged_into
 from sync_core.model.config import FieldMapping
 from sync_core.model.errors import ConflictError, PlanLimitError, RetriableError, SkippableError
 from sync_core.model.state import EntityName, RecordError, RecordLink
@@ -73,6 +74,9 @@ async def process_page(ctx: PassContext, fields: Sequence[FieldMapping], records
             ctx.page_cut = True
             break
         did = str(r[id_col])
+        if merged_into(r) is not None:  # merged away: its link went to the winner (merges.py)
+            ctx.run.count(entity, "skipped_merged")
+            continue
         if mapping.scope == "criteria" and not matches(r, mapping.criteria):
             ctx.run.count(entity, "skipped_criteria")
             continue

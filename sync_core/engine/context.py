@@ -56,6 +56,13 @@ class LinkIndex:
             rows[:] = [r for r in rows if (r[0], r[1]) != key]
             rows.append((entity, dynamics_id, ac_id))
 
+    def remove(self, entity: str, dynamics_id: str) -> None:
+        self.ids.get(entity, set()).discard(dynamics_id)
+        old = self._emails.pop((entity, dynamics_id), None)
+        if old is not None:
+            rows = self.by_email.get(old, [])
+            rows[:] = [r for r in rows if (r[0], r[1]) != (entity, dynamics_id)]
+
 
 @dataclass
 class PassContext:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sync_core.dynamics import ChangeTrackingDisabledError
-from sync_core.engine import accounts, opportunities, people
+from sync_core.engine import accounts, merges, opportunities, people
 from sync_core.engine.context import ENTITY_SET, PRIMARY_ID, PassContext
 from sync_core.engine.criteria import to_odata_filter
 from sync_core.engine.mapping import parse_ac_time, read_column, select_columns, select_signature
@@ -34,6 +34,8 @@ def _select(ctx: PassContext, entity: EntityName, fields: Sequence[FieldMapping]
     """The mapped columns, plus what identifies and dates a row, plus what its criteria read
     (change tracking forbids ``$filter``, so criteria are evaluated on the rows read)."""
     extra = [PRIMARY_ID[entity], "modifiedon", "createdon"]
+    if entity in merges.MERGEABLE:
+        extra += merges.MERGE_COLUMNS
     if entity == "opportunity":
         extra += [f"_{c}_value" for c in opportunities.RELATION_COLUMNS]
     mapping = ctx.connection.entities.of(entity)
@@ -72,6 +74,17 @@ def _signature(ctx: PassContext, entity: EntityName, select: list[str]) -> str:
 
 async def process(ctx: PassContext, entity: EntityName, fields: Sequence[FieldMapping],
                   records: Sequence[Mapping[str, Any]], open_errors: set[str], *, full_read: bool) -> None:
+    winners = await merges.follow_merges(ctx, entity, records, open_errors)
+    await _process_page(ctx, entity, fields, records, open_errors, full_read=full_read)
+    in_page = {str(r[PRIMARY_ID[entity]]) for r in records}
+    rest = [w for w in winners if w not in in_page]
+    if rest:  # the winners that took a link, pushed now with their own values
+        await _process_page(ctx, entity, fields, await _read_by_ids(ctx, entity, _select(ctx, entity, fields), rest),
+                            open_errors, full_read=False)
+
+
+async def _process_page(ctx: PassContext, entity: EntityName, fields: Sequence[FieldMapping],
+                        records: Sequence[Mapping[str, Any]], open_errors: set[str], *, full_read: bool) -> None:
     if entity == "account":
         await accounts.process_page(ctx, fields, records, open_errors=open_errors, full_read=full_read)
     elif entity == "opportunity":
@@ -236,13 +249,21 @@ async def retry_due(ctx: PassContext, entity: EntityName, fields: Sequence[Field
     id_col = PRIMARY_ID[entity]
     for start in range(0, len(ids), RETRY_CHUNK):
         chunk = ids[start:start + RETRY_CHUNK]
-        flt = " or ".join(f"{id_col} eq {i}" for i in chunk)
-        records = []
-        async for page in ctx.dv.query(ENTITY_SET[entity], select=select, filter=flt):
-            records.extend(page.records)
+        records = await _read_by_ids(ctx, entity, select, chunk)
         found = {str(r[id_col]) for r in records}
         for gone in set(chunk) - found:
             await ctx.store.clear_error(ctx.cid, entity, "activecampaign", gone)
             open_errors.discard(gone)
         ctx.run.count(entity, "retried", len(records))
         await process(ctx, entity, fields, records, open_errors, full_read=False)
+
+
+async def _read_by_ids(ctx: PassContext, entity: EntityName, select: list[str],
+                       ids: Sequence[str]) -> list[Mapping[str, Any]]:
+    id_col = PRIMARY_ID[entity]
+    records: list[Mapping[str, Any]] = []
+    for start in range(0, len(ids), RETRY_CHUNK):
+        flt = " or ".join(f"{id_col} eq {i}" for i in ids[start:start + RETRY_CHUNK])
+        async for page in ctx.dv.query(ENTITY_SET[entity], select=select, filter=flt):
+            records.extend(page.records)
+    return records

@@ -29,6 +29,7 @@ from sync_core.engine.mapping import (
     import_row,
     parse_ac_time,
 )
+from sync_core.engine.merges import merged_into
 from sync_core.model.config import FieldMapping
 from sync_core.model.errors import ConflictError, RetriableError, SkippableError
 from sync_core.model.state import EntityName, ImportBatch, ImportRow, RecordError, RecordLink
@@ -95,6 +96,9 @@ async def process_page(
     plans: list[Planned] = []
     for r in records:
         did = str(r[id_col])
+        if merged_into(r) is not None:  # merged away: its link went to the winner (merges.py)
+            ctx.run.count(entity, "skipped_merged")
+            continue
         if mapping.scope == "criteria" and not matches(r, mapping.criteria):
             ctx.run.count(entity, "skipped_criteria")
             continue
