@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sync_core.dynamics import ChangeTrackingDisabledError
-from sync_core.engine import accounts, merges, opportunities, people
+from sync_core.engine import accounts, merges, opportunities, people, qualification
 from sync_core.engine.context import ENTITY_SET, PRIMARY_ID, PassContext
 from sync_core.engine.criteria import to_odata_filter
 from sync_core.engine.mapping import parse_ac_time, read_column, select_columns, select_signature
@@ -36,6 +36,10 @@ def _select(ctx: PassContext, entity: EntityName, fields: Sequence[FieldMapping]
     extra = [PRIMARY_ID[entity], "modifiedon", "createdon"]
     if entity in merges.MERGEABLE:
         extra += merges.MERGE_COLUMNS
+    if entity == "contact":
+        extra.append(qualification.ORIGIN)
+    if entity == "lead":
+        extra.append(qualification.LEAD_STATE)
     if entity == "opportunity":
         extra += [f"_{c}_value" for c in opportunities.RELATION_COLUMNS]
     mapping = ctx.connection.entities.of(entity)
@@ -75,6 +79,8 @@ def _signature(ctx: PassContext, entity: EntityName, select: list[str]) -> str:
 async def process(ctx: PassContext, entity: EntityName, fields: Sequence[FieldMapping],
                   records: Sequence[Mapping[str, Any]], open_errors: set[str], *, full_read: bool) -> None:
     winners = await merges.follow_merges(ctx, entity, records, open_errors)
+    if entity == "contact":
+        await qualification.take_over_leads(ctx, records)
     await _process_page(ctx, entity, fields, records, open_errors, full_read=full_read)
     in_page = {str(r[PRIMARY_ID[entity]]) for r in records}
     rest = [w for w in winners if w not in in_page]

@@ -30,6 +30,7 @@ from sync_core.engine.mapping import (
     parse_ac_time,
 )
 from sync_core.engine.merges import merged_into
+from sync_core.engine.qualification import qualified_lead
 from sync_core.model.config import FieldMapping
 from sync_core.model.errors import ConflictError, RetriableError, SkippableError
 from sync_core.model.state import EntityName, ImportBatch, ImportRow, RecordError, RecordLink
@@ -98,6 +99,9 @@ async def process_page(
         did = str(r[id_col])
         if merged_into(r) is not None:  # merged away: its link went to the winner (merges.py)
             ctx.run.count(entity, "skipped_merged")
+            continue
+        if entity == "lead" and qualified_lead(r) and did not in links:
+            ctx.run.count(entity, "skipped_qualified")  # it syncs as the contact it became (qualification.py)
             continue
         if mapping.scope == "criteria" and not matches(r, mapping.criteria):
             ctx.run.count(entity, "skipped_criteria")
