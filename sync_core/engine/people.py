@@ -15,7 +15,7 @@ import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from sync_core.engine.associations import ACCOUNT as ASSOC_ACCOUNT
 from sync_core.engine.associations import Association, ensure_associations
@@ -341,7 +341,8 @@ async def _tag_and_subscribe(ctx: PassContext, entity: EntityName, ac_id: str) -
 class EmailMove:
     """Where a linked record whose email changed goes (see :func:`_email_move`)."""
 
-    action: str  # "update": the AC contact takes the email; "move": to the AC contact of the new email; "duplicate"
+    action: Literal["update", "move", "duplicate"]
+    """update: the AC contact takes the email; move: the record goes to the AC contact of its new email."""
     joined_ac_id: str | None = None
     twin: str | None = None
 
