@@ -6,10 +6,12 @@ import argparse
 import asyncio
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sync_core.clock import SYSTEM_CLOCK
+from sync_core.engine import PassResult
 from sync_core.model.config import ConnectionConfig
 from sync_core.model.secrets import mask
 from sync_core.model.state import EntityName, Side
@@ -117,6 +119,7 @@ async def _sync(runtime: Runtime, connection_id: str, *, until_idle: bool, dry_r
     totals: dict[str, dict[str, int]] = {}
     calls: dict[str, int] = {"activecampaign": 0, "dynamics": 0}
     start = SYSTEM_CLOCK.monotonic()
+    waiting_for: datetime | None = None
     while True:
         result = await runtime.engine.run_pass(connection_id, reason="cli", dry_run=dry_run)
         passes += 1
@@ -136,9 +139,18 @@ async def _sync(runtime: Runtime, connection_id: str, *, until_idle: bool, dry_r
             if cursor is not None:
                 line = _progress_line(cursor)
                 print(("\r" + line) if tty else line, end="" if tty else "\n", flush=True)
+        if result.outcome == "lease_held":
+            if not until_idle:
+                print(f"another pass holds {connection_id}: {_lease_text(result)}", file=sys.stderr)
+                return 3
+            if result.held_until != waiting_for:
+                waiting_for = result.held_until
+                print(f"waiting for the lease of {connection_id}: {_lease_text(result)}", file=sys.stderr)
+            await asyncio.sleep(_until(result.held_until))
+            continue
         if not until_idle or dry_run:
             break
-        if result.outcome == "lease_held" or (not result.more_work and result.open_imports):
+        if not result.more_work and result.open_imports:
             await asyncio.sleep(IDLE_WAIT_SECONDS)
         elif not result.more_work:
             break
@@ -151,6 +163,19 @@ async def _sync(runtime: Runtime, connection_id: str, *, until_idle: bool, dry_r
     print(json.dumps({"passes": passes, "counts": totals, "api_calls": calls,
                       "seconds": round(elapsed, 2)}, indent=2))
     return 0
+
+
+def _lease_text(result: PassResult) -> str:
+    until = f" until {result.held_until:%H:%M:%S} UTC" if result.held_until else ""
+    who = f"held by {result.held_by}" if result.held_by else "held"
+    return f"{who}{until} unless it renews (a stopped worker's lease runs out by then)"
+
+
+def _until(when: datetime | None) -> float:
+    """Seconds until just after ``when`` (a lease's expiry), between 1 and 60."""
+    if when is None:
+        return IDLE_WAIT_SECONDS
+    return min(60.0, max(1.0, (when - SYSTEM_CLOCK.now()).total_seconds() + 0.5))
 
 
 async def _status(runtime: Runtime, connection_id: str) -> int:

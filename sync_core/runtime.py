@@ -67,7 +67,7 @@ def build_runtime(settings: Settings | None = None, *, clock: Clock = SYSTEM_CLO
     if secrets is None:
         secrets = _secret_store(s)
     factory = clients or DefaultClientFactory(store=store, secrets=secrets, clock=clock)
-    engine = SyncEngine(store, factory, clock=clock)
+    engine = SyncEngine(store, factory, clock=clock, lease_ttl=s.lease_seconds)
     return Runtime(settings=s, store=store, secrets=secrets, queue=queue, engine=engine, clock=clock)
 
 

@@ -19,6 +19,8 @@ SETTINGS: dict[str, str] = {
     "SYNC_LOCAL_AUTH": "Local only: sign and accept tokens with a local key (refused in Azure)",
     "APPLICATIONINSIGHTS_CONNECTION_STRING": "Application Insights ingestion endpoint (no key material)",
     "APPLICATIONINSIGHTS_AUTHENTICATION_STRING": "Entra authentication of telemetry (ClientId=...;Authorization=AAD)",
+    "SYNC_LEASE_SECONDS": "How long a pass's lease on its connection lasts unless renewed (default 60; a pass "
+                          "renews it as it works, so this is how soon a killed worker's connection is free)",
     "WEBSITE_INSTANCE_ID": "Set by Azure: the app runs in Azure",
     "WEBSITE_SITE_NAME": "Set by Azure: the app's name",
 }
@@ -37,6 +39,7 @@ class Settings:
     key_vault_uri: str | None
     local_secrets_path: str
     in_azure: bool
+    lease_seconds: float = 60.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -50,4 +53,18 @@ class Settings:
             key_vault_uri=e.get("SYNC_KEY_VAULT_URI") or None,
             local_secrets_path=e.get("SYNC_LOCAL_SECRETS_PATH") or ".local/secrets.json",
             in_azure=bool(e.get("WEBSITE_INSTANCE_ID") or e.get("WEBSITE_SITE_NAME")),
+            lease_seconds=_positive(e, "SYNC_LEASE_SECONDS", 60.0),
         )
+
+
+def _positive(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if not 0 < value < 86_400:
+        raise ValueError(f"{name} must be between 0 and 86400 seconds")
+    return value

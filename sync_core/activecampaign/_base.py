@@ -24,6 +24,7 @@ from sync_core.activecampaign._retry import RETRY_STATUSES, backoff, parse_retry
 from sync_core.clock import SYSTEM_CLOCK, Clock
 from sync_core.model.budget import RequestBudget, SlidingWindowBudget
 from sync_core.model.calls import CallCounter
+from sync_core.model.guard import CallGuard
 
 _RATE_LIMIT_TEXT = re.compile(r"rate limit|imports may be requested per minute", re.IGNORECASE)
 
@@ -50,7 +51,8 @@ class ClientBase:
                  clock: Clock | None = None, transport: httpx.AsyncBaseTransport | None = None,
                  timeout: float = 30.0, max_retries: int = 8, bulk_import_spends_request_budget: bool = True,
                  failure_reason_index_base: int | None = None, plan_limit_rule: PlanLimitRule | None = None,
-                 backoff_base: float = 0.5, backoff_cap: float = 30.0, max_retry_wait: float = 300.0) -> None:
+                 backoff_base: float = 0.5, backoff_cap: float = 30.0, max_retry_wait: float = 300.0,
+                 guard: CallGuard | None = None) -> None:
         if not api_url or not api_key:
             raise ValueError("an ActiveCampaign client needs the API URL and the API key")
         self.clock: Clock = clock or SYSTEM_CLOCK
@@ -66,6 +68,8 @@ class ClientBase:
         self.backoff_cap = backoff_cap
         self.max_retry_wait = max_retry_wait
         self.calls = CallCounter()
+        self.guard = guard
+        """Asked before every attempt (a pass's lease): see ``sync_core.model.guard``."""
         self._tag_ids: dict[str, str] = {}
         self.api_url = api_url.strip().rstrip("/")
         install_redaction()
@@ -107,6 +111,8 @@ class ClientBase:
         while True:
             for b in spend:
                 await b.acquire()
+            if self.guard is not None:
+                await self.guard.before_call()
             self.calls.add(kind)
             try:
                 response = await self._http.request(method, target, params=params, json=json, data=form)
@@ -115,7 +121,7 @@ class ClientBase:
                 logger.warning("%s %s failed: %s (attempt %d)", method, shown, reason, attempt + 1)
                 if attempt >= self.max_retries:
                     raise TransientError(f"ActiveCampaign {method} {shown} failed: {reason}") from None
-                await self.clock.sleep(backoff(attempt, base=self.backoff_base, cap=self.backoff_cap))
+                await self._wait(backoff(attempt, base=self.backoff_base, cap=self.backoff_cap))
                 attempt += 1
                 continue
             status = response.status_code
@@ -140,7 +146,7 @@ class ClientBase:
                     for b in spend:
                         if b is not self.budget:
                             await b.hold_off(wait)
-                await self.clock.sleep(wait)
+                await self._wait(wait)
                 attempt += 1
                 continue
             if window_budget is not None and status == 400 and _says_rate_limited(response):
@@ -151,10 +157,13 @@ class ClientBase:
                         retry_after=wait, details=parse_error_body(response.text).raw)
                 logger.info("%s %s -> %d (rate limit exceeded); retrying in %.1fs", method, shown, status, wait)
                 await window_budget.hold_off(wait)
-                await self.clock.sleep(wait)
+                await self._wait(wait)
                 attempt += 1
                 continue
             raise self._error(method, shown, response)
+
+    async def _wait(self, seconds: float) -> None:
+        await (self.guard.wait(seconds) if self.guard is not None else self.clock.sleep(seconds))
 
     def _error(self, method: str, shown: str, response: httpx.Response) -> ActiveCampaignError:
         return error_for_status(response.status_code, method, shown, parse_error_body(response.text),

@@ -69,8 +69,8 @@ class _ApiClientFactory:
     def __init__(self, ctx: ApiContext) -> None:
         self._ctx = ctx
 
-    def open(self, config: ConnectionConfig) -> Any:
-        return self._open(config)
+    def open(self, config: ConnectionConfig, *, guard: object = None) -> Any:
+        return self._open(config)  # previews are dry runs: no lease to guard
 
     @asynccontextmanager
     async def _open(self, config: ConnectionConfig) -> AsyncIterator[ConnectionClients]:

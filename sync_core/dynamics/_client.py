@@ -51,6 +51,7 @@ from sync_core.dynamics._models import (
 from sync_core.dynamics._odata import encode_query, escape_like, key_segment, normalize_guid, quote_string
 from sync_core.model.budget import RequestBudget
 from sync_core.model.calls import CallCounter
+from sync_core.model.guard import CallGuard
 
 MAX_PAGE_SIZE = 5000  # §3: default and maximum odata.maxpagesize
 BACKOFF_CAP = 60.0
@@ -76,7 +77,7 @@ class DataverseClient:
     def __init__(self, environment_url: str, credential: AsyncTokenCredential, *, clock: Clock | None = None,
                  transport: httpx.AsyncBaseTransport | None = None, api_version: str = "v9.2",
                  page_size: int = MAX_PAGE_SIZE, max_retries: int = 8, timeout: float = 60.0,
-                 budget: RequestBudget | None = None) -> None:
+                 budget: RequestBudget | None = None, guard: CallGuard | None = None) -> None:
         env = httpx.URL(environment_url.rstrip("/"))
         if env.scheme not in ("http", "https") or not env.host:
             raise ValueError("environment_url must be an absolute http(s) URL")
@@ -91,6 +92,8 @@ class DataverseClient:
         self.max_retries = max(0, max_retries)
         self._budget = budget
         self.calls = CallCounter()
+        self.guard = guard
+        """Asked before every attempt (a pass's lease): see ``sync_core.model.guard``."""
         self._metadata: dict[str, EntityMetadata] = {}
         self._metadata_locks: dict[str, asyncio.Lock] = {}
         install_redaction()
@@ -146,6 +149,9 @@ class DataverseClient:
             return None
         return max(0.0, when.timestamp() - self._clock.time())
 
+    async def _wait(self, seconds: float) -> None:
+        await (self.guard.wait(seconds) if self.guard is not None else self._clock.sleep(seconds))
+
     async def _send(self, method: str, url: str, *, kind: str, headers: dict[str, str] | None = None,
                     content: bytes | None = None, allow: Sequence[int] = (), change_read: bool = False
                     ) -> httpx.Response:
@@ -161,6 +167,8 @@ class DataverseClient:
         while True:
             if self._budget is not None:
                 await self._budget.acquire()
+            if self.guard is not None:
+                await self.guard.before_call()
             token = await self._credential.get_token(self._scope)
             hdrs = {
                 "Accept": "application/json",
@@ -179,7 +187,7 @@ class DataverseClient:
                 logger.warning("%s %s failed: %s", method, path, type(exc).__name__)
                 if attempt >= self.max_retries or not (unsent or idempotent):
                     raise TransientError(f"{type(exc).__name__} talking to Dataverse") from exc
-                await self._clock.sleep(self._backoff(attempt))
+                await self._wait(self._backoff(attempt))
                 attempt += 1
                 continue
             finally:
@@ -196,7 +204,7 @@ class DataverseClient:
                 logger.info("%s %s 429, waiting %.1fs", method, path, delay)
                 if self._budget is not None:
                     await self._budget.hold_off(delay)
-                await self._clock.sleep(delay)
+                await self._wait(delay)
                 attempt += 1
                 continue
             if status >= 500 and status not in allow:
@@ -207,7 +215,7 @@ class DataverseClient:
                 if retriable and attempt < self.max_retries:
                     delay = self._retry_after(response) or self._backoff(attempt)
                     logger.info("%s %s %d, retrying in %.1fs", method, path, status, delay)
-                    await self._clock.sleep(delay)
+                    await self._wait(delay)
                     attempt += 1
                     continue
                 raise err

@@ -18,6 +18,7 @@ import httpx
 from sync_core.clock import Clock
 from sync_core.model.config import ConnectionConfig
 from sync_core.model.errors import ConfigurationError
+from sync_core.model.guard import CallGuard
 from sync_core.model.secrets import SecretStore
 
 if TYPE_CHECKING:
@@ -35,7 +36,8 @@ class ConnectionClients:
 
 
 class ClientFactory(Protocol):
-    def open(self, config: ConnectionConfig) -> AbstractAsyncContextManager[ConnectionClients]: ...
+    def open(self, config: ConnectionConfig, *, guard: CallGuard | None = None
+             ) -> AbstractAsyncContextManager[ConnectionClients]: ...
 
 
 class DefaultClientFactory:
@@ -54,11 +56,13 @@ class DefaultClientFactory:
         self._ac_options = ac_options or {}
         self._dv_options = dv_options or {}
 
-    def open(self, config: ConnectionConfig) -> AbstractAsyncContextManager[ConnectionClients]:
-        return self._open(config)
+    def open(self, config: ConnectionConfig, *, guard: CallGuard | None = None
+             ) -> AbstractAsyncContextManager[ConnectionClients]:
+        """Both clients; with ``guard`` (a live pass's lease), every call asks it first."""
+        return self._open(config, guard)
 
     @asynccontextmanager
-    async def _open(self, config: ConnectionConfig) -> AsyncIterator[ConnectionClients]:
+    async def _open(self, config: ConnectionConfig, guard: CallGuard | None) -> AsyncIterator[ConnectionClients]:
         from sync_core.activecampaign import ActiveCampaignClient
         from sync_core.dynamics import DataverseClient, StaticTokenCredential, credential_from_settings
 
@@ -80,9 +84,9 @@ class DefaultClientFactory:
         host = urlsplit(config.activecampaign.api_url).netloc
         budget = self._store.request_budget(f"ac-{host}", limit=AC_REQUESTS_PER_SECOND, window=1.0)
         ac = ActiveCampaignClient(config.activecampaign.api_url, key, budget=budget, clock=self._clock,
-                                  transport=self._ac_transport, **self._ac_options)  # type: ignore[arg-type]
+                                  transport=self._ac_transport, guard=guard, **self._ac_options)  # type: ignore[arg-type]
         dv = DataverseClient(config.dynamics.environment_url, credential, clock=self._clock,
-                             transport=self._dv_transport, **self._dv_options)  # type: ignore[arg-type]
+                             transport=self._dv_transport, guard=guard, **self._dv_options)  # type: ignore[arg-type]
         try:
             yield ConnectionClients(ac=ac, dv=dv)
         finally:

@@ -12,7 +12,14 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
+
+from azure.core.exceptions import (
+    ClientAuthenticationError,
+    HttpResponseError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
 
 from sync_core import telemetry
 from sync_core.clock import Clock
@@ -20,13 +27,12 @@ from sync_core.engine import ac_contacts, outbound
 from sync_core.engine.accounts import AccountsUnavailable
 from sync_core.engine.clients import ClientFactory
 from sync_core.engine.context import Checkpoint, PassContext, _no_checkpoint
+from sync_core.engine.lease_keeper import LEASE_TTL_SECONDS, LeaseKeeper
 from sync_core.engine.opportunities import OpportunitiesUnavailable
-from sync_core.model.config import FREQUENCY_HOURS
+from sync_core.model.config import FREQUENCY_HOURS, ConnectionConfig
 from sync_core.model.errors import AuthenticationError, FatalError, PlanLimitError, RetriableError, SkippableError
 from sync_core.model.state import EntityName, RunRecord, Side
-
-if TYPE_CHECKING:
-    from sync_core.store import SyncStore
+from sync_core.store import LeaseHeldError, LeaseLostError, SyncStore
 
 log = logging.getLogger("sync_core.engine")
 
@@ -35,6 +41,9 @@ ENGINE_ENTITIES: frozenset[EntityName] = frozenset({"account", "contact", "lead"
 """Entities this engine pushes (Dynamics → ActiveCampaign)."""
 
 Outcome = Literal["finished", "continued", "lease_held", "collapsed", "skipped", "failed", "missing"]
+
+CRASHED = ("the pass stopped without finishing (its worker was killed or crashed); the next pass went on "
+           "from the last checkpoint")
 
 
 @dataclass
@@ -46,6 +55,11 @@ class PassResult:
     """Bulk imports still to be confirmed: a later pass completes their links."""
     samples: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     """Dry runs: a few examples of each planned action, by entity."""
+    held_by: str | None = None
+    held_until: datetime | None = None
+    """``lease_held``: who holds the connection, and until when unless it renews."""
+    retry: bool = False
+    """``failed`` for a cause outside the connection (storage down): try the same request again later."""
 
     @property
     def more_work(self) -> bool:
@@ -56,74 +70,116 @@ class SyncEngine:
     """Runs passes for connections kept in ``store``."""
 
     def __init__(self, store: SyncStore, clients: ClientFactory, *, clock: Clock, holder: str | None = None,
-                 checkpoint: Checkpoint = _no_checkpoint) -> None:
+                 checkpoint: Checkpoint = _no_checkpoint, lease_ttl: float = LEASE_TTL_SECONDS) -> None:
         self._store = store
         self._clients = clients
         self._clock = clock
         self.holder = holder or f"worker-{uuid.uuid4().hex[:8]}"
+        """This engine's name; each pass holds the lease as ``<holder>/<pass>``."""
         self._checkpoint = checkpoint
+        self.lease_ttl = lease_ttl
 
     async def run_pass(self, connection_id: str, *, reason: str = "manual", requested_at: datetime | None = None,
                        time_budget: float | None = None, dry_run: bool = False) -> PassResult:
-        from sync_core.store import LeaseHeldError
+        try:
+            return await self._run_pass(connection_id, reason=reason, requested_at=requested_at,
+                                        time_budget=time_budget, dry_run=dry_run)
+        except ClientAuthenticationError as e:
+            # azure-identity could not get a token for Dynamics: a person must fix the sign-in.
+            log.error("pass of %s: Dynamics sign-in failed: %s", connection_id, type(e).__name__)
+            return PassResult("failed", message=f"Dynamics sign-in failed: {e.message}")
+        except (ServiceRequestError, ServiceResponseError, HttpResponseError) as e:
+            # The state store (or Key Vault) is unreachable: nothing was checkpointed past durable work,
+            # so the same request is simply tried again later.
+            log.error("pass of %s stopped: Azure storage unavailable (%s)", connection_id, type(e).__name__)
+            return PassResult("failed", message=f"Azure storage unavailable ({type(e).__name__}); retried later",
+                              retry=True)
 
+    async def _run_pass(self, connection_id: str, *, reason: str, requested_at: datetime | None,
+                        time_budget: float | None, dry_run: bool) -> PassResult:
         config = await self._store.get_config(connection_id)
         if config is None:
             return PassResult("missing", message=f"no connection {connection_id}")
         if not config.sync.global_enabled and not dry_run:
             return PassResult("skipped", message="global sync is off")
         budget = time_budget if time_budget is not None else config.sync.time_budget_seconds
+        holder = f"{self.holder}/{uuid.uuid4().hex[:8]}"
         try:
-            lease = await self._store.acquire_lease(connection_id, self.holder, ttl=budget + 120.0)
-        except LeaseHeldError:
-            return PassResult("lease_held", message="another worker holds this connection")
+            lease = await self._store.acquire_lease(connection_id, holder, ttl=self.lease_ttl)
+        except LeaseHeldError as e:
+            return PassResult("lease_held", message="another pass holds this connection", held_by=e.holder,
+                              held_until=e.expires_at)
+        keeper = LeaseKeeper(self._store, lease, clock=self._clock, ttl=self.lease_ttl)
         try:
-            if requested_at is not None and not dry_run:
-                runs = await self._store.list_runs(connection_id, limit=1)
-                if runs and runs[0].started_at > requested_at:
-                    # A pass that started after this request was made already covers it.
-                    return PassResult("collapsed", run=runs[0])
-            run = RunRecord(run_id=self._run_id(), started_at=self._clock.now(), reason=reason)
-            if dry_run:
-                run.status = "dry_run"
-            else:
-                await self._store.save_run(connection_id, run)
-            async with self._clients.open(config) as clients:
-                ctx = PassContext(connection=config, store=self._store, ac=clients.ac, dv=clients.dv,
-                                  clock=self._clock, run=run, deadline=self._clock.monotonic() + budget,
-                                  dry_run=dry_run, checkpoint=self._checkpoint)
-                ac_calls, dv_calls = clients.ac.calls.snapshot(), clients.dv.calls.snapshot()
-                try:
-                    await self._entities(ctx)
-                    run.status = "dry_run" if dry_run else ("continued" if ctx.more_work else "finished")
-                    if ctx.failed and not dry_run:
-                        run.status = "failed"
-                    if ctx.notes:
-                        run.message = "; ".join(ctx.notes)
-                except FatalError as e:
-                    run.status, run.message = "failed", f"{type(e).__name__}: {e.message}"
-                    log.error("pass of %s failed: %s", connection_id, run.message)
-                    if isinstance(e, AuthenticationError):
-                        side: Side = ("activecampaign" if type(e).__module__.startswith("sync_core.activecampaign")
-                                      else "dynamics")
-                        telemetry.credentials_rejected(connection_id, side)
-                finally:
-                    run.api_calls = {"activecampaign": clients.ac.calls.since(ac_calls),
-                                     "dynamics": clients.dv.calls.since(dv_calls)}
-                    run.finished_at = self._clock.now()
-                    if not dry_run:
-                        await self._store.save_run(connection_id, run)
-                        _emit_telemetry(config.connection_id, run, config.sync.frequency)
-            outcome: Outcome = "continued" if run.status == "continued" else (
-                "failed" if run.status == "failed" else "finished")
-            open_imports = 0
+            store = self._store
             if not dry_run:
-                for state in ("submitted", "completed"):
-                    open_imports += len(await self._store.list_imports(connection_id, status=state))
-            return PassResult(outcome, run=run, message=run.message, open_imports=open_imports,
-                              samples=ctx.samples)
+                if requested_at is not None:
+                    runs = await self._store.list_runs(connection_id, limit=1)
+                    if runs and runs[0].started_at > requested_at and runs[0].status != "running":
+                        # A pass that started after this request was made already covers it.
+                        return PassResult("collapsed", run=runs[0])
+                await self._mark_crashed(connection_id)
+                store = self._store.fenced(await self._store.claim_fence(lease))
+            return await self._pass(config, store, keeper, reason=reason, budget=budget, dry_run=dry_run)
+        except LeaseLostError as e:
+            log.warning("pass of %s stopped: %s", connection_id, e)
+            return PassResult("lease_held", message=str(e))
         finally:
-            await self._store.release_lease(lease)
+            await self._store.release_lease(keeper.lease)
+
+    async def _mark_crashed(self, cid: str) -> None:
+        """Runs still ``running`` when we hold the lease belong to passes that died."""
+        for run in await self._store.list_runs(cid, limit=10):
+            if run.status == "running":
+                run.status, run.message = "failed", CRASHED
+                run.finished_at = run.finished_at or self._clock.now()
+                await self._store.save_run(cid, run)
+
+    async def _pass(self, config: ConnectionConfig, store: SyncStore, keeper: LeaseKeeper, *, reason: str,
+                    budget: float, dry_run: bool) -> PassResult:
+        connection_id = config.connection_id
+        run = RunRecord(run_id=self._run_id(), started_at=self._clock.now(), reason=reason)
+        if dry_run:
+            run.status = "dry_run"
+        else:
+            await self._store.save_run(connection_id, run)
+        async with self._clients.open(config, guard=None if dry_run else keeper) as clients:
+            ctx = PassContext(connection=config, store=store, ac=clients.ac, dv=clients.dv,
+                              clock=self._clock, run=run, deadline=self._clock.monotonic() + budget,
+                              dry_run=dry_run, checkpoint=self._checkpoint)
+            ac_calls, dv_calls = clients.ac.calls.snapshot(), clients.dv.calls.snapshot()
+            try:
+                await self._entities(ctx)
+                run.status = "dry_run" if dry_run else ("continued" if ctx.more_work else "finished")
+                if ctx.failed and not dry_run:
+                    run.status = "failed"
+                if ctx.notes:
+                    run.message = "; ".join(ctx.notes)
+            except FatalError as e:
+                run.status, run.message = "failed", f"{type(e).__name__}: {e.message}"
+                log.error("pass of %s failed: %s", connection_id, run.message)
+                if isinstance(e, AuthenticationError):
+                    side: Side = ("activecampaign" if type(e).__module__.startswith("sync_core.activecampaign")
+                                  else "dynamics")
+                    telemetry.credentials_rejected(connection_id, side)
+            except LeaseLostError as e:
+                run.status, run.message = "failed", f"stopped: {e}"
+                raise
+            finally:
+                run.api_calls = {"activecampaign": clients.ac.calls.since(ac_calls),
+                                 "dynamics": clients.dv.calls.since(dv_calls)}
+                run.finished_at = self._clock.now()
+                if not dry_run:
+                    await self._store.save_run(connection_id, run)
+                    _emit_telemetry(config.connection_id, run, config.sync.frequency)
+        outcome: Outcome = "continued" if run.status == "continued" else (
+            "failed" if run.status == "failed" else "finished")
+        open_imports = 0
+        if not dry_run:
+            for state in ("submitted", "completed"):
+                open_imports += len(await self._store.list_imports(connection_id, status=state))
+        return PassResult(outcome, run=run, message=run.message, open_imports=open_imports,
+                          samples=ctx.samples)
 
     def _run_id(self) -> str:
         # Inverted time sorts newest first; the suffix keeps two runs of one second apart.

@@ -41,6 +41,8 @@ TIMER_SCHEDULES: dict[Frequency, str] = {
 frequencies that coincide do not all fire in the same second."""
 
 LEASE_HELD_DELAY = 60
+LEASE_RETRY_MIN_DELAY = 5
+STORAGE_RETRY_DELAY = 60
 CONTINUATION_DELAY = 0
 IMPORTS_PENDING_DELAY = 120
 """Bulk imports finish asynchronously: look again in a couple of minutes to complete links."""
@@ -141,10 +143,20 @@ async def handle_request(engine: SyncEngine, queue: PassQueue, request: PassRequ
     follow: PassRequest | None = None
     delay = 0
     if result.outcome == "lease_held":
-        # Keep the original request time: it collapses once the holder's pass covers it.
+        # Keep the original request time: it collapses once the holder's pass covers it. Come back
+        # when the lease would expire unless renewed (a dead holder's lease lasts a minute at most).
         follow = PassRequest(connection_id=request.connection_id, reason="lease_retry",
                              requested_at=request.requested_at)
         delay = LEASE_HELD_DELAY
+        if result.held_until is not None:
+            until = (result.held_until - clock.now()).total_seconds() + 1
+            delay = int(min(LEASE_HELD_DELAY, max(LEASE_RETRY_MIN_DELAY, until)))
+    elif result.outcome == "failed" and result.retry:
+        # Storage was unavailable: the same request again once it may be back. If even the queue
+        # cannot take it, the exception makes the Functions host retry the message itself.
+        follow = PassRequest(connection_id=request.connection_id, reason=request.reason,
+                             requested_at=request.requested_at)
+        delay = STORAGE_RETRY_DELAY
     elif result.more_work:
         follow = PassRequest(connection_id=request.connection_id, reason="continuation", requested_at=clock.now())
         delay = CONTINUATION_DELAY

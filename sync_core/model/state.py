@@ -158,6 +158,8 @@ class Lease:
     holder: str
     expires_at: datetime
     etag: str | None = None
+    fence: int = 0
+    """The fencing token: raised by every take-over, so a pass that lost the lease can be told."""
 
 
 @dataclass(slots=True)

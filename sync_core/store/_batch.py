@@ -52,6 +52,11 @@ def _fast_ok(table: TableClient, ops: Sequence[Operation]) -> bool:
     for op in ops:
         verb, kwargs = _verb(op), (op[2] if len(op) > 2 else {})
         mode = str(getattr(kwargs.get("mode"), "value", kwargs.get("mode", "merge"))).lower()
+        if verb == "update":
+            # Only the fence's conditional replace (If-Match on a known ETag).
+            if mode != "replace" or not kwargs.get("etag"):
+                return False
+            continue
         if verb not in ("create", "upsert", "delete") or (verb == "upsert" and mode != "replace") or (
             verb == "delete" and kwargs
         ):
@@ -73,8 +78,12 @@ def _body(table: TableClient, base: str, ops: Sequence[Operation], changeset: st
             continue
         assert _add_entity_properties is not None
         payload = json.dumps(_add_entity_properties(entity), ensure_ascii=False).encode("utf-8")
-        line = f"POST {table_url} HTTP/1.1\r\nPrefer: return-no-content\r\n" if verb == "create" else \
-            f"PUT {address} HTTP/1.1\r\n"
+        if verb == "create":
+            line = f"POST {table_url} HTTP/1.1\r\nPrefer: return-no-content\r\n"
+        elif verb == "update":
+            line = f"PUT {address} HTTP/1.1\r\nIf-Match: {op[2]['etag']}\r\n"
+        else:
+            line = f"PUT {address} HTTP/1.1\r\n"
         out.append(line + "Content-Type: application/json\r\nAccept: application/json;odata=minimalmetadata\r\n"
                    f"DataServiceVersion: 3.0\r\nContent-Length: {len(payload)}\r\n\r\n")
         out.append(payload.decode("utf-8") + "\r\n")

@@ -14,13 +14,14 @@ from typing import Any, Literal, cast
 
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
-from azure.data.tables import UpdateMode
+from azure.data.tables import TableTransactionError, TransactionOperation, UpdateMode
 from azure.data.tables.aio import TableClient
 
 from sync_core.model.state import Cursor, CursorPhase, EntityName, Side
 from sync_core.store import _codec as codec
 from sync_core.store._keys import key
 from sync_core.store.errors import StaleCursorError
+from sync_core.store.fence import Fence
 
 
 def cursor_key(entity: str, side: str) -> str:
@@ -91,9 +92,11 @@ class CursorRepository:
             return None
         return _from_entity(e)
 
-    async def save(self, cid: str, cursor: Cursor) -> Cursor:
+    async def save(self, cid: str, cursor: Cursor, fence: Fence | None = None) -> Cursor:
         e = _to_entity(cid, cursor)
         where = f"cursor {cursor.entity}/{cursor.side} of {cid}"
+        if fence is not None:
+            return await self._save_fenced(cursor, e, fence, where)
         try:
             if cursor.etag is None:
                 meta = await self._t.create_entity(e)
@@ -106,6 +109,17 @@ class CursorRepository:
         except (ResourceModifiedError, ResourceNotFoundError) as err:
             raise StaleCursorError(f"{where} changed since it was read") from err
         return dataclasses.replace(cursor, etag=str(meta["etag"]))
+
+    async def _save_fenced(self, cursor: Cursor, e: dict[str, Any], fence: Fence, where: str) -> Cursor:
+        """The cursor and the fence in one transaction: a pass that lost its lease moves no cursor."""
+        op = (TransactionOperation.CREATE, e) if cursor.etag is None else (
+            TransactionOperation.UPDATE, e,
+            {"mode": UpdateMode.REPLACE, "etag": cursor.etag, "match_condition": MatchConditions.IfNotModified})
+        try:
+            results = await fence.submit("cursors", [op])
+        except TableTransactionError as err:
+            raise StaleCursorError(f"{where} changed since it was read") from err
+        return dataclasses.replace(cursor, etag=str(results[0]["etag"]))
 
     async def delete(self, cid: str, entity: EntityName, side: Side) -> None:
         with contextlib.suppress(ResourceNotFoundError):

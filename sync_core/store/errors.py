@@ -24,5 +24,10 @@ class LeaseHeldError(ConcurrencyError):
         self.expires_at = expires_at
 
 
+class LeaseLostError(ConcurrencyError):
+    """This pass no longer holds the connection's lease (expired and taken over): it must stop
+    before its next write; nothing of the write that raised this was stored."""
+
+
 class ValueTooLargeError(SkippableError):
     """A value does not fit in one table entity (1 MiB, 252 properties), even split."""

@@ -8,12 +8,13 @@ from collections.abc import Mapping
 from typing import Any, Literal, cast
 
 from azure.core.exceptions import ResourceNotFoundError
-from azure.data.tables import UpdateMode
+from azure.data.tables import TableTransactionError, TransactionOperation, UpdateMode
 from azure.data.tables.aio import TableClient
 
 from sync_core.model.state import EntityName, ImportBatch, ImportRow
 from sync_core.store import _codec as codec
 from sync_core.store._keys import enc
+from sync_core.store.fence import Fence, is_fence_row
 
 ImportStatus = Literal["submitted", "completed", "failed"]
 
@@ -56,8 +57,13 @@ class ImportRepository:
     def __init__(self, table: TableClient) -> None:
         self._t = table
 
-    async def save(self, cid: str, batch: ImportBatch) -> None:
-        meta = await self._t.upsert_entity(_to_entity(cid, batch), mode=UpdateMode.REPLACE)
+    async def save(self, cid: str, batch: ImportBatch, fence: Fence | None = None) -> None:
+        entity = _to_entity(cid, batch)
+        if fence is None:
+            meta = await self._t.upsert_entity(entity, mode=UpdateMode.REPLACE)
+        else:
+            meta = (await fence.submit("imports", [(TransactionOperation.UPSERT, entity,
+                                                    {"mode": UpdateMode.REPLACE})]))[0]
         batch.etag = str(meta["etag"])
 
     async def list(self, cid: str, status: ImportStatus | None) -> list[ImportBatch]:
@@ -65,10 +71,17 @@ class ImportRepository:
         if status is not None:
             query += " and status eq @st"
             params["st"] = status
-        out = [_from_entity(e) async for e in self._t.query_entities(query, parameters=params)]
+        out = [_from_entity(e) async for e in self._t.query_entities(query, parameters=params)
+               if not is_fence_row(str(e["RowKey"]))]
         out.sort(key=lambda b: b.submitted_at)
         return out
 
-    async def delete(self, cid: str, batch_id: str) -> None:
-        with contextlib.suppress(ResourceNotFoundError):
-            await self._t.delete_entity(cid, enc(batch_id))
+    async def delete(self, cid: str, batch_id: str, fence: Fence | None = None) -> None:
+        if fence is None:
+            with contextlib.suppress(ResourceNotFoundError):
+                await self._t.delete_entity(cid, enc(batch_id))
+            return
+        # Fenced: a row already gone fails the transaction (ResourceNotFound), which is what we wanted.
+        row = {"PartitionKey": cid, "RowKey": enc(batch_id)}
+        with contextlib.suppress(TableTransactionError):
+            await fence.submit("imports", [(TransactionOperation.DELETE, row)])

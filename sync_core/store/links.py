@@ -29,6 +29,7 @@ from sync_core.store import _codec as codec
 from sync_core.store._batch import submit_transaction
 from sync_core.store._keys import enc, key, prefix_range
 from sync_core.store._tables import MAX_BATCH_OPS, Operation, chunk_ops
+from sync_core.store.fence import Fence
 
 _RETRY_CODES = {"EntityAlreadyExists", "ResourceNotFound"}
 
@@ -116,6 +117,11 @@ def link_ops(cid: str, link: RecordLink) -> list[Operation]:
 TRANSPORT_RETRIES = 3
 
 
+def _max_ops(fence: Fence | None) -> int:
+    """A fenced transaction carries the fence row too."""
+    return MAX_BATCH_OPS - (fence is not None)
+
+
 class LinkRepository:
     def __init__(self, table: TableClient, *, concurrency: int = 8, read_concurrency: int = 32) -> None:
         self._t = table
@@ -124,10 +130,13 @@ class LinkRepository:
         self.transactions = 0
         """Transactions submitted (for tests and benchmarks)."""
 
-    async def submit(self, ops: Sequence[Operation]) -> list[Mapping[str, Any]]:
-        if len(ops) > MAX_BATCH_OPS:
-            raise ValueError(f"{len(ops)} operations exceed the {MAX_BATCH_OPS} one transaction may hold")
+    async def submit(self, ops: Sequence[Operation], fence: Fence | None = None) -> list[Mapping[str, Any]]:
+        if len(ops) > _max_ops(fence):
+            raise ValueError(f"{len(ops)} operations exceed the {_max_ops(fence)} one transaction may hold")
         async with self._write_slots:
+            if fence is not None:
+                self.transactions += 1
+                return await fence.submit("links", ops)
             for attempt in range(TRANSPORT_RETRIES + 1):
                 self.transactions += 1
                 try:
@@ -199,7 +208,7 @@ class LinkRepository:
 
     # --- writes ------------------------------------------------------------------------------
 
-    async def save(self, cid: str, links: Sequence[RecordLink]) -> int:
+    async def save(self, cid: str, links: Sequence[RecordLink], fence: Fence | None = None) -> int:
         """Save links, many per transaction, transactions concurrently; returns transactions used."""
         latest = {(link.entity, link.dynamics_id): link for link in links}  # one write per row
         unknown_with_etag = [lk for lk in latest.values() if lk.index_keys is None and lk.etag is not None]
@@ -209,18 +218,20 @@ class LinkRepository:
         groups = [(link, link_ops(cid, link)) for link in latest.values()]
         batches: list[list[tuple[RecordLink, list[Operation]]]] = []
         size = 0
+        limit = _max_ops(fence)
         for link, ops in groups:
-            if not batches or size + len(ops) > MAX_BATCH_OPS:
+            if not batches or size + len(ops) > limit:
                 batches.append([])
                 size = 0
             batches[-1].append((link, ops))
             size += len(ops)
-        await asyncio.gather(*(self._save_batch(cid, batch) for batch in batches))
+        await asyncio.gather(*(self._save_batch(cid, batch, fence) for batch in batches))
         return len(batches)
 
-    async def _save_batch(self, cid: str, batch: list[tuple[RecordLink, list[Operation]]]) -> None:
+    async def _save_batch(self, cid: str, batch: list[tuple[RecordLink, list[Operation]]],
+                          fence: Fence | None) -> None:
         try:
-            results = await self.submit([op for _, ops in batch for op in ops])
+            results = await self.submit([op for _, ops in batch for op in ops], fence)
         except TableTransactionError as e:
             if getattr(e, "error_code", None) not in _RETRY_CODES:
                 raise
@@ -229,7 +240,7 @@ class LinkRepository:
             links = [link for link, _ in batch]
             await self._learn_stored_keys(cid, links)
             batch = [(link, link_ops(cid, link)) for link in links]
-            results = await self.submit([op for _, ops in batch for op in ops])
+            results = await self.submit([op for _, ops in batch for op in ops], fence)
         i = 0
         for link, ops in batch:
             link.etag = results[i].get("etag")
@@ -243,7 +254,7 @@ class LinkRepository:
 
         await asyncio.gather(*(learn(link) for link in links))
 
-    async def delete(self, cid: str, link: RecordLink) -> None:
+    async def delete(self, cid: str, link: RecordLink, fence: Fence | None = None) -> None:
         stored = await self.get(cid, link.entity, link.dynamics_id)
         if stored is None:
             return
@@ -251,7 +262,7 @@ class LinkRepository:
         ops: list[list[Operation]] = [
             [(TransactionOperation.DELETE, {"PartitionKey": cid, "RowKey": k}) for k in keys]
         ]
-        for batch in chunk_ops(ops):
-            await self.submit(batch)
+        for batch in chunk_ops(ops, _max_ops(fence)):
+            await self.submit(batch, fence)
         link.etag = None
         link.index_keys = None

@@ -34,6 +34,7 @@ from sync_core.store.audit import AuditRepository
 from sync_core.store.budget import SharedRequestBudget
 from sync_core.store.configs import ConfigRepository
 from sync_core.store.cursors import CursorRepository
+from sync_core.store.fence import Fence, FenceRepository
 from sync_core.store.imports import ImportRepository
 from sync_core.store.lease import LeaseRepository
 from sync_core.store.links import LinkRepository
@@ -57,6 +58,7 @@ class SyncStore:
         self._imports = ImportRepository(t["imports"])
         self._audit = AuditRepository(t["audit"])
         self._leases = LeaseRepository(t["leases"], self.clock)
+        self._fences = FenceRepository({"links": t["links"], "cursors": t["cursors"], "imports": t["imports"]})
 
     @classmethod
     def from_connection_string(cls, conn_str: str, *, table_prefix: str = "", clock: Clock | None = None) -> SyncStore:
@@ -128,16 +130,17 @@ class SyncStore:
         """Links whose email equals ``email`` ignoring case (and surrounding spaces)."""
         return await self._links.by_email(cid, email, entity)
 
-    async def save_links(self, cid: str, links: Sequence[RecordLink]) -> None:
+    async def save_links(self, cid: str, links: Sequence[RecordLink], *, fence: Fence | None = None) -> None:
         """Write links: each link's rows in one transaction, up to 100 operations per transaction.
 
         Updates each link's ``etag`` and ``index_keys``. A link too big for one entity raises
-        :class:`ValueTooLargeError` before anything is written.
+        :class:`ValueTooLargeError` before anything is written. With ``fence``, each transaction
+        carries it (:class:`LeaseLostError` once a newer pass holds the connection).
         """
-        await self._links.save(cid, links)
+        await self._links.save(cid, links, fence)
 
-    async def delete_link(self, cid: str, link: RecordLink) -> None:
-        await self._links.delete(cid, link)
+    async def delete_link(self, cid: str, link: RecordLink, *, fence: Fence | None = None) -> None:
+        await self._links.delete(cid, link, fence)
 
     def iter_links(self, cid: str, entity: EntityName | None = None) -> AsyncIterator[RecordLink]:
         return self._links.iterate(cid, entity)
@@ -150,9 +153,9 @@ class SyncStore:
     async def get_cursor(self, cid: str, entity: EntityName, side: Side) -> Cursor | None:
         return await self._cursors.get(cid, entity, side)
 
-    async def save_cursor(self, cid: str, cursor: Cursor) -> Cursor:
+    async def save_cursor(self, cid: str, cursor: Cursor, *, fence: Fence | None = None) -> Cursor:
         """Save over the version ``cursor.etag`` names (``None``: must not exist); returns it with the new ETag."""
-        return await self._cursors.save(cid, cursor)
+        return await self._cursors.save(cid, cursor, fence)
 
     async def delete_cursor(self, cid: str, entity: EntityName, side: Side) -> None:
         await self._cursors.delete(cid, entity, side)
@@ -182,16 +185,16 @@ class SyncStore:
     async def get_error(self, cid: str, entity: EntityName, side: Side, record_id: str) -> RecordError | None:
         return await self._errors.get(cid, entity, side, record_id)
 
-    async def save_import(self, cid: str, batch: ImportBatch) -> None:
-        await self._imports.save(cid, batch)
+    async def save_import(self, cid: str, batch: ImportBatch, *, fence: Fence | None = None) -> None:
+        await self._imports.save(cid, batch, fence)
 
     async def list_imports(self, cid: str, *, status: Literal["submitted", "completed", "failed"] | None = "submitted"
                            ) -> list[ImportBatch]:
         """Batches with ``status`` (``None``: all), oldest first."""
         return await self._imports.list(cid, status)
 
-    async def delete_import(self, cid: str, batch_id: str) -> None:
-        await self._imports.delete(cid, batch_id)
+    async def delete_import(self, cid: str, batch_id: str, *, fence: Fence | None = None) -> None:
+        await self._imports.delete(cid, batch_id, fence)
 
     async def append_audit(self, cid: str, entry: AuditEntry) -> None:
         await self._audit.append(cid, entry)
@@ -210,6 +213,40 @@ class SyncStore:
     async def release_lease(self, lease: Lease) -> None:
         await self._leases.release(lease)
 
+    async def claim_fence(self, lease: Lease) -> Fence:
+        """Raise the fence of every guarded table to the lease's token (:class:`LeaseLostError` if newer)."""
+        return await self._fences.claim(lease)
+
+    def fenced(self, fence: Fence) -> SyncStore:
+        """This store, with every link, cursor and import write carrying ``fence``."""
+        return FencedStore(self, fence)
+
     def request_budget(self, key: str, *, limit: int, window: float) -> SharedRequestBudget:
         """A budget shared by every holder of ``key`` (e.g. the AC account host) in any process."""
         return SharedRequestBudget(self.tables["budgets"], key, limit=limit, window=window, clock=self.clock)
+
+
+class FencedStore(SyncStore):
+    """A view of a store whose guarded writes carry one pass's fence (its reads are the store's)."""
+
+    def __init__(self, base: SyncStore, fence: Fence) -> None:  # shares the base's clients; no super().__init__
+        self.__dict__.update(base.__dict__)
+        self.fence = fence
+
+    async def save_links(self, cid: str, links: Sequence[RecordLink], *, fence: Fence | None = None) -> None:
+        await super().save_links(cid, links, fence=fence or self.fence)
+
+    async def delete_link(self, cid: str, link: RecordLink, *, fence: Fence | None = None) -> None:
+        await super().delete_link(cid, link, fence=fence or self.fence)
+
+    async def save_cursor(self, cid: str, cursor: Cursor, *, fence: Fence | None = None) -> Cursor:
+        return await super().save_cursor(cid, cursor, fence=fence or self.fence)
+
+    async def save_import(self, cid: str, batch: ImportBatch, *, fence: Fence | None = None) -> None:
+        await super().save_import(cid, batch, fence=fence or self.fence)
+
+    async def delete_import(self, cid: str, batch_id: str, *, fence: Fence | None = None) -> None:
+        await super().delete_import(cid, batch_id, fence=fence or self.fence)
+
+    async def close(self) -> None:
+        """The base store owns the connections."""

@@ -59,15 +59,18 @@ class Harness:
     def cid(self) -> str:
         return self.config.connection_id
 
-    def engine(self, *, checkpoint: Checkpoint | None = None, holder: str | None = None) -> SyncEngine:
+    def engine(self, *, checkpoint: Checkpoint | None = None, holder: str | None = None,
+               ac_transport: httpx.AsyncBaseTransport | None = None) -> SyncEngine:
         factory = DefaultClientFactory(
             store=self.store, secrets=self.secrets, clock=self.clock,
-            ac_transport=httpx.ASGITransport(app=self.ac_app), dv_transport=httpx.ASGITransport(app=self.dv_app),
+            ac_transport=ac_transport or httpx.ASGITransport(app=self.ac_app),
+            dv_transport=httpx.ASGITransport(app=self.dv_app),
             dv_options={"page_size": self.page_size},
         )
         cp = checkpoint or self.checkpoint
-        return SyncEngine(self.store, factory, clock=self.clock, holder=holder,
-                          **({"checkpoint": cp} if cp else {}))
+        if cp is None:
+            return SyncEngine(self.store, factory, clock=self.clock, holder=holder)
+        return SyncEngine(self.store, factory, clock=self.clock, holder=holder, checkpoint=cp)
 
     async def run(self, **kwargs: Any) -> PassResult:
         result = await self.engine().run_pass(self.cid, **kwargs)
