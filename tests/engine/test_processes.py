@@ -113,7 +113,7 @@ async def test_a_sync_killed_inside_its_first_pass_is_finished_by_the_next_withi
 
     started = time.monotonic()
     second = _sync(loopback["env"], loopback["cid"])  # the default lease: 60 s
-    out, err = second.communicate(timeout=170)
+    _, err = second.communicate(timeout=170)
     took = time.monotonic() - started
     assert second.returncode == 0, err[-2000:]
     assert took < 120, f"resumed and finished in {took:.0f}s"
