@@ -24,11 +24,20 @@ Each client raises subclasses of these (``activecampaign.ActiveCampaignError`` m
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
+
+from sync_core.model.codes import ErrorCode, Service
 
 
 class SyncError(Exception):
-    """Base of every error the product raises on purpose."""
+    """Base of every error the product raises on purpose.
+
+    ``error_code`` (one enum, see ``model.codes``) is what record errors and the API report;
+    ``service`` is set by the client that raised it (``None``: the product's own).
+    """
+
+    error_code: ClassVar[ErrorCode] = ErrorCode.ERROR
+    service: Service | None = None
 
     def __init__(self, message: str, *, status: int | None = None, details: Any = None) -> None:
         super().__init__(message)
@@ -44,17 +53,25 @@ class FatalError(SyncError):
 class AuthenticationError(FatalError):
     """The service rejected the credentials."""
 
+    error_code = ErrorCode.AUTH_FAILED
+
 
 class PermissionDeniedError(FatalError):
     """The credentials are valid but lack a right."""
+
+    error_code = ErrorCode.PERMISSION_DENIED
 
 
 class PlanLimitError(FatalError):
     """The ActiveCampaign plan does not include the feature."""
 
+    error_code = ErrorCode.PLAN_LIMIT
+
 
 class ConfigurationError(FatalError):
     """The configuration cannot work as written."""
+
+    error_code = ErrorCode.CONFIGURATION
 
 
 class RetriableError(SyncError):
@@ -69,9 +86,13 @@ class RetriableError(SyncError):
 class RateLimitedError(RetriableError):
     """The service asked us to slow down and the client's own retries ran out."""
 
+    error_code = ErrorCode.RATE_LIMITED
+
 
 class TransientError(RetriableError):
     """A server-side or network failure."""
+
+    error_code = ErrorCode.UNAVAILABLE
 
 
 class DeltaLinkExpiredError(RetriableError):
@@ -85,6 +106,8 @@ class SkippableError(SyncError):
 class ValidationError(SkippableError):
     """The service refused the payload; ``errors`` lists what it said, field by field."""
 
+    error_code = ErrorCode.REFUSED
+
     def __init__(self, message: str, *, status: int | None = None, details: Any = None,
                  errors: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message, status=status, details=details)
@@ -94,9 +117,13 @@ class ValidationError(SkippableError):
 class NotFoundError(SkippableError):
     """The record does not exist (any more)."""
 
+    error_code = ErrorCode.NOT_FOUND
+
 
 class ConflictError(SkippableError):
     """A precondition failed: ETag mismatch, duplicate key or name."""
+
+    error_code = ErrorCode.CONFLICT
 
 
 class ConcurrencyError(SyncError):
