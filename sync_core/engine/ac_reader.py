@@ -9,28 +9,30 @@ contacts AC already had are not new: when many of them remain, one ``filters[upd
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sync_core.engine.associations import LIST_ALL_THRESHOLD, preload_account_contacts
-from sync_core.engine.imports import (
-    EMAIL_LOOKUP_LIMIT,
-    Completion,
-    Pending,
-    apply_completions,
-    pending_rows,
-    prune_batches,
-)
 from sync_core.engine.mapping import parse_ac_time
 from sync_core.engine.pass_state import Pass
-from sync_core.model.state import AcCursor, EntityName
+from sync_core.engine.pending_links import Completion, apply_completions, row_failed
+from sync_core.model.errors import RetriableError, SkippableError
+from sync_core.model.state import AcCursor, EntityName, ImportRow
 
 OVERLAP = timedelta(minutes=10)
 """Re-read this much before the watermark: AC's clock, commit order and rounding."""
 UNKNOWN_TZ_MARGIN = timedelta(hours=14)
 """How far the ``updated_after`` reading may be off when the account's zone is unknown."""
 BOUNDARY_KEYS_MAX = 500
+
+
+async def read(p: Pass) -> None:
+    """The AC read of a pass: new and updated contacts, then the email look-ups of what it did not see."""
+    await read_contacts(p)
+    if not p.time.more_work:  # a read cut by the budget goes on before any email lookup
+        await resolve_by_email(p)
 
 
 async def read_contacts(p: Pass) -> None:
@@ -171,7 +173,13 @@ def _learn_offset(cursor: AcCursor, contact: dict[str, Any]) -> None:
         cursor.tz_offset_minutes = int(offset.total_seconds() // 60)
 
 
+log = logging.getLogger("sync_core.engine")
+
 COMPLETE_CHUNK = 100
+EMAIL_LOOKUP_LIMIT = 100
+"""Up to this many unresolved rows are looked up one by one; more are found by one delta read."""
+
+
 
 
 def updated_after_value(watermark: datetime, tz_offset_minutes: int | None) -> datetime:
@@ -187,3 +195,74 @@ def updated_after_value(watermark: datetime, tz_offset_minutes: int | None) -> d
         return (instant - UNKNOWN_TZ_MARGIN).replace(tzinfo=None)
     local = instant + timedelta(minutes=tz_offset_minutes)
     return min(local, instant).replace(tzinfo=None)
+
+
+@dataclass(slots=True)
+class Pending:
+    row: ImportRow
+    submitted_at: datetime
+    completed: bool
+
+
+async def pending_rows(p: Pass) -> dict[str, list[Pending]]:
+    out: dict[str, list[Pending]] = {}
+    for status in ("submitted", "completed"):
+        for batch in await p.store.list_imports(p.cid, status=status):
+            for row in batch.rows:
+                if row.needs_id:
+                    out.setdefault(row.email.lower(), []).append(
+                        Pending(row, batch.submitted_at, completed=status == "completed"))
+    return out
+
+
+async def prune_batches(p: Pass) -> None:
+    """Rows whose links are complete leave their batch (a completed, empty batch is done)."""
+    if not p.imports.completed_rows:
+        return
+    for status in ("submitted", "completed"):
+        for batch in await p.store.list_imports(p.cid, status=status):
+            rows = [r for r in batch.rows if (r.entity, r.dynamics_id) not in p.imports.completed_rows]
+            if len(rows) == len(batch.rows):
+                continue
+            if not rows and status == "completed":
+                await p.sink.delete_import(batch.batch_id)
+            else:
+                batch.rows = rows
+                await p.sink.save_import(batch)
+
+
+async def resolve_by_email(p: Pass) -> None:
+    """Completed imports whose rows are still pending after the delta read: look them up by email."""
+    for batch in await p.store.list_imports(p.cid, status="completed"):
+        remaining: list[ImportRow] = []
+        for i, row in enumerate(batch.rows):
+            if p.time.out():
+                remaining.extend(batch.rows[i:])  # the continuation looks up the rest
+                p.time.more_work = True
+                break
+            if (row.entity, row.dynamics_id) in p.imports.completed_rows or not row.needs_id:
+                continue
+            link = await p.store.get_link(p.cid, row.entity, row.dynamics_id)
+            if link is None or link.ac_id is not None:
+                continue
+            try:
+                found = await p.ac.find_contact_by_email(row.email)
+            except (RetriableError, SkippableError) as e:
+                log.warning("email lookup failed: %s", type(e).__name__)
+                remaining.append(row)
+                continue
+            if found is None:
+                await row_failed(p, row)
+                continue
+            link.ac_id = str(found["id"])
+            link.ac_modified = parse_ac_time(found.get("udate"))
+            link.pending_batch = None
+            await apply_completions(p, row.entity, [Completion(link, row)])
+            p.count(row.entity, "resolved_by_email")
+        if remaining:
+            batch.rows = remaining
+            await p.sink.save_import(batch)
+        else:
+            await p.sink.delete_import(batch.batch_id)
+        if p.time.more_work:
+            return

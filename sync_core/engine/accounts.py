@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sync_core.engine.handler import Record, common_columns
+from sync_core.engine.handler import Record, select_for
 from sync_core.engine.mapping import ac_values_for, changed_columns, dynamics_values, parse_ac_time
 from sync_core.engine.pass_state import PRIMARY_ID, Pass
 from sync_core.engine.sink import Action, Failure, Plan
@@ -74,17 +74,13 @@ class AccountHandler:
     def __init__(self, p: Pass) -> None:
         self.fields = p.connection.entities.of("account").fields_for("push")
         self.open_errors: set[str] = set()
-        self._extra = common_columns(p, "account")
         self._full_read = False
 
-    def extra_columns(self) -> list[str]:
-        return self._extra
-
-    async def prepare(self, p: Pass) -> None:
-        return None
+    async def prepare(self, p: Pass) -> list[str]:
+        return select_for(p, "account", self.fields)
 
     async def plan(self, p: Pass, records: Sequence[Record], *, full_read: bool) -> Plan:
-        plan = Plan("account")
+        plan = Plan("account", writer=self)
         self._full_read = full_read
         if full_read:
             await ac_account_index(p)  # listed once: the writes adopt AC accounts by name from it

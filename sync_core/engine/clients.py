@@ -56,13 +56,10 @@ class DefaultClientFactory:
         self._ac_options = ac_options or {}
         self._dv_options = dv_options or {}
 
-    def open(self, config: ConnectionConfig, *, guard: CallGuard | None = None
-             ) -> AbstractAsyncContextManager[ConnectionClients]:
-        """Both clients; with ``guard`` (a live pass's lease), every call asks it first."""
-        return self._open(config, guard)
-
     @asynccontextmanager
-    async def _open(self, config: ConnectionConfig, guard: CallGuard | None) -> AsyncIterator[ConnectionClients]:
+    async def open(self, config: ConnectionConfig, *, guard: CallGuard | None = None
+                   ) -> AsyncIterator[ConnectionClients]:
+        """Both clients; with ``guard`` (a live pass's lease), every call asks it first."""
         from sync_core.activecampaign import ActiveCampaignClient
         from sync_core.dynamics import DataverseClient, StaticTokenCredential, credential_from_settings
 

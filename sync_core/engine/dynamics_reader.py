@@ -42,7 +42,12 @@ def signature(p: Pass, entity: EntityName, select: list[str]) -> str:
     return select_signature([*select, *scope])
 
 
-class DynamicsReader:
+async def read_table(p: Pass, entity: EntityName, select: list[str], on_page: OnPage) -> None:
+    """Read (or continue reading) one table; sets ``p.time.more_work`` if cut short."""
+    await _Reader(p, entity, select).run(on_page)
+
+
+class _Reader:
     def __init__(self, p: Pass, entity: EntityName, select: list[str]) -> None:
         self.p = p
         self.entity = entity
@@ -60,9 +65,10 @@ class DynamicsReader:
             cursor.select_signature = self.signature
         return cursor
 
-    async def run(self, cursor: DynamicsCursor, on_page: OnPage) -> None:
+    async def run(self, on_page: OnPage) -> None:
         """Read (or continue reading) the table; sets ``p.time.more_work`` if cut short."""
         p = self.p
+        cursor = await self.load()
         if cursor.phase != "delta" and cursor.started_at is None:
             cursor.started_at, cursor.done = p.clock.now(), 0
             cursor.total = await dynamics_reads.estimate_total(p, self.entity)
@@ -177,8 +183,8 @@ class DynamicsReader:
         """Deleted in Dynamics: the default policy keeps the AC record and drops the link."""
         links = await self.p.store.get_links(self.p.cid, self.entity, ids)
         plan = Plan(self.entity, actions=[Action("unlink_deleted", i, link.email or "", item=link)
-                                          for i, link in links.items()])
-        await self.p.sink.apply(self.p, plan, _Unlink())
+                                          for i, link in links.items()], writer=_Unlink())
+        await self.p.sink.apply(self.p, plan)
 
 
 class _Unlink:

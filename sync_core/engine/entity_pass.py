@@ -6,9 +6,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sync_core.engine import dynamics_reads
-from sync_core.engine.dynamics_reader import DynamicsReader
+from sync_core.engine.dynamics_reader import read_table
 from sync_core.engine.handler import EntityHandler
-from sync_core.engine.mapping import select_columns
 from sync_core.engine.page import process_page
 from sync_core.engine.pass_state import PRIMARY_ID, Pass
 
@@ -18,17 +17,14 @@ RETRY_CHUNK = 25
 async def push_entity(p: Pass, handler: EntityHandler) -> None:
     """Run (or continue) this entity's read and push; sets ``p.time.more_work`` if cut short."""
     entity = handler.entity
-    await handler.prepare(p)
-    select = select_columns(handler.fields, handler.extra_columns())
-    reader = DynamicsReader(p, entity, select)
-    cursor = await reader.load()
+    select = await handler.prepare(p)
     handler.open_errors.update(e.record_id for e in await p.store.list_errors(p.cid, entity=entity))
     await retry_due(p, handler, select)
 
     async def on_page(records: Sequence[Mapping[str, Any]], full_read: bool) -> None:
         await process_page(p, handler, select, records, full_read=full_read)
 
-    await reader.run(cursor, on_page)
+    await read_table(p, entity, select, on_page)
 
 
 async def retry_due(p: Pass, handler: EntityHandler, select: list[str]) -> None:

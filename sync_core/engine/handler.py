@@ -1,10 +1,10 @@
 """The protocol every entity handler follows, in either direction.
 
-A handler is made per entity and pass. It says which Dynamics columns its reads need beyond the
-mapped fields, plans a page (reads only: the store, look-ups on either side) and, as the live sink's
-:class:`~sync_core.engine.sink.Writer`, carries the plan out. The per-page skeleton
+A handler is made per entity and pass. It says which Dynamics columns its reads need and plans a
+page (reads only: the store, look-ups on either side). The per-page skeleton
 (:func:`sync_core.engine.page.process_page`) runs the steps every handler shares first — merges,
-scope, lead qualification — so no handler checks them again.
+scope, lead qualification — so no handler checks them again. The plan names its writer, which only
+the live sink calls.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sync_core.dynamics import parse_filter
+from sync_core.engine.mapping import select_columns
 from sync_core.engine.merges import MERGE_COLUMNS, MERGEABLE
 from sync_core.engine.pass_state import PRIMARY_ID, Pass
 from sync_core.model.config import FieldMapping
@@ -32,21 +33,19 @@ class EntityHandler(Protocol):
     open_errors: set[str]
     """Records of this entity with an open error: cleared once they are in step."""
 
-    def extra_columns(self) -> list[str]:
-        """Columns a read needs besides the mapped fields (ids, dates, what the steps read)."""
-        ...
-
-    async def prepare(self, p: Pass) -> None:
-        """Once before the entity's reads (e.g. whether the AC plan has the feature at all)."""
+    async def prepare(self, p: Pass) -> list[str]:
+        """Once before the entity's reads: the columns to read (mapped fields, ids, dates, what the steps
+        read); and whatever must be known first (e.g. whether the AC plan has the feature at all)."""
         ...
 
     async def plan(self, p: Pass, records: Sequence[Record], *, full_read: bool) -> Plan:
-        """What to do with these in-scope records; reads only."""
+        """What to do with these in-scope records (reads only), and the writer that would do it."""
         ...
 
-    async def write(self, p: Pass, plan: Plan) -> None:
-        """Carry the plan out (called by the live sink only)."""
-        ...
+
+def select_for(p: Pass, entity: EntityName, fields: Sequence[FieldMapping], *extra: str) -> list[str]:
+    """The mapped columns and :func:`common_columns`, plus ``extra``."""
+    return select_columns(fields, [*common_columns(p, entity), *extra])
 
 
 def common_columns(p: Pass, entity: EntityName) -> list[str]:

@@ -18,6 +18,8 @@ from sync_core.engine.sink import Action, Failure, Plan
 from sync_core.model.codes import ErrorCode
 from sync_core.model.state import EntityName, RecordLink
 
+Record = Mapping[str, Any]
+
 MERGE_COLUMNS = ("merged", "_masterid_value")
 """Read with every record of a table that Dynamics merges (accounts, contacts, leads)."""
 MERGEABLE: frozenset[str] = frozenset({"account", "contact", "lead"})
@@ -50,22 +52,26 @@ class MergeWriter:
             await p.sink.delete_link(link)
 
 
-async def follow_merges(p: Pass, entity: EntityName, records: Sequence[Mapping[str, Any]],
-                        open_errors: set[str]) -> list[str]:
+async def follow_merges(p: Pass, entity: EntityName, records: Sequence[Record],
+                        open_errors: set[str]) -> tuple[list[Record], list[str]]:
     """Hand the links of this page's merged-away records to their winners.
 
-    Returns the winners that took a link: their values must be pushed now (a merge changes the
-    winner only when the merge updated its fields, so it may not be in any read).
+    Returns the records that were not merged away (the rest stop syncing: counted ``skipped_merged``)
+    and the winners that took a link: their values must be pushed now (a merge changes the winner
+    only when the merge updated its fields, so it may not be in any read).
     """
     if entity not in MERGEABLE:
-        return []
+        return list(records), []
     id_col = PRIMARY_ID[entity]
     losers = {str(r[id_col]): w for r in records if (w := merged_into(r)) is not None}
+    kept = [r for r in records if str(r[id_col]) not in losers]
     if not losers:
-        return []
+        return kept, []
+    p.count(entity, "skipped_merged", len(losers))
     links = await p.store.get_links(p.cid, entity, sorted(losers))
     winner_links = await p.store.get_links(p.cid, entity, sorted(set(losers.values())))
-    plan = Plan(entity)
+    writer = MergeWriter(entity, winner_links)
+    plan = Plan(entity, writer=writer)
     for loser_id, winner_id in sorted(losers.items()):
         link = links.get(loser_id)
         if link is not None and link.ac_id is None:
@@ -81,6 +87,5 @@ async def follow_merges(p: Pass, entity: EntityName, records: Sequence[Mapping[s
             # The loser syncs no more: its error (often the duplicate the merge resolved) is moot.
             plan.cleared.append(loser_id)
             open_errors.discard(loser_id)
-    writer = MergeWriter(entity, winner_links)
-    await p.sink.apply(p, plan, writer)
-    return writer.to_push
+    await p.sink.apply(p, plan)
+    return kept, writer.to_push

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sync_core.engine.handler import Record, common_columns
+from sync_core.engine.handler import Record, select_for
 from sync_core.engine.mapping import changed_columns, dynamics_values, normalize, parse_ac_time
 from sync_core.engine.pass_state import PRIMARY_ID, Pass
 from sync_core.engine.sink import Action, Failure, Plan
@@ -135,17 +135,14 @@ class OpportunityHandler:
     def __init__(self, p: Pass) -> None:
         self.fields = opportunity_fields()
         self.open_errors: set[str] = set()
-        self._extra = [*common_columns(p, ENTITY), *(f"_{c}_value" for c in RELATION_COLUMNS)]
 
-    def extra_columns(self) -> list[str]:
-        return self._extra
-
-    async def prepare(self, p: Pass) -> None:
+    async def prepare(self, p: Pass) -> list[str]:
         """Before reading: a plan without custom objects makes the entity unavailable, not failed."""
         await find_schema(p)
+        return select_for(p, ENTITY, self.fields, *(f"_{c}_value" for c in RELATION_COLUMNS))
 
     async def plan(self, p: Pass, records: Sequence[Record], *, full_read: bool) -> Plan:
-        plan = Plan(ENTITY)
+        plan = Plan(ENTITY, writer=self)
         id_col = PRIMARY_ID[ENTITY]
         links = await p.store.get_links(p.cid, ENTITY, [str(r[id_col]) for r in records])
         for r in records:

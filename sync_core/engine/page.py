@@ -1,7 +1,7 @@
 """The per-page skeleton, written once for every entity and direction.
 
 1. merges: merged-away records hand their links to the winners (a step of its own);
-2. scope: merged-away records and records outside the entity's criteria drop out, counted once;
+2. scope: records outside the entity's criteria drop out, counted once;
 3. qualification: contacts qualified from a linked lead take over its AC contact;
 4. the handler plans what is left (reads only) and the sink applies the plan;
 5. winners that took a link are read and go through 2–4 too, with their own values.
@@ -23,32 +23,28 @@ from sync_core.model.config import EntityMapping
 async def process_page(p: Pass, handler: EntityHandler, select: list[str], records: Sequence[Record], *,
                        full_read: bool) -> None:
     entity = handler.entity
-    winners = await merges.follow_merges(p, entity, records, handler.open_errors)
-    await plan_and_apply(p, handler, records, full_read=full_read, qualify=True)
+    kept, winners = await merges.follow_merges(p, entity, records, handler.open_errors)
+    await plan_and_apply(p, handler, len(records), kept, full_read=full_read, qualify=True)
     in_page = {str(r[PRIMARY_ID[entity]]) for r in records}
     rest = [w for w in winners if w not in in_page]
     if rest:  # the winners that took a link, pushed now with their own values
         again = await dynamics_reads.read_by_ids(p, entity, select, rest)
-        await plan_and_apply(p, handler, again, full_read=False, qualify=False)
+        await plan_and_apply(p, handler, len(again), again, full_read=False, qualify=False)
 
 
-async def plan_and_apply(p: Pass, handler: EntityHandler, records: Sequence[Record], *, full_read: bool,
-                         qualify: bool) -> None:
+async def plan_and_apply(p: Pass, handler: EntityHandler, read: int, records: Sequence[Record], *,
+                         full_read: bool, qualify: bool) -> None:
+    """``records``: the ``read`` records of a page that were not merged away."""
     entity = handler.entity
     in_scope = scope_of(p.connection.entities.of(entity))
-    kept: list[Record] = []
-    for r in records:
-        if merges.merged_into(r) is not None:  # merged away: its link went to the winner
-            p.count(entity, "skipped_merged")
-        elif not in_scope(r):
-            p.count(entity, "skipped_criteria")
-        else:
-            kept.append(r)
+    kept = [r for r in records if in_scope(r)]
+    if len(kept) < len(records):
+        p.count(entity, "skipped_criteria", len(records) - len(kept))
     if qualify and entity == "contact":
         await qualification.take_over_leads(p, kept)
     plan = await handler.plan(p, kept, full_read=full_read)
-    p.count(entity, "read", len(records))  # after planning: an entity the AC plan lacks reads nothing
-    await p.sink.apply(p, plan, handler)
+    p.count(entity, "read", read)  # after planning: an entity the AC plan lacks reads nothing
+    await p.sink.apply(p, plan)
 
 
 def scope_of(mapping: EntityMapping) -> Callable[[Record], bool]:

@@ -49,9 +49,7 @@ async def read_activecampaign(p: Pass, people: list[EntityName]) -> None:
     """Import outcomes and the AC contact read: without them, the people tables wait."""
     try:
         await imports.check_imports(p)
-        await ac_reader.read_contacts(p)
-        if not p.time.more_work:  # a read cut by the budget goes on before any email lookup
-            await imports.resolve_completed(p)
+        await ac_reader.read(p)
     except (SkippableError, RetriableError) as e:
         _fail(p, people, "ActiveCampaign contacts read", e)
 

@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Sequence
 
 from sync_core.engine import people_write
-from sync_core.engine.handler import Record, common_columns
+from sync_core.engine.handler import Record, select_for
 from sync_core.engine.link_index import PEOPLE, LinkIndex
 from sync_core.engine.mapping import changed_columns, dynamics_values
 from sync_core.engine.pass_state import PRIMARY_ID, Pass
@@ -30,19 +30,13 @@ class PeopleHandler:
         self.entity = entity
         self.fields = p.connection.entities.of(entity).fields_for("push")
         self.open_errors: set[str] = set()
-        self._extra = [*common_columns(p, entity), ORIGIN if entity == "contact" else LEAD_STATE]
 
-    def extra_columns(self) -> list[str]:
-        return self._extra
-
-    async def prepare(self, p: Pass) -> None:
-        return None
-
-    async def write(self, p: Pass, plan: Plan) -> None:
-        await people_write.write(p, self, [a.item for a in plan.actions])
+    async def prepare(self, p: Pass) -> list[str]:
+        return select_for(p, self.entity, self.fields, ORIGIN if self.entity == "contact" else LEAD_STATE)
 
     async def plan(self, p: Pass, records: Sequence[Record], *, full_read: bool) -> Plan:
-        entity, plan = self.entity, Plan(self.entity)
+        entity = self.entity
+        plan = Plan(entity, writer=people_write.PeopleWriter(entity, self.fields, self.open_errors))
         ids = [str(r[PRIMARY_ID[entity]]) for r in records]
         if full_read:
             index = await link_index(p)

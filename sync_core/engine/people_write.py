@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any
 
 from sync_core.engine.associations import ensure_associations
 from sync_core.engine.mapping import ac_values_for, contact_payload, import_row, parse_ac_time
 from sync_core.engine.pass_state import Pass
 from sync_core.engine.people_rows import EMAIL, Planned, association_for, titled
-from sync_core.engine.sink import Failure
+from sync_core.engine.sink import Failure, Plan
 from sync_core.model.codes import ErrorCode
 from sync_core.model.config import FieldMapping
 from sync_core.model.errors import ConflictError, RetriableError, SkippableError
@@ -29,10 +30,17 @@ BULK_THRESHOLD = 10
 BULK_MAX_ROWS = 250
 
 
-class People(Protocol):
+@dataclass
+class PeopleWriter:
     entity: EntityName
     fields: list[FieldMapping]
     open_errors: set[str]
+
+    async def write(self, p: Pass, plan: Plan) -> None:
+        await write(p, self, [a.item for a in plan.actions])
+
+
+People = PeopleWriter
 
 
 async def write(p: Pass, h: People, plans: Sequence[Planned]) -> None:

@@ -41,7 +41,7 @@ async def take_over_leads(p: Pass, records: Sequence[Mapping[str, Any]]) -> None
     if not lead_links:
         return
     contact_links = await p.store.get_links(p.cid, "contact", sorted(origins))
-    plan = Plan("contact")
+    plan = Plan("contact", writer=_TakeOver())
     for contact_id, lead_id in sorted(origins.items()):
         lead_link = lead_links.get(lead_id)
         if lead_link is None or lead_link.ac_id is None:
@@ -55,7 +55,7 @@ async def take_over_leads(p: Pass, records: Sequence[Mapping[str, Any]]) -> None
             continue  # the person is already another contact: the usual duplicate rule applies
         plan.actions.append(Action("take_over_lead", contact_id, lead_link.email or "", f"qualified from {lead_id}",
                                    item=(lead_link, mine, lead_id)))
-    await p.sink.apply(p, plan, _TakeOver())
+    await p.sink.apply(p, plan)
 
 
 class _TakeOver:

@@ -65,6 +65,12 @@ class Failure:
     """Dry runs: show it as ``(action, label)`` with the code as the reason."""
 
 
+class Writer(Protocol):
+    async def write(self, p: Pass, plan: Plan) -> None:
+        """Carry out ``plan.actions`` (the live sink only)."""
+        ...
+
+
 @dataclass
 class Plan:
     entity: EntityName
@@ -72,18 +78,14 @@ class Plan:
     failures: list[Failure] = field(default_factory=list)
     cleared: list[str] = field(default_factory=list)
     """Records in step again whose open error clears."""
-
-
-class Writer(Protocol):
-    async def write(self, p: Pass, plan: Plan) -> None:
-        """Carry out ``plan.actions`` (the live sink only)."""
-        ...
+    writer: Writer | None = None
+    """Carries out ``actions`` (the live sink only)."""
 
 
 class Sink(Protocol):
     samples: dict[str, list[dict[str, str]]]
 
-    async def apply(self, p: Pass, plan: Plan, writer: Writer) -> None: ...
+    async def apply(self, p: Pass, plan: Plan) -> None: ...
     async def fail(self, failure: Failure) -> None: ...
     async def clear(self, entity: EntityName, record_id: str, side: Side = "activecampaign") -> None: ...
     async def save_cursor(self, cursor: C) -> C: ...
@@ -104,13 +106,14 @@ class LiveSink:
         self._caches = caches
         self.samples: dict[str, list[dict[str, str]]] = {}
 
-    async def apply(self, p: Pass, plan: Plan, writer: Writer) -> None:
+    async def apply(self, p: Pass, plan: Plan) -> None:
         for f in plan.failures:
             await self.fail(f)
         for record_id in plan.cleared:
             await self.clear(plan.entity, record_id)
         if plan.actions:
-            await writer.write(p, plan)
+            assert plan.writer is not None, "a plan with actions names its writer"
+            await plan.writer.write(p, plan)
 
     async def fail(self, failure: Failure) -> None:
         if failure.counted_as:
@@ -159,7 +162,7 @@ class DryRunSink:
         if sum(1 for s in bucket if s["action"] == action) < SAMPLES_PER_ACTION:
             bucket.append({"action": action, "id": record_id, "label": label, "reason": reason})
 
-    async def apply(self, p: Pass, plan: Plan, writer: Writer) -> None:
+    async def apply(self, p: Pass, plan: Plan) -> None:
         for f in plan.failures:
             await self.fail(f)
         for a in plan.actions:
