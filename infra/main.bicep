@@ -209,6 +209,5 @@ output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output AZURE_MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output AZURE_MANAGED_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.appInsightsName
-output AZURE_VNET_ENABLED bool = vnetEnabled
 output AZURE_LOCATION string = location
 output AZURE_TENANT_ID string = tenant().tenantId

@@ -21,10 +21,16 @@ def bicep_files() -> list[Path]:
 
 
 @cache
-def parse(path: Path) -> dict[str, Any]:
+def _parser() -> Any:
+    # Building the grammar takes about 2 s; one parser serves every file.
     from pycep import BicepParser
 
-    tree = BicepParser().parse(text=path.read_text(encoding="utf-8"))
+    return BicepParser()
+
+
+@cache
+def parse(path: Path) -> dict[str, Any]:
+    tree = _parser().parse(text=path.read_text(encoding="utf-8"))
     assert isinstance(tree, dict)
     return cast(dict[str, Any], tree)
 
@@ -40,7 +46,8 @@ def expr(node: Any) -> str:
     if isinstance(node, dict) and "function" in node:
         fn = node["function"]
         args = ", ".join(expr(v) for v in fn["parameters"].values() if v is not None)
-        return f"{fn['type']}({args})"
+        prop = fn.get("property_name")
+        return f"{fn['type']}({args})" + (f".{prop}" if prop else "")
     return json.dumps(node, sort_keys=True)
 
 
