@@ -24,7 +24,8 @@ var appSubnetName = 'app'
 var endpointSubnetName = 'private-endpoints'
 
 // No rules of their own: the default rules (VNet traffic allowed, inbound from the internet denied)
-// are what these subnets need; the groups exist so rules can be added without touching the subnets.
+// are what these subnets need. The groups exist because many tenants' Azure Policy refuses a subnet
+// without one, and so outbound rules can be added later without touching the subnets.
 resource appNsg 'Microsoft.Network/networkSecurityGroups@2023-11-01' = {
   name: '${vnetName}-${appSubnetName}-nsg'
   location: location
