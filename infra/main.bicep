@@ -25,12 +25,21 @@ param authAllowedTenants string = ''
 @description('Prefix for the sync tables in the storage account.')
 param tablePrefix string = ''
 
-@description('E-mail address for alert notifications (empty: rules are created without an action group).')
-param alertEmail string = ''
+@description('E-mail address that receives every alert (required: an alert nobody receives is not an alert). With azd: SYNC_ALERT_EMAIL, prompted for when unset.')
+@minLength(3)
+@maxLength(254)
+param alertEmail string
 
 @description('Errors per hour at which the rising-error alert may fire.')
 @minValue(1)
 param errorAlertThreshold int = 20
+
+@description('Key Vault secret reads (SecretGet) by one caller within an hour that raise the unusual-secret-reads alert.')
+@minValue(1)
+param secretReadAlertThreshold int = 300
+
+@description('Private networking: a VNet with the app\'s outbound integration and private endpoints for storage (blob, queue, table) and Key Vault, whose public network access is then disabled. false: no VNet, storage and Key Vault reachable over their public endpoints (Entra-only); for a quick trial.')
+param vnetEnabled bool = true
 
 @description('Storage replication (ZRS where the region offers it).')
 @allowed([
@@ -93,6 +102,7 @@ module storage './modules/storage.bicep' = {
     skuName: storageSkuName
     deploymentContainerName: deploymentContainerName
     passQueueName: passQueueName
+    privateNetworkOnly: vnetEnabled
   }
 }
 
@@ -102,6 +112,19 @@ module keyVault './modules/keyvault.bicep' = {
     name: 'kv-${resourceToken}'
     location: location
     tags: tags
+    privateNetworkOnly: vnetEnabled
+  }
+}
+
+// Only with vnetEnabled: the VNet, the app's integration subnet and the four private endpoints.
+module network './modules/network.bicep' = if (vnetEnabled) {
+  name: 'network'
+  params: {
+    vnetName: 'vnet-${resourceToken}'
+    location: location
+    tags: tags
+    storageAccountId: storage.outputs.id
+    keyVaultId: keyVault.outputs.id
   }
 }
 
@@ -112,14 +135,17 @@ module rbac './modules/rbac.bicep' = {
     storageAccountName: storage.outputs.name
     keyVaultName: keyVault.outputs.name
     appInsightsName: monitoring.outputs.appInsightsName
+    resourceToken: resourceToken
   }
 }
 
 module functionApp './modules/function.bicep' = {
   name: 'function'
-  // The host needs its storage roles before it starts.
+  // The host needs its storage roles, and with vnetEnabled the private endpoints and their DNS
+  // records, before it starts.
   dependsOn: [
     rbac
+    network
   ]
   params: {
     planName: 'plan-${resourceToken}'
@@ -142,6 +168,7 @@ module functionApp './modules/function.bicep' = {
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
     zoneRedundant: zoneRedundant
+    virtualNetworkSubnetId: vnetEnabled ? network.outputs.appSubnetId : ''
   }
 }
 
@@ -155,6 +182,21 @@ module alerts './modules/alerts.bicep' = {
     poisonQueueName: storage.outputs.poisonQueueName
     alertEmail: alertEmail
     errorThreshold: errorAlertThreshold
+  }
+}
+
+module audit './modules/audit.bicep' = {
+  name: 'audit'
+  params: {
+    namePrefix: 'alert-${resourceToken}'
+    location: location
+    tags: tags
+    workspaceId: monitoring.outputs.workspaceId
+    keyVaultName: keyVault.outputs.name
+    storageAccountName: storage.outputs.name
+    functionAppName: functionApp.outputs.name
+    actionGroupId: alerts.outputs.actionGroupId
+    secretReadThreshold: secretReadAlertThreshold
   }
 }
 

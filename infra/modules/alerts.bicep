@@ -1,5 +1,6 @@
 // Log search alert rules over the app's own telemetry (sync_core/telemetry.py emits every event and
-// property named below; tests/infra/test_alert_names.py keeps the two in step).
+// property named below; tests/infra/test_alert_names.py keeps the two in step), and the action group
+// every alert rule of the deployment notifies (these and the secret-read rule in audit.bicep).
 
 @description('Name prefix for the alert rules.')
 param namePrefix string
@@ -16,14 +17,16 @@ param appInsightsId string
 @description('Poison queue of the pass queue.')
 param poisonQueueName string
 
-@description('E-mail address that receives alerts (empty: rules fire without notification; attach an action group later).')
-param alertEmail string = ''
+@description('E-mail address that receives every alert (required).')
+@minLength(3)
+@maxLength(254)
+param alertEmail string
 
 @description('Errors recorded in an hour that, when also more than twice the previous day\'s hourly average, raise the error alert.')
 @minValue(1)
 param errorThreshold int = 20
 
-resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = if (!empty(alertEmail)) {
+resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = {
   name: '${namePrefix}-ag'
   location: 'global'
   tags: tags
@@ -39,8 +42,6 @@ resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = if (!empty(a
     ]
   }
 }
-
-var actionGroupIds = empty(alertEmail) ? [] : [actionGroup.id]
 
 // A pass request failed five times and the host moved it to the poison queue. The app's poison
 // handler emits SyncMessagePoisoned; the host's own trace line is matched too in case no handler ran.
@@ -136,7 +137,9 @@ resource poisonAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
       ]
     }
     actions: {
-      actionGroups: actionGroupIds
+      actionGroups: [
+        actionGroup.id
+      ]
     }
   }
 }
@@ -181,7 +184,9 @@ resource staleAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
       ]
     }
     actions: {
-      actionGroups: actionGroupIds
+      actionGroups: [
+        actionGroup.id
+      ]
     }
   }
 }
@@ -217,7 +222,9 @@ resource errorAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
       ]
     }
     actions: {
-      actionGroups: actionGroupIds
+      actionGroups: [
+        actionGroup.id
+      ]
     }
   }
 }
@@ -268,7 +275,11 @@ resource credentialsAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = 
       ]
     }
     actions: {
-      actionGroups: actionGroupIds
+      actionGroups: [
+        actionGroup.id
+      ]
     }
   }
 }
+
+output actionGroupId string = actionGroup.id

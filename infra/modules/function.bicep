@@ -1,5 +1,7 @@
 // Flex Consumption plan (FC1) and the Linux function app (Python 3.11), configured through
 // functionAppConfig. Every connection is identity-based: no keys or connection strings with keys.
+// Deployment is azd's (OneDeploy to the blob container below, written with the app's identity);
+// basic publishing credentials (SCM and FTP user/password) are off.
 
 @description('Name of the Flex Consumption plan.')
 param planName string
@@ -68,6 +70,9 @@ param maximumInstanceCount int = 40
 @description('Zone-redundant plan (only in regions where Flex Consumption supports it).')
 param zoneRedundant bool = false
 
+@description('Subnet (delegated to Microsoft.App/environments) for outbound VNet integration; empty: none.')
+param virtualNetworkSubnetId string = ''
+
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
   location: location
@@ -98,15 +103,16 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
     }
   }
   properties: {
-    // checkov:skip=CKV_AZURE_222: the API must be reachable by Dynamics users' browsers and ActiveCampaign webhooks; every route but /api/health and the OpenAPI document needs an Entra token or a per-connection webhook secret.
-    // checkov:skip=CKV_AZURE_17: callers authenticate with Entra ID bearer tokens; ActiveCampaign webhooks cannot present client certificates.
-    // checkov:skip=CKV_AZURE_213: a platform health check pings every instance and would keep a scale-to-zero app warm; /api/health is public for external probes.
+    // checkov:skip=CKV_AZURE_222: inbound must stay public: the API is called from users' browsers inside Dynamics 365 (the product's buttons and admin pages), which sit on no network the customer controls, and ActiveCampaign automation webhooks will call it (issue 18). Every route but /api/health and the OpenAPI document needs an Entra bearer token; outbound to storage and Key Vault is private (vnetEnabled).
+    // checkov:skip=CKV_AZURE_17: callers are users' browsers inside Dynamics 365, which authenticate with Entra ID bearer tokens and cannot present client certificates.
+    // checkov:skip=CKV_AZURE_213: a platform health check pings every instance every minute and would keep a scale-to-zero Flex app running; /api/health is public for external probes instead.
     // checkov:skip=CKV_AZURE_16: the app is registered in Entra through its own API app registration (infra/README.md); App Service Authentication is not used because the app decides auth per route.
     // checkov:skip=CKV_AZURE_212: the product scales to zero between syncs by design; always-ready instances are optional cost the customer can add.
     serverFarmId: plan.id
     httpsOnly: true
     clientCertEnabled: false
     publicNetworkAccess: 'Enabled'
+    virtualNetworkSubnetId: empty(virtualNetworkSubnetId) ? null : virtualNetworkSubnetId
     functionAppConfig: {
       deployment: {
         storage: {
@@ -188,6 +194,24 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         }
       ]
     }
+  }
+}
+
+// No user/password publishing: azd deploys with the signed-in user's Entra token (OneDeploy), and
+// the package is read from blob storage with the app's identity.
+resource scmBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
+resource ftpBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'ftp'
+  properties: {
+    allow: false
   }
 }
 

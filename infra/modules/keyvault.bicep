@@ -1,5 +1,7 @@
-// Key Vault for the per-connection ActiveCampaign API keys. RBAC mode (no access policies); the app's
-// identity is Key Vault Secrets Officer because the connect route writes the key (rbac.bicep).
+// Key Vault for the per-connection secrets (ActiveCampaign API keys, Dynamics credentials). RBAC mode
+// (no access policies): the app's identity reads with Key Vault Secrets User and writes with a custom
+// role holding only set and delete (rbac.bicep). With privateNetworkOnly the vault is reached through
+// its private endpoint only (network.bicep); every data-plane call is logged (audit.bicep).
 
 @description('Key Vault name (3-24 characters).')
 @minLength(3)
@@ -15,13 +17,15 @@ param tags object
 @description('Entra tenant that owns the vault.')
 param tenantId string = subscription().tenantId
 
+@description('Reachable only through its private endpoint (public network access disabled). false: the public endpoint is open, still Entra + RBAC only.')
+param privateNetworkOnly bool = true
+
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   name: name
   location: location
   tags: tags
   properties: {
-    // checkov:skip=CKV_AZURE_109: the Flex app has no fixed outbound IPs without VNet integration, so a vault firewall would lock it out; access is Entra + RBAC only. Private endpoint is the documented hardening step.
-    // checkov:skip=CKV_AZURE_189: same reason as CKV_AZURE_109: the app reaches the vault over its public endpoint without VNet integration.
+    // checkov:skip=CKV_AZURE_109: the firewall's defaultAction is Deny by default (privateNetworkOnly, from vnetEnabled=true); checkov cannot resolve the parameter. Allow only when a quick trial sets vnetEnabled=false: a Flex app without VNet integration has no fixed outbound address to allow. Access is Entra + RBAC either way.
     tenantId: tenantId
     sku: {
       family: 'A'
@@ -34,10 +38,10 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     enabledForDeployment: false
     enabledForDiskEncryption: false
     enabledForTemplateDeployment: false
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: privateNetworkOnly ? 'Disabled' : 'Enabled'
     networkAcls: {
       bypass: 'AzureServices'
-      defaultAction: 'Allow'
+      defaultAction: privateNetworkOnly ? 'Deny' : 'Allow'
     }
   }
 }

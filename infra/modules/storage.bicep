@@ -1,5 +1,7 @@
 // Storage for the Functions host (blob leases, timer checkpoints), the sync store (tables), the
-// pass queue and the Flex deployment package. Keys are disabled: every caller uses Entra ID.
+// pass queue and the Flex deployment package. Keys are disabled: every caller uses Entra ID. With
+// privateNetworkOnly (main.bicep's vnetEnabled) the public endpoint is closed and the app reaches the
+// account through its private endpoints (network.bicep).
 
 @description('Storage account name (3-24 lowercase letters and digits).')
 @minLength(3)
@@ -27,6 +29,9 @@ param deploymentContainerName string
 @description('Queue the timers and "sync now" write pass requests to (the worker reads it).')
 param passQueueName string = 'sync-passes'
 
+@description('Reachable only through private endpoints (public network access disabled). false: the public endpoint is open, still Entra-only.')
+param privateNetworkOnly bool = true
+
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name
   location: location
@@ -36,8 +41,7 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     name: skuName
   }
   properties: {
-    // checkov:skip=CKV_AZURE_35: Flex Consumption without VNet integration reaches storage over its public endpoint and is not a "trusted Azure service"; access is Entra-only (shared keys off). VNet + private endpoints are the documented hardening step in infra/README.md.
-    // checkov:skip=CKV_AZURE_59: same reason as CKV_AZURE_35: public network access is needed by the host and the deployment without VNet integration; keys are disabled.
+    // checkov:skip=CKV_AZURE_35: defaultAction is Deny by default (privateNetworkOnly, from vnetEnabled=true); checkov cannot resolve the parameter. Allow only when a quick trial sets vnetEnabled=false: a Flex app without VNet integration has no fixed outbound address and is not a trusted service. Shared keys are off either way.
     // checkov:skip=CKV_AZURE_206: replication is the skuName parameter (default Standard_ZRS), which checkov cannot resolve; LRS stays allowed for regions without ZRS.
     accessTier: 'Hot'
     allowBlobPublicAccess: false
@@ -45,10 +49,10 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     defaultToOAuthAuthentication: true
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: privateNetworkOnly ? 'Disabled' : 'Enabled'
     networkAcls: {
       bypass: 'AzureServices'
-      defaultAction: 'Allow'
+      defaultAction: privateNetworkOnly ? 'Deny' : 'Allow'
     }
     encryption: {
       keySource: 'Microsoft.Storage'
