@@ -79,7 +79,8 @@ async def test_issuer_algorithm_and_claims(clock: FakeClock) -> None:
     k = jwks.add("k")
     v = validator(jwks, clock)
     now = clock.time()
-    base = {"aud": AUDIENCE, "tid": TENANT, "oid": OID, "iat": int(now), "nbf": int(now), "exp": int(now + 600)}
+    base = {"aud": AUDIENCE, "tid": TENANT, "oid": OID, "scp": "access_as_user", "iat": int(now), "nbf": int(now),
+            "exp": int(now + 600)}
     v1 = jwt.encode({**base, "iss": f"https://sts.windows.net/{TENANT}/"}, k, algorithm="RS256",
                     headers={"kid": "k"})
     assert (await v.validate(v1)).object_id == OID

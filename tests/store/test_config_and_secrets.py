@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from sync_core.model.config import FieldMapping
+from sync_core.model.secrets import secret_names
 from sync_core.model.state import AuditEntry, Cursor, RecordError, RecordLink, RunRecord
 from sync_core.store import LocalSecretStore, StaleConfigError, SyncStore, migrate_document
 
@@ -103,7 +104,7 @@ async def test_a_secret_is_in_no_table_entity(store: SyncStore, tmp_path: Path) 
     secret_value = "ac-key-7f3e9b1c2d4a5e6f708192a3b4c5d6e7f8091a2b"
     secrets = LocalSecretStore(tmp_path / "secrets.json")
     config = make_config()
-    await secrets.set_secret(config.activecampaign.api_key_secret, secret_value)
+    await secrets.set_secret(secret_names(config)["activecampaign_api_key"], secret_value)
 
     # A connection set up and used in every table.
     await store.save_config(config)
@@ -115,7 +116,7 @@ async def test_a_secret_is_in_no_table_entity(store: SyncStore, tmp_path: Path) 
     await store.acquire_lease("conn-1", "w", ttl=30)
     await store.request_budget("acme.api-us1.com", limit=5, window=1).acquire()
 
-    assert await secrets.get_secret(config.activecampaign.api_key_secret) == secret_value
+    assert await secrets.get_secret(secret_names(config)["activecampaign_api_key"]) == secret_value
     seen = 0
     async for table in store.tables.service.list_tables():
         if not table.name.startswith(store.tables.prefix):
