@@ -61,14 +61,20 @@ async def root_business_unit(dv: DataverseClient) -> str:
 
 
 async def product_roots(dv: DataverseClient) -> dict[str, str]:
-    """Root role id → product role name: the roles of those names in the root business unit."""
+    """Root role id → product role name: the roles of those names in the root business unit — the oldest of
+    each name, so a role created later under the same name does not become the product's."""
     from sync_core.dynamics import normalize_guid, quote_string
 
     root = await root_business_unit(dv)
     names = " or ".join(f"name eq {quote_string(n)}" for n in PRODUCT_ROLES)
-    rows = await dv.query_all("roles", select=_ROLE_SELECT,
+    rows = await dv.query_all("roles", select=[*_ROLE_SELECT, "createdon"], orderby="createdon asc",
                               filter=f"_businessunitid_value eq {normalize_guid(root)} and ({names})")
-    return {_guid(r["roleid"]): str(r["name"]) for r in rows if r.get("name") in PRODUCT_ROLES}
+    out: dict[str, str] = {}
+    for r in rows:
+        name = str(r.get("name"))
+        if name in PRODUCT_ROLES and name not in out.values():
+            out[_guid(r["roleid"])] = name
+    return out
 
 
 async def held_roles(dv: DataverseClient, user_id: str) -> list[dict[str, Any]]:
