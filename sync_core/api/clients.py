@@ -41,6 +41,32 @@ if TYPE_CHECKING:
 IdentityFactory = Callable[[DynamicsAuth], Any]
 
 
+class SignIn:
+    """A Dataverse credential whose failures are the Dynamics client's errors: Entra refusing the sign-in is
+    an ``AuthenticationError``, Entra unreachable a ``TransientError`` — not an azure-core error, which in the
+    API means the app's own storage."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    async def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        from azure.core.exceptions import AzureError, ClientAuthenticationError
+
+        from sync_core.dynamics import AuthenticationError, TransientError
+
+        try:
+            return await self._inner.get_token(*scopes, **kwargs)
+        except ClientAuthenticationError:
+            raise AuthenticationError("Entra ID refused the app's sign-in to Dynamics") from None
+        except AzureError as e:
+            raise TransientError(f"signing in to Dynamics failed: {type(e).__name__}") from None
+
+    async def close(self) -> None:
+        close = getattr(self._inner, "close", None)
+        if close is not None:
+            await close()
+
+
 class ApiClients:
     """Opens clients for the API's requests (few calls each, so few retries: a person is waiting)."""
 
@@ -80,8 +106,8 @@ class ApiClients:
 
     def credential(self, auth: DynamicsAuth, secret: str | None) -> Any:
         if auth.kind in IDENTITY_KINDS and self._app_identity is not None:
-            return self._app_identity(auth)
-        return dynamics_credential(auth, secret, self.host_policy)
+            return SignIn(self._app_identity(auth))
+        return SignIn(dynamics_credential(auth, secret, self.host_policy))
 
     @asynccontextmanager
     async def stored(self, rt: Runtime, config: ConnectionConfig) -> AsyncIterator[DataverseClient]:

@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
-from azure.core.exceptions import ClientAuthenticationError
 from pydantic import ValidationError as PydanticValidationError
 
 from sync_core.api.auth import Caller
@@ -108,9 +107,6 @@ async def judged(field: str) -> AsyncIterator[None]:
         yield
     except model.SyncError as e:
         raise sign_in_error(e, field) from None
-    except ClientAuthenticationError:
-        raise ApiError(422, "dynamics_auth_failed", "Entra ID refused the sign-in: check the tenant, client id and "
-                       "secret", field=field) from None
     except (KeyError, TypeError):  # an answer that is no WhoAmI (a redirect, another service)
         raise ApiError(422, "dynamics_not_found", "no Dataverse Web API at this URL: check the environment URL",
                        field="dynamics_environment_url") from None

@@ -17,7 +17,6 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
-from azure.core.exceptions import ClientAuthenticationError
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -81,10 +80,7 @@ class ApiContext:
                 dv = await stack.enter_async_context(self.clients.stored(await self.runtime(), config))
             except ConfigurationError as e:
                 raise unusable(config, e) from None
-            try:
-                yield dv
-            except ClientAuthenticationError:  # the credential failed inside a call
-                raise sign_in_failed() from None
+            yield dv  # a sign-in failure inside is a SyncError (api.clients.SignIn), mapped by the caller
 
     async def caller_roles(self, config: ConnectionConfig, caller: Caller) -> CallerRoles:
         cache = await self.role_cache()
@@ -103,11 +99,6 @@ class ApiContext:
             raise upstream_error(e, "dynamics") from None
         cache.put(env, caller.object_id, found)
         return found
-
-
-def sign_in_failed() -> ApiError:
-    return ApiError(502, "dynamics_sign_in_failed", "the app could not sign in to the connection's Dynamics "
-                    "environment: check its credentials")
 
 
 def unusable(config: ConnectionConfig, err: ConfigurationError) -> ApiError:

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from sync_core.model.config import DynamicsAuth, EntitiesConfig, Frequency, PushSettings
+from sync_core.model.config import DynamicsAuth, EntitiesConfig, Frequency, PushSettings, TextOnly
 from sync_core.model.secrets import header_safe_problem
 from sync_core.model.state import EntityName, Side
 
@@ -15,12 +15,14 @@ EntityParam = Literal["account", "contact", "lead", "opportunity"]
 ProductRole = Literal["ActiveCampaign User", "ActiveCampaign Admin"]
 
 
-class _In(BaseModel):
+class _In(TextOnly):
     model_config = ConfigDict(extra="forbid")
 
 
 # --- connection --------------------------------------------------------------------------------
 
+ETAG_PATTERN = "^W/\"datetime'[0-9A-Za-z%.:-]{1,64}'\"$"
+"""The shape of a Table Storage ETag; it goes into If-Match, so nothing else may (not even ``*``)."""
 _WRITE_ONLY: dict[str, Any] = {"writeOnly": True, "format": "password"}
 
 
@@ -106,7 +108,7 @@ class ConfigIssueOut(BaseModel):
     candidates: list[str] | None = None
 
 
-class DataConfig(BaseModel):
+class DataConfig(TextOnly):
     """The writable part of the configuration: what syncs and how fields map."""
 
     model_config = ConfigDict(extra="forbid")
@@ -122,7 +124,7 @@ class ConfigView(BaseModel):
 
 class ConfigUpdate(_In):
     config: DataConfig
-    etag: str | None = Field(default=None, max_length=200,
+    etag: str | None = Field(default=None, max_length=200, pattern=ETAG_PATTERN,
                              description="The etag read with the configuration: refuses to overwrite a newer one")
 
 
@@ -257,7 +259,7 @@ class RetryResult(BaseModel):
 
 # --- config as code, audit ---------------------------------------------------------------------
 
-class ConfigDocument(BaseModel):
+class ConfigDocument(TextOnly):
     """A connection's configuration without its identity or secrets, to apply to another connection."""
 
     model_config = ConfigDict(extra="forbid")
@@ -270,7 +272,8 @@ class ConfigDocument(BaseModel):
 class ImportRequest(_In):
     document: ConfigDocument
     apply: bool = Field(default=False, description="false: only show the difference and the issues")
-    etag: str | None = Field(default=None, max_length=200)
+    etag: str | None = Field(default=None, max_length=200, pattern=ETAG_PATTERN,
+                             description="The etag read with the configuration (as GET …/config answers it)")
 
 
 class ImportResult(BaseModel):

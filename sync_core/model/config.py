@@ -32,9 +32,33 @@ Operator = Literal[
 Scalar = str | int | float | bool
 
 _CONNECTION_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-class _Model(BaseModel):
+def has_unpaired_surrogate(value: Any) -> bool:
+    """A string (or one inside a list or dict, keys included) that is no Unicode text: JSON's ``\\ud8xx``
+    escapes decode to such strings, and neither Table Storage nor any header can encode them."""
+    if isinstance(value, str):
+        return _SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(has_unpaired_surrogate(k) or has_unpaired_surrogate(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(has_unpaired_surrogate(v) for v in value)
+    return False
+
+
+class TextOnly(BaseModel):
+    """Every field holds valid Unicode text (nested models check their own fields)."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _unicode_text(cls, v: Any) -> Any:
+        if not isinstance(v, BaseModel) and has_unpaired_surrogate(v):
+            raise ValueError("contains an unpaired UTF-16 surrogate: not valid Unicode text")
+        return v
+
+
+class _Model(TextOnly):
     model_config = ConfigDict(extra="forbid", frozen=False)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -150,3 +151,68 @@ async def test_a_storage_outage_is_a_documented_503(api: Api, storage_connection
             assert (await c.options(f"{P}/config", headers=pre)).status_code == 403
     finally:
         await rt.close()
+
+
+class RefusingIdentity:
+    """An azure-identity credential as Entra answers when it refuses (or cannot be reached)."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    async def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        raise self.error
+
+    async def close(self) -> None:
+        return None
+
+
+@pytest.mark.parametrize(("error", "connect_code", "route_status"), [
+    ("refused", "dynamics_auth_failed", 502), ("unreachable", "dynamics_unreachable", 503)])
+async def test_an_entra_failure_is_the_dynamics_sign_in_not_the_storage(api: Api, error: str, connect_code: str,
+                                                                        route_status: int) -> None:
+    from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError
+
+    exc = ClientAuthenticationError("AADSTS7000215") if error == "refused" else ServiceRequestError("no route")
+    body = api.connect_body(dynamics_auth={"kind": "default"}, dynamics_secret=None,
+                            dynamics_access_token=api.user_token("Alex Admin"))
+    assert (await api.client.put(f"{P}/connection", json=body, headers=api.auth())).status_code == 200
+    clients = api.app.state.api.clients
+    clients._app_identity = lambda auth: RefusingIdentity(exc)
+    r = await api.client.put("/api/connections/another/connection", json=body, headers=api.auth())
+    assert (r.status_code, r.json()["error"]["code"]) == (422, connect_code), r.text
+    api.clock.advance(60)  # past the role cache: the role lookup signs in with the app's identity
+    r = await api.client.get(f"{P}/users", headers=api.auth())
+    assert r.status_code == route_status and r.json()["error"]["code"].startswith("dynamics_"), r.text
+
+
+@pytest.mark.parametrize("etag", ["d4Gr\u00d2", "u\udaa5\u001a", "*", '"x"', "W/", "abc\r\nIf-Match: *"])
+async def test_an_etag_that_is_no_table_etag_is_a_422(api: Api, etag: str) -> None:
+    """It goes into If-Match: a control character made the storage client raise, '*' would skip the check."""
+    await api.connect()
+    entities = (await api.client.get(f"{P}/config", headers=api.auth())).json()["config"]["entities"]
+    for method, path, body in (("PUT", f"{P}/config", {"config": {"entities": entities}, "etag": etag}),
+                               ("POST", f"{P}/import", {"document": {"entities": entities}, "apply": True,
+                                                        "etag": etag})):
+        r = await api.client.request(method, path, content=json.dumps(body),  # lone surrogates as \u escapes
+                                     headers={**api.auth(), "Content-Type": "application/json"})
+        assert (r.status_code, r.json()["error"]["field"]) == (422, "etag"), r.text
+    stale = 'W/"datetime\'2020-01-01T00%3A00%3A00.0000000Z\'"'
+    r = await api.client.put(f"{P}/config", json={"config": {"entities": entities}, "etag": stale}, headers=api.auth())
+    assert (r.status_code, r.json()["error"]["code"]) == (409, "conflict"), r.text
+
+
+async def test_text_that_is_no_unicode_is_a_422_not_a_storage_error(api: Api) -> None:
+    """JSON may carry an unpaired surrogate (\\udaa5); Table Storage cannot store it, so it is refused as input."""
+    await api.connect()
+    entities = (await api.client.get(f"{P}/config", headers=api.auth())).json()["config"]["entities"]
+    entities["contacts"]["constants"] = {"lastname": "x\udaa5"}
+    cases = [("PUT", f"{P}/config", {"config": {"entities": {}, "push": {"tag_contact": "D365 \udaa5"}}},
+              "config.push.tag_contact"),
+             ("PUT", f"{P}/config", {"config": {"entities": entities}}, "config.entities.contacts.constants"),
+             ("PUT", f"{P}/connection", api.connect_body(display_name="Contoso \udc38"), "display_name"),
+             ("POST", f"{P}/import", {"document": {"entities": {}, "push": {"tag_lead": "\ud800"}}},
+              "document.push.tag_lead")]
+    for method, path, body, field in cases:
+        r = await api.client.request(method, path, content=json.dumps(body),
+                                     headers={**api.auth(), "Content-Type": "application/json"})
+        assert (r.status_code, r.json()["error"]["field"]) == (422, field), r.text
