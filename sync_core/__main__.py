@@ -11,6 +11,7 @@ from typing import Any
 
 from sync_core.clock import SYSTEM_CLOCK
 from sync_core.model.config import ConnectionConfig
+from sync_core.model.errors import ConfigurationError
 from sync_core.model.hosts import HostRefused
 from sync_core.model.secrets import PURPOSES, SECRET_KINDS, SecretPurpose, mask, secret_names, secret_problem
 from sync_core.model.state import EntityName, Side
@@ -77,6 +78,9 @@ async def _run(args: argparse.Namespace) -> int:
         if args.command == "sync":
             return await _sync(runtime, args.connection, until_idle=args.until_idle, dry_run=args.dry_run)
         return await _status(runtime, args.connection)
+    except (ConfigurationError, LookupError) as e:  # a connection that cannot be used: say why, no traceback
+        print(f"error: {getattr(e, 'message', None) or e}", file=sys.stderr)
+        return 1
     finally:
         await runtime.close()
 

@@ -117,3 +117,14 @@ def test_outside_local_mode_the_deployed_host_rules_hold(cli: Path, monkeypatch:
     assert "SYNC_AC_ALLOWED_HOSTS" in capsys.readouterr().err
     assert stored(cli) == {}
     assert asyncio.run(LocalSecretStore(cli / "secrets.json").get_secret("x")) is None
+
+
+def test_a_connection_that_cannot_be_used_is_a_message_not_a_traceback(cli: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["config", "apply", write(cli, "c.json", EXAMPLE), "--secrets", write(cli, "s.json", SECRETS)]) == 0
+    (cli / "secrets.json").write_text("{}")  # the secrets went missing
+    assert main(["sync", "--connection", "demo"]) == 1
+    err = capsys.readouterr().err
+    assert "no ActiveCampaign API key" in err and "Traceback" not in err
+    assert main(["dynamics", "setup", "--connection", "nosuch"]) == 1
+    assert "no connection nosuch" in capsys.readouterr().err
