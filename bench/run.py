@@ -61,8 +61,8 @@ class DatasetResult:
 def connection_doc(sb: Sandboxes, *, accounts: bool) -> dict[str, Any]:
     return {
         "connection_id": CONNECTION,
-        "activecampaign": {"api_url": sb.ac_url, "api_key_secret": "bench-ac-key"},
-        "dynamics": {"environment_url": sb.dv_url, "auth": {"kind": "static_token", "secret_name": "bench-dv"}},
+        "activecampaign": {"api_url": sb.ac_url},
+        "dynamics": {"environment_url": sb.dv_url, "auth": {"kind": "static_token"}},
         "sync": {"global_enabled": True, "frequency": "1h"},
         "push": {"list_ids": [], "exclude_automations": True},
         "entities": {"contacts": {"enabled": True, "direction": "push"}, "leads": {"enabled": False},
@@ -77,10 +77,14 @@ async def _setup(storage: str, prefix: str, secrets_path: Path, sb: Sandboxes, *
     store = SyncStore.from_connection_string(storage, table_prefix=prefix)
     try:
         await store.create_tables()
+        from sync_core.model.secrets import secret_names
+
         secrets = LocalSecretStore(secrets_path)
-        await secrets.set_secret("bench-ac-key", AC_KEY)
-        await secrets.set_secret("bench-dv", DV_TOKEN)
-        await store.save_config(ConnectionConfig.model_validate(connection_doc(sb, accounts=accounts)))
+        config = ConnectionConfig.model_validate(connection_doc(sb, accounts=accounts))
+        names = secret_names(config)
+        await secrets.set_secret(names["activecampaign_api_key"], AC_KEY)
+        await secrets.set_secret(names["dynamics_secret"], DV_TOKEN)
+        await store.save_config(config)
     finally:
         await store.close()
 

@@ -1,7 +1,8 @@
 """`make demo`: the whole path on one machine, from a fresh clone.
 
-Starts Azurite and the two sandboxes (seeded), applies the example connection (its keys go
-to the local secret store, not the config document), runs the initial sync until idle, edits
+Starts Azurite and the two sandboxes (seeded), applies the example connection in local mode (its
+keys go to the local secret store under names derived from the connection, not the config
+document), runs the initial sync until idle, edits
 a contact in the Dynamics sandbox, runs a delta pass, then checks that every seeded Dynamics
 contact with an email is in the ActiveCampaign sandbox and the edit arrived. Exits non-zero
 if anything is missing.
@@ -121,7 +122,8 @@ def main() -> int:
             running_sandboxes(SEED_CONTACTS) as (ac_url, dv_url):
         print(f"Azurite and the sandboxes are up (AC {ac_url}, Dynamics {dv_url}, {SEED_CONTACTS} contacts)")
         env = {**os.environ, "SYNC_STORAGE_CONNECTION_STRING": azurite.connection_string,
-               "SYNC_LOCAL_SECRETS_PATH": str(Path(tmp) / "secrets.json"), "SYNC_TABLE_PREFIX": "demo"}
+               "SYNC_LOCAL_SECRETS_PATH": str(Path(tmp) / "secrets.json"), "SYNC_TABLE_PREFIX": "demo",
+               "SYNC_LOCAL_AUTH": "1"}  # local mode: the stand-ins' http/loopback URLs and static token
         config = json.loads((ROOT / "sandbox" / "connection.example.json").read_text())
         config["activecampaign"]["api_url"] = ac_url
         config["dynamics"]["environment_url"] = dv_url

@@ -13,7 +13,9 @@ from typing import Any
 from sync_core.clock import SYSTEM_CLOCK
 from sync_core.engine import PassResult
 from sync_core.model.config import ConnectionConfig
-from sync_core.model.secrets import mask
+from sync_core.model.errors import ConfigurationError
+from sync_core.model.hosts import HostRefused
+from sync_core.model.secrets import PURPOSES, SECRET_KINDS, SecretPurpose, mask, secret_names, secret_problem
 from sync_core.model.state import EntityName, Side
 from sync_core.runtime import Runtime, build_runtime
 
@@ -31,7 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     csub = config.add_subparsers(dest="config_command", required=True)
     apply = csub.add_parser("apply", help="validate and save a connection configuration file")
     apply.add_argument("file", type=Path)
-    apply.add_argument("--secrets", type=Path, help="JSON of secret-store names to values (kept out of the config)")
+    apply.add_argument("--secrets", type=Path,
+                       help='JSON of the connection\'s secrets by purpose: {"activecampaign_api_key": "…", '
+                            '"dynamics_secret": "…"} (stored under names the server derives, kept out of the config)')
     show = csub.add_parser("show", help="print a connection's configuration as JSON")
     show.add_argument("--connection", required=True)
     sync = sub.add_parser("sync", help="run passes for a connection")
@@ -76,20 +80,103 @@ async def _run(args: argparse.Namespace) -> int:
         if args.command == "sync":
             return await _sync(runtime, args.connection, until_idle=args.until_idle, dry_run=args.dry_run)
         return await _status(runtime, args.connection)
+    except (ConfigurationError, LookupError) as e:  # a connection that cannot be used: say why, no traceback
+        print(f"error: {getattr(e, 'message', None) or e}", file=sys.stderr)
+        return 1
     finally:
         await runtime.close()
 
 
+class ApplyRefused(Exception):
+    """``config apply`` refuses the file (or, ``in_secrets``, the secrets file); the message names the field."""
+
+    def __init__(self, message: str, *, in_secrets: bool = False) -> None:
+        super().__init__(message)
+        self.in_secrets = in_secrets
+
+
+def _parse_config(text: str) -> ConnectionConfig:
+    try:
+        doc = json.loads(text)
+    except ValueError as e:
+        raise ApplyRefused(f"not JSON: {e}") from None
+    if isinstance(doc, dict) and doc.get("schema_version") == 1:
+        raise ApplyRefused("schema_version 1 named its secrets: drop activecampaign.api_key_secret and "
+                           "dynamics.auth.secret_name, set schema_version 2, and pass the secrets with --secrets "
+                           'keyed by purpose ({"activecampaign_api_key": …, "dynamics_secret": …})')
+    try:
+        return ConnectionConfig.model_validate(doc)
+    except ValueError as e:
+        raise ApplyRefused(str(e)) from None
+
+
+def _parse_secrets(text: str | None, config: ConnectionConfig) -> dict[SecretPurpose, str]:
+    if text is None:
+        return {}
+    try:
+        doc = json.loads(text)
+    except ValueError as e:
+        raise ApplyRefused(f"not JSON: {e}", in_secrets=True) from None
+    if not isinstance(doc, dict):
+        raise ApplyRefused("must be a JSON object keyed by purpose", in_secrets=True)
+    kind = config.dynamics.auth.kind
+    out: dict[SecretPurpose, str] = {}
+    for key, value in doc.items():
+        if key not in PURPOSES:
+            raise ApplyRefused(f"{key}: unknown key (the keys are {', '.join(PURPOSES)}; secret names are derived "
+                               "by the server)", in_secrets=True)
+        purpose: SecretPurpose = key
+        if purpose == "dynamics_secret" and kind not in SECRET_KINDS:
+            raise ApplyRefused(f"dynamics_secret: dynamics.auth.kind {kind} takes no secret", in_secrets=True)
+        problem = secret_problem(purpose, kind, value) if isinstance(value, str) else "must be a string"
+        if problem:
+            raise ApplyRefused(f"{purpose} {problem}", in_secrets=True)
+        out[purpose] = value
+    return out
+
+
+async def _check_hosts(runtime: Runtime, config: ConnectionConfig) -> None:
+    policy = runtime.settings.host_policy()
+    if config.dynamics.auth.kind == "static_token" and not policy.local:
+        raise ApplyRefused("dynamics.auth.kind: static_token works only in local mode (SYNC_LOCAL_AUTH=1)")
+    for url, service, field in ((config.activecampaign.api_url, "activecampaign", "activecampaign.api_url"),
+                                (config.dynamics.environment_url, "dynamics", "dynamics.environment_url")):
+        try:
+            await policy.check(url, service, field)  # type: ignore[arg-type]
+        except HostRefused as e:
+            raise ApplyRefused(f"{e.field}: {e.message}") from None
+        except OSError:
+            raise ApplyRefused(f"{field}: the host cannot be resolved") from None
+
+
 async def _apply(runtime: Runtime, file: Path, secrets_file: Path | None) -> int:
     try:
-        config = ConnectionConfig.model_validate_json(await asyncio.to_thread(file.read_text))
-    except (OSError, ValueError) as e:
-        print(f"error: {file}: {e}", file=sys.stderr)
+        text = await asyncio.to_thread(file.read_text)
+        secrets_text = await asyncio.to_thread(secrets_file.read_text) if secrets_file is not None else None
+        config = _parse_config(text)
+        if config.reconnect_required:
+            raise ApplyRefused("reconnect_required: set by the server only")
+        await _check_hosts(runtime, config)
+        supplied = _parse_secrets(secrets_text, config)
+        names = secret_names(config)
+        for purpose, name in names.items():
+            if purpose not in supplied and not await runtime.secrets.get_secret(name):
+                raise ApplyRefused(f"{purpose}: nothing is stored for this connection's host and sign-in (new, or "
+                                   f"changed): pass it in --secrets as {purpose}", in_secrets=True)
+    except OSError as e:
+        print(f"error: {e}", file=sys.stderr)
         return 2
-    if secrets_file is not None:
-        for name, value in json.loads(await asyncio.to_thread(secrets_file.read_text)).items():
-            await runtime.secrets.set_secret(str(name), str(value))
+    except ApplyRefused as e:
+        print(f"error: {secrets_file if e.in_secrets else file}: {e}", file=sys.stderr)
+        return 2
+    previous = await runtime.store.get_config(config.connection_id)
+    for purpose, value in supplied.items():
+        await runtime.secrets.set_secret(names[purpose], value)
     etag = await runtime.store.save_config(config)
+    if previous is not None and not previous.reconnect_required:
+        for purpose, old in secret_names(previous).items():
+            if names.get(purpose) != old:  # the secret of the previous host or sign-in
+                await runtime.secrets.delete_secret(old)
     print(f"applied {config.connection_id} (etag {etag})")
     return 0
 
@@ -100,7 +187,7 @@ async def _show(runtime: Runtime, connection_id: str) -> int:
         print(f"error: no connection {connection_id}", file=sys.stderr)
         return 1
     doc: dict[str, Any] = config.model_dump(mode="json")
-    key = await runtime.secrets.get_secret(config.activecampaign.api_key_secret)
+    key = await runtime.secrets.get_secret(secret_names(config)["activecampaign_api_key"])
     doc["activecampaign"]["api_key"] = mask(key)
     print(json.dumps(doc, indent=2))
     return 0

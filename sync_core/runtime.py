@@ -66,7 +66,7 @@ def build_runtime(settings: Settings | None = None, *, clock: Clock = SYSTEM_CLO
                            "SYNC_STORAGE_CONNECTION_STRING)")
     if secrets is None:
         secrets = _secret_store(s)
-    factory = clients or DefaultClientFactory(store=store, secrets=secrets, clock=clock)
+    factory = clients or DefaultClientFactory(store=store, secrets=secrets, clock=clock, host_policy=s.host_policy())
     engine = SyncEngine(store, factory, clock=clock, lease_ttl=s.lease_seconds)
     return Runtime(settings=s, store=store, secrets=secrets, queue=queue, engine=engine, clock=clock)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from sync_core.model.hosts import DEFAULT_AC_HOSTS, HostPolicy, parse_host_patterns
+
 SETTINGS: dict[str, str] = {
     "SYNC_STORAGE_ACCOUNT_URL": "Table endpoint of the state storage account (identity-based, in Azure)",
     "SYNC_QUEUE_ACCOUNT_URL": "Queue endpoint of the storage account holding the pass queue (identity-based)",
@@ -16,7 +18,12 @@ SETTINGS: dict[str, str] = {
     "SYNC_AUTH_TENANT_ID": "Entra tenant that issues the API's bearer tokens",
     "SYNC_AUTH_AUDIENCE": "Audience (application ID URI or client id) of the API's bearer tokens",
     "SYNC_AUTH_ALLOWED_TENANTS": "Comma-separated tenants whose tokens are accepted (default: the tenant)",
-    "SYNC_LOCAL_AUTH": "Local only: sign and accept tokens with a local key (refused in Azure)",
+    "SYNC_AUTH_SCOPE": "Delegated scope every user token must carry in scp (default access_as_user)",
+    "SYNC_AUTH_APP_ROLE": "App role every app-only token must carry in roles (default Sync.Access)",
+    "SYNC_AC_ALLOWED_HOSTS": "Comma-separated ActiveCampaign API hosts or *.domain patterns a connection may use "
+                             "(default *.api-us1.com,*.activehosted.com)",
+    "SYNC_LOCAL_AUTH": "Local only: sign and accept tokens with a local key, allow http and loopback hosts "
+                       "(refused in Azure)",
     "APPLICATIONINSIGHTS_CONNECTION_STRING": "Application Insights ingestion endpoint (no key material)",
     "APPLICATIONINSIGHTS_AUTHENTICATION_STRING": "Entra authentication of telemetry (ClientId=...;Authorization=AAD)",
     "SYNC_LEASE_SECONDS": "How long a pass's lease on its connection lasts unless renewed (default 60; a pass "
@@ -39,11 +46,16 @@ class Settings:
     key_vault_uri: str | None
     local_secrets_path: str
     in_azure: bool
+    local_mode: bool = False
+    """``SYNC_LOCAL_AUTH`` outside Azure: local tokens, http and loopback hosts (the stand-ins)."""
+    ac_allowed_hosts: tuple[str, ...] = DEFAULT_AC_HOSTS
     lease_seconds: float = 60.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         e = dict(os.environ) if env is None else env
+        in_azure = bool(e.get("WEBSITE_INSTANCE_ID") or e.get("WEBSITE_SITE_NAME"))
+        local = (e.get("SYNC_LOCAL_AUTH") or "").strip().lower() in ("1", "true", "yes", "on")
         return cls(
             storage_account_url=e.get("SYNC_STORAGE_ACCOUNT_URL") or None,
             queue_account_url=e.get("SYNC_QUEUE_ACCOUNT_URL") or None,
@@ -52,9 +64,14 @@ class Settings:
             managed_identity_client_id=e.get("AZURE_CLIENT_ID") or None,
             key_vault_uri=e.get("SYNC_KEY_VAULT_URI") or None,
             local_secrets_path=e.get("SYNC_LOCAL_SECRETS_PATH") or ".local/secrets.json",
-            in_azure=bool(e.get("WEBSITE_INSTANCE_ID") or e.get("WEBSITE_SITE_NAME")),
+            in_azure=in_azure,
+            local_mode=local and not in_azure,
+            ac_allowed_hosts=parse_host_patterns(e.get("SYNC_AC_ALLOWED_HOSTS")),
             lease_seconds=_positive(e, "SYNC_LEASE_SECONDS", 60.0),
         )
+
+    def host_policy(self) -> HostPolicy:
+        return HostPolicy(local=self.local_mode, activecampaign_hosts=self.ac_allowed_hosts)
 
 
 def _positive(env: dict[str, str], name: str, default: float) -> float:

@@ -20,6 +20,7 @@ import function_app
 from devtools.demo import running_sandboxes
 from sync_core.engine.scheduling import TIMER_SCHEDULES
 from sync_core.model.config import ConnectionConfig
+from sync_core.model.secrets import secret_names
 from sync_core.runtime import get_runtime, reset_runtime
 from sync_core.settings import DEFAULT_QUEUE
 
@@ -93,6 +94,7 @@ async def deployed(storage_connection_string: str, tmp_path: Path, monkeypatch: 
     monkeypatch.setenv("SYNC_STORAGE_CONNECTION_STRING", storage_connection_string)
     monkeypatch.setenv("SYNC_TABLE_PREFIX", "f" + uuid.uuid4().hex[:8])
     monkeypatch.setenv("SYNC_LOCAL_SECRETS_PATH", str(tmp_path / "secrets.json"))
+    monkeypatch.setenv("SYNC_LOCAL_AUTH", "1")  # local mode: the loopback stand-ins' http URLs
     await reset_runtime()
     queue = QueueClient.from_connection_string(storage_connection_string, DEFAULT_QUEUE)
     with contextlib.suppress(Exception):
@@ -110,12 +112,13 @@ async def test_timer_then_worker_sync_contacts_end_to_end(deployed: tuple[str, s
     config = ConnectionConfig.model_validate({
         "connection_id": cid,
         "activecampaign": {"api_url": ac_url},
-        "dynamics": {"environment_url": dv_url, "auth": {"kind": "static_token", "secret_name": "dv"}},
+        "dynamics": {"environment_url": dv_url, "auth": {"kind": "static_token"}},
         "sync": {"global_enabled": True, "frequency": "2h"},
     })
     await runtime.store.save_config(config)
-    await runtime.secrets.set_secret(config.activecampaign.api_key_secret, "sandbox-ac-key")
-    await runtime.secrets.set_secret("dv", "sandbox-dynamics-token")
+    names = secret_names(config)
+    await runtime.secrets.set_secret(names["activecampaign_api_key"], "sandbox-ac-key")
+    await runtime.secrets.set_secret(names["dynamics_secret"], "sandbox-dynamics-token")
 
     fns = _functions()
     await fns["timer_every_1h"].get_user_function()(None)  # not due at 1h: nothing enqueued

@@ -1,4 +1,4 @@
-"""Dataverse actions: ``Merge``, ``QualifyLead``, and role inheritance by child business units."""
+"""Dataverse actions: ``Merge`` and ``QualifyLead``."""
 
 from __future__ import annotations
 
@@ -148,14 +148,3 @@ def qualify_lead(dv: Dataverse, req: ApiRequest, lead: Row) -> ApiResponse:
         200,
         {"@odata.context": f"{req.base}$metadata#Collection(Microsoft.Dynamics.CRM.crmbaseentity)", "value": created},
     )
-
-
-def copy_role_to_child_units(dv: Dataverse, role: Row) -> None:
-    """A role created in a business unit is inherited by its child units (register switch)."""
-    if not dv.switches["role_copies_to_child_bus"]:
-        return
-    parent_bu = role.get("_businessunitid_value")
-    for bu in list(dv.rows["businessunit"].values()):
-        if bu.get("_parentbusinessunitid_value") == parent_bu:
-            copy = dv.create("role", {"name": role["name"]}, {"businessunitid": ("businessunit", bu["businessunitid"])})
-            dv.touch("role", copy, {"_parentrootroleid_value": role["roleid"]})

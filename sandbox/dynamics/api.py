@@ -12,7 +12,7 @@ import re
 from typing import Any
 from urllib.parse import unquote
 
-from . import actions, metadata
+from . import actions, metadata, roles
 from .dataverse import Dataverse, Row
 from .errors import DUPLICATE_KEY, DataverseError, bad_request, not_found
 from .http import ApiRequest, ApiResponse
@@ -153,7 +153,7 @@ def parse_key(table: Table, key: str) -> str | dict[str, Any]:
         if isinstance(value, str) and not raw.startswith("'") and GUID.match(value):
             value = value.lower()
         parts[name] = value
-    invalid = not parts or set(parts) != set(table.alternate_keys[: len(parts)]) or table.pk in parts
+    invalid = not parts or set(parts) not in [set(k) for k in table.alternate_keys]
     if invalid:
         raise bad_request(
             f"The key in the request URI is not valid for resource 'Microsoft.Dynamics.CRM.{table.logical}'. "
@@ -279,7 +279,7 @@ def create(dv: Dataverse, req: ApiRequest, table: Table) -> ApiResponse:
         raise bad_request("'businessunitid' is required to create a role (use businessunitid@odata.bind).")
     row = dv.create(table.logical, values, binds)
     if table.logical == "role":
-        actions.copy_role_to_child_units(dv, row)
+        row = roles.set_up_created_role(dv, row)
     if req.prefer().get("return") == "representation":
         return _representation(dv, req, table, row, 201)
     return ApiResponse.empty(204, {"OData-EntityId": _entity_id(req, table, row)})

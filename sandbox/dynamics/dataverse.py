@@ -124,6 +124,10 @@ class Dataverse:
         if "ct_expire_days" in changes:
             for org in self.rows["organization"].values():
                 org["expirechangetrackingindays"] = changes["ct_expire_days"]
+        if "root_role_parent_root" in changes:
+            from .roles import apply_root_reading
+
+            apply_root_reading(self)
         return dict(self.switches)
 
     def set_faults(self, changes: dict[str, Any]) -> dict[str, Any]:
@@ -302,7 +306,7 @@ class Dataverse:
                 )
             if name == table.pk or not column.writable:
                 continue  # columns not valid for create/update are silently ignored (§4.2)
-            if creating and column.create_only_ignored:
+            if (creating and column.create_only_ignored) or (not creating and not column.updatable):
                 continue
             if column.is_lookup:
                 if value is not None:
@@ -312,6 +316,8 @@ class Dataverse:
             row[name] = _check_value(table, column, value)
         for column_name, (target, target_id) in binds.items():
             column = table.columns[column_name]
+            if not column.writable or (not creating and not column.updatable):
+                continue  # not valid for create/update: silently ignored (§4.2)
             if target_id is not None:
                 found = self.get(target, target_id)
                 if found is None:
@@ -432,6 +438,8 @@ def random_guid(rng: random.Random) -> str:
 def _key_equal(stored: Any, wanted: Any) -> bool:
     if isinstance(stored, str) and isinstance(wanted, str):
         return stored.casefold() == wanted.casefold()
+    if isinstance(wanted, str) and stored is not None:  # an unquoted key value such as componentstate=0
+        return str(stored).lower() == wanted.lower()
     return bool(stored == wanted)
 
 

@@ -233,6 +233,21 @@ def qualify_closed_lead(live: Live) -> str:
     return f"first → {first.status_code}; second → " + _err(second)
 
 
+def root_role_parent_root(live: Live) -> str:
+    units = live.req(
+        "GET", "businessunits", params={"$select": "name", "$filter": "_parentbusinessunitid_value eq null"}
+    )
+    root = units.json()["value"][0]["businessunitid"]
+    query = {
+        "$select": "name,_parentrootroleid_value,_roletemplateid_value",
+        "$filter": f"_businessunitid_value eq {root}",
+    }
+    rows = live.req("GET", "roles", params=query).json().get("value", [])
+    own = sum(1 for r in rows if r.get("_parentrootroleid_value") == r["roleid"])
+    empty = sum(1 for r in rows if r.get("_parentrootroleid_value") is None)
+    return f"root-unit roles: {len(rows)}, pointing at themselves: {own} (→ self), null: {empty} (→ null)"
+
+
 PROBES: dict[str, Probe] = {
     f.__name__: f
     for f in (
@@ -254,6 +269,7 @@ PROBES: dict[str, Probe] = {
         concurrency_code,
         top_with_maxpagesize,
         qualify_closed_lead,
+        root_role_parent_root,
     )
 }
 

@@ -79,7 +79,7 @@ def attribute(table: Table, column: Column) -> dict[str, Any]:
         "IsPrimaryId": column.name == table.pk,
         "IsPrimaryName": column.name == table.primary_name,
         "IsValidForCreate": column.writable and not column.create_only_ignored,
-        "IsValidForUpdate": column.writable,
+        "IsValidForUpdate": column.writable and column.updatable,
         "IsValidForRead": True,
         "DisplayName": _label(column.name),
     }

@@ -499,12 +499,40 @@ def parse_expand(text: str) -> list[tuple[str, dict[str, str]]]:
     return items
 
 
+_EXPAND_OPTIONS = {"$select", "$filter", "$orderby", "$top"}
+
+
+def _expand_options(nav: str, options: dict[str, str], collection: bool) -> None:
+    allowed = _EXPAND_OPTIONS if collection else {"$select"}
+    for key in options:
+        if key not in allowed:
+            raise bad_request(f"The query option '{key}' is not supported inside $expand of '{nav}'.")
+
+
+def _expanded_collection(
+    dv: Dataverse, req: ApiRequest, other: Table, ids: list[str], options: dict[str, str]
+) -> list[dict[str, Any]]:
+    rows = [dv.rows[other.logical][i] for i in ids]
+    if options.get("$filter"):
+        match = compile_filter(options["$filter"], resolver(other), filter_options(dv), req.aliases())
+        rows = [r for r in rows if match(r)]
+    if options.get("$orderby"):
+        rows = _ordered(dv, other, rows, options["$orderby"])
+    if options.get("$top"):
+        try:
+            rows = rows[: int(options["$top"])]
+        except ValueError as exc:
+            raise bad_request(f"Invalid value '{options['$top']}' for $top query option.") from exc
+    return shape_rows(dv, other, rows, parse_select(other, options.get("$select")), set())
+
+
 def expand_rows(dv: Dataverse, req: ApiRequest, table: Table, rows: list[Row], shaped: list[dict[str, Any]]) -> None:
     text = req.param("$expand")
     if not text:
         return
     for nav, options in parse_expand(text):
         if nav in table.nav:
+            _expand_options(nav, options, collection=False)
             column, target = table.nav[nav]
             target_table = dv.tables[target]
             select = parse_select(target_table, options.get("$select"))
@@ -515,11 +543,11 @@ def expand_rows(dv: Dataverse, req: ApiRequest, table: Table, rows: list[Row], s
                 found = dv.rows[target].get(linked) if linked and kind == target else None
                 out[nav] = shape(dv, target_table, found, select, set()) if found else None
         elif nav in RELATIONSHIPS:
+            _expand_options(nav, options, collection=True)
             other = dv.tables[dv.other_side(nav, table.logical)]
-            select = parse_select(other, options.get("$select"))
             for row, out in zip(rows, shaped, strict=True):
                 ids = dv.related(nav, table.logical, row[table.pk])
-                out[nav] = [shape(dv, other, dv.rows[other.logical][i], select, set()) for i in ids]
+                out[nav] = _expanded_collection(dv, req, other, ids, options)
         else:
             raise bad_request(
                 f"Could not find a property named '{nav}' on type 'Microsoft.Dynamics.CRM.{table.logical}'."

@@ -19,6 +19,7 @@ class Column:
     required: str = "None"  # None | SystemRequired | ApplicationRequired | Recommended
     writable: bool = True  # IsValidForCreate/Update
     create_only_ignored: bool = False  # IsValidForCreate = False (statecode)
+    updatable: bool = True  # IsValidForUpdate (False: set on create only, e.g. role businessunitid)
     targets: tuple[str, ...] = ()  # lookup targets (logical names)
     options: tuple[tuple[int, str], ...] = ()  # picklist/state/status labels
 
@@ -51,7 +52,7 @@ class Table:
     nav: dict[str, tuple[str, str]] = field(default_factory=dict)  # nav prop -> (lookup column, target table)
     change_tracking: bool = True
     can_change_tracking: bool = True
-    alternate_keys: tuple[str, ...] = ()
+    alternate_keys: tuple[tuple[str, ...], ...] = ()  # each key: the columns named in <set>(a=..,b=..)
     object_type_code: int = 0
 
     def column(self, name: str) -> Column | None:
@@ -292,7 +293,7 @@ def build_tables() -> dict[str, Table]:
             *_SYSTEM,
         ),
         nav={"businessunitid": ("businessunitid", "businessunit")},
-        alternate_keys=("azureactivedirectoryobjectid",),
+        alternate_keys=(("azureactivedirectoryobjectid",),),
         object_type_code=8,
         change_tracking=False,
     )
@@ -304,13 +305,51 @@ def build_tables() -> dict[str, Table]:
         _cols(
             Column("roleid", "Uniqueidentifier"),
             _s("name", 100, "SystemRequired"),
-            Column("businessunitid", "Lookup", required="SystemRequired", targets=("businessunit",)),
-            Column("parentrootroleid", "Lookup", writable=False, targets=("role",)),
+            # reference/entities/role.md: BusinessUnitId IsValidForUpdate False; ParentRootRoleId
+            # (SystemRequired), ParentRoleId and RoleTemplateId (lookup to roletemplate) read-only.
+            Column("businessunitid", "Lookup", required="SystemRequired", targets=("businessunit",), updatable=False),
+            Column("parentrootroleid", "Lookup", required="SystemRequired", writable=False, targets=("role",)),
+            Column("parentroleid", "Lookup", writable=False, targets=("role",)),
+            Column("roletemplateid", "Lookup", writable=False, targets=("roletemplate",)),
+            Column(
+                "isinherited",
+                "Picklist",
+                required="SystemRequired",
+                options=((0, "Team privileges only"), (1, "Direct User (Basic) access level and Team privileges")),
+            ),
+            Column(
+                "componentstate",
+                "Picklist",
+                writable=False,
+                options=((0, "Published"), (1, "Unpublished"), (2, "Deleted"), (3, "Deleted Unpublished")),
+            ),
+            Column("overwritetime", "DateTime", writable=False),
+            Column("ismanaged", "Boolean", writable=False),
             *_SYSTEM,
         ),
-        nav={"businessunitid": ("businessunitid", "businessunit")},
+        nav={
+            "businessunitid": ("businessunitid", "businessunit"),
+            "parentrootroleid": ("parentrootroleid", "role"),
+            "parentroleid": ("parentroleid", "role"),
+            "roletemplateid": ("roletemplateid", "roletemplate"),
+        },
+        # security-roles.md addresses a role by these two alternate keys.
+        alternate_keys=(
+            ("_roletemplateid_value", "_businessunitid_value", "componentstate", "overwritetime"),
+            ("_parentrootroleid_value", "_businessunitid_value", "componentstate", "overwritetime"),
+        ),
         object_type_code=1036,
         change_tracking=False,
+    )
+    roletemplate = Table(
+        "roletemplate",
+        "roletemplates",
+        "roletemplateid",
+        "name",
+        _cols(Column("roletemplateid", "Uniqueidentifier"), _s("name", 100, "SystemRequired")),
+        object_type_code=1037,
+        change_tracking=False,
+        can_change_tracking=False,
     )
     team = Table(
         "team",
@@ -388,6 +427,7 @@ def build_tables() -> dict[str, Table]:
         opportunity,
         systemuser,
         role,
+        roletemplate,
         team,
         businessunit,
         organization,

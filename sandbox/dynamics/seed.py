@@ -14,6 +14,7 @@ from typing import Any
 
 from .dataverse import LLN, Dataverse, random_guid
 from .odata_filter import epoch_to_iso
+from .roles import ROLE_TEMPLATES, SYSTEM_ADMINISTRATOR_TEMPLATE, role_system_columns, root_reference
 
 FIRST = [
     "Anna", "Ben", "Chloé", "Dmitri", "Eva", "Farid", "Greta", "Hiro", "Ines", "Jonas", "Kai", "Léa", "Mateo",
@@ -76,10 +77,25 @@ def seed_base(dv: Dataverse) -> dict[str, Any]:
         stamp,
     )
     dv.root_bu = root["businessunitid"]
+    for template_id, template_name in ROLE_TEMPLATES.items():
+        _system_row(dv, "roletemplate", {"roletemplateid": template_id, "name": template_name}, stamp)
     roles: dict[tuple[str, str], str] = {}
     for name in ROLE_NAMES:
+        template = SYSTEM_ADMINISTRATOR_TEMPLATE if name == "System Administrator" else None
+        parent_id = dv.new_id()
         parent = _system_row(
-            dv, "role", {"roleid": dv.new_id(), "name": name, "_businessunitid_value": dv.root_bu}, stamp
+            dv,
+            "role",
+            {
+                "roleid": parent_id,
+                "name": name,
+                "_businessunitid_value": dv.root_bu,
+                "_parentrootroleid_value": root_reference(dv, parent_id),
+                "_parentroleid_value": None,
+                "isinherited": 1,
+                **role_system_columns(template, managed=template is not None),
+            },
+            stamp,
         )
         roles[(name, dv.root_bu)] = parent["roleid"]
         copy = _system_row(
@@ -89,7 +105,10 @@ def seed_base(dv: Dataverse) -> dict[str, Any]:
                 "roleid": dv.new_id(),
                 "name": name,
                 "_businessunitid_value": child["businessunitid"],
-                "_parentrootroleid_value": parent["roleid"],
+                "_parentrootroleid_value": parent_id,
+                "_parentroleid_value": parent_id,
+                "isinherited": 1,
+                **role_system_columns(template, managed=template is not None),
             },
             stamp,
         )

@@ -49,6 +49,8 @@ SWITCHES: dict[str, tuple[Any, tuple[Any, ...]]] = {
     "top_with_maxpagesize": ("ignore_top", ("ignore_top", "top_wins")),
     # QualifyLead on a lead that is not open: refused vs. allowed.
     "qualify_closed_lead": ("error", ("error", "allow")),
+    # _parentrootroleid_value of a root business unit's role: its own id vs. null.
+    "root_role_parent_root": ("self", ("self", "null")),
 }
 
 

@@ -48,7 +48,11 @@ def create_app(runtime_factory: RuntimeFactory | None = None, *, auth: TokenVali
         docs_url=None,
         redoc_url=None,
     )
-    ctx = ApiContext(runtime_factory or _default_runtime(), auth=auth, clients=clients or ApiClients(),
+    if clients is None:
+        from sync_core.settings import Settings
+
+        clients = ApiClients(host_policy=Settings.from_env().host_policy())
+    ctx = ApiContext(runtime_factory or _default_runtime(), auth=auth, clients=clients,
                      preview_wait_seconds=preview_wait_seconds)
     app.state.api = ctx
     install_error_handlers(app)

@@ -2,9 +2,12 @@
 
 A token is accepted when its signature verifies against the tenant's signing keys (JWKS, cached,
 refetched when an unknown key id shows up, at most once a minute), its issuer is Entra's for the
-token's own tenant, that tenant is allowed, the audience is ours and it has not expired (by the
-injected clock). The local mode signs tokens with a key of its own, says so in the log, and
-refuses to run in Azure.
+token's own tenant, that tenant is allowed, the audience is ours, its times are JSON numbers and
+it is valid now (by the injected clock, 60 s leeway at most), and it grants this API: a delegated
+token (``scp``) carries the API's scope, an app-only token (no ``scp``) an app role the API
+defines (``roles``) — any app of a tenant can get a token for the audience, only an assigned one
+gets the role. The local mode signs tokens with a key of its own, says so in the log, and refuses
+to run in Azure.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,6 +34,9 @@ log = logging.getLogger("sync_core.api.auth")
 
 ALGORITHMS = ["RS256"]
 LEEWAY_SECONDS = 60.0
+"""Clock skew tolerated on exp/nbf/iat; never more than a minute."""
+DEFAULT_SCOPE = "access_as_user"
+DEFAULT_APP_ROLE = "Sync.Access"
 JWKS_TTL_SECONDS = 24 * 3600.0
 JWKS_MIN_REFRESH_SECONDS = 60.0
 LOCAL_TENANT = "00000000-0000-0000-0000-00000000100c"
@@ -62,12 +69,16 @@ class AuthSettings:
     allowed_tenants: frozenset[str]
     jwks_uri: str
     local: bool = False
+    scope: str = DEFAULT_SCOPE
+    app_role: str = DEFAULT_APP_ROLE
 
     @classmethod
-    def entra(cls, tenant_id: str, audience: str, allowed_tenants: frozenset[str] | None = None) -> AuthSettings:
+    def entra(cls, tenant_id: str, audience: str, allowed_tenants: frozenset[str] | None = None, *,
+              scope: str = DEFAULT_SCOPE, app_role: str = DEFAULT_APP_ROLE) -> AuthSettings:
         return cls(tenant_id=tenant_id, audience=audience,
                    allowed_tenants=allowed_tenants or frozenset({tenant_id}),
-                   jwks_uri=f"https://login.microsoftonline.com/{tenant_id}/discovery/v2.0/keys")
+                   jwks_uri=f"https://login.microsoftonline.com/{tenant_id}/discovery/v2.0/keys",
+                   scope=scope, app_role=app_role)
 
 
 def issuers_for(tenant_id: str) -> tuple[str, str]:
@@ -170,15 +181,8 @@ class TokenValidator:
             raise Unauthenticated(f"the token lacks the {e.claim} claim") from None
         except jwt.PyJWTError:
             raise Unauthenticated("the token's signature does not verify") from None
-        now = self.clock.time()
-        try:
-            exp, nbf = float(claims["exp"]), float(claims.get("nbf", 0))
-        except (TypeError, ValueError):
-            raise Unauthenticated("the token's times are malformed") from None
-        if now > exp + LEEWAY_SECONDS:
-            raise Unauthenticated("the token has expired")
-        if now + LEEWAY_SECONDS < nbf:
-            raise Unauthenticated("the token is not valid yet")
+        self._check_times(claims)
+        self._check_grant(claims)
         tid, oid = str(claims["tid"]), str(claims["oid"])
         if tid not in self.settings.allowed_tenants:
             raise Unauthenticated("the token's tenant is not allowed")
@@ -186,6 +190,33 @@ class TokenValidator:
             raise Unauthenticated("the token's issuer is not its tenant's")
         name = str(claims.get("preferred_username") or claims.get("upn") or claims.get("name") or "")
         return Caller(object_id=oid.lower(), tenant_id=tid.lower(), name=name[:200])
+
+    def _check_times(self, claims: Mapping[str, Any]) -> None:
+        now = self.clock.time()
+        times: dict[str, float] = {}
+        for name in ("exp", "nbf", "iat"):
+            if name not in claims:
+                continue
+            v = claims[name]
+            # JSON numbers only: not "inf", not true, not NaN/Infinity (which Python's json accepts).
+            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+                raise Unauthenticated(f"the token's {name} is not a number")
+            times[name] = float(v)
+        if now > times["exp"] + LEEWAY_SECONDS:
+            raise Unauthenticated("the token has expired")
+        if now + LEEWAY_SECONDS < times.get("nbf", -math.inf):
+            raise Unauthenticated("the token is not valid yet")
+        if now + LEEWAY_SECONDS < times.get("iat", -math.inf):
+            raise Unauthenticated("the token was issued in the future")
+
+    def _check_grant(self, claims: Mapping[str, Any]) -> None:
+        scp, roles = claims.get("scp"), claims.get("roles")
+        if scp is not None:
+            if not isinstance(scp, str) or self.settings.scope not in scp.split(" "):
+                raise Unauthenticated(f"the token does not carry the API's scope {self.settings.scope}")
+            return
+        if not isinstance(roles, list) or self.settings.app_role not in roles:
+            raise Unauthenticated(f"an app-only token must carry the API's app role {self.settings.app_role}")
 
 
 class LocalSigner:
@@ -222,7 +253,8 @@ class LocalSigner:
     def issue(self, *, object_id: str, tenant_id: str = LOCAL_TENANT, audience: str = LOCAL_AUDIENCE,
               name: str = "local admin", now: float, lifetime: float = 3600.0) -> str:
         claims = {"iss": issuers_for(tenant_id)[0], "aud": audience, "tid": tenant_id, "oid": object_id,
-                  "preferred_username": name, "iat": int(now), "nbf": int(now), "exp": int(now + lifetime)}
+                  "preferred_username": name, "scp": DEFAULT_SCOPE, "iat": int(now), "nbf": int(now),
+                  "exp": int(now + lifetime)}
         return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": LOCAL_KID})
 
 
@@ -256,5 +288,7 @@ def validator_from_env(env: Mapping[str, str] | None = None, *, clock: Clock = S
     if not tenant or not audience:
         raise RuntimeError("set SYNC_AUTH_TENANT_ID and SYNC_AUTH_AUDIENCE (or SYNC_LOCAL_AUTH=1 locally)")
     allowed = frozenset(t.strip().lower() for t in (e.get("SYNC_AUTH_ALLOWED_TENANTS") or "").split(",") if t.strip())
-    settings = AuthSettings.entra(tenant, audience, allowed or None)
+    scope = (e.get("SYNC_AUTH_SCOPE") or "").strip() or DEFAULT_SCOPE
+    app_role = (e.get("SYNC_AUTH_APP_ROLE") or "").strip() or DEFAULT_APP_ROLE
+    settings = AuthSettings.entra(tenant, audience, allowed or None, scope=scope, app_role=app_role)
     return TokenValidator(settings, JwksCache(settings.jwks_uri, transport=transport, clock=clock), clock)

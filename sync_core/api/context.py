@@ -1,10 +1,11 @@
 """What every route gets: the runtime, the clients, and the caller checked against its connection.
 
 Order of the checks: a bearer token that validates (else 401); a connection of the caller's
-tenant whose Dynamics environment has the caller as an enabled user (else 404, so another
-tenant's or environment's connection is never visible); System Administrator or
-ActiveCampaign Admin in that connection's Dynamics environment, directly or through a team
-(else 403).
+tenant (else 404) that is not waiting to be connected again (else 409); the caller an enabled
+user of its Dynamics environment (else 404, so another tenant's or environment's connection is
+never visible); System Administrator or ActiveCampaign Admin in that environment, directly or
+through a team (else 403). The role lookup is the one call made with the stored credential before
+the caller's role is known, and it goes to the stored host.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
@@ -20,12 +21,12 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from sync_core.api.auth import Caller, SigningKeysUnavailable, TokenValidator, Unauthenticated, validator_from_env
-from sync_core.api.clients import ApiClients, DynamicsCredentialsMissing
+from sync_core.api.clients import ApiClients
 from sync_core.api.errors import ApiError, upstream_error
 from sync_core.api.jobs import JobRegistry
-from sync_core.api.roles import CallerRoles, RoleCache, roles_of
-from sync_core.model.config import ConnectionConfig, DynamicsSettings
-from sync_core.model.errors import SyncError
+from sync_core.api.roles import CallerRoles, RoleCache, product_roots, roles_of
+from sync_core.model.config import ConnectionConfig
+from sync_core.model.errors import ConfigurationError, SyncError
 
 if TYPE_CHECKING:
     from sync_core.dynamics import DataverseClient
@@ -72,28 +73,43 @@ class ApiContext:
         return self._roles
 
     @asynccontextmanager
-    async def dynamics(self, settings: DynamicsSettings, *, secret: str | None = None
-                       ) -> AsyncIterator[DataverseClient]:
-        try:
-            async with self.clients.dynamics(await self.runtime(), settings, secret=secret) as dv:
-                yield dv
-        except DynamicsCredentialsMissing as e:
-            raise ApiError(502, "dynamics_credentials_missing",
-                           f"the connection's Dynamics sign-in is incomplete: {e}") from None
+    async def dynamics(self, config: ConnectionConfig) -> AsyncIterator[DataverseClient]:
+        """The saved connection's Dynamics with its stored credential, to its stored host only."""
+        async with AsyncExitStack() as stack:
+            try:
+                dv = await stack.enter_async_context(self.clients.stored(await self.runtime(), config))
+            except ConfigurationError as e:
+                raise unusable(config, e) from None
+            yield dv  # a sign-in failure inside is a SyncError (api.clients.SignIn), mapped by the caller
 
-    async def caller_roles(self, dynamics: DynamicsSettings, caller: Caller, *, secret: str | None = None
-                           ) -> CallerRoles:
+    async def caller_roles(self, config: ConnectionConfig, caller: Caller) -> CallerRoles:
         cache = await self.role_cache()
-        hit = cache.get(dynamics.environment_url, caller.object_id)
+        env = config.dynamics.environment_url
+        hit = cache.get(env, caller.object_id)
         if hit is not None:
             return hit
         try:
-            async with self.dynamics(dynamics, secret=secret) as dv:
-                found = await roles_of(dv, caller.object_id)
+            async with self.dynamics(config) as dv:
+                roots = cache.roots(env)
+                if roots is None:
+                    roots = await product_roots(dv)
+                    cache.put_roots(env, roots)
+                found = await roles_of(dv, caller.object_id, roots)
         except SyncError as e:
             raise upstream_error(e, "dynamics") from None
-        cache.put(dynamics.environment_url, caller.object_id, found)
+        cache.put(env, caller.object_id, found)
         return found
+
+
+def unusable(config: ConnectionConfig, err: ConfigurationError) -> ApiError:
+    """A saved connection the clients refuse: it has to be connected again (409 naming why)."""
+    field = (err.details or {}).get("field") if isinstance(err.details, dict) else None
+    if field == "reconnect_required":
+        return ApiError(409, "reconnect_required", f"connection {config.connection_id} must be connected again "
+                        "(PUT …/connection with its keys): its secrets predate server-derived names",
+                        field="connection_id")
+    return ApiError(409, "connection_unusable", f"the saved connection cannot be used: {err.message}; connect it "
+                    "again", field=str(field) if field else None)
 
 
 def api_context(request: Request) -> ApiContext:
@@ -156,7 +172,9 @@ async def admin(ctx: Ctx, caller: CallerDep, connection_id: str) -> Admin:
     if found is None:
         raise not_found(connection_id)
     config, etag = found
-    roles = await ctx.caller_roles(config.dynamics, caller)
+    if config.reconnect_required:
+        raise unusable(config, ConfigurationError("", details={"field": "reconnect_required"}))
+    roles = await ctx.caller_roles(config, caller)
     if roles.user_id is None:
         raise not_found(connection_id)  # not a user of that environment: its connections are not visible
     if not roles.is_admin:

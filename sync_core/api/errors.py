@@ -1,8 +1,11 @@
 """Errors as JSON: ``{"error": {"code", "message", "field"}}``, never a stack trace or a secret.
 
 Upstream failures map by remedy: the service is down or throttling → 503 with Retry-After;
-the service refused our credentials or answered nonsense → 502. Bad input is a 4xx with the
-field it concerns; nothing a caller sends gives a 500.
+the service refused our credentials or answered nonsense → 502. The app's own storage (Table
+Storage, Key Vault: the azure-core error family, which only they raise here — Dynamics sign-in
+failures are mapped where the credential is used) unreachable or failing → 503
+``storage_unavailable``. Bad input is a 4xx with the field it concerns; nothing a caller sends
+gives a 500.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from azure.core.exceptions import AzureError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -100,6 +104,12 @@ def install_error_handlers(app: FastAPI) -> None:
         log.warning("upstream %s failure: %s", service, type(exc).__name__)
         return _response(err.status, err.code, err.message, headers=err.headers)
 
+    @app.exception_handler(AzureError)
+    async def storage_error(_: Request, exc: AzureError) -> JSONResponse:
+        log.warning("the app's storage failed: %s", type(exc).__name__)
+        return _response(503, "storage_unavailable", "the app's storage (Table Storage or Key Vault) is unavailable "
+                         "or refused the app's identity; try again later", headers={"Retry-After": "30"})
+
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.error("unhandled %s in the API", type(exc).__name__, exc_info=exc)
@@ -119,10 +129,12 @@ _DESCRIPTIONS = {
     401: "No bearer token, or one that does not validate",
     403: "The caller lacks System Administrator / ActiveCampaign Admin in the connection's Dynamics",
     404: "No such connection for the caller's tenant (or no such item)",
-    409: "Conflicts with the current state (changed meanwhile, not connected, sync off, sync running)",
+    409: "Conflicts with the current state (changed meanwhile, not connected, reconnect_required, sync off, "
+         "sync running)",
     422: "Invalid input; `error.field` names it",
     502: "ActiveCampaign or Dynamics answered with an error (credentials refused, plan limit, unexpected answer)",
-    503: "ActiveCampaign, Dynamics or the token issuer is unavailable or throttling; see Retry-After",
+    503: "ActiveCampaign, Dynamics, the token issuer or the app's storage (code storage_unavailable) is "
+         "unavailable or throttling; see Retry-After",
 }
 
 

@@ -15,6 +15,7 @@ from sync_core.engine.pass_state import ENTITY_SET, PRIMARY_ID
 from sync_core.engine.validation import validate_connection_config
 from sync_core.model import errors as model
 from sync_core.model.config import ConnectionConfig
+from sync_core.model.secrets import secret_names
 
 if TYPE_CHECKING:
     from sync_core.activecampaign import ActiveCampaignClient
@@ -28,12 +29,12 @@ if TYPE_CHECKING:
 async def both_clients(ctx: ApiContext, config: ConnectionConfig
                        ) -> AsyncIterator[tuple[ActiveCampaignClient, DataverseClient]]:
     rt = await ctx.runtime()
-    key = await rt.secrets.get_secret(config.activecampaign.api_key_secret)
-    if not key:
-        raise ApiError(409, "not_connected", "the connection has no ActiveCampaign key: connect it first")
-    async with ctx.clients.activecampaign(rt, config.activecampaign.api_url, key) as ac, \
-            ctx.dynamics(config.dynamics) as dv:
-        yield ac, dv
+    async with ctx.dynamics(config) as dv:  # checks the connection against the host policy first
+        key = await rt.secrets.get_secret(secret_names(config)["activecampaign_api_key"])
+        if not key:
+            raise ApiError(409, "not_connected", "the connection has no ActiveCampaign key: connect it first")
+        async with ctx.clients.activecampaign(rt, config.activecampaign.api_url, key) as ac:
+            yield ac, dv
 
 
 async def metadata_issues(ctx: ApiContext, config: ConnectionConfig) -> list[ConfigIssueOut]:

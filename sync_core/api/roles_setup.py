@@ -9,19 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sync_core.api.roles import PRODUCT_ROLES
+from sync_core.api.roles import PRODUCT_ROLES, root_business_unit
 
 if TYPE_CHECKING:
     from sync_core.dynamics import DataverseClient
     from sync_core.runtime import Runtime
-
-
-async def root_business_unit(dv: DataverseClient) -> str:
-    rows = await dv.query_all("businessunits", select=["businessunitid"], filter="_parentbusinessunitid_value eq null",
-                              top=1)
-    if rows:
-        return str(rows[0]["businessunitid"])
-    return (await dv.who_am_i()).business_unit_id
 
 
 async def ensure_roles(dv: DataverseClient) -> list[str]:
@@ -42,5 +34,5 @@ async def setup_connection_roles(rt: Runtime, connection_id: str) -> list[str]:
     config = await rt.store.get_config(connection_id)
     if config is None:
         raise LookupError(f"no connection {connection_id}")
-    async with ApiClients().dynamics(rt, config.dynamics) as dv:
+    async with ApiClients(host_policy=rt.settings.host_policy()).stored(rt, config) as dv:
         return await ensure_roles(dv)

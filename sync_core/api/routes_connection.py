@@ -1,4 +1,8 @@
-"""Connect, read and disconnect: the AC API URL and key, the Dynamics environment."""
+"""Connect, read and disconnect: the AC API URL and key, the Dynamics environment.
+
+Secrets are stored under names the server derives (``model.secrets``), never under a name from
+the request; the checks before anything is stored are in :mod:`sync_core.api.connect`.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +10,21 @@ import logging
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter
-from pydantic import ValidationError as PydanticValidationError
 
 from sync_core.api import audit_log
 from sync_core.api.auth import Caller
-from sync_core.api.context import CONNECTION_ID, AdminDep, ApiContext, CallerDep, Ctx
-from sync_core.api.errors import STANDARD, WITH_CONFLICT, ApiError, documented, upstream_error
-from sync_core.api.schemas import ConnectionView, ConnectRequest
-from sync_core.model import errors as model
-from sync_core.model.config import (
-    ActiveCampaignSettings,
-    ConnectionConfig,
-    DynamicsAuth,
-    DynamicsSettings,
-    to_document,
+from sync_core.api.connect import (
+    check_activecampaign,
+    check_app_identity,
+    check_caller_in_environment,
+    check_user_token,
+    checked_settings,
 )
-from sync_core.model.secrets import mask
+from sync_core.api.context import CONNECTION_ID, AdminDep, ApiContext, CallerDep, Ctx
+from sync_core.api.errors import STANDARD, WITH_CONFLICT, ApiError, documented
+from sync_core.api.schemas import ConnectionView, ConnectRequest
+from sync_core.model.config import ActiveCampaignSettings, ConnectionConfig, DynamicsSettings, to_document
+from sync_core.model.secrets import IDENTITY_KINDS, mask, origin, secret_names
 from sync_core.store.errors import StaleConfigError
 
 if TYPE_CHECKING:
@@ -33,73 +36,49 @@ router = APIRouter(tags=["connection"])
 
 async def view(ctx: ApiContext, config: ConnectionConfig) -> ConnectionView:
     rt = await ctx.runtime()
-    key = await rt.secrets.get_secret(config.activecampaign.api_key_secret)
+    key = None if config.reconnect_required else await rt.secrets.get_secret(
+        secret_names(config)["activecampaign_api_key"])
     return ConnectionView(
         connection_id=config.connection_id, display_name=config.display_name, connected=bool(key),
         activecampaign_api_url=config.activecampaign.api_url, activecampaign_api_key=mask(key),
         dynamics_environment_url=config.dynamics.environment_url, dynamics_auth_kind=config.dynamics.auth.kind,
-        tenant_id=config.tenant_id, global_sync_enabled=config.sync.global_enabled)
+        tenant_id=config.tenant_id, global_sync_enabled=config.sync.global_enabled,
+        reconnect_required=config.reconnect_required)
 
 
-def _parse_urls(body: ConnectRequest) -> tuple[ActiveCampaignSettings, DynamicsSettings]:
-    try:
-        ac = ActiveCampaignSettings(api_url=body.activecampaign_api_url)
-    except PydanticValidationError:
-        raise ApiError(422, "malformed_url", "the ActiveCampaign API URL is not a URL like "
-                       "https://youraccount.api-us1.com", field="activecampaign_api_url") from None
-    try:
-        dv = DynamicsSettings(environment_url=body.dynamics_environment_url,
-                              auth=body.dynamics_auth or DynamicsAuth(kind="default"))
-    except PydanticValidationError:
-        raise ApiError(422, "malformed_url", "the Dynamics environment URL is not a URL like "
-                       "https://yourorg.crm.dynamics.com", field="dynamics_environment_url") from None
-    return ac, dv
-
-
-def _unreachable(err: model.SyncError) -> bool:
-    return isinstance(err, model.TransientError) and err.status is None
-
-
-async def _check_dynamics(ctx: ApiContext, settings: DynamicsSettings, caller: Caller, secret: str | None) -> None:
-    """WhoAmI with the app's identity, then the caller's roles in that environment."""
-    try:
-        async with ctx.dynamics(settings, secret=secret) as dv:
-            await dv.who_am_i()
-    except ApiError as e:
-        raise ApiError(422, "dynamics_credentials_missing", e.message, field="dynamics_auth") from None
-    except model.SyncError as e:
-        if _unreachable(e):
-            raise ApiError(422, "dynamics_unreachable", "the Dynamics environment cannot be reached: check the URL",
-                           field="dynamics_environment_url") from None
-        if isinstance(e, model.AuthenticationError | model.PermissionDeniedError):
-            raise ApiError(422, "dynamics_auth_failed", "Dynamics refused the app's sign-in: check that the app "
-                           "user exists in this environment", field="dynamics_auth") from None
-        if isinstance(e, model.NotFoundError):
-            raise ApiError(422, "dynamics_not_found", "no Dataverse Web API at this URL: check the environment URL",
-                           field="dynamics_environment_url") from None
-        raise upstream_error(e, "dynamics") from None
-    roles = await ctx.caller_roles(settings, caller, secret=secret)
+async def _known_admin(ctx: ApiContext, caller: Caller, current: ConnectionConfig | None, connection_id: str) -> None:
+    """For a connection in use: the caller's role, with the stored credential, at the stored host."""
+    if current is None:
+        return
+    roles = await ctx.caller_roles(current, caller)
+    if roles.user_id is None:
+        raise ApiError(404, "connection_not_found", f"no connection {connection_id}")
     if not roles.is_admin:
-        raise ApiError(403, "forbidden", "connecting needs the System Administrator or ActiveCampaign Admin security "
-                                         "role in that Dynamics environment")
+        raise ApiError(403, "forbidden", "reconnecting needs the System Administrator or ActiveCampaign Admin "
+                                         "security role")
 
 
-async def _check_activecampaign(ctx: ApiContext, settings: ActiveCampaignSettings, key: str) -> None:
-    rt = await ctx.runtime()
-    try:
-        async with ctx.clients.activecampaign(rt, settings.api_url, key) as ac:
-            await ac.get_me()
-    except model.SyncError as e:
-        if _unreachable(e):
-            raise ApiError(422, "activecampaign_unreachable", "the ActiveCampaign API URL cannot be reached: check it",
-                           field="activecampaign_api_url") from None
-        if isinstance(e, model.AuthenticationError | model.PermissionDeniedError):
-            raise ApiError(422, "activecampaign_key_rejected", "ActiveCampaign refused the API key",
-                           field="activecampaign_api_key") from None
-        if isinstance(e, model.NotFoundError):
-            raise ApiError(422, "activecampaign_not_found", "no ActiveCampaign API at this URL: check the API URL",
-                           field="activecampaign_api_url") from None
-        raise upstream_error(e, "activecampaign") from None
+async def _dynamics_secret(rt: Runtime, body: ConnectRequest, candidate: ConnectionConfig) -> str | None:
+    """The secret the candidate signs in with: the one sent, else the one stored for exactly this sign-in."""
+    name = secret_names(candidate).get("dynamics_secret")
+    if name is None or body.dynamics_secret is not None:
+        return body.dynamics_secret
+    stored = await rt.secrets.get_secret(name)
+    if stored is None:
+        raise ApiError(422, "secret_required", "no secret is stored for this Dynamics sign-in (its host, kind or "
+                       "client changed): send it in dynamics_secret", field="dynamics_secret")
+    return stored
+
+
+def _candidate(connection_id: str, body: ConnectRequest, caller: Caller, existing: ConnectionConfig | None,
+               ac: ActiveCampaignSettings, dv: DynamicsSettings) -> ConnectionConfig:
+    if existing is None:
+        return ConnectionConfig(connection_id=connection_id, display_name=body.display_name,
+                                tenant_id=caller.tenant_id, activecampaign=ac, dynamics=dv)
+    config = existing.model_copy(deep=True)
+    config.display_name = body.display_name or config.display_name
+    config.activecampaign, config.dynamics, config.reconnect_required = ac, dv, False
+    return config
 
 
 @router.put("/api/connections/{connection_id}/connection", response_model=ConnectionView,
@@ -114,35 +93,39 @@ async def connect(connection_id: str, body: ConnectRequest, ctx: Ctx, caller: Ca
     if existing is not None and (existing[0].tenant_id or "").lower() != caller.tenant_id:
         # Another tenant's connection is never visible (and its id cannot be taken over).
         raise ApiError(404, "connection_not_found", f"no connection {connection_id}")
-    ac_settings, dv_settings = _parse_urls(body)
-    if existing is not None:
-        roles = await ctx.caller_roles(existing[0].dynamics, caller)
-        if roles.user_id is None:
-            raise ApiError(404, "connection_not_found", f"no connection {connection_id}")
-        if not roles.is_admin:
-            raise ApiError(403, "forbidden", "reconnecting needs the System Administrator or ActiveCampaign Admin "
-                                             "security role")
-    if body.dynamics_secret is not None:
-        dv_settings.auth.secret_name = f"dynamics-secret-{connection_id}"
-    # Both sides are tried with the candidate secrets; nothing is stored unless both answer.
-    await _check_dynamics(ctx, dv_settings, caller, body.dynamics_secret)
-    await _check_activecampaign(ctx, ac_settings, body.activecampaign_api_key)
-    if body.dynamics_secret is not None and dv_settings.auth.secret_name:
-        await rt.secrets.set_secret(dv_settings.auth.secret_name, body.dynamics_secret)
-    before = to_document(existing[0]) if existing else None
-    if existing is not None:
-        config = existing[0].model_copy(deep=True)
-        config.activecampaign.api_url = ac_settings.api_url
-        config.dynamics = dv_settings
-        config.display_name = body.display_name or config.display_name
+    ac_settings, dv_settings = await checked_settings(ctx, body)
+    current = existing[0] if existing is not None and not existing[0].reconnect_required else None
+    await _known_admin(ctx, caller, current, connection_id)
+    candidate = _candidate(connection_id, body, caller, existing[0] if existing else None, ac_settings, dv_settings)
+    same_environment = current is not None and \
+        origin(current.dynamics.environment_url) == origin(candidate.dynamics.environment_url)
+    # Both sides are tried before anything is stored; nothing stored goes to a host it was not stored for.
+    if same_environment:
+        if candidate.dynamics.auth.kind in IDENTITY_KINDS:
+            await check_user_token(ctx, caller, candidate.dynamics, body, required=False)
+        await check_app_identity(ctx, candidate.dynamics, await _dynamics_secret(rt, body, candidate))
     else:
-        config = ConnectionConfig(connection_id=connection_id, display_name=body.display_name,
-                                  tenant_id=caller.tenant_id, activecampaign=ac_settings, dynamics=dv_settings)
-    await rt.secrets.set_secret(config.activecampaign.api_key_secret, body.activecampaign_api_key)
-    await save_config(rt, config, existing[1] if existing else None, only_if_new=existing is None)
-    await audit_log.record(rt, connection_id, caller, "connect", before=before, after=to_document(config))
+        await check_caller_in_environment(ctx, caller, candidate.dynamics, body)
+    await check_activecampaign(ctx, ac_settings, body.activecampaign_api_key)
+    await _store_and_save(rt, candidate, body, existing)
+    await audit_log.record(rt, connection_id, caller, "connect", before=to_document(existing[0]) if existing else None,
+                           after=to_document(candidate))
     log.info("connection %s connected by %s", connection_id, caller.object_id)
-    return await view(ctx, config)
+    return await view(ctx, candidate)
+
+
+async def _store_and_save(rt: Runtime, config: ConnectionConfig, body: ConnectRequest,
+                          existing: tuple[ConnectionConfig, str] | None) -> None:
+    names = secret_names(config)
+    await rt.secrets.set_secret(names["activecampaign_api_key"], body.activecampaign_api_key)
+    if body.dynamics_secret is not None and "dynamics_secret" in names:
+        await rt.secrets.set_secret(names["dynamics_secret"], body.dynamics_secret)
+    await save_config(rt, config, existing[1] if existing else None, only_if_new=existing is None)
+    if existing is not None and not existing[0].reconnect_required:
+        # A secret of the previous host or sign-in is not this connection's any more.
+        for purpose, old in secret_names(existing[0]).items():
+            if names.get(purpose) != old:
+                await rt.secrets.delete_secret(old)
 
 
 @router.get("/api/connections/{connection_id}/connection", response_model=ConnectionView,
@@ -160,7 +143,7 @@ async def disconnect(a: AdminDep) -> ConnectionView:
     config = a.config.model_copy(deep=True)
     config.sync.global_enabled = False
     await save_config(rt, config, a.etag)
-    await rt.secrets.delete_secret(config.activecampaign.api_key_secret)
+    await rt.secrets.delete_secret(secret_names(config)["activecampaign_api_key"])
     await audit_log.record(rt, config.connection_id, a.caller, "disconnect", before=before, after=to_document(config))
     return await view(a.ctx, config)
 

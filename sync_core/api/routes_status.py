@@ -11,6 +11,7 @@ from sync_core.api.context import AdminDep
 from sync_core.api.errors import STANDARD, ApiError, documented
 from sync_core.api.progress import progress
 from sync_core.api.schemas import AuditView, ErrorView, RetryRequest, RetryResult, RunView, StatusView
+from sync_core.model.secrets import secret_names
 from sync_core.model.state import EntityName, RecordError, RunRecord, Side
 
 router = APIRouter(tags=["status"])
@@ -47,7 +48,7 @@ async def status(a: AdminDep, runs: Annotated[int, Query(ge=1, le=100)] = 10) ->
     for key in ("account", "contact", "lead", "opportunity"):
         if a.config.entities.of(key).enabled:
             last_success.setdefault(key, None)
-    key_set = bool(await rt.secrets.get_secret(a.config.activecampaign.api_key_secret))
+    key_set = bool(await rt.secrets.get_secret(secret_names(a.config)["activecampaign_api_key"]))
     return StatusView(connection_id=cid, connected=key_set, global_enabled=a.config.sync.global_enabled,
                       frequency=a.config.sync.frequency, progress=await progress(rt.store, a.config, now),
                       last_success=last_success, last_runs=[run_view(r) for r in recent[:runs]],

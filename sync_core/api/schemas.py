@@ -5,35 +5,56 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from sync_core.model.config import DynamicsAuth, EntitiesConfig, Frequency, PushSettings
+from sync_core.model.config import DynamicsAuth, EntitiesConfig, Frequency, PushSettings, TextOnly
+from sync_core.model.secrets import header_safe_problem
 from sync_core.model.state import EntityName, Side
 
 EntityParam = Literal["account", "contact", "lead", "opportunity"]
 ProductRole = Literal["ActiveCampaign User", "ActiveCampaign Admin"]
 
 
-class _In(BaseModel):
+class _In(TextOnly):
     model_config = ConfigDict(extra="forbid")
 
 
 # --- connection --------------------------------------------------------------------------------
+
+ETAG_PATTERN = "^W/\"datetime'[0-9A-Za-z%.:-]{1,64}'\"$"
+"""The shape of a Table Storage ETag; it goes into If-Match, so nothing else may (not even ``*``)."""
+_WRITE_ONLY: dict[str, Any] = {"writeOnly": True, "format": "password"}
+
 
 class ConnectRequest(_In):
     display_name: str = Field(default="", max_length=200)
     activecampaign_api_url: str = Field(min_length=1, max_length=500,
                                         description="The API URL from ActiveCampaign's Settings > Developer")
     activecampaign_api_key: str = Field(min_length=1, max_length=500, description="Stored in the secret store only",
-                                        json_schema_extra={"writeOnly": True, "format": "password"})
+                                        json_schema_extra=_WRITE_ONLY)
     dynamics_environment_url: str = Field(min_length=1, max_length=500,
                                           description="e.g. https://org.crm.dynamics.com")
     dynamics_auth: DynamicsAuth | None = Field(
-        default=None, description="How the app signs in to Dynamics (default: its managed identity)")
+        default=None, description="How the app signs in to Dynamics (default: its own identity). The secret's "
+                                  "name is the server's, never the request's")
     dynamics_secret: str | None = Field(default=None, min_length=1, max_length=20000,
-                                        description="Client secret, PEM or token for dynamics_auth; stored only in "
-                                                    "the secret store",
-                                        json_schema_extra={"writeOnly": True, "format": "password"})
+                                        description="Client secret, PEM (key and certificate) or local token for "
+                                                    "dynamics_auth; stored only in the secret store, bound to this "
+                                                    "environment. Required when the environment or sign-in is new",
+                                        json_schema_extra=_WRITE_ONLY)
+    dynamics_access_token: str | None = Field(
+        default=None, min_length=1, max_length=20000, json_schema_extra=_WRITE_ONLY,
+        description="Your own Dataverse access token for the environment (MSAL, scope <environment>/.default). "
+                    "Required with the app's own identity when the environment is new: your role there is "
+                    "checked with it before the app's identity is used. Never stored or logged")
+
+    @field_validator("activecampaign_api_key", "dynamics_access_token")
+    @classmethod
+    def _header_safe(cls, v: str | None) -> str | None:
+        problem = header_safe_problem(v) if v is not None else None
+        if problem:
+            raise ValueError(problem)
+        return v
 
 
 class ConnectionView(BaseModel):
@@ -46,6 +67,8 @@ class ConnectionView(BaseModel):
     dynamics_auth_kind: str
     tenant_id: str | None
     global_sync_enabled: bool
+    reconnect_required: bool = Field(default=False, description="Saved before secrets had server-derived names: "
+                                                                "connect again before it syncs")
 
 
 # --- users -------------------------------------------------------------------------------------
@@ -85,7 +108,7 @@ class ConfigIssueOut(BaseModel):
     candidates: list[str] | None = None
 
 
-class DataConfig(BaseModel):
+class DataConfig(TextOnly):
     """The writable part of the configuration: what syncs and how fields map."""
 
     model_config = ConfigDict(extra="forbid")
@@ -101,7 +124,7 @@ class ConfigView(BaseModel):
 
 class ConfigUpdate(_In):
     config: DataConfig
-    etag: str | None = Field(default=None, max_length=200,
+    etag: str | None = Field(default=None, max_length=200, pattern=ETAG_PATTERN,
                              description="The etag read with the configuration: refuses to overwrite a newer one")
 
 
@@ -236,7 +259,7 @@ class RetryResult(BaseModel):
 
 # --- config as code, audit ---------------------------------------------------------------------
 
-class ConfigDocument(BaseModel):
+class ConfigDocument(TextOnly):
     """A connection's configuration without its identity or secrets, to apply to another connection."""
 
     model_config = ConfigDict(extra="forbid")
@@ -249,7 +272,8 @@ class ConfigDocument(BaseModel):
 class ImportRequest(_In):
     document: ConfigDocument
     apply: bool = Field(default=False, description="false: only show the difference and the issues")
-    etag: str | None = Field(default=None, max_length=200)
+    etag: str | None = Field(default=None, max_length=200, pattern=ETAG_PATTERN,
+                             description="The etag read with the configuration (as GET …/config answers it)")
 
 
 class ImportResult(BaseModel):

@@ -22,13 +22,17 @@ from decimal import Decimal
 from typing import Any
 
 from sync_core.dynamics._odata import escape_like, format_literal, quote_string
-from sync_core.model.config import Condition
+from sync_core.model.config import MAX_CUSTOM_FILTER_LENGTH, Condition
 from sync_core.model.criteria import LIKE_OPERATORS, ORDER_OPERATORS, TEXT_TYPES, as_text, fold, instant
 from sync_core.model.standard import read_column
 
 COMPARISONS = frozenset({"eq", "ne", "gt", "ge", "lt", "le"})
 FUNCTIONS = frozenset({"contains", "startswith", "endswith"})
 KEYWORDS = frozenset({"and", "or", "not", "true", "false", "null"}) | COMPARISONS
+MAX_NESTING = 32
+"""Parentheses and ``not`` inside one another: the parser and every walk of the tree recurse that deep."""
+MAX_CONDITIONS = 100
+"""Comparisons and calls in one expression (a chain of ``or`` is a tree that deep)."""
 
 _TOKEN = re.compile(r"""
     (?P<ws>\s+)
@@ -132,6 +136,14 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.tokens = _tokenize(text)
         self.i = 0
+        self.depth = 0
+        self.conditions = 0
+
+    def nest(self, pos: int) -> None:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise ODataSyntaxError(f"the expression nests parentheses or 'not' more than {MAX_NESTING} deep "
+                                   f"(at position {pos})")
 
     def peek(self) -> tuple[str, str, int] | None:
         return self.tokens[self.i] if self.i < len(self.tokens) else None
@@ -170,16 +182,24 @@ class _Parser:
         tok = self.peek()
         if tok and tok[0] == "name" and tok[1] == "not":
             self.i += 1
-            return Not(self.unary())
+            self.nest(tok[2])
+            node: Node = Not(self.unary())
+            self.depth -= 1
+            return node
         if tok and tok[0] == "lparen":
             self.i += 1
+            self.nest(tok[2])
             node = self.or_expr()
             self.take("rparen")
+            self.depth -= 1
             return node
         return self.predicate()
 
     def predicate(self) -> Node:
         _, name, pos = self.take("name")
+        self.conditions += 1
+        if self.conditions > MAX_CONDITIONS:
+            raise ODataSyntaxError(f"the expression has more than {MAX_CONDITIONS} conditions (at position {pos})")
         if name in FUNCTIONS:
             self.take("lparen")
             col = self.column()
@@ -227,6 +247,8 @@ class _Parser:
 def parse_filter(text: str) -> Filter:
     if not text.strip():
         raise ODataSyntaxError("the expression is empty")
+    if len(text) > MAX_CUSTOM_FILTER_LENGTH:
+        raise ODataSyntaxError(f"the expression is longer than {MAX_CUSTOM_FILTER_LENGTH} characters")
     return Filter(_Parser(text).parse(), text)
 
 

@@ -1,8 +1,8 @@
 """The connection's configuration document (schema-versioned).
 
-One document per connection: where the two systems are (never the AC key itself, which
-lives in the secret store), what syncs, how fields map, and the sync settings. The store
-keeps it as JSON; ``schema_version`` drives migrations.
+One document per connection: where the two systems are (never a secret, nor a secret's name:
+the server derives those, ``model.secrets``), what syncs, how fields map, and the sync settings.
+The store keeps it as JSON; ``schema_version`` drives migrations (:func:`migrate_v1_to_v2`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from sync_core.model.criteria import matches
 from sync_core.model.standard import STANDARD_FIELDS
 from sync_core.model.state import EntityName
 
-SCHEMA_VERSION: Literal[1] = 1
+SCHEMA_VERSION: Literal[2] = 2
+MAX_CUSTOM_FILTER_LENGTH = 4000
+"""Characters of a custom ``$filter`` (the parser also bounds its conditions and nesting)."""
 
 Direction = Literal["bidirectional", "push", "pull"]
 """push: Dynamics → ActiveCampaign only; pull: ActiveCampaign → Dynamics only."""
@@ -32,9 +34,33 @@ Operator = Literal[
 Scalar = str | int | float | bool
 
 _CONNECTION_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-class _Model(BaseModel):
+def has_unpaired_surrogate(value: Any) -> bool:
+    """A string (or one inside a list or dict, keys included) that is no Unicode text: JSON's ``\\ud8xx``
+    escapes decode to such strings, and neither Table Storage nor any header can encode them."""
+    if isinstance(value, str):
+        return _SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(has_unpaired_surrogate(k) or has_unpaired_surrogate(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(has_unpaired_surrogate(v) for v in value)
+    return False
+
+
+class TextOnly(BaseModel):
+    """Every field holds valid Unicode text (nested models check their own fields)."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _unicode_text(cls, v: Any) -> Any:
+        if not isinstance(v, BaseModel) and has_unpaired_surrogate(v):
+            raise ValueError("contains an unpaired UTF-16 surrogate: not valid Unicode text")
+        return v
+
+
+class _Model(TextOnly):
     model_config = ConfigDict(extra="forbid", frozen=False)
 
 
@@ -76,7 +102,7 @@ class EntityMapping(_Model):
     direction: Direction = "bidirectional"
     scope: Literal["all", "criteria", "custom"] = "all"
     criteria: list[Condition] = Field(default_factory=list)
-    custom_filter: str | None = None
+    custom_filter: str | None = Field(default=None, max_length=MAX_CUSTOM_FILTER_LENGTH)
     standard: dict[str, bool] = Field(default_factory=dict)
     """Standard mapping toggles by key; missing keys are on."""
     custom: list[FieldMapping] = Field(default_factory=list)
@@ -131,7 +157,6 @@ class EntityMapping(_Model):
 
 class ActiveCampaignSettings(_Model):
     api_url: str
-    api_key_secret: str = Field(default="", description="name of the AC key in the secret store")
 
     @field_validator("api_url")
     @classmethod
@@ -144,10 +169,10 @@ class ActiveCampaignSettings(_Model):
 
 class DynamicsAuth(_Model):
     kind: Literal["client_secret", "certificate", "managed_identity", "workload_identity", "default", "static_token"]
-    tenant_id: str | None = None
-    client_id: str | None = None
-    secret_name: str | None = None
-    """Secret-store name of the client secret, the certificate (PEM) or the static token."""
+    tenant_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9.-]{0,99}$")
+    client_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,99}$")
+    """The app registration (client_secret, certificate) or user-assigned identity; its secret, if any, is
+    stored under a name the server derives (never named here)."""
 
 
 class DynamicsSettings(_Model):
@@ -197,10 +222,13 @@ class EntitiesConfig(_Model):
 class ConnectionConfig(_Model):
     """One Dynamics environment paired with one ActiveCampaign account."""
 
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[2] = SCHEMA_VERSION
     connection_id: str
     display_name: str = ""
     tenant_id: str | None = None
+    reconnect_required: bool = False
+    """Set by the schema-1 migration: the secrets were stored under names a caller could choose, so none is
+    used until the connection is connected again (``PUT …/connection`` or ``config apply --secrets``)."""
     activecampaign: ActiveCampaignSettings
     dynamics: DynamicsSettings
     sync: SyncSettings = Field(default_factory=SyncSettings)
@@ -216,8 +244,6 @@ class ConnectionConfig(_Model):
 
     @model_validator(mode="after")
     def _defaults(self) -> ConnectionConfig:
-        if not self.activecampaign.api_key_secret:
-            self.activecampaign.api_key_secret = f"ac-api-key-{self.connection_id}"
         if self.entities.opportunities.direction != "push":
             raise ValueError("entities.opportunities.direction: opportunities sync Dynamics → ActiveCampaign only")
         return self
@@ -236,3 +262,21 @@ def mapped_fields(entity: EntityName, mapping: EntityMapping) -> list[FieldMappi
 
 def to_document(config: ConnectionConfig) -> dict[str, Any]:
     return config.model_dump(mode="json")
+
+
+def migrate_v1_to_v2(doc: dict[str, Any]) -> dict[str, Any]:
+    """Schema 1 named its secrets (``activecampaign.api_key_secret``, ``dynamics.auth.secret_name``), and
+    those names could come from a request: they are dropped, not trusted, and the connection must be
+    connected again before any secret is used (its old secrets stay in the vault until an operator
+    deletes them)."""
+    doc = dict(doc)
+    ac = dict(doc.get("activecampaign") or {})
+    ac.pop("api_key_secret", None)
+    dv = dict(doc.get("dynamics") or {})
+    auth = dict(dv.get("auth") or {})
+    auth.pop("secret_name", None)
+    if dv:
+        dv["auth"] = auth
+    doc["activecampaign"], doc["dynamics"] = ac, dv
+    doc["reconnect_required"] = True
+    return doc

@@ -1,6 +1,6 @@
 """The connections table: one schema-versioned configuration document per connection.
 
-The document is the config's JSON (never the AC key: only the secret's *name*), split across
+The document is the config's JSON (never a secret nor a secret's name), split across
 numbered properties when it outgrows one 64 KiB property. Older documents are migrated step by
 step on read: ``MIGRATIONS[n]`` turns a version-``n`` document into a version ``n + 1`` one.
 """
@@ -16,14 +16,14 @@ from azure.data.tables import UpdateMode
 from azure.data.tables.aio import TableClient
 
 from sync_core.clock import Clock
-from sync_core.model.config import SCHEMA_VERSION, ConnectionConfig
+from sync_core.model.config import SCHEMA_VERSION, ConnectionConfig, migrate_v1_to_v2
 from sync_core.store import _codec as codec
 from sync_core.store.errors import StaleConfigError
 
 CONFIG_ROW = "config"
 
 Migration = Callable[[dict[str, Any]], dict[str, Any]]
-MIGRATIONS: dict[int, Migration] = {}
+MIGRATIONS: dict[int, Migration] = {1: migrate_v1_to_v2}
 """``{from_version: step}``; add a step (and its test) with every schema change."""
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,9 @@ from sync_core.api import create_app
 from sync_core.api.auth import AuthSettings, JwksCache, TokenValidator
 from sync_core.api.clients import ApiClients
 from sync_core.clock import FakeClock
+from sync_core.dynamics import StaticTokenCredential
 from sync_core.engine import DefaultClientFactory
+from sync_core.model.hosts import HostPolicy
 from sync_core.runtime import Runtime, build_runtime
 from sync_core.settings import Settings
 from sync_core.store import LocalSecretStore
@@ -33,6 +36,11 @@ OTHER_TENANT = "7b0a1e2c-2222-4a4a-9c9c-0123456789ab"
 AUDIENCE = "api://ac-dynamics-sync-tests"
 AC_URL = "http://ac.sandbox"
 DV_URL = "http://dataverse.sandbox"
+# Deployed (Azure) mode: hosts the policy allows, routed to the same stand-ins, resolving to a public address.
+AZ_AC_URL = "https://contoso.api-us1.com"
+AZ_DV_URL = "https://contoso.crm4.dynamics.com"
+PUBLIC_ADDRESS = "20.50.2.10"
+SCOPE = "access_as_user"
 DV_TOKEN = "sandbox-dynamics-token"
 KID = "test-key-1"
 CID = "contoso"
@@ -60,31 +68,47 @@ def jwks_transport(key: rsa.RSAPrivateKey, kid: str = KID) -> httpx.MockTranspor
 
 
 def mint_token(key: rsa.RSAPrivateKey, object_id: str, *, now: float, name: str = "someone", tenant: str = TENANT,
-               audience: str = AUDIENCE, lifetime: float = 3600.0, kid: str = KID) -> str:
-    """An access token shaped like Entra's v2.0 tokens."""
-    claims = {"iss": f"https://login.microsoftonline.com/{tenant}/v2.0", "aud": audience, "tid": tenant,
-              "oid": object_id, "preferred_username": name, "iat": int(now), "nbf": int(now),
-              "exp": int(now + lifetime)}
+               audience: str = AUDIENCE, lifetime: float = 3600.0, kid: str = KID,
+               **claims_over: Any) -> str:
+    """An access token shaped like Entra's v2.0 delegated tokens (``claims_over`` replaces or, with None, drops)."""
+    claims: dict[str, Any] = {"iss": f"https://login.microsoftonline.com/{tenant}/v2.0", "aud": audience,
+                              "tid": tenant, "oid": object_id, "preferred_username": name, "scp": SCOPE,
+                              "iat": int(now), "nbf": int(now), "exp": int(now + lifetime)}
+    claims.update(claims_over)
+    claims = {k: v for k, v in claims.items() if v is not None}
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
 
 
-def connect_body(ac_key: str) -> dict[str, Any]:
-    return {"display_name": "Contoso", "activecampaign_api_url": AC_URL, "activecampaign_api_key": ac_key,
-            "dynamics_environment_url": DV_URL, "dynamics_auth": {"kind": "static_token", "secret_name": "dv-token"},
+def connect_body(ac_key: str, ac_url: str = AC_URL, dv_url: str = DV_URL) -> dict[str, Any]:
+    return {"display_name": "Contoso", "activecampaign_api_url": ac_url, "activecampaign_api_key": ac_key,
+            "dynamics_environment_url": dv_url, "dynamics_auth": {"kind": "static_token"},
             "dynamics_secret": DV_TOKEN}
 
 
 class HostRouter(httpx.AsyncBaseTransport):
-    """The sandboxes by host name; any other host is unreachable (as a wrong URL would be)."""
+    """The sandboxes by host name; loopback goes out for real (capture servers); any other host is unreachable."""
 
     def __init__(self, apps: Mapping[str, httpx.AsyncBaseTransport]) -> None:
         self.apps = apps
+        self.network = httpx.AsyncHTTPTransport()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.host in ("127.0.0.1", "localhost"):
+            return await self.network.handle_async_request(request)
         app = self.apps.get(request.url.host)
         if app is None:
             raise httpx.ConnectError(f"cannot resolve {request.url.host}", request=request)
         return await app.handle_async_request(request)
+
+
+async def public_resolver(host: str) -> list[str]:
+    """Deployed-mode tests: every allowed name resolves to one public address (no DNS in tests)."""
+    return [PUBLIC_ADDRESS]
+
+
+def app_identity(auth: Any) -> StaticTokenCredential:
+    """The app's own identity in tests: the stand-in's app user token (no IMDS, no Entra)."""
+    return StaticTokenCredential(DV_TOKEN)
 
 
 @dataclass
@@ -99,6 +123,9 @@ class Api:
     ac_key: str
     secrets_path: Path
     other_key: Any = None
+    ac_url: str = AC_URL
+    dv_url: str = DV_URL
+    reads: dict[str, int] = field(default_factory=dict)
 
     @property
     def dv(self) -> Any:
@@ -122,12 +149,20 @@ class Api:
         return {"Authorization": f"Bearer {self.token(who, **kw)}"}
 
     def connect_body(self, **over: Any) -> dict[str, Any]:
-        body = connect_body(self.ac_key)
+        body = connect_body(self.ac_key, self.ac_url, self.dv_url)
         body.update(over)
-        return body
+        return {k: v for k, v in body.items() if v is not None}
 
-    async def connect(self, cid: str = CID) -> dict[str, Any]:
-        r = await self.client.put(f"/api/connections/{cid}/connection", json=self.connect_body(), headers=self.auth())
+    def user_token(self, full_name: str) -> str:
+        """A Dataverse access token for that user (the stand-in maps it to the systemuser, for WhoAmI)."""
+        token = f"user-token-{self.user(full_name)['systemuserid']}"
+        self.dv.tokens.add(token)
+        self.dv.token_users[token] = self.user(full_name)["systemuserid"]
+        return token
+
+    async def connect(self, cid: str = CID, **over: Any) -> dict[str, Any]:
+        r = await self.client.put(f"/api/connections/{cid}/connection", json=self.connect_body(**over),
+                                  headers=self.auth())
         assert r.status_code == 200, r.text
         return dict(r.json())
 
@@ -143,25 +178,29 @@ class Api:
         self.dv.links["teammembership_association"].add((user["systemuserid"], team["teamid"]))
 
 
-@pytest.fixture
-async def api(storage_connection_string: str, table_prefix: str, clock: FakeClock, tmp_path: Path,
-              signing_key: rsa.RSAPrivateKey) -> AsyncIterator[Api]:
+@asynccontextmanager
+async def api_harness(storage_connection_string: str, table_prefix: str, clock: FakeClock, tmp_path: Path,
+                      signing_key: rsa.RSAPrivateKey, *, local: bool = True) -> AsyncIterator[Api]:
+    """The API over Azurite and the stand-ins; ``local=False``: deployed host rules (https names, public)."""
     from sandbox.activecampaign import create_app as ac_create_app
     from sandbox.dynamics import create_app as dv_create_app
 
     ac_key = f"ac-{uuid.uuid4().hex}{uuid.uuid4().hex[:8]}"
     ac_app = ac_create_app(clock=clock, api_token=ac_key, seed=1)
     dv_app = dv_create_app(clock=clock, tokens=(DV_TOKEN,), seed=1, seed_contacts=60)
-    asgi = {"ac.sandbox": httpx.ASGITransport(app=ac_app), "dataverse.sandbox": httpx.ASGITransport(app=dv_app)}
+    ac_url, dv_url = (AC_URL, DV_URL) if local else (AZ_AC_URL, AZ_DV_URL)
+    asgi = {httpx.URL(ac_url).host: httpx.ASGITransport(app=ac_app),
+            httpx.URL(dv_url).host: httpx.ASGITransport(app=dv_app)}
     ac_t = dv_t = HostRouter(asgi)
+    policy = HostPolicy(local=True) if local else HostPolicy(resolver=public_resolver)
     settings = Settings(storage_account_url=None, queue_account_url=None,
                         storage_connection_string=storage_connection_string, table_prefix=table_prefix,
                         managed_identity_client_id=None, key_vault_uri=None,
-                        local_secrets_path=str(tmp_path / "secrets.json"), in_azure=False)
+                        local_secrets_path=str(tmp_path / "secrets.json"), in_azure=not local, local_mode=local)
     secrets = LocalSecretStore(tmp_path / "secrets.json")
     rt = build_runtime(settings, clock=clock, secrets=secrets, clients=None)
     factory = DefaultClientFactory(store=rt.store, secrets=secrets, clock=clock, ac_transport=ac_t, dv_transport=dv_t,
-                                   dv_options={"page_size": 4})
+                                   dv_options={"page_size": 4}, host_policy=policy)
     rt.engine = type(rt.engine)(rt.store, factory, clock=clock)
     await rt.ready()
     auth_settings = AuthSettings.entra(TENANT, AUDIENCE, frozenset({TENANT, OTHER_TENANT.replace("2222", "3333")}))
@@ -171,9 +210,24 @@ async def api(storage_connection_string: str, table_prefix: str, clock: FakeCloc
     async def runtime() -> Runtime:
         return rt
 
-    app = create_app(runtime, auth=validator, clients=ApiClients(ac_transport=ac_t, dv_transport=dv_t),
-                     preview_wait_seconds=30.0)
+    clients = ApiClients(ac_transport=ac_t, dv_transport=dv_t, host_policy=policy, app_identity=app_identity)
+    app = create_app(runtime, auth=validator, clients=clients, preview_wait_seconds=30.0)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api.test") as client:
         yield Api(client=client, app=app, ac_app=ac_app, dv_app=dv_app, rt=rt, clock=clock, key=signing_key,
-                  ac_key=ac_key, secrets_path=tmp_path / "secrets.json")
+                  ac_key=ac_key, secrets_path=tmp_path / "secrets.json", ac_url=ac_url, dv_url=dv_url)
     await rt.close()
+
+
+@pytest.fixture
+async def api(storage_connection_string: str, table_prefix: str, clock: FakeClock, tmp_path: Path,
+              signing_key: rsa.RSAPrivateKey) -> AsyncIterator[Api]:
+    async with api_harness(storage_connection_string, table_prefix, clock, tmp_path, signing_key) as a:
+        yield a
+
+
+@pytest.fixture
+async def azure_api(storage_connection_string: str, table_prefix: str, clock: FakeClock, tmp_path: Path,
+                    signing_key: rsa.RSAPrivateKey) -> AsyncIterator[Api]:
+    """The same API with the deployed host rules: https on 443, allow-listed public hosts, no static_token."""
+    async with api_harness(storage_connection_string, table_prefix, clock, tmp_path, signing_key, local=False) as a:
+        yield a

@@ -79,7 +79,8 @@ async def test_issuer_algorithm_and_claims(clock: FakeClock) -> None:
     k = jwks.add("k")
     v = validator(jwks, clock)
     now = clock.time()
-    base = {"aud": AUDIENCE, "tid": TENANT, "oid": OID, "iat": int(now), "nbf": int(now), "exp": int(now + 600)}
+    base = {"aud": AUDIENCE, "tid": TENANT, "oid": OID, "scp": "access_as_user", "iat": int(now), "nbf": int(now),
+            "exp": int(now + 600)}
     v1 = jwt.encode({**base, "iss": f"https://sts.windows.net/{TENANT}/"}, k, algorithm="RS256",
                     headers={"kid": "k"})
     assert (await v.validate(v1)).object_id == OID
@@ -129,3 +130,91 @@ def test_local_mode_says_so_loudly(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     monkeypatch.delenv("WEBSITE_SITE_NAME", raising=False)
     create_app()
     assert any("LOCAL AUTH MODE" in r.getMessage() and r.levelname == "WARNING" for r in caplog.records)
+
+
+def _signed(k: rsa.RSAPrivateKey, claims: dict[str, object]) -> str:
+    return jwt.encode(claims, k, algorithm="RS256", headers={"kid": "k"})
+
+
+def _raw_signed(k: rsa.RSAPrivateKey, payload: str) -> str:
+    """A token whose payload is this exact JSON text (json.dumps cannot write NaN/Infinity literals as Entra might)."""
+    import base64
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    def b64(b: bytes) -> str:
+        return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+    head = b64(json.dumps({"alg": "RS256", "kid": "k", "typ": "JWT"}).encode()) + "." + b64(payload.encode())
+    sig = k.sign(head.encode(), padding.PKCS1v15(), hashes.SHA256())
+    return head + "." + b64(sig)
+
+
+async def test_delegated_tokens_need_the_scope_and_app_tokens_the_app_role(clock: FakeClock) -> None:
+    jwks = RotatingJwks()
+    k = jwks.add("k")
+    v = validator(jwks, clock)
+    now = clock.time()
+    base = {"iss": f"https://login.microsoftonline.com/{TENANT}/v2.0", "aud": AUDIENCE, "tid": TENANT, "oid": OID,
+            "iat": int(now), "nbf": int(now), "exp": int(now + 600)}
+    assert await v.validate(_signed(k, {**base, "scp": "User.Read access_as_user"}))
+    for scp in ("User.Read", "access_as_user_x", "", ["access_as_user"]):
+        with pytest.raises(Unauthenticated, match="scope"):
+            await v.validate(_signed(k, {**base, "scp": scp}))
+    # App-only (no scp): any app of the tenant can get a token for the audience; only an assigned one has the role.
+    assert await v.validate(_signed(k, {**base, "roles": ["Other", "Sync.Access"], "idtyp": "app"}))
+    for roles in (None, [], ["Other"], "Sync.Access"):
+        claims = {**base, "roles": roles} if roles is not None else base
+        with pytest.raises(Unauthenticated, match="app role"):
+            await v.validate(_signed(k, claims))
+    # The role does not stand in for the scope on a delegated token.
+    with pytest.raises(Unauthenticated, match="scope"):
+        await v.validate(_signed(k, {**base, "scp": "User.Read", "roles": ["Sync.Access"]}))
+    custom = TokenValidator(AuthSettings.entra(TENANT, AUDIENCE, scope="Sync.Use", app_role="Sync.Run"), v.keys, clock)
+    assert await custom.validate(_signed(k, {**base, "scp": "Sync.Use"}))
+    assert await custom.validate(_signed(k, {**base, "roles": ["Sync.Run"]}))
+    with pytest.raises(Unauthenticated):
+        await custom.validate(_signed(k, {**base, "scp": "access_as_user"}))
+
+
+async def test_token_times_must_be_json_numbers_within_a_minute_of_leeway(clock: FakeClock) -> None:
+    jwks = RotatingJwks()
+    k = jwks.add("k")
+    v = validator(jwks, clock)
+    now = int(clock.time())
+    base = {"iss": f"https://login.microsoftonline.com/{TENANT}/v2.0", "aud": AUDIENCE, "tid": TENANT, "oid": OID,
+            "scp": "access_as_user", "iat": now, "nbf": now, "exp": now + 600}
+    for name in ("exp", "nbf", "iat"):
+        for bad in ("inf", str(now + 600), True, None, [now]):
+            if bad is None and name == "exp":
+                continue
+            with pytest.raises(Unauthenticated):
+                await v.validate(_signed(k, {**base, name: bad}))
+    for literal in ("Infinity", "NaN", "-Infinity"):
+        payload = json.dumps({k_: v_ for k_, v_ in base.items() if k_ != "exp"})[:-1] + f', "exp": {literal}}}'
+        with pytest.raises(Unauthenticated, match="not a number"):
+            await v.validate(_raw_signed(k, payload))
+    assert await v.validate(_raw_signed(k, json.dumps(base)))  # the raw signer itself is sound
+    assert await v.validate(_signed(k, {**base, "exp": now - 59}))  # 59 s of skew: still fine
+    with pytest.raises(Unauthenticated, match="expired"):
+        await v.validate(_signed(k, {**base, "exp": now - 61}))
+    assert await v.validate(_signed(k, {**base, "nbf": now + 59, "iat": now + 59}))
+    with pytest.raises(Unauthenticated, match="not valid yet"):
+        await v.validate(_signed(k, {**base, "nbf": now + 61}))
+    with pytest.raises(Unauthenticated, match="future"):
+        await v.validate(_signed(k, {**base, "iat": now + 61}))
+
+
+def test_local_tokens_carry_the_scope(clock: FakeClock) -> None:
+    claims = jwt.decode(LocalSigner.generate().issue(object_id=OID, now=clock.time()), options={"verify_signature":
+                                                                                                False})
+    assert claims["scp"] == "access_as_user"
+
+
+def test_scope_and_app_role_come_from_the_settings() -> None:
+    v = validator_from_env({"SYNC_AUTH_TENANT_ID": TENANT, "SYNC_AUTH_AUDIENCE": AUDIENCE,
+                            "SYNC_AUTH_SCOPE": "Sync.Use", "SYNC_AUTH_APP_ROLE": "Sync.Run"})
+    assert (v.settings.scope, v.settings.app_role) == ("Sync.Use", "Sync.Run")
+    v = validator_from_env({"SYNC_AUTH_TENANT_ID": TENANT, "SYNC_AUTH_AUDIENCE": AUDIENCE})
+    assert (v.settings.scope, v.settings.app_role) == ("access_as_user", "Sync.Access")

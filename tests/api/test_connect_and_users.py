@@ -6,6 +6,7 @@ from typing import Any
 
 from sync_core.api.roles_setup import ensure_roles
 from sync_core.dynamics import DataverseClient, StaticTokenCredential
+from sync_core.model.secrets import secret_names
 from tests.api.conftest import CID, DV_TOKEN, DV_URL, Api
 
 P = f"/api/connections/{CID}"
@@ -43,13 +44,13 @@ async def test_connect_masks_the_key_and_disconnect_removes_it(api: Api) -> None
     assert view["connected"] and view["activecampaign_api_key"] == "••••" + api.ac_key[-4:]
     config = await api.rt.store.get_config(CID)
     assert config is not None and config.tenant_id and config.dynamics.environment_url == DV_URL
-    assert await api.rt.secrets.get_secret(config.activecampaign.api_key_secret) == api.ac_key
+    assert await api.rt.secrets.get_secret(secret_names(config)["activecampaign_api_key"]) == api.ac_key
     r = await api.client.put(f"{P}/sync", json={"global_enabled": True}, headers=api.auth())
     assert r.status_code == 200 and r.json()["global_enabled"] is True
     r = await api.client.delete(f"{P}/connection", headers=api.auth())
     assert r.status_code == 200, r.text
     assert r.json()["connected"] is False and r.json()["global_sync_enabled"] is False
-    assert await api.rt.secrets.get_secret(config.activecampaign.api_key_secret) is None
+    assert await api.rt.secrets.get_secret(secret_names(config)["activecampaign_api_key"]) is None
     r = await api.client.post(f"{P}/sync/now", headers=api.auth())
     assert r.status_code == 409
     r = await api.client.put(f"{P}/sync", json={"global_enabled": True}, headers=api.auth())
@@ -63,7 +64,7 @@ async def test_a_failed_reconnect_leaves_the_working_connection_alone(api: Api) 
     assert "not-the-token" not in api.secrets_path.read_text()
     config = await api.rt.store.get_config(CID)
     assert config is not None
-    assert await api.rt.secrets.get_secret(config.activecampaign.api_key_secret) == api.ac_key
+    assert await api.rt.secrets.get_secret(secret_names(config)["activecampaign_api_key"]) == api.ac_key
     api.clock.advance(600)
     r = await api.client.get(f"{P}/users", headers=api.auth())
     assert r.status_code == 200

@@ -96,3 +96,37 @@ def path_template(path: str) -> str:
     path = re.sub(r"/users/[0-9a-f-]{36}/roles/[a-z]+$", "/users/{user_id}/roles/{role}", path)
     path = re.sub(r"/jobs/[0-9a-f]+$", "/jobs/{job_id}", path)
     return re.sub(r"/fields/[a-z]+$", "/fields/{entity}", path)
+
+
+# PUT …/connection on a connection id that does not exist yet: judged only with what the caller sends.
+NEW_CONNECTION: dict[str, int] = {
+    "no token": 401, "not bearer": 401, "bad signature": 401, "expired": 401, "wrong audience": 401,
+    "other tenant": 401,
+    "allowed tenant, not the connection's": 200,  # a new connection of the caller's own tenant
+    "user with no role": 403, "not a user of the connection's environment": 403, "role through a team": 200,
+    "ActiveCampaign User": 403, "ActiveCampaign User through a team": 403, "ActiveCampaign Admin": 200,
+    "System Administrator": 200,
+}
+TOKEN_OWNER = {"user with no role": "Nina Norole", "role through a team": "Tom Teamonly",
+               "ActiveCampaign User": "Sam Seller", "ActiveCampaign User through a team": "Émile Dubois",
+               "ActiveCampaign Admin": "Marie Müller", "not a user of the connection's environment": "Nina Norole"}
+
+
+@pytest.mark.parametrize("sign_in", ["caller's client secret", "app identity + caller's token"])
+@pytest.mark.parametrize(("case", "headers", "expected"), CASES, ids=[c[0] for c in CASES])
+async def test_connecting_a_new_connection_for_every_caller(api: Api, other_key: Any, case: str, headers: Headers,
+                                                            expected: int | None, sign_in: str) -> None:
+    api.other_key = other_key
+    api.give_team_role("Tom Teamonly", "ActiveCampaign Admin")
+    if sign_in == "caller's client secret":
+        body = api.connect_body()
+    else:  # the caller's own Dataverse token (the unknown object id sends someone else's: refused)
+        body = api.connect_body(dynamics_auth={"kind": "default"}, dynamics_secret=None,
+                                dynamics_access_token=api.user_token(TOKEN_OWNER.get(case, "Alex Admin")))
+    r = await api.client.put("/api/connections/brand-new/connection", json=body, headers=headers(api))
+    want = NEW_CONNECTION[case]
+    assert r.status_code == want, (case, sign_in, r.status_code, r.text)
+    saved = await api.rt.store.get_config("brand-new")
+    assert (saved is not None) == (want == 200)
+    if want >= 400:
+        assert r.json()["error"]["code"] and r.json()["error"]["message"]

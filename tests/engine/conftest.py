@@ -14,6 +14,8 @@ from sync_core.clock import FakeClock
 from sync_core.engine import DefaultClientFactory, PassResult, SyncEngine
 from sync_core.engine.pass_state import Checkpoint
 from sync_core.model.config import ConnectionConfig
+from sync_core.model.hosts import HostPolicy
+from sync_core.model.secrets import secret_names
 from sync_core.store import LocalSecretStore, SyncStore
 
 AC_URL = "http://ac.sandbox"
@@ -28,7 +30,7 @@ def base_config(connection_id: str = "test", **entities: Any) -> ConnectionConfi
     doc: dict[str, Any] = {
         "connection_id": connection_id,
         "activecampaign": {"api_url": AC_URL},
-        "dynamics": {"environment_url": DV_URL, "auth": {"kind": "static_token", "secret_name": "dv-token"}},
+        "dynamics": {"environment_url": DV_URL, "auth": {"kind": "static_token"}},
         "sync": {"global_enabled": True, "frequency": "1h"},
         "entities": {"contacts": {"enabled": True, "direction": "push"}, **entities},
     }
@@ -65,7 +67,7 @@ class Harness:
             store=self.store, secrets=self.secrets, clock=self.clock,
             ac_transport=ac_transport or httpx.ASGITransport(app=self.ac_app),
             dv_transport=httpx.ASGITransport(app=self.dv_app),
-            dv_options={"page_size": self.page_size},
+            dv_options={"page_size": self.page_size}, host_policy=HostPolicy(local=True),
         )
         cp = checkpoint or self.checkpoint
         if cp is None:
@@ -167,8 +169,9 @@ async def harness(storage_connection_string: str, table_prefix: str, clock: Fake
         await store.create_tables()
         secrets = LocalSecretStore(tmp_path / "secrets.json")
         cfg = config or base_config()
-        await secrets.set_secret(cfg.activecampaign.api_key_secret, AC_KEY)
-        await secrets.set_secret("dv-token", DV_TOKEN)
+        names = secret_names(cfg)
+        await secrets.set_secret(names["activecampaign_api_key"], AC_KEY)
+        await secrets.set_secret(names["dynamics_secret"], DV_TOKEN)
         await store.save_config(cfg)
         return Harness(clock=clock, ac_app=ac_app, dv_app=dv_app, store=store, secrets=secrets, config=cfg,
                        page_size=page_size, checkpoint=checkpoint)

@@ -222,3 +222,14 @@ async def test_switch_qualify_closed_lead(client: httpx.AsyncClient, dv: Dataver
     assert (await client.post(url, json=body)).status_code == 400
     await _set(client, qualify_closed_lead="allow")
     assert (await client.post(url, json=body)).status_code == 200
+
+
+async def test_switch_root_role_parent_root(client: httpx.AsyncClient, dv: Dataverse) -> None:
+    query = {"$select": "name,_parentrootroleid_value", "$filter": f"_businessunitid_value eq {dv.root_bu}"}
+    roots = values(await client.get(API + "roles", params=query))
+    assert roots and all(r["_parentrootroleid_value"] == r["roleid"] for r in roots)
+    await _set(client, root_role_parent_root="null")
+    roots = values(await client.get(API + "roles", params=query))
+    assert all(r["_parentrootroleid_value"] is None for r in roots)
+    copies = values(await client.get(API + "roles", params={"$filter": f"_businessunitid_value ne {dv.root_bu}"}))
+    assert {c["_parentrootroleid_value"] for c in copies} == {r["roleid"] for r in roots}

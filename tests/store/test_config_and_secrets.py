@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 
 from sync_core.model.config import FieldMapping
+from sync_core.model.secrets import secret_names
 from sync_core.model.state import AcCursor, AuditEntry, DynamicsCursor, RecordError, RecordLink, RunRecord
 from sync_core.store import LocalSecretStore, StaleConfigError, SyncStore, migrate_document
 
@@ -103,7 +105,7 @@ async def test_a_secret_is_in_no_table_entity(store: SyncStore, tmp_path: Path) 
     secret_value = "ac-key-7f3e9b1c2d4a5e6f708192a3b4c5d6e7f8091a2b"
     secrets = LocalSecretStore(tmp_path / "secrets.json")
     config = make_config()
-    await secrets.set_secret(config.activecampaign.api_key_secret, secret_value)
+    await secrets.set_secret(secret_names(config)["activecampaign_api_key"], secret_value)
 
     # A connection set up and used in every table.
     await store.save_config(config)
@@ -115,7 +117,7 @@ async def test_a_secret_is_in_no_table_entity(store: SyncStore, tmp_path: Path) 
     await store.acquire_lease("conn-1", "w", ttl=30)
     await store.request_budget("acme.api-us1.com", limit=5, window=1).acquire()
 
-    assert await secrets.get_secret(config.activecampaign.api_key_secret) == secret_value
+    assert await secrets.get_secret(secret_names(config)["activecampaign_api_key"]) == secret_value
     seen = 0
     async for table in store.tables.service.list_tables():
         if not table.name.startswith(store.tables.prefix):
@@ -149,3 +151,75 @@ async def test_from_account_url_names_the_prefixed_tables() -> None:
     async with store:
         assert store.tables["links"].table_name == "synclinks"
         assert "syncbudgets" in store.tables.full_names()
+
+
+def schema_1_document(connection_id: str = "conn-1") -> dict[str, Any]:
+    """As schema 1 stored it: secret names in the document (one of them chosen by a request)."""
+    return {"schema_version": 1, "connection_id": connection_id, "tenant_id": "t1",
+            "activecampaign": {"api_url": "https://acme.api-us1.com", "api_key_secret": f"ac-api-key-{connection_id}"},
+            "dynamics": {"environment_url": "https://acme.crm.dynamics.com",
+                         "auth": {"kind": "client_secret", "tenant_id": "t1", "client_id": "c1",
+                                  "secret_name": "ac-api-key-someone-else"}},
+            "entities": {"contacts": {"enabled": True, "direction": "push"}}}
+
+
+async def write_raw(store: SyncStore, doc: dict[str, Any]) -> None:
+    from sync_core.store import _codec as codec
+
+    entity: dict[str, Any] = {"PartitionKey": doc["connection_id"], "RowKey": "config",
+                              "schema_version": doc["schema_version"]}
+    codec.put_json(entity, "doc", doc)
+    await store.tables["connections"].upsert_entity(entity)
+
+
+def test_schema_1_migrates_to_2_without_trusting_its_secret_names() -> None:
+    out = migrate_document(schema_1_document())
+    assert out["schema_version"] == 2 and out["reconnect_required"] is True
+    assert "api_key_secret" not in out["activecampaign"] and "secret_name" not in out["dynamics"]["auth"]
+    assert out["dynamics"]["auth"] == {"kind": "client_secret", "tenant_id": "t1", "client_id": "c1"}
+
+
+async def test_a_stored_schema_1_connection_reads_as_reconnect_required(store: SyncStore) -> None:
+    await write_raw(store, schema_1_document())
+    config = await store.get_config("conn-1")
+    assert config is not None and config.schema_version == 2 and config.reconnect_required
+    names = secret_names(config)
+    assert set(names) == {"activecampaign_api_key", "dynamics_secret"}
+    assert all(n.startswith("sync-") and "someone-else" not in n for n in names.values())
+    # Saved again (any route): schema 2, the flag kept until the connection is connected again.
+    await store.save_config(config)
+    again = await store.get_config("conn-1")
+    assert again is not None and again.reconnect_required
+
+
+def test_derived_names_are_bound_to_tenant_connection_host_and_sign_in() -> None:
+    from sync_core.model.config import ConnectionConfig
+
+    base = make_config(tenant_id="t1", dynamics={"environment_url": "https://acme.crm.dynamics.com",
+                                                 "auth": {"kind": "client_secret", "tenant_id": "t1",
+                                                          "client_id": "c1"}})
+    names = secret_names(base)
+    assert all(re.fullmatch(r"sync-[0-9a-f]{24}-(ac-key|dv-secret)", n) for n in names.values())
+
+    def changed(**over: Any) -> dict[str, str]:
+        doc = base.model_dump(mode="json")
+        for path, value in over.items():
+            *head, last = path.split("__")
+            target = doc
+            for h in head:
+                target = target[h]
+            target[last] = value
+        return {str(k): v for k, v in secret_names(ConnectionConfig.model_validate(doc)).items()}
+
+    assert changed(display_name="other") == names
+    assert changed(activecampaign__api_url="https://ACME.api-us1.com/") == names  # same origin
+    for over in ({"tenant_id": "t2"}, {"connection_id": "conn-2"}):
+        assert set(changed(**over).values()).isdisjoint(names.values())
+    assert changed(activecampaign__api_url="https://other.api-us1.com")["activecampaign_api_key"] != \
+        names["activecampaign_api_key"]
+    for over in ({"dynamics__environment_url": "https://other.crm.dynamics.com"},
+                 {"dynamics__auth__client_id": "c2"}, {"dynamics__auth__kind": "certificate"}):
+        got = changed(**over)
+        assert got["dynamics_secret"] != names["dynamics_secret"]
+        assert got["activecampaign_api_key"] == names["activecampaign_api_key"]
+    assert "dynamics_secret" not in changed(dynamics__auth__kind="managed_identity")
