@@ -22,6 +22,18 @@ param authAudience string
 @description('Other tenants whose tokens the API accepts, comma-separated (empty: only authTenantId).')
 param authAllowedTenants string = ''
 
+@description('Delegated scope every user token must carry (the scope the API app registration exposes).')
+@minLength(1)
+param authScope string = 'access_as_user'
+
+@description('App role every app-only token must carry (defined on the API app registration, granted per app).')
+@minLength(1)
+param authAppRole string = 'Sync.Access'
+
+@description('ActiveCampaign API hosts or *.domain patterns a connection may use, comma-separated (replaces the defaults when set).')
+@minLength(1)
+param acAllowedHosts string = '*.api-us1.com,*.activehosted.com'
+
 @description('Prefix for the sync tables in the storage account.')
 param tablePrefix string = ''
 
@@ -165,6 +177,9 @@ module functionApp './modules/function.bicep' = {
     authTenantId: authTenantId
     authAudience: authAudience
     authAllowedTenants: authAllowedTenants
+    authScope: authScope
+    authAppRole: authAppRole
+    acAllowedHosts: acAllowedHosts
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
     zoneRedundant: zoneRedundant

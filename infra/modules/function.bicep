@@ -54,6 +54,15 @@ param authAudience string
 @description('Extra tenants whose tokens are accepted (comma-separated; empty = home tenant only).')
 param authAllowedTenants string
 
+@description('Delegated scope every user token must carry.')
+param authScope string
+
+@description('App role every app-only token must carry.')
+param authAppRole string
+
+@description('ActiveCampaign API hosts or *.domain patterns a connection may use (comma-separated).')
+param acAllowedHosts string
+
 @description('Memory per instance in MB.')
 @allowed([
   512
@@ -191,6 +200,18 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         {
           name: 'SYNC_AUTH_ALLOWED_TENANTS'
           value: authAllowedTenants
+        }
+        {
+          name: 'SYNC_AUTH_SCOPE'
+          value: authScope
+        }
+        {
+          name: 'SYNC_AUTH_APP_ROLE'
+          value: authAppRole
+        }
+        {
+          name: 'SYNC_AC_ALLOWED_HOSTS'
+          value: acAllowedHosts
         }
       ]
     }

@@ -27,10 +27,7 @@ BICEP_SETS = app_settings()
 LOCAL_EXAMPLE: dict[str, str] = json.loads((ROOT / "local.settings.example.json").read_text())["Values"]
 
 # Known gaps in files this suite does not own; strict, so the marker must go once they are fixed.
-PENDING: dict[str, str] = {
-    name: "issue 13: infra/ must set it as an app setting (a Bicep parameter with this default)"
-    for name in ("SYNC_AUTH_SCOPE", "SYNC_AUTH_APP_ROLE", "SYNC_AC_ALLOWED_HOSTS")
-}
+PENDING: dict[str, str] = {}
 
 
 def _param(name: str) -> object:
