@@ -12,7 +12,7 @@ import re
 from typing import Any
 from urllib.parse import unquote
 
-from . import actions, metadata, roles
+from . import actions, functions, metadata, roles
 from .dataverse import Dataverse, Row
 from .errors import DUPLICATE_KEY, DataverseError, bad_request, not_found
 from .http import ApiRequest, ApiResponse
@@ -111,6 +111,8 @@ def _route(dv: Dataverse, req: ApiRequest) -> ApiResponse:
     if nav in ("Microsoft.Dynamics.CRM.QualifyLead", "QualifyLead") and table.logical == "lead":
         _method(req, "POST")
         return actions.qualify_lead(dv, req, resolve_key(dv, table, key))
+    if nav.startswith(functions.NAMESPACE) and table.logical in ("systemuser", "team"):
+        return functions.handle(dv, req, table, resolve_key(dv, table, key), nav)
     nav_match = _SEGMENT.match(nav)
     if nav_match and nav_match.group("name") in RELATIONSHIPS:
         return _relationship(dv, req, table, key, nav_match.group("name"), nav_match.group("key"), rest[1:])
@@ -124,7 +126,7 @@ def _method(req: ApiRequest, method: str) -> None:
 
 def _who_am_i(dv: Dataverse, req: ApiRequest) -> ApiResponse:
     _method(req, "GET")
-    user_id = dv.token_users.get(req.token, dv.app_user)
+    user_id = req.caller.user_id if req.caller is not None else dv.token_users.get(req.token, dv.app_user)
     user = dv.rows["systemuser"][user_id]
     return ApiResponse.json(
         200,
@@ -260,8 +262,25 @@ def _representation(dv: Dataverse, req: ApiRequest, table: Table, row: Row, stat
     return ApiResponse.json(status, body, {"Preference-Applied": "return=representation"})
 
 
+def _check(req: ApiRequest, dv: Dataverse, logical: str, verb: str, row: Row) -> None:
+    if req.caller is not None:
+        req.caller.require_row(dv, logical, verb, row)
+
+
+def _default_owner(req: ApiRequest, dv: Dataverse, table: Table, binds: dict[str, tuple[str, str | None]]) -> None:
+    """A record created without an owner is owned by the user the request runs as."""
+    if "ownerid" in table.columns and "ownerid" not in binds:
+        binds["ownerid"] = ("systemuser", req.caller.user_id if req.caller is not None else dv.app_user)
+
+
+def _prospective(binds: dict[str, tuple[str, str | None]]) -> Row:
+    target, owner = binds.get("ownerid", ("systemuser", None))
+    return {"_ownerid_value": owner, "_ownerid_value@Microsoft.Dynamics.CRM.lookuplogicalname": target}
+
+
 def read_one(dv: Dataverse, req: ApiRequest, table: Table, key: str) -> ApiResponse:
     row = resolve_key(dv, table, key)
+    _check(req, dv, table.logical, "Read", row)
     if_none = req.headers.get("if-none-match")
     if if_none and if_none != "null" and if_none == dv.etag(row) and not req.param("$expand"):
         return ApiResponse.empty(304)
@@ -277,6 +296,8 @@ def create(dv: Dataverse, req: ApiRequest, table: Table) -> ApiResponse:
     values, binds = split_body(dv, table, req.json())
     if table.logical == "role" and "businessunitid" not in binds:
         raise bad_request("'businessunitid' is required to create a role (use businessunitid@odata.bind).")
+    _default_owner(req, dv, table, binds)
+    _check(req, dv, table.logical, "Create", _prospective(binds))
     row = dv.create(table.logical, values, binds)
     if table.logical == "role":
         row = roles.set_up_created_role(dv, row)
@@ -309,6 +330,8 @@ def patch(dv: Dataverse, req: ApiRequest, table: Table, key: str) -> ApiResponse
         else:
             for name, value in parsed.items():
                 values.setdefault(name, value)
+        _default_owner(req, dv, table, binds)
+        _check(req, dv, table.logical, "Create", _prospective(binds))
         created = dv.create(table.logical, values, binds)
         if req.prefer().get("return") == "representation":
             return _representation(dv, req, table, created, 201)
@@ -316,6 +339,9 @@ def patch(dv: Dataverse, req: ApiRequest, table: Table, key: str) -> ApiResponse
     if if_none == "*":
         raise DataverseError(412, DUPLICATE_KEY, "A record with matching key values already exists.")
     _check_if_match(dv, req, row)
+    _check(req, dv, table.logical, "Write", row)
+    if "ownerid" in binds and binds["ownerid"][1] != row.get("_ownerid_value"):
+        _check(req, dv, table.logical, "Assign", row)
     values.pop(table.pk, None)
     updated = dv.update(table.logical, row[table.pk], values, binds)
     if req.prefer().get("return") == "representation":
@@ -326,6 +352,10 @@ def patch(dv: Dataverse, req: ApiRequest, table: Table, key: str) -> ApiResponse
 def delete(dv: Dataverse, req: ApiRequest, table: Table, key: str) -> ApiResponse:
     row = resolve_key(dv, table, key)
     _check_if_match(dv, req, row)
+    _check(req, dv, table.logical, "Delete", row)
+    if table.logical == "role":
+        roles.delete_role(dv, row)
+        return ApiResponse.empty(204)
     dv.delete(table.logical, row[table.pk])
     return ApiResponse.empty(204)
 

@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sandbox.clock import SandboxClock, TimeSource
 
-from . import api, batch
+from . import api, batch, caller, security
 from .dataverse import Dataverse
 from .errors import REQUESTS_LIMIT, DataverseError
 from .http import ApiRequest, ApiResponse
@@ -102,6 +102,10 @@ async def web_api(request: Request) -> Response:
         base=f"{request.url.scheme}://{request.url.netloc}{PREFIX}",
         token=token,
     )
+    try:
+        req.caller = caller.resolve(dv, token, req.headers)
+    except DataverseError as exc:
+        return _error(dv, exc)
     if req.path == "$batch":
         try:
             return _to_starlette(batch.handle(dv, req, api.dispatch))
@@ -195,12 +199,37 @@ async def _clock(dv: Dataverse, request: Request) -> Any:
 
 
 async def _tokens(dv: Dataverse, request: Request) -> Any:
+    """{"tokens": [...]} rotates; {"expire": "t"}; {"users": {"t": "<systemuserid>"}} adds tokens of that user."""
     body = await _body(request)
     if "tokens" in body:
         dv.rotate_tokens([str(t) for t in body["tokens"]])
     if "expire" in body:
         dv.expire_token(str(body["expire"]))
-    return {"count": len(dv.tokens), "expired": len(dv.expired_tokens)}
+    for token, user_id in dict(body.get("users") or {}).items():
+        dv.add_user_token(str(token), str(user_id))
+    return {"count": len(dv.tokens), "expired": len(dv.expired_tokens), "users": dict(dv.token_users)}
+
+
+async def _owners(dv: Dataverse, request: Request) -> Any:
+    """POST {"table": "contact", "id": "<id>", "systemuser": "<id>"} (or "team"): assign the record."""
+    body = await _body(request)
+    kinds = [k for k in ("systemuser", "team") if k in body]
+    if len(kinds) != 1:
+        raise DataverseError(400, "sandbox", "give exactly one of 'systemuser' or 'team'")
+    row = dv.assign(str(body["table"]), str(body["id"]), kinds[0], str(body[kinds[0]]))
+    return {"_ownerid_value": row["_ownerid_value"], "versionnumber": row["versionnumber"]}
+
+
+async def _privileges(dv: Dataverse, request: Request) -> Any:
+    """GET ?role=<id> | POST {"role": "<id>", "privileges": {"prvReadContact": "Local", "prvWriteLead": null}}."""
+    if request.method == "GET":
+        role = dv.require("role", str(request.query_params.get("role", "")))
+        return security.role_privileges(dv, role)
+    body = await _body(request)
+    changes = body.get("privileges")
+    if not isinstance(changes, dict):
+        raise DataverseError(400, "sandbox", "'privileges' must be an object of privilege name -> depth or null")
+    return security.set_role_privileges(dv, str(body["role"]), changes)
 
 
 async def _change_tracking(dv: Dataverse, request: Request) -> Any:
@@ -272,6 +301,8 @@ def _control_routes() -> list[Route]:
         Route("/_sandbox/change-tracking", _control(_change_tracking), methods=["POST"]),
         Route("/_sandbox/rate-limit", _control(_rate_limit), methods=["POST"]),
         Route("/_sandbox/users", _control(_users), methods=["POST"]),
+        Route("/_sandbox/owners", _control(_owners), methods=["POST"]),
+        Route("/_sandbox/privileges", _control(_privileges), methods=both),
         Route("/_sandbox/inspect", _control(_inspect), methods=["GET"]),
         Route("/_sandbox/tables/{table}", _control(_table_rows), methods=["GET"]),
         Route("/_sandbox/links", _control(_links), methods=["GET"]),

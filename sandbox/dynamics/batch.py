@@ -16,11 +16,13 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from . import caller
 from .dataverse import Dataverse
 from .errors import DataverseError, bad_request
 from .http import ApiRequest, ApiResponse
 
 MAX_OPERATIONS = 1000
+IMPERSONATION = {"callerobjectid", "mscrmcallerid"}
 Dispatch = Callable[[Dataverse, ApiRequest], ApiResponse]
 
 
@@ -139,7 +141,7 @@ class _Runner:
         body = op.body
         if body.strip() and "json" in op.headers.get("content-type", "application/json"):
             body = self._substitute(body)
-        return ApiRequest(
+        request = ApiRequest(
             method=op.method,
             path=unquote(path.lstrip("/")),
             query=parse_qsl(url.query, keep_blank_values=True),
@@ -147,7 +149,11 @@ class _Runner:
             body=body,
             base=self.outer.base,
             token=self.outer.token,
+            caller=self.outer.caller,
         )
+        if IMPERSONATION & op.headers.keys():  # a part may run as another user than the batch
+            request.caller = caller.resolve(self.dv, self.outer.token, op.headers)
+        return request
 
     def _substitute(self, body: bytes) -> bytes:
         try:

@@ -92,6 +92,7 @@ class Dataverse:
         self.app_user = ""
         self.base_currency = ""
         self.token_users: dict[str, str] = {}
+        self.role_privileges: dict[str, dict[str, str]] = {}  # root role id -> privilege name -> depth
 
     def reset(self) -> None:
         """Empty organisation (only the built-in org row, root business unit and app user)."""
@@ -151,6 +152,20 @@ class Dataverse:
 
     def expire_token(self, token: str) -> None:
         self.expired_tokens.add(token)
+
+    def add_user_token(self, token: str, user_id: str) -> None:
+        """Accept ``token`` as a bearer token of ``user_id`` (WhoAmI, access checks)."""
+        self.token_users[token] = self.require("systemuser", user_id)["systemuserid"]
+        self.tokens.add(token)
+
+    def assign(self, logical: str, row_id: str, kind: str, owner_id: str) -> Row:
+        """System-side assignment of a record to a user or team (bumps version and modifiedon)."""
+        table = self.table(logical)
+        if "ownerid" not in table.columns or kind not in ("systemuser", "team"):
+            raise bad_request(f"'{logical}' records are not owned by users or teams.")
+        owner = self.require(kind, owner_id)[self.tables[kind].pk]
+        row = self.require(logical, row_id)
+        return self.touch(logical, row, {"_ownerid_value": owner, "_ownerid_value" + LLN: kind})
 
     def table(self, logical: str) -> Table:
         try:
@@ -363,6 +378,9 @@ class Dataverse:
                     "The role and the user or team must belong to the same business unit: a user or team can only "
                     "be assigned a role from its own business unit.",
                 )
+        if relationship == "teamroles_association":
+            team, role = (row, other_row) if logical == "team" else (other_row, row)
+            _team_may_hold(team, role)
         pair = self._pair(relationship, logical, row[self.tables[logical].pk], other_row[self.tables[other].pk])
         pairs = self.links[relationship]
         if pair in pairs:
@@ -433,6 +451,23 @@ def random_guid(rng: random.Random) -> str:
     """A version-4 GUID string from ``rng`` (same layout as ``uuid.UUID(int=..., version=4)``)."""
     h = f"{(rng.getrandbits(128) & _VERSION_MASK) | _VERSION_BITS:032x}"
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def _team_may_hold(team: Row, role: Row) -> None:
+    """Access teams take no roles; Entra group teams only roles with member privilege inheritance.
+
+    data-service-error-codes.md: CannotAssignRolesOrProfilesToAccessTeam 0x80048331,
+    AadGroupTeamsCanOnlyAssignInheritableRoles 0x80048350.
+    """
+    if team.get("teamtype") == 1:
+        message = f"Cannot assign roles or profiles to an access team (TeamId = {team['teamid']})."
+        raise bad_request(message, "0x80048331")
+    if team.get("teamtype") in (2, 3) and role.get("isinherited", 1) == 0:
+        raise bad_request(
+            'Cannot assign security role with "Team Privileges only" Inheritance to AAD Group or Office Group '
+            f"teams. (TeamId = {team['teamid']})",
+            "0x80048350",
+        )
 
 
 def _key_equal(stored: Any, wanted: Any) -> bool:

@@ -248,6 +248,75 @@ def root_role_parent_root(live: Live) -> str:
     return f"root-unit roles: {len(rows)}, pointing at themselves: {own} (→ self), null: {empty} (→ null)"
 
 
+def _users(live: Live, query: str) -> list[dict[str, Any]]:
+    params = {"$select": "fullname,azureactivedirectoryobjectid,_businessunitid_value,isdisabled", "$filter": query}
+    rows: list[dict[str, Any]] = live.req("GET", "systemusers", params=params).json().get("value", [])
+    return rows
+
+
+def _access(live: Live, principal: str, target: str) -> str:
+    url = f"{principal}/Microsoft.Dynamics.CRM.RetrievePrincipalAccess(Target=@t)"
+    r = live.req("GET", url, params={"@t": "{'@odata.id':'" + target + "'}"})
+    return str(r.json().get("AccessRights")) if r.status_code == 200 else _err(r)
+
+
+def team_role_scope(live: Live) -> str:
+    teams = (
+        live.req(
+            "GET",
+            "teams",
+            params={
+                "$select": "name,_businessunitid_value",
+                "$filter": "teamtype eq 0 and isdefault eq false",
+                "$expand": "teammembership_association($select=_businessunitid_value),"
+                "teamroles_association($select=name)",
+            },
+        )
+        .json()
+        .get("value", [])
+    )
+    for team in teams:
+        if not team.get("teamroles_association"):
+            continue
+        for member in team.get("teammembership_association", []):
+            if member["_businessunitid_value"] != team["_businessunitid_value"]:
+                rows = live.req(
+                    "GET",
+                    "contacts",
+                    params={
+                        "$select": "contactid",
+                        "$top": "1",
+                        "$filter": f"_owningbusinessunit_value eq {team['_businessunitid_value']}",
+                    },
+                ).json()["value"]
+                if rows:
+                    rights = _access(
+                        live, f"systemusers({member['systemuserid']})", f"contacts({rows[0]['contactid']})"
+                    )
+                    return f"member of team '{team['name']}' (other unit) on a record of the team's unit: {rights}"
+    return "no owner team with roles and a member from another business unit: cannot probe (set one up)"
+
+
+def record_access_denied_code(live: Live) -> str:
+    contact = live.req("GET", "contacts", params={"$select": "contactid", "$top": "1"}).json()["value"][0]["contactid"]
+    for user in _users(live, "isdisabled eq false and applicationid eq null and azureactivedirectoryobjectid ne null"):
+        rights = _access(live, f"systemusers({user['systemuserid']})", f"contacts({contact})")
+        if "ReadAccess" not in rights:
+            r = live.req(
+                "GET", f"contacts({contact})", headers={"CallerObjectId": user["azureactivedirectoryobjectid"]}
+            )
+            return f"AccessRights without read = {rights!r}; impersonated read → " + _err(r)
+    return "every user can read the first contact: cannot probe"
+
+
+def impersonate_disabled_status(live: Live) -> str:
+    users = _users(live, "isdisabled eq true and azureactivedirectoryobjectid ne null")
+    if not users:
+        return "no disabled user with an object id: cannot probe"
+    r = live.req("GET", "WhoAmI", headers={"CallerObjectId": users[0]["azureactivedirectoryobjectid"]})
+    return "impersonating a disabled user → " + (str(r.status_code) if r.status_code < 400 else _err(r))
+
+
 PROBES: dict[str, Probe] = {
     f.__name__: f
     for f in (
@@ -270,6 +339,9 @@ PROBES: dict[str, Probe] = {
         top_with_maxpagesize,
         qualify_closed_lead,
         root_role_parent_root,
+        team_role_scope,
+        record_access_denied_code,
+        impersonate_disabled_status,
     )
 }
 

@@ -15,6 +15,7 @@ from typing import Any
 from .dataverse import LLN, Dataverse, random_guid
 from .odata_filter import epoch_to_iso
 from .roles import ROLE_TEMPLATES, SYSTEM_ADMINISTRATOR_TEMPLATE, role_system_columns, root_reference
+from .seed_security import seed_base_privileges, seed_security
 
 FIRST = [
     "Anna", "Ben", "Chloé", "Dmitri", "Eva", "Farid", "Greta", "Hiro", "Ines", "Jonas", "Kai", "Léa", "Mateo",
@@ -143,6 +144,7 @@ def seed_base(dv: Dataverse) -> dict[str, Any]:
     }
     _system_row(dv, "transactioncurrency", currency, stamp)
     dv.base_currency = currency_id
+    seed_base_privileges(dv, roles, stamp)
     return {"root": root, "child": child, "roles": roles, "teams": teams}
 
 
@@ -192,6 +194,7 @@ def seed_org(dv: Dataverse, contacts: int) -> dict[str, int]:
     counts["accounts"] = len(accounts)
     counts["leads"] = _seed_leads(dv, rng, contacts // 5 if contacts else 0, contact_rows, owners, now)
     counts["opportunities"] = _seed_opportunities(dv, rng, contacts // 8, contact_rows, owners, now)
+    seed_security(dv, base, stamp)
     for name in dv.tables:
         dv._sorted[name] = None
     return counts

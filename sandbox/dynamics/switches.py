@@ -51,6 +51,12 @@ SWITCHES: dict[str, tuple[Any, tuple[Any, ...]]] = {
     "qualify_closed_lead": ("error", ("error", "allow")),
     # _parentrootroleid_value of a root business unit's role: its own id vs. null.
     "root_role_parent_root": ("self", ("self", "null")),
+    # Depth of a team's role (Local/Deep) counts from the team's business unit vs. the member's.
+    "team_role_scope": ("team_bu", ("team_bu", "member_bu")),
+    # Code of the 403 for a record the caller's privilege does not reach (owner/business unit/depth).
+    "record_access_denied_code": ("0x80040220", ("0x80040220", "0x80048306")),
+    # Status of impersonating (CallerObjectId / MSCRMCallerID) a disabled user.
+    "impersonate_disabled_status": (403, (403, 400)),
 }
 
 
