@@ -19,6 +19,7 @@ from typing import Any
 from .dataverse import Dataverse, Row
 from .errors import DataverseError, bad_request
 from .http import ApiRequest, ApiResponse
+from .records import entity_ref
 from .schema import Table
 from .security import RANK, access_rights, principal, privilege_id, role_privileges
 
@@ -67,8 +68,6 @@ def handle(dv: Dataverse, req: ApiRequest, table: Table, row: Row, segment: str)
 
 
 def _principal_access(dv: Dataverse, req: ApiRequest, table: Table, row: Row, args: dict[str, Any]) -> dict[str, Any]:
-    from .api import entity_ref
-
     target = args.get("Target")
     if not isinstance(target, dict) or not isinstance(target.get("@odata.id"), str):
         raise bad_request("RetrievePrincipalAccess needs Target={'@odata.id':'<entityset>(<id>)'}.")
