@@ -25,6 +25,8 @@ from typing import Any
 
 from . import switches as sw
 from .errors import DUPLICATE_KEY, VALIDATION, DataverseError, bad_request, not_found
+from .latency import Latency, Meter
+from .limits import ServiceLimits
 from .odata_filter import epoch_to_iso
 from .schema import RELATIONSHIPS, Column, Table, build_tables
 
@@ -41,6 +43,9 @@ class Faults:
     force_429: int = 0
     retry_after: int = 30
     drop_next: int = 0
+    batch_timeout_over: int = 0  # a $batch of more operations than this times out at the gateway (0: off)
+    batch_timeout_seconds: float = 120.0  # how long the gateway waits before its 504
+    batch_timeout_applied: float = 0.0  # share of the operations the server ran before the gateway gave up
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -70,6 +75,9 @@ class Dataverse:
         self.rate_window = 300.0
         self.rate_log: dict[str, deque[float]] = {}
         self.fault_rng = random.Random(seed)
+        self.limits = ServiceLimits()
+        self.latency = Latency(seed)
+        self.meter = Meter()  # what the current request did (execution-time cost, latency)
         # Injected latency waits through this; tests replace it to avoid real sleeping.
         self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
         self._reset_data()
@@ -260,6 +268,7 @@ class Dataverse:
         row["versionnumber"] = self.next_version()
         _derive(table, row)
         self._put(logical, row_id, row)
+        self.meter.writes += 1
         return row
 
     def update(
@@ -273,6 +282,7 @@ class Dataverse:
         row["versionnumber"] = self.next_version()
         _derive(table, row)
         self._put(logical, row[table.pk], row)
+        self.meter.writes += 1
         return row
 
     def touch(self, logical: str, row: Row, changes: dict[str, Any]) -> Row:
@@ -298,6 +308,7 @@ class Dataverse:
         row = self.require(logical, row_id)
         rid = row[self.table(logical).pk]
         self._put(logical, rid, None)
+        self.meter.writes += 1
         stones = self.tombstones[logical]
         stones.append(Tombstone(self.next_version(), rid))
         self._remember(lambda: stones.remove(stones[-1]))
@@ -328,7 +339,7 @@ class Dataverse:
                     raise bad_request(f"Use '{name}@odata.bind' to set the lookup '{name}'.")
                 self._set_lookup(row, column, None, None)
                 continue
-            row[name] = _check_value(table, column, value)
+            row[name] = _check_value(table, column, value, self.switches["max_length_unit"] == "utf16")
         for column_name, (target, target_id) in binds.items():
             column = table.columns[column_name]
             if not column.writable or (not creating and not column.updatable):
@@ -429,6 +440,12 @@ class Dataverse:
 
     # ------------------------------------------------------------------ rate limiting
 
+    def requests_remaining(self, token: str) -> int:
+        """Requests left in the current window (the x-ms-ratelimit-burst-remaining-xrm-requests header)."""
+        if self.rate_limit is None:
+            return 0
+        return max(0, self.rate_limit - len(self.rate_log.get(token, ())))
+
     def throttle(self, token: str) -> float | None:
         """Seconds to wait if ``token`` is over the service-protection request limit, else None."""
         if self.rate_limit is None:
@@ -478,7 +495,12 @@ def _key_equal(stored: Any, wanted: Any) -> bool:
     return bool(stored == wanted)
 
 
-def _check_value(table: Table, column: Column, value: Any) -> Any:
+def text_length(value: str, utf16: bool) -> int:
+    """Length as MaxLength counts it: UTF-16 code units (an emoji counts 2) or code points."""
+    return len(value.encode("utf-16-le")) // 2 if utf16 else len(value)
+
+
+def _check_value(table: Table, column: Column, value: Any, utf16: bool = True) -> Any:
     if value is None:
         if column.required == "SystemRequired":
             raise bad_request(f"'{column.name}' is required and cannot be set to null.", code=VALIDATION)
@@ -487,9 +509,9 @@ def _check_value(table: Table, column: Column, value: Any) -> Any:
     if kind in ("String", "Memo"):
         if not isinstance(value, str):
             raise bad_request(f"Cannot convert the literal '{value}' to the expected type 'Edm.String'.")
-        if column.max_length is not None and len(value) > column.max_length:
-            raise bad_request(
-                f"A validation error occurred. The length of the '{column.name}' attribute of the '{table.logical}' "
+        if column.max_length is not None and text_length(value, utf16) > column.max_length:
+            raise bad_request(  # wording (two spaces included) of the batch doc's example response
+                f"A validation error occurred.  The length of the '{column.name}' attribute of the '{table.logical}' "
                 f"entity exceeded the maximum allowed length of '{column.max_length}'.",
                 code=VALIDATION,
             )

@@ -317,6 +317,28 @@ def impersonate_disabled_status(live: Live) -> str:
     return "impersonating a disabled user → " + (str(r.status_code) if r.status_code < 400 else _err(r))
 
 
+def inactive_update(live: Live) -> str:
+    cid = live.create("contacts", {"lastname": f"{TAG}-inactive"})
+    live.req("PATCH", f"contacts({cid})", json={"statecode": 1, "statuscode": 2})
+    r = live.req("PATCH", f"contacts({cid})", json={"jobtitle": "edited while inactive"})
+    return "update of an inactive contact → " + (str(r.status_code) if r.status_code < 400 else _err(r))
+
+
+def max_length_unit(live: Live) -> str:
+    cid = live.create("contacts", {"lastname": f"{TAG}-len"})
+    r = live.req("PATCH", f"contacts({cid})", json={"lastname": "x" * 49 + "\U0001f600"})
+    return "49 chars + 1 emoji in lastname (50) → " + (
+        str(r.status_code) + " (codepoints)" if r.status_code < 400 else _err(r) + " (utf16)"
+    )
+
+
+def bind_missing_status(live: Live) -> str:
+    cid = live.create("contacts", {"lastname": f"{TAG}-bind"})
+    missing = "/accounts(11111111-2222-4333-8444-555555555555)"
+    r = live.req("PATCH", f"contacts({cid})", json={"parentcustomerid_account@odata.bind": missing})
+    return "bind to a missing account → " + _err(r)
+
+
 PROBES: dict[str, Probe] = {
     f.__name__: f
     for f in (
@@ -342,6 +364,9 @@ PROBES: dict[str, Probe] = {
         team_role_scope,
         record_access_denied_code,
         impersonate_disabled_status,
+        inactive_update,
+        max_length_unit,
+        bind_missing_status,
     )
 }
 

@@ -355,6 +355,7 @@ def read_collection(dv: Dataverse, req: ApiRequest, table: Table, restrict: set[
             next_state = {"k": "pk", "last": page_rows[-1][table.pk], "p": page + 1}
     if top is not None:
         more = False
+    dv.meter.rows += len(page_rows)
     body: dict[str, Any] = {"@odata.context": context(req, table, select)}
     if (req.param("$count") or "").lower() == "true":
         total = sum(
@@ -464,6 +465,7 @@ def read_changes(dv: Dataverse, req: ApiRequest, table: Table, state: dict[str, 
             last_value = rows[-1][table.pk] if order == "pk" else rows[-1]["versionnumber"]
         next_state = {"k": "ct0", "v": snapshot, "last": last_value, "o": order, "p": page + 1}
         ctx = context(req, table, select)
+    dv.meter.rows += len(values)
     body: dict[str, Any] = {"@odata.context": ctx, "value": values}
     if more:
         skip = encode_skiptoken(dv, next_state, page + 1, tracking=True)

@@ -92,7 +92,7 @@ def split_body(dv: Dataverse, table: Table, body: Any) -> tuple[dict[str, Any], 
                 continue
             if not isinstance(value, str):
                 raise bad_request(f"The value of '{name}' must be an entity reference string.")
-            ref_table, ref_row = entity_ref(dv, value)
+            ref_table, ref_row = _bound(dv, value, nav)
             if nav == "ownerid" and ref_table.logical in ("systemuser", "team"):
                 target = ref_table.logical
             if ref_table.logical != target:
@@ -107,3 +107,17 @@ def split_body(dv: Dataverse, table: Table, body: Any) -> tuple[dict[str, Any], 
         else:
             values[name] = value
     return values, binds
+
+
+def _bound(dv: Dataverse, value: str, nav: str) -> tuple[Table, Row]:
+    """The record an ``@odata.bind`` names; a malformed url is InvalidUrlForODataBindProperty (0x80090800)."""
+    text = value.split("/api/data/v9.2/", 1)[-1].lstrip("/")
+    match = SEGMENT.match(text)
+    if not match or match.group("key") is None or match.group("name") not in dv.by_set:
+        raise bad_request(f"Invalid url value '{value}' for lookup property '{nav}'.", "0x80090800")
+    try:
+        return entity_ref(dv, value)
+    except DataverseError as exc:
+        if exc.status == 404:  # register: bind_missing_status
+            raise DataverseError(int(dv.switches["bind_missing_status"]), exc.code, exc.message) from None
+        raise

@@ -84,8 +84,14 @@ _SYSTEM = [
     Column("versionnumber", "BigInt", writable=False),
 ]
 _MERGE = [Column("merged", "Boolean", writable=False), Column("masterid", "Lookup", writable=False)]
-_ACTIVE_STATE = (
-    Column("statecode", "State", required="SystemRequired", options=((0, "Active"), (1, "Inactive"))),
+_ACTIVE_STATE = (  # StateCode IsValidForCreate False (reference/entities/account.md)
+    Column(
+        "statecode",
+        "State",
+        required="SystemRequired",
+        create_only_ignored=True,
+        options=((0, "Active"), (1, "Inactive")),
+    ),
     Column("statuscode", "Status", options=((1, "Active"), (2, "Inactive"))),
 )
 

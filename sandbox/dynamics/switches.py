@@ -57,6 +57,12 @@ SWITCHES: dict[str, tuple[Any, tuple[Any, ...]]] = {
     "record_access_denied_code": ("0x80040220", ("0x80040220", "0x80048306")),
     # Status of impersonating (CallerObjectId / MSCRMCallerID) a disabled user.
     "impersonate_disabled_status": (403, (403, 400)),
+    # Update of an inactive contact/account (other than reactivating it): accepted vs. refused (0x80040230).
+    "inactive_update": ("allow", ("allow", "refuse")),
+    # MaxLength counts UTF-16 code units (.NET string length, SQL nvarchar) vs. Unicode code points.
+    "max_length_unit": ("utf16", ("utf16", "codepoints")),
+    # Status of an @odata.bind to a record that does not exist (code 0x80040217 either way).
+    "bind_missing_status": (404, (404, 400)),
 }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import roles
+from . import roles, states
 from .dataverse import Dataverse, Row
 from .errors import DUPLICATE_KEY, DataverseError, bad_request
 from .http import ApiRequest, ApiResponse
@@ -63,6 +63,7 @@ def create(dv: Dataverse, req: ApiRequest, table: Table) -> ApiResponse:
         raise bad_request("'businessunitid' is required to create a role (use businessunitid@odata.bind).")
     _default_owner(req, dv, table, binds)
     check(req, dv, table.logical, "Create", _prospective(binds))
+    states.apply(dv, table, None, values)
     row = dv.create(table.logical, values, binds)
     if table.logical == "role":
         row = roles.set_up_created_role(dv, row)
@@ -97,6 +98,7 @@ def patch(dv: Dataverse, req: ApiRequest, table: Table, key: str) -> ApiResponse
                 values.setdefault(name, value)
         _default_owner(req, dv, table, binds)
         check(req, dv, table.logical, "Create", _prospective(binds))
+        states.apply(dv, table, None, values)
         created = dv.create(table.logical, values, binds)
         if req.prefer().get("return") == "representation":
             return _representation(dv, req, table, created, 201)
@@ -108,6 +110,7 @@ def patch(dv: Dataverse, req: ApiRequest, table: Table, key: str) -> ApiResponse
     if "ownerid" in binds and binds["ownerid"][1] != row.get("_ownerid_value"):
         check(req, dv, table.logical, "Assign", row)
     values.pop(table.pk, None)
+    states.apply(dv, table, row, values)
     updated = dv.update(table.logical, row[table.pk], values, binds)
     if req.prefer().get("return") == "representation":
         return _representation(dv, req, table, updated, 200)

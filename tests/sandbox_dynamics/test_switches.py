@@ -288,3 +288,30 @@ async def test_switch_impersonate_disabled_status(client: httpx.AsyncClient, dv:
     await _set(client, impersonate_disabled_status=400)
     r = await client.get(API + "WhoAmI", headers=headers)
     assert r.status_code == 400 and r.json()["error"]["code"] == "0x80040225"
+
+
+async def test_switch_inactive_update(client: httpx.AsyncClient, dv: Dataverse) -> None:
+    url = API + f"contacts({dv.sorted_ids('contact')[0]})"
+    assert (await client.patch(url, json={"statecode": 1, "statuscode": 2})).status_code == 204
+    assert (await client.patch(url, json={"jobtitle": "while inactive"})).status_code == 204
+    await _set(client, inactive_update="refuse")
+    r = await client.patch(url, json={"jobtitle": "refused"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "0x80040230"
+    assert (await client.patch(url, json={"statecode": 0, "statuscode": 1, "jobtitle": "back"})).status_code == 204
+
+
+async def test_switch_max_length_unit(client: httpx.AsyncClient, dv: Dataverse) -> None:
+    url = API + f"contacts({dv.sorted_ids('contact')[0]})"
+    body = {"lastname": "x" * 49 + "😀"}  # 50 code points, 51 UTF-16 units
+    assert (await client.patch(url, json=body)).status_code == 400
+    await _set(client, max_length_unit="codepoints")
+    assert (await client.patch(url, json=body)).status_code == 204
+
+
+async def test_switch_bind_missing_status(client: httpx.AsyncClient, dv: Dataverse) -> None:
+    url = API + f"contacts({dv.sorted_ids('contact')[0]})"
+    body = {"parentcustomerid_account@odata.bind": "/accounts(11111111-2222-4333-8444-555555555555)"}
+    assert (await client.patch(url, json=body)).status_code == 404
+    await _set(client, bind_missing_status=400)
+    r = await client.patch(url, json=body)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "0x80040217"
