@@ -555,6 +555,10 @@ def _defaults(table: Table, row: Row) -> None:
         row.setdefault("merged", False)
     if "isdisabled" in table.columns:
         row.setdefault("isdisabled", False)
+    if "accessmode" in table.columns and row.get("accessmode") is None:
+        row["accessmode"] = 4 if row.get("applicationid") else 0
+    if "membershiptype" in table.columns and row.get("membershiptype") is None:
+        row["membershiptype"] = 0
 
 
 def _derive(table: Table, row: Row) -> None:

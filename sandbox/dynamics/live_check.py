@@ -339,6 +339,36 @@ def bind_missing_status(live: Live) -> str:
     return "bind to a missing account → " + _err(r)
 
 
+def disabled_owner_code(live: Live) -> str:
+    users = _users(live, "isdisabled eq true")
+    if not users:
+        return "no disabled user: cannot probe"
+    body = {"lastname": f"{TAG}-owner", "ownerid@odata.bind": f"/systemusers({users[0]['systemuserid']})"}
+    r = live.req("POST", "contacts", json=body)
+    if r.status_code < 300:
+        live.cleanup.append(r.headers.get("OData-EntityId", ""))
+        return f"a disabled owner was accepted ({r.status_code})"
+    return "contact owned by a disabled user → " + _err(r)
+
+
+def owner_needs_read(live: Live) -> str:
+    params = {
+        "$select": "fullname",
+        "$filter": "isdisabled eq false and applicationid eq null and accessmode eq 0",
+        "$expand": "systemuserroles_association($select=roleid)",
+    }
+    users = live.req("GET", "systemusers", params=params).json().get("value", [])
+    bare = [u for u in users if not u["systemuserroles_association"]]
+    if not bare:
+        return "every enabled user has a role: cannot probe"
+    body = {"lastname": f"{TAG}-owner", "ownerid@odata.bind": f"/systemusers({bare[0]['systemuserid']})"}
+    r = live.req("POST", "contacts", json=body)
+    if r.status_code < 300:
+        live.cleanup.append(r.headers.get("OData-EntityId", ""))
+        return f"owner without a direct role accepted ({r.status_code}; check its teams)"
+    return "contact owned by a user without roles → " + _err(r)
+
+
 PROBES: dict[str, Probe] = {
     f.__name__: f
     for f in (
@@ -367,6 +397,8 @@ PROBES: dict[str, Probe] = {
         inactive_update,
         max_length_unit,
         bind_missing_status,
+        disabled_owner_code,
+        owner_needs_read,
     )
 }
 

@@ -126,6 +126,7 @@ def seed_base(dv: Dataverse) -> dict[str, Any]:
                 "teamid": dv.new_id(),
                 "name": bu["name"],
                 "teamtype": 0,
+                "membershiptype": 0,
                 "isdefault": True,
                 "_businessunitid_value": bu["businessunitid"],
             },
@@ -179,6 +180,7 @@ def seed_org(dv: Dataverse, contacts: int) -> dict[str, int]:
             "teamid": dv.new_id(),
             "name": "EU Sales (AAD group)",
             "teamtype": 2,
+            "membershiptype": 0,
             "isdefault": False,
             "azureactivedirectoryobjectid": _guid(rng),
             "_businessunitid_value": child,
@@ -245,6 +247,7 @@ def _user(
         "azureactivedirectoryobjectid": _guid(r),
         "applicationid": _guid(r) if application else None,
         "isdisabled": False,
+        "accessmode": 4 if application else 0,  # application users are non-interactive
         "_businessunitid_value": bu,
     }
     return _system_row(dv, "systemuser", row, stamp)

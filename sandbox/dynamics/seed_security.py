@@ -10,6 +10,8 @@ GUID, name or email the rest of the seed produces.
   (root unit).
 - Owner team "Key Accounts" (root unit) holds "ActiveCampaign User"; "Sam Seller" is its member; it owns
   every 35th contact and lead (index 4, 39, …), none of them Sam's own.
+- "Dana Disabled" (root unit, "ActiveCampaign User", ``isdisabled`` true) and the access team "Deal room"
+  (teamtype 1, Sam a member): owners a create-on-request configuration must be refused.
 """
 
 from __future__ import annotations
@@ -79,12 +81,12 @@ def seed_security(dv: Dataverse, base: dict[str, Any], stamp: str) -> dict[str, 
         "systemuserid": random_guid(rng), "firstname": "Lou", "lastname": "Local", "fullname": "Lou Local",
         "domainname": "lou.local@sandbox.onmicrosoft.com", "internalemailaddress": "lou.local@sandbox.example.com",
         "azureactivedirectoryobjectid": random_guid(rng), "applicationid": None, "isdisabled": False,
-        "_businessunitid_value": root,
+        "accessmode": 0, "_businessunitid_value": root,
     }, stamp)  # fmt: skip
     dv.links["systemuserroles_association"].add((lou["systemuserid"], regional_id))
     dv.links["teammembership_association"].add((lou["systemuserid"], base["teams"][root]))
     team = _row(dv, "team", {
-        "teamid": random_guid(rng), "name": "Key Accounts", "teamtype": 0, "isdefault": False,
+        "teamid": random_guid(rng), "name": "Key Accounts", "teamtype": 0, "membershiptype": 0, "isdefault": False,
         "azureactivedirectoryobjectid": None, "_businessunitid_value": root,
     }, stamp)  # fmt: skip
     dv.links["teamroles_association"].add((team["teamid"], base["roles"][("ActiveCampaign User", root)]))
@@ -95,4 +97,17 @@ def seed_security(dv: Dataverse, base: dict[str, Any], stamp: str) -> dict[str, 
             if i % KEY_ACCOUNTS_EVERY == KEY_ACCOUNTS_AT:
                 row["_ownerid_value"] = team["teamid"]
                 row["_ownerid_value" + LLN] = "team"
+    dana = _row(dv, "systemuser", {
+        "systemuserid": random_guid(rng), "firstname": "Dana", "lastname": "Disabled", "fullname": "Dana Disabled",
+        "domainname": "dana.disabled@sandbox.onmicrosoft.com",
+        "internalemailaddress": "dana.disabled@sandbox.example.com",
+        "azureactivedirectoryobjectid": random_guid(rng), "applicationid": None, "isdisabled": True,
+        "accessmode": 0, "_businessunitid_value": root,
+    }, stamp)  # fmt: skip
+    dv.links["systemuserroles_association"].add((dana["systemuserid"], base["roles"][("ActiveCampaign User", root)]))
+    deal_room = _row(dv, "team", {
+        "teamid": random_guid(rng), "name": "Deal room", "teamtype": 1, "membershiptype": 0, "isdefault": False,
+        "azureactivedirectoryobjectid": None, "_businessunitid_value": root,
+    }, stamp)  # fmt: skip
+    dv.links["teammembership_association"].add((sam["systemuserid"], deal_room["teamid"]))
     return {"Lou Local": lou["systemuserid"], "Key Accounts": team["teamid"], "Regional Sales Manager": regional_id}

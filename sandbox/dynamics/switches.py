@@ -63,6 +63,10 @@ SWITCHES: dict[str, tuple[Any, tuple[Any, ...]]] = {
     "max_length_unit": ("utf16", ("utf16", "codepoints")),
     # Status of an @odata.bind to a record that does not exist (code 0x80040217 either way).
     "bind_missing_status": (404, (404, 400)),
+    # Code of the 400 for creating or assigning a record with a disabled user as owner.
+    "disabled_owner_code": ("0x8004022b", ("0x8004022b", "0x80040225")),
+    # A record's new owner must hold the table's Read privilege (403 PrincipalPrivilegeDenied) vs. not checked.
+    "owner_needs_read": (True, (True, False)),
 }
 
 

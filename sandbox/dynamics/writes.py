@@ -10,11 +10,14 @@ from typing import Any
 
 from . import roles, states
 from .dataverse import Dataverse, Row
-from .errors import DUPLICATE_KEY, DataverseError, bad_request
+from .errors import DUPLICATE_KEY, VALIDATION, DataverseError, bad_request
 from .http import ApiRequest, ApiResponse
 from .query import annotations_wanted, parse_select, shape
 from .records import find, missing, resolve_key, split_body
 from .schema import Table
+from .security import OWNED, principal, privilege_name
+
+PRINCIPAL_PRIVILEGE_DENIED = "0x80040231"  # data-service-error-codes.md; 403 per compose-http-requests…md
 
 
 def _state_guard(dv: Dataverse, table: Table, values: dict[str, Any]) -> None:
@@ -52,6 +55,26 @@ def _default_owner(req: ApiRequest, dv: Dataverse, table: Table, binds: dict[str
         binds["ownerid"] = ("systemuser", req.caller.user_id if req.caller is not None else dv.app_user)
 
 
+def _check_owner(dv: Dataverse, table: Table, binds: dict[str, tuple[str, str | None]]) -> None:
+    """The owner a create or an assignment names: set, enabled, not an access team, able to read the record."""
+    if "ownerid" not in table.columns or "ownerid" not in binds:
+        return
+    kind, owner_id = binds["ownerid"]
+    if owner_id is None:
+        raise bad_request("'ownerid' is required and cannot be set to null.", VALIDATION)
+    owner = dv.rows[kind][owner_id]
+    if kind == "systemuser" and owner.get("isdisabled"):
+        raise bad_request("The specified owner has been disabled.", dv.switches["disabled_owner_code"])
+    if kind == "team" and owner.get("teamtype") == 1:
+        raise bad_request(
+            "You cannot assign a record to the access team. You can assign a record to the owner team.", "0x80048340"
+        )
+    needs_read = dv.switches["owner_needs_read"] and table.logical in OWNED
+    if needs_read and not principal(dv, kind, owner_id).has(privilege_name("Read", table.logical)):
+        message = "Target user or team does not hold required privileges."
+        raise DataverseError(403, PRINCIPAL_PRIVILEGE_DENIED, message)
+
+
 def _prospective(binds: dict[str, tuple[str, str | None]]) -> Row:
     target, owner = binds.get("ownerid", ("systemuser", None))
     return {"_ownerid_value": owner, "_ownerid_value@Microsoft.Dynamics.CRM.lookuplogicalname": target}
@@ -63,6 +86,7 @@ def create(dv: Dataverse, req: ApiRequest, table: Table) -> ApiResponse:
         raise bad_request("'businessunitid' is required to create a role (use businessunitid@odata.bind).")
     _default_owner(req, dv, table, binds)
     check(req, dv, table.logical, "Create", _prospective(binds))
+    _check_owner(dv, table, binds)
     states.apply(dv, table, None, values)
     row = dv.create(table.logical, values, binds)
     if table.logical == "role":
@@ -98,6 +122,7 @@ def patch(dv: Dataverse, req: ApiRequest, table: Table, key: str) -> ApiResponse
                 values.setdefault(name, value)
         _default_owner(req, dv, table, binds)
         check(req, dv, table.logical, "Create", _prospective(binds))
+        _check_owner(dv, table, binds)
         states.apply(dv, table, None, values)
         created = dv.create(table.logical, values, binds)
         if req.prefer().get("return") == "representation":
@@ -109,6 +134,7 @@ def patch(dv: Dataverse, req: ApiRequest, table: Table, key: str) -> ApiResponse
     check(req, dv, table.logical, "Write", row)
     if "ownerid" in binds and binds["ownerid"][1] != row.get("_ownerid_value"):
         check(req, dv, table.logical, "Assign", row)
+        _check_owner(dv, table, binds)
     values.pop(table.pk, None)
     states.apply(dv, table, row, values)
     updated = dv.update(table.logical, row[table.pk], values, binds)

@@ -315,3 +315,20 @@ async def test_switch_bind_missing_status(client: httpx.AsyncClient, dv: Dataver
     await _set(client, bind_missing_status=400)
     r = await client.patch(url, json=body)
     assert r.status_code == 400 and r.json()["error"]["code"] == "0x80040217"
+
+
+async def test_switch_disabled_owner_code(client: httpx.AsyncClient, dv: Dataverse) -> None:
+    dana = next(u for u in dv.rows["systemuser"].values() if u.get("fullname") == "Dana Disabled")
+    body = {"lastname": "l", "ownerid@odata.bind": f"/systemusers({dana['systemuserid']})"}
+    assert (await client.post(API + "contacts", json=body)).json()["error"]["code"] == "0x8004022b"
+    await _set(client, disabled_owner_code="0x80040225")
+    r = await client.post(API + "contacts", json=body)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "0x80040225"
+
+
+async def test_switch_owner_needs_read(client: httpx.AsyncClient, dv: Dataverse) -> None:
+    nina = next(u for u in dv.rows["systemuser"].values() if u.get("fullname") == "Nina Norole")
+    body = {"lastname": "l", "ownerid@odata.bind": f"/systemusers({nina['systemuserid']})"}
+    assert (await client.post(API + "contacts", json=body)).status_code == 403
+    await _set(client, owner_needs_read=False)
+    assert (await client.post(API + "contacts", json=body)).status_code == 204
