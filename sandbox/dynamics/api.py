@@ -13,6 +13,10 @@ from .schema import RELATIONSHIPS, Table
 
 def split_path(path: str) -> list[str]:
     """Split on '/' outside quotes and parentheses."""
+    if "'" not in path:  # fast path: no quoted key, so only a '/' inside parentheses needs the slow scan
+        fast = [p for p in path.split("/") if p != ""]
+        if all(p.count("(") == p.count(")") for p in fast):
+            return fast
     parts: list[str] = []
     current = ""
     quoted = False

@@ -140,7 +140,7 @@ async def _serve(dv: Dataverse, request: Request, token: str, route: str) -> Res
     except batch.BatchTimedOut as exc:
         timed_out, response = exc, exc.response()
     meter, dv.meter = dv.meter, Meter()
-    ms = dv.latency.server_ms(meter)
+    ms = dv.latency.server_ms(meter, route)
     dv.limits.charge(token, dv.clock.time(), ms)
     dv.latency.record(route, ms)
     await dv.latency.wait(ms / 1000.0, dv.clock, dv.sleep)

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 import random
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator
@@ -94,6 +95,8 @@ class Dataverse:
         self.ct_floor: dict[str, int] = {name: 0 for name in self.tables}
         self.id_rng = random.Random(f"ids-{self.seed_value}")
         self._sorted: dict[str, list[str] | None] = {name: None for name in self.tables}
+        # (version, id) of every row version written through _put, in version order (None: build from rows)
+        self._log: dict[str, list[tuple[int, str]] | None] = {name: None for name in self.tables}
         self._undo: _Undo | None = None
         self.org_id = self.new_id()
         self.root_bu = ""
@@ -203,12 +206,20 @@ class Dataverse:
         """Set or remove a row, remembering the previous state for rollback."""
         rows = self.rows[logical]
         previous = rows.get(row_id)
-        if (previous is None and row is not None) or (previous is not None and row is None):
-            self._sorted[logical] = None
+        ids = self._sorted[logical]
         if row is None:
             rows.pop(row_id, None)
+            if previous is not None and ids is not None:  # keep the sorted ids instead of re-sorting 10^6 of them
+                i = bisect.bisect_left(ids, row_id)
+                if i < len(ids) and ids[i] == row_id:
+                    del ids[i]
         else:
             rows[row_id] = row
+            if previous is None and ids is not None:
+                bisect.insort(ids, row_id)
+            log = self._log[logical]
+            if log is not None and (not log or row["versionnumber"] > log[-1][0]):
+                log.append((row["versionnumber"], row_id))
 
         def undo() -> None:
             if previous is None:
@@ -229,6 +240,12 @@ class Dataverse:
         if row is None:
             raise not_found(logical, row_id)
         return row
+
+    def build_indexes(self) -> None:
+        """Sorted primary keys and the version-ordered change log of every table, built from the rows."""
+        for name, rows in self.rows.items():
+            self._sorted[name] = sorted(rows)
+            self._log[name] = sorted((row["versionnumber"], rid) for rid, row in rows.items())
 
     def sorted_ids(self, logical: str) -> list[str]:
         cached = self._sorted[logical]
@@ -429,12 +446,23 @@ class Dataverse:
         deleted only.
         """
         live = self.rows[logical]
-        changed = sorted((row["versionnumber"], row) for row in live.values() if since < row["versionnumber"] <= upto)
-        for version, row in changed:
-            yield (0, version), row
+        log = self._log[logical]
+        if log is None:
+            log = sorted((row["versionnumber"], rid) for rid, row in live.items())
+            self._log[logical] = log
+        for i in range(bisect.bisect_right(log, (since, "\uffff")), len(log)):
+            version, rid = log[i]
+            if version > upto:
+                break
+            row = live.get(rid)
+            if row is not None and row["versionnumber"] == version:  # the row's current version, not a stale one
+                yield (0, version), row
         seen: set[str] = set()
-        for stone in self.tombstones[logical]:
-            if since < stone.version <= upto and stone.id not in live and stone.id not in seen:
+        stones = self.tombstones[logical]
+        for stone in stones[bisect.bisect_right(stones, since, key=lambda t: t.version) :]:
+            if stone.version > upto:
+                break
+            if stone.id not in live and stone.id not in seen:
                 seen.add(stone.id)
                 yield (1, stone.version), stone.id
 

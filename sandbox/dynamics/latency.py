@@ -37,6 +37,8 @@ class Costs:
     write_ms: float = 10.0
     op_ms: float = 2.0
     row_ms: float = 0.02
+    # per-route base ranges replacing base_ms, keyed like the counters: "GET contacts", "POST $batch", "GET WhoAmI"
+    routes: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 @dataclass
@@ -69,9 +71,13 @@ class Latency:
         for key, value in dict(body.get("costs") or {}).items():
             if key not in costs:
                 raise DataverseError(400, "sandbox", f"unknown cost {key!r}; known: {sorted(costs)}")
-            costs[key] = tuple(float(v) for v in value) if isinstance(costs[key], tuple) else float(value)
-        if any(len(costs[k]) != 2 or costs[k][0] > costs[k][1] for k in ("base_ms", "tail_ms")):
-            raise DataverseError(400, "sandbox", "'base_ms' and 'tail_ms' are [low, high] with low <= high")
+            if key == "routes":
+                costs[key] = {str(route): tuple(float(v) for v in pair) for route, pair in dict(value).items()}
+            else:
+                costs[key] = tuple(float(v) for v in value) if isinstance(costs[key], tuple) else float(value)
+        ranges = [costs["base_ms"], costs["tail_ms"], *costs["routes"].values()]
+        if any(len(r) != 2 or r[0] > r[1] for r in ranges):
+            raise DataverseError(400, "sandbox", "'base_ms', 'tail_ms' and each route are [low, high], low <= high")
         if not 0.0 <= costs["tail_share"] <= 1.0:
             raise DataverseError(400, "sandbox", "'tail_share' is a fraction between 0 and 1")
         self.mode, self.costs = mode, Costs(**costs)
@@ -79,9 +85,9 @@ class Latency:
             self.samples.clear()
         return self.report()
 
-    def server_ms(self, meter: Meter) -> float:
+    def server_ms(self, meter: Meter, route: str = "") -> float:
         c = self.costs
-        low, high = c.tail_ms if self._rng.random() < c.tail_share else c.base_ms
+        low, high = c.tail_ms if self._rng.random() < c.tail_share else c.routes.get(route, c.base_ms)
         base = low + (high - low) * self._rng.random()
         return base + meter.writes * c.write_ms + meter.ops * c.op_ms + meter.rows * c.row_ms
 

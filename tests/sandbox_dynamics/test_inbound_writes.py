@@ -270,6 +270,10 @@ async def test_simulated_latency_overlaps_and_reports(client: httpx.AsyncClient,
         abs(sandbox_clock.time() - start - 0.32) < 1e-6
         and abs(float(r.headers["x-sandbox-time"]) - sandbox_clock.time()) < 1e-5
     )
+    await client.post("/_sandbox/latency", json={"costs": {"routes": {"GET contacts": [300, 300]}}})
+    before = sandbox_clock.time()
+    await client.get(API + "contacts?$top=1&$select=lastname")
+    assert abs(sandbox_clock.time() - before - 0.30002) < 1e-6  # the route's base plus one row
     report = (await client.get("/_sandbox/latency")).json()
     assert report["routes"]["GET WhoAmI"]["count"] == 8 and report["routes"]["GET WhoAmI"]["p50_ms"] == 80.0
     assert (await client.post("/_sandbox/latency", json={"mode": "fast"})).status_code == 400
