@@ -58,6 +58,7 @@ async def _serve(args: argparse.Namespace) -> None:
     dynamics = create_dynamics_app(
         clock=clock, tokens=[DYNAMICS_TOKEN], seed=args.seed, seed_contacts=args.seed_contacts,
         rate_limit=limit, rate_window=window,
+        execution_ms=None if args.no_rate_limit else 1_200_000.0, concurrency=None if args.no_rate_limit else 52,
     )  # fmt: skip
     servers: list[tuple[str, uvicorn.Server, str, str]] = []
     ac = _ac_app(clock, args.seed, not args.no_rate_limit)

@@ -7,6 +7,7 @@ from typing import Any
 from .dataverse import LLN, Dataverse, Row
 from .errors import DataverseError, bad_request, not_found
 from .http import ApiRequest, ApiResponse
+from .records import split_body
 
 MERGEABLE = ("account", "contact", "lead")
 # Deactivated state of a merge loser, per table (lead: Disqualified / Canceled).
@@ -49,8 +50,6 @@ def merge(dv: Dataverse, req: ApiRequest) -> ApiResponse:
         raise bad_request("Cannot merge a record into itself.", code="0x80040203")
     if loser.get("merged"):
         raise bad_request("The subordinate record has already been merged.", code="0x80040203")
-    from .api import split_body
-
     content = body.get("UpdateContent") or {}
     values, binds = split_body(dv, table, content)
     values.pop(table.pk, None)

@@ -1,30 +1,22 @@
-"""Routing and record operations under ``/api/data/v9.2/`` (framework-free; $batch reuses it).
-
-Writes follow dynamics-webapi.md §4: POST → 204 + ``OData-EntityId`` (201 + body with
-``Prefer: return=representation``); PATCH is an upsert unless ``If-Match`` is sent; ``If-Match: *``
-→ 404 on a missing row; ``If-Match: W/"v"`` → 412 on a version mismatch; ``If-None-Match: *``
-→ create only (412 if the row exists). Lookups are set with ``<nav>@odata.bind``.
-"""
+"""Routing under ``/api/data/v9.2/`` (framework-free; $batch reuses it): reads here, writes in writes.py."""
 
 from __future__ import annotations
 
-import re
-from typing import Any
-from urllib.parse import unquote
-
-from . import actions, metadata, roles
-from .dataverse import Dataverse, Row
-from .errors import DUPLICATE_KEY, DataverseError, bad_request, not_found
+from . import actions, functions, metadata, writes
+from .dataverse import Dataverse
+from .errors import DataverseError, bad_request
 from .http import ApiRequest, ApiResponse
 from .query import annotations_wanted, count_only, expand_rows, parse_select, read_collection, shape
+from .records import SEGMENT, entity_ref, resolve_key
 from .schema import RELATIONSHIPS, Table
-
-GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_SEGMENT = re.compile(r"^(?P<name>[A-Za-z_$][\w.$]*)(?:\((?P<key>.*)\))?$")
 
 
 def split_path(path: str) -> list[str]:
     """Split on '/' outside quotes and parentheses."""
+    if "'" not in path:  # fast path: no quoted key, so only a '/' inside parentheses needs the slow scan
+        fast = [p for p in path.split("/") if p != ""]
+        if all(p.count("(") == p.count(")") for p in fast):
+            return fast
     parts: list[str] = []
     current = ""
     quoted = False
@@ -78,7 +70,7 @@ def _route(dv: Dataverse, req: ApiRequest) -> ApiResponse:
     if head in ("Merge", "Microsoft.Dynamics.CRM.Merge"):
         _method(req, "POST")
         return actions.merge(dv, req)
-    match = _SEGMENT.match(head)
+    match = SEGMENT.match(head)
     if not match or match.group("name") not in dv.by_set:
         raise resource_not_found(head)
     table = dv.by_set[match.group("name")]
@@ -93,7 +85,7 @@ def _route(dv: Dataverse, req: ApiRequest) -> ApiResponse:
         if req.method == "GET":
             return read_collection(dv, req, table)
         if req.method == "POST":
-            return create(dv, req, table)
+            return writes.create(dv, req, table)
         raise DataverseError(
             405, "0x80060888", f"The requested resource does not support http method '{req.method}'."
         )
@@ -101,9 +93,9 @@ def _route(dv: Dataverse, req: ApiRequest) -> ApiResponse:
         if req.method == "GET":
             return read_one(dv, req, table, key)
         if req.method == "PATCH":
-            return patch(dv, req, table, key)
+            return writes.patch(dv, req, table, key)
         if req.method == "DELETE":
-            return delete(dv, req, table, key)
+            return writes.delete(dv, req, table, key)
         raise DataverseError(
             405, "0x80060888", f"The requested resource does not support http method '{req.method}'."
         )
@@ -111,7 +103,9 @@ def _route(dv: Dataverse, req: ApiRequest) -> ApiResponse:
     if nav in ("Microsoft.Dynamics.CRM.QualifyLead", "QualifyLead") and table.logical == "lead":
         _method(req, "POST")
         return actions.qualify_lead(dv, req, resolve_key(dv, table, key))
-    nav_match = _SEGMENT.match(nav)
+    if nav.startswith(functions.NAMESPACE) and table.logical in ("systemuser", "team"):
+        return functions.handle(dv, req, table, resolve_key(dv, table, key), nav)
+    nav_match = SEGMENT.match(nav)
     if nav_match and nav_match.group("name") in RELATIONSHIPS:
         return _relationship(dv, req, table, key, nav_match.group("name"), nav_match.group("key"), rest[1:])
     raise resource_not_found(nav)
@@ -124,7 +118,7 @@ def _method(req: ApiRequest, method: str) -> None:
 
 def _who_am_i(dv: Dataverse, req: ApiRequest) -> ApiResponse:
     _method(req, "GET")
-    user_id = dv.token_users.get(req.token, dv.app_user)
+    user_id = req.caller.user_id if req.caller is not None else dv.token_users.get(req.token, dv.app_user)
     user = dv.rows["systemuser"][user_id]
     return ApiResponse.json(
         200,
@@ -138,130 +132,9 @@ def _who_am_i(dv: Dataverse, req: ApiRequest) -> ApiResponse:
     )
 
 
-# ------------------------------------------------------------------ keys
-
-
-def parse_key(table: Table, key: str) -> str | dict[str, Any]:
-    """A GUID, or {column: value} for an alternate key such as ``azureactivedirectoryobjectid=<guid>``."""
-    key = unquote(key).strip()
-    if GUID.match(key):
-        return key.lower()
-    parts: dict[str, Any] = {}
-    for piece in re.findall(r"(\w+)=('(?:[^']|'')*'|[^,]+)", key):
-        name, raw = piece
-        value: Any = raw[1:-1].replace("''", "'") if raw.startswith("'") else raw.strip()
-        if isinstance(value, str) and not raw.startswith("'") and GUID.match(value):
-            value = value.lower()
-        parts[name] = value
-    invalid = not parts or set(parts) not in [set(k) for k in table.alternate_keys]
-    if invalid:
-        raise bad_request(
-            f"The key in the request URI is not valid for resource 'Microsoft.Dynamics.CRM.{table.logical}'. "
-            "Ensure that the names and number of key properties match the declared or alternate key properties "
-            "for the resource "
-            f"'Microsoft.Dynamics.CRM.{table.logical}'."
-        )
-    return parts
-
-
-def find(dv: Dataverse, table: Table, key: str) -> tuple[Row | None, str | dict[str, Any]]:
-    parsed = parse_key(table, key)
-    if isinstance(parsed, str):
-        return dv.get(table.logical, parsed), parsed
-    return dv.find_by_key(table.logical, parsed), parsed
-
-
-def _missing(table: Table, parsed: str | dict[str, Any]) -> DataverseError:
-    if isinstance(parsed, str):
-        return not_found(table.logical, parsed)
-    return DataverseError(
-        404, "0x80040217", f"A record with the specified key values does not exist in {table.logical} entity"
-    )
-
-
-def resolve_key(dv: Dataverse, table: Table, key: str) -> Row:
-    row, parsed = find(dv, table, key)
-    if row is None:
-        raise _missing(table, parsed)
-    return row
-
-
-def entity_ref(dv: Dataverse, url: str) -> tuple[Table, Row]:
-    """Resolve "/accounts(<id>)", "accounts(<id>)" or an absolute ".../api/data/v9.2/accounts(<id>)"."""
-    text = url.split("/api/data/v9.2/", 1)[-1].lstrip("/")
-    match = _SEGMENT.match(text)
-    if not match or match.group("key") is None or match.group("name") not in dv.by_set:
-        raise bad_request(f"The entity reference '{url}' is not valid.")
-    table = dv.by_set[match.group("name")]
-    return table, resolve_key(dv, table, match.group("key"))
-
-
-# ------------------------------------------------------------------ body parsing
-
-
-def split_body(dv: Dataverse, table: Table, body: Any) -> tuple[dict[str, Any], dict[str, tuple[str, str | None]]]:
-    if not isinstance(body, dict):
-        raise bad_request("The request body must be a JSON object.")
-    values: dict[str, Any] = {}
-    binds: dict[str, tuple[str, str | None]] = {}
-    for name, value in body.items():
-        if name.endswith("@odata.bind"):
-            nav = name[: -len("@odata.bind")]
-            if nav not in table.nav:
-                raise bad_request(
-                    f"An undeclared property '{nav}' which only has property annotations in the payload but no "
-                    "property value was found in the payload. In OData, only declared navigation properties and "
-                    "declared named streams can be represented as properties without values."
-                )
-            column, target = table.nav[nav]
-            if value is None:
-                binds[column] = (target, None)
-                continue
-            if not isinstance(value, str):
-                raise bad_request(f"The value of '{name}' must be an entity reference string.")
-            ref_table, ref_row = entity_ref(dv, value)
-            if nav == "ownerid" and ref_table.logical in ("systemuser", "team"):
-                target = ref_table.logical
-            if ref_table.logical != target:
-                raise bad_request(
-                    f"The navigation property '{nav}' expects a reference to '{target}', not '{ref_table.logical}'."
-                )
-            binds[column] = (target, ref_row[ref_table.pk])
-        elif name.startswith("@") or "@" in name:
-            continue  # instance annotations (@odata.type, ...) carry no data
-        elif isinstance(value, dict | list):
-            raise bad_request(f"Deep insert of '{name}' is not supported by the sandbox.")
-        else:
-            values[name] = value
-    return values, binds
-
-
-def _state_guard(dv: Dataverse, table: Table, values: dict[str, Any]) -> None:
-    if table.logical in ("lead", "opportunity") and "statecode" in values and dv.switches["state_patch"] == "refuse":
-        message = "QualifyLead" if table.logical == "lead" else "WinOpportunity or LoseOpportunity"
-        raise bad_request(
-            f"The statecode of a {table.logical} cannot be changed by an update; use {message}.", code="0x80040203"
-        )
-
-
-# ------------------------------------------------------------------ single-record operations
-
-
-def _entity_id(req: ApiRequest, table: Table, row: Row) -> str:
-    return f"{req.base}{table.entity_set}({row[table.pk]})"
-
-
-def _representation(dv: Dataverse, req: ApiRequest, table: Table, row: Row, status: int) -> ApiResponse:
-    select = parse_select(table, req.param("$select"))
-    body = {
-        "@odata.context": f"{req.base}$metadata#{table.entity_set}/$entity",
-        **shape(dv, table, row, select, annotations_wanted(req)),
-    }
-    return ApiResponse.json(status, body, {"Preference-Applied": "return=representation"})
-
-
 def read_one(dv: Dataverse, req: ApiRequest, table: Table, key: str) -> ApiResponse:
     row = resolve_key(dv, table, key)
+    writes.check(req, dv, table.logical, "Read", row)
     if_none = req.headers.get("if-none-match")
     if if_none and if_none != "null" and if_none == dv.etag(row) and not req.param("$expand"):
         return ApiResponse.empty(304)
@@ -271,63 +144,6 @@ def read_one(dv: Dataverse, req: ApiRequest, table: Table, key: str) -> ApiRespo
     expand_rows(dv, req, table, [row], [shaped])
     body = {"@odata.context": f"{req.base}$metadata#{table.entity_set}{sel}/$entity", **shaped}
     return ApiResponse.json(200, body)
-
-
-def create(dv: Dataverse, req: ApiRequest, table: Table) -> ApiResponse:
-    values, binds = split_body(dv, table, req.json())
-    if table.logical == "role" and "businessunitid" not in binds:
-        raise bad_request("'businessunitid' is required to create a role (use businessunitid@odata.bind).")
-    row = dv.create(table.logical, values, binds)
-    if table.logical == "role":
-        row = roles.set_up_created_role(dv, row)
-    if req.prefer().get("return") == "representation":
-        return _representation(dv, req, table, row, 201)
-    return ApiResponse.empty(204, {"OData-EntityId": _entity_id(req, table, row)})
-
-
-def _check_if_match(dv: Dataverse, req: ApiRequest, row: Row) -> None:
-    if_match = req.headers.get("if-match")
-    if if_match and if_match != "*" and if_match != dv.etag(row):
-        raise DataverseError(
-            412,
-            dv.switches["concurrency_code"],
-            "The version of the existing record doesn't match the RowVersion property provided.",
-        )
-
-
-def patch(dv: Dataverse, req: ApiRequest, table: Table, key: str) -> ApiResponse:
-    row, parsed = find(dv, table, key)
-    values, binds = split_body(dv, table, req.json())
-    _state_guard(dv, table, values)
-    if_match = req.headers.get("if-match")
-    if_none = req.headers.get("if-none-match")
-    if row is None:
-        if if_match:
-            raise _missing(table, parsed)
-        if isinstance(parsed, str):
-            values.setdefault(table.pk, parsed)
-        else:
-            for name, value in parsed.items():
-                values.setdefault(name, value)
-        created = dv.create(table.logical, values, binds)
-        if req.prefer().get("return") == "representation":
-            return _representation(dv, req, table, created, 201)
-        return ApiResponse.empty(204, {"OData-EntityId": _entity_id(req, table, created)})
-    if if_none == "*":
-        raise DataverseError(412, DUPLICATE_KEY, "A record with matching key values already exists.")
-    _check_if_match(dv, req, row)
-    values.pop(table.pk, None)
-    updated = dv.update(table.logical, row[table.pk], values, binds)
-    if req.prefer().get("return") == "representation":
-        return _representation(dv, req, table, updated, 200)
-    return ApiResponse.empty(204, {"OData-EntityId": _entity_id(req, table, updated)})
-
-
-def delete(dv: Dataverse, req: ApiRequest, table: Table, key: str) -> ApiResponse:
-    row = resolve_key(dv, table, key)
-    _check_if_match(dv, req, row)
-    dv.delete(table.logical, row[table.pk])
-    return ApiResponse.empty(204)
 
 
 # ------------------------------------------------------------------ N:N navigation and $ref

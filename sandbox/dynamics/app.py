@@ -22,10 +22,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sandbox.clock import SandboxClock, TimeSource
 
-from . import api, batch
+from . import api, batch, caller, security
 from .dataverse import Dataverse
 from .errors import REQUESTS_LIMIT, DataverseError
 from .http import ApiRequest, ApiResponse
+from .latency import Meter
 
 PREFIX = "/api/data/v9.2/"
 
@@ -70,8 +71,9 @@ def _limit_error(dv: Dataverse, retry_after: float) -> DataverseError:
 
 async def web_api(request: Request) -> Response:
     dv: Dataverse = request.app.state.dataverse
+    route = f"{request.method} {request.path_params['path'].split('(')[0].split('/')[0] or '/'}"
     dv.counters["requests"] += 1
-    dv.counters[f"{request.method} {request.path_params['path'].split('(')[0].split('/')[0] or '/'}"] += 1
+    dv.counters[route] += 1
     faults = dv.faults
     if faults.latency > 0:
         await dv.sleep(faults.latency)
@@ -80,6 +82,23 @@ async def web_api(request: Request) -> Response:
     if not token or token not in dv.tokens or token in dv.expired_tokens:
         dv.counters["unauthorized"] += 1
         return _unauthorized(dv, request)
+    refused = _refusal(dv, token)
+    if refused is not None:
+        return refused
+    try:
+        dv.limits.enter(token)
+    except DataverseError as exc:
+        dv.counters["throttled"] += 1
+        return _error(dv, exc)
+    try:
+        return await _serve(dv, request, token, route)
+    finally:
+        dv.limits.leave(token)
+
+
+def _refusal(dv: Dataverse, token: str) -> Response | None:
+    """Forced 429s, random injected errors, then the service-protection limits (limits.py)."""
+    faults = dv.faults
     if faults.force_429 > 0:
         faults.force_429 -= 1
         dv.counters["throttled"] += 1
@@ -93,6 +112,15 @@ async def web_api(request: Request) -> Response:
     if wait is not None:
         dv.counters["throttled"] += 1
         return _error(dv, _limit_error(dv, wait))
+    try:
+        dv.limits.check_execution(token, dv.clock.time())
+    except DataverseError as exc:
+        dv.counters["throttled"] += 1
+        return _error(dv, exc)
+    return None
+
+
+async def _serve(dv: Dataverse, request: Request, token: str, route: str) -> Response:
     req = ApiRequest(
         method=request.method,
         path=request.path_params["path"],
@@ -102,12 +130,30 @@ async def web_api(request: Request) -> Response:
         base=f"{request.url.scheme}://{request.url.netloc}{PREFIX}",
         token=token,
     )
-    if req.path == "$batch":
-        try:
-            return _to_starlette(batch.handle(dv, req, api.dispatch))
-        except DataverseError as exc:
-            return _error(dv, exc)
-    return _to_starlette(api.dispatch(dv, req))
+    dv.meter = Meter()
+    timed_out: batch.BatchTimedOut | None = None
+    try:
+        req.caller = caller.resolve(dv, token, req.headers)
+        response = batch.handle(dv, req, api.dispatch) if req.path == "$batch" else api.dispatch(dv, req)
+    except DataverseError as exc:
+        response = ApiResponse.error(exc)
+    except batch.BatchTimedOut as exc:
+        timed_out, response = exc, exc.response()
+    meter, dv.meter = dv.meter, Meter()
+    ms = dv.latency.server_ms(meter, route)
+    dv.limits.charge(token, dv.clock.time(), ms)
+    dv.latency.record(route, ms)
+    await dv.latency.wait(ms / 1000.0, dv.clock, dv.sleep)
+    if timed_out is not None:  # the gateway gives up long after the server started
+        dv.counters["batch_timeouts"] += 1
+        await dv.latency.wait_gateway(timed_out.seconds, dv.clock, dv.sleep)
+    out = _to_starlette(response)
+    out.headers.update(dv.limits.headers(token, dv.clock.time()))
+    if dv.rate_limit is not None:
+        out.headers["x-ms-ratelimit-burst-remaining-xrm-requests"] = str(dv.requests_remaining(token))
+    if dv.latency.mode == "simulated":
+        out.headers["x-sandbox-time"] = f"{dv.clock.time():.6f}"
+    return out
 
 
 def _unauthorized(dv: Dataverse, request: Request) -> Response:
@@ -195,12 +241,37 @@ async def _clock(dv: Dataverse, request: Request) -> Any:
 
 
 async def _tokens(dv: Dataverse, request: Request) -> Any:
+    """{"tokens": [...]} rotates; {"expire": "t"}; {"users": {"t": "<systemuserid>"}} adds tokens of that user."""
     body = await _body(request)
     if "tokens" in body:
         dv.rotate_tokens([str(t) for t in body["tokens"]])
     if "expire" in body:
         dv.expire_token(str(body["expire"]))
-    return {"count": len(dv.tokens), "expired": len(dv.expired_tokens)}
+    for token, user_id in dict(body.get("users") or {}).items():
+        dv.add_user_token(str(token), str(user_id))
+    return {"count": len(dv.tokens), "expired": len(dv.expired_tokens), "users": dict(dv.token_users)}
+
+
+async def _owners(dv: Dataverse, request: Request) -> Any:
+    """POST {"table": "contact", "id": "<id>", "systemuser": "<id>"} (or "team"): assign the record."""
+    body = await _body(request)
+    kinds = [k for k in ("systemuser", "team") if k in body]
+    if len(kinds) != 1:
+        raise DataverseError(400, "sandbox", "give exactly one of 'systemuser' or 'team'")
+    row = dv.assign(str(body["table"]), str(body["id"]), kinds[0], str(body[kinds[0]]))
+    return {"_ownerid_value": row["_ownerid_value"], "versionnumber": row["versionnumber"]}
+
+
+async def _privileges(dv: Dataverse, request: Request) -> Any:
+    """GET ?role=<id> | POST {"role": "<id>", "privileges": {"prvReadContact": "Local", "prvWriteLead": null}}."""
+    if request.method == "GET":
+        role = dv.require("role", str(request.query_params.get("role", "")))
+        return security.role_privileges(dv, role)
+    body = await _body(request)
+    changes = body.get("privileges")
+    if not isinstance(changes, dict):
+        raise DataverseError(400, "sandbox", "'privileges' must be an object of privilege name -> depth or null")
+    return security.set_role_privileges(dv, str(body["role"]), changes)
 
 
 async def _change_tracking(dv: Dataverse, request: Request) -> Any:
@@ -215,13 +286,32 @@ async def _change_tracking(dv: Dataverse, request: Request) -> Any:
 
 
 async def _rate_limit(dv: Dataverse, request: Request) -> Any:
+    """{"limit": 6000 or null, "window": 300, "execution_ms": 1200000 or null, "concurrency": 52 or null}."""
     body = await _body(request)
     if "limit" in body:
         dv.rate_limit = None if body["limit"] is None else int(body["limit"])
     if "window" in body:
         dv.rate_window = float(body["window"])
+        dv.limits.window = dv.rate_window
+    if "execution_ms" in body:
+        dv.limits.execution_ms = None if body["execution_ms"] is None else float(body["execution_ms"])
+    if "concurrency" in body:
+        dv.limits.concurrency = None if body["concurrency"] is None else int(body["concurrency"])
     dv.rate_log.clear()
-    return {"limit": dv.rate_limit, "window": dv.rate_window}
+    dv.limits.reset()
+    return {
+        "limit": dv.rate_limit,
+        "window": dv.rate_window,
+        "execution_ms": dv.limits.execution_ms,
+        "concurrency": dv.limits.concurrency,
+    }
+
+
+async def _latency(dv: Dataverse, request: Request) -> Any:
+    """GET → mode, costs, per-route p50/p99 of server time; POST {"mode": "simulated", "costs": {...}}."""
+    if request.method == "POST":
+        return dv.latency.configure(await _body(request))
+    return dv.latency.report()
 
 
 async def _users(dv: Dataverse, request: Request) -> Any:
@@ -271,7 +361,10 @@ def _control_routes() -> list[Route]:
         Route("/_sandbox/tokens", _control(_tokens), methods=["POST"]),
         Route("/_sandbox/change-tracking", _control(_change_tracking), methods=["POST"]),
         Route("/_sandbox/rate-limit", _control(_rate_limit), methods=["POST"]),
+        Route("/_sandbox/latency", _control(_latency), methods=both),
         Route("/_sandbox/users", _control(_users), methods=["POST"]),
+        Route("/_sandbox/owners", _control(_owners), methods=["POST"]),
+        Route("/_sandbox/privileges", _control(_privileges), methods=both),
         Route("/_sandbox/inspect", _control(_inspect), methods=["GET"]),
         Route("/_sandbox/tables/{table}", _control(_table_rows), methods=["GET"]),
         Route("/_sandbox/links", _control(_links), methods=["GET"]),
@@ -286,11 +379,22 @@ def create_app(
     seed_contacts: int = 0,
     rate_limit: int | None = None,
     rate_window: float = 300.0,
+    execution_ms: float | None = None,
+    concurrency: int | None = None,
+    latency: str = "off",
 ) -> Starlette:
-    """A fresh in-memory Dataverse organisation behind the Web API routes."""
+    """A fresh in-memory Dataverse organisation behind the Web API routes.
+
+    ``rate_limit``/``execution_ms``/``concurrency``: the service-protection limits (None: off;
+    documented defaults 6000, 1,200,000 and 52). ``latency``: "off", "simulated" or "real" (latency.py).
+    """
     dv = Dataverse(clock or SandboxClock(), tokens, seed)
     dv.rate_limit = rate_limit
     dv.rate_window = rate_window
+    dv.limits.window = rate_window
+    dv.limits.execution_ms = execution_ms
+    dv.limits.concurrency = concurrency
+    dv.latency.configure({"mode": latency})
     dv.seed(contacts=seed_contacts)
     methods = ["GET", "POST", "PATCH", "PUT", "DELETE"]
     routes = [Route(PREFIX + "{path:path}", web_api, methods=methods), *_control_routes()]

@@ -16,11 +16,13 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from . import caller
 from .dataverse import Dataverse
 from .errors import DataverseError, bad_request
 from .http import ApiRequest, ApiResponse
 
 MAX_OPERATIONS = 1000
+IMPERSONATION = {"callerobjectid", "mscrmcallerid"}
 Dispatch = Callable[[Dataverse, ApiRequest], ApiResponse]
 
 
@@ -98,6 +100,19 @@ def parse(content_type: str, body: bytes) -> list[Operation | ChangeSet]:
     return items
 
 
+class BatchTimedOut(Exception):
+    """Fault ``batch_timeout_over``: the gateway gives up on a big batch after ``seconds`` (504)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__("sandbox fault: $batch timed out at the gateway")
+        self.seconds = seconds
+
+    @staticmethod
+    def response() -> ApiResponse:
+        body = b"<html><head><title>504 Gateway Time-out</title></head><body><h1>504 Gateway Time-out</h1></body>"
+        return ApiResponse(504, {"Content-Type": "text/html"}, body)
+
+
 def _count(items: list[Operation | ChangeSet]) -> int:
     return sum(len(i.operations) if isinstance(i, ChangeSet) else 1 for i in items)
 
@@ -111,7 +126,7 @@ class _Runner:
 
     def _ref(self, name: str) -> str:
         if name not in self.ids:
-            raise bad_request(f"Content-ID reference '${name}' was not declared earlier in the change set.")
+            raise bad_request(f"Content-ID Reference: '${name}' does not exist in the batch context.")
         return self.ids[name]
 
     def run(self, op: Operation) -> ApiResponse:
@@ -139,7 +154,7 @@ class _Runner:
         body = op.body
         if body.strip() and "json" in op.headers.get("content-type", "application/json"):
             body = self._substitute(body)
-        return ApiRequest(
+        request = ApiRequest(
             method=op.method,
             path=unquote(path.lstrip("/")),
             query=parse_qsl(url.query, keep_blank_values=True),
@@ -147,7 +162,11 @@ class _Runner:
             body=body,
             base=self.outer.base,
             token=self.outer.token,
+            caller=self.outer.caller,
         )
+        if IMPERSONATION & op.headers.keys():  # a part may run as another user than the batch
+            request.caller = caller.resolve(self.dv, self.outer.token, op.headers)
+        return request
 
     def _substitute(self, body: bytes) -> bytes:
         try:
@@ -172,7 +191,10 @@ def _http_part(response: ApiResponse, content_id: str | None) -> str:
         lines.append(f"Content-ID: {content_id}")
     lines.append("")
     lines.append(f"HTTP/1.1 {response.status} {HTTPStatus(response.status).phrase}")
-    lines.extend(f"{k}: {v}" for k, v in response.headers.items())
+    headers = dict(response.headers)
+    if "OData-EntityId" in headers:  # parts of the documented batch responses carry both
+        headers = {"Location": headers["OData-EntityId"], **headers}
+    lines.extend(f"{k}: {v}" for k, v in headers.items())
     if response.status >= 400:
         lines.append(f"REQ_ID: {uuid.uuid4()}")
     lines.append("")
@@ -188,12 +210,19 @@ def handle(dv: Dataverse, req: ApiRequest, dispatch: Dispatch) -> ApiResponse:
     if total > MAX_OPERATIONS:
         raise bad_request(f"The number of operations in the batch ({total}) exceeds the maximum of {MAX_OPERATIONS}.")
     dv.counters["batch_operations"] += total
+    dv.meter.ops += total
     continue_on_error = "odata.continue-on-error" in req.prefer()
     runner = _Runner(dv, req, dispatch)
     boundary = f"batchresponse_{uuid.uuid4()}"
     parts: list[str] = []
     failed = False
+    over = dv.faults.batch_timeout_over
+    timeout_after = int(total * dv.faults.batch_timeout_applied) if 0 < over < total else None
+    done = 0
     for item in items:
+        done += len(item.operations) if isinstance(item, ChangeSet) else 1
+        if timeout_after is not None and done > timeout_after:
+            raise BatchTimedOut(dv.faults.batch_timeout_seconds)
         if isinstance(item, Operation):
             response = runner.run(item)
             parts.append(_http_part(response, item.content_id))
@@ -202,6 +231,8 @@ def handle(dv: Dataverse, req: ApiRequest, dispatch: Dispatch) -> ApiResponse:
             failed = _run_changeset(dv, runner, item, parts)
         if failed and not continue_on_error:
             break
+    if timeout_after is not None:  # every operation ran, the answer still never reached the client
+        raise BatchTimedOut(dv.faults.batch_timeout_seconds)
     body = "".join(f"--{boundary}\r\n{p}\r\n" for p in parts) + f"--{boundary}--\r\n"
     headers = {"Content-Type": f"multipart/mixed; boundary={boundary}", "OData-Version": "4.0"}
     if continue_on_error:

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 import random
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator
@@ -25,6 +26,8 @@ from typing import Any
 
 from . import switches as sw
 from .errors import DUPLICATE_KEY, VALIDATION, DataverseError, bad_request, not_found
+from .latency import Latency, Meter
+from .limits import ServiceLimits
 from .odata_filter import epoch_to_iso
 from .schema import RELATIONSHIPS, Column, Table, build_tables
 
@@ -41,6 +44,9 @@ class Faults:
     force_429: int = 0
     retry_after: int = 30
     drop_next: int = 0
+    batch_timeout_over: int = 0  # a $batch of more operations than this times out at the gateway (0: off)
+    batch_timeout_seconds: float = 120.0  # how long the gateway waits before its 504
+    batch_timeout_applied: float = 0.0  # share of the operations the server ran before the gateway gave up
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -70,6 +76,9 @@ class Dataverse:
         self.rate_window = 300.0
         self.rate_log: dict[str, deque[float]] = {}
         self.fault_rng = random.Random(seed)
+        self.limits = ServiceLimits()
+        self.latency = Latency(seed)
+        self.meter = Meter()  # what the current request did (execution-time cost, latency)
         # Injected latency waits through this; tests replace it to avoid real sleeping.
         self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
         self._reset_data()
@@ -86,12 +95,15 @@ class Dataverse:
         self.ct_floor: dict[str, int] = {name: 0 for name in self.tables}
         self.id_rng = random.Random(f"ids-{self.seed_value}")
         self._sorted: dict[str, list[str] | None] = {name: None for name in self.tables}
+        # (version, id) of every row version written through _put, in version order (None: build from rows)
+        self._log: dict[str, list[tuple[int, str]] | None] = {name: None for name in self.tables}
         self._undo: _Undo | None = None
         self.org_id = self.new_id()
         self.root_bu = ""
         self.app_user = ""
         self.base_currency = ""
         self.token_users: dict[str, str] = {}
+        self.role_privileges: dict[str, dict[str, str]] = {}  # root role id -> privilege name -> depth
 
     def reset(self) -> None:
         """Empty organisation (only the built-in org row, root business unit and app user)."""
@@ -152,6 +164,20 @@ class Dataverse:
     def expire_token(self, token: str) -> None:
         self.expired_tokens.add(token)
 
+    def add_user_token(self, token: str, user_id: str) -> None:
+        """Accept ``token`` as a bearer token of ``user_id`` (WhoAmI, access checks)."""
+        self.token_users[token] = self.require("systemuser", user_id)["systemuserid"]
+        self.tokens.add(token)
+
+    def assign(self, logical: str, row_id: str, kind: str, owner_id: str) -> Row:
+        """System-side assignment of a record to a user or team (bumps version and modifiedon)."""
+        table = self.table(logical)
+        if "ownerid" not in table.columns or kind not in ("systemuser", "team"):
+            raise bad_request(f"'{logical}' records are not owned by users or teams.")
+        owner = self.require(kind, owner_id)[self.tables[kind].pk]
+        row = self.require(logical, row_id)
+        return self.touch(logical, row, {"_ownerid_value": owner, "_ownerid_value" + LLN: kind})
+
     def table(self, logical: str) -> Table:
         try:
             return self.tables[logical]
@@ -180,12 +206,20 @@ class Dataverse:
         """Set or remove a row, remembering the previous state for rollback."""
         rows = self.rows[logical]
         previous = rows.get(row_id)
-        if (previous is None and row is not None) or (previous is not None and row is None):
-            self._sorted[logical] = None
+        ids = self._sorted[logical]
         if row is None:
             rows.pop(row_id, None)
+            if previous is not None and ids is not None:  # keep the sorted ids instead of re-sorting 10^6 of them
+                i = bisect.bisect_left(ids, row_id)
+                if i < len(ids) and ids[i] == row_id:
+                    del ids[i]
         else:
             rows[row_id] = row
+            if previous is None and ids is not None:
+                bisect.insort(ids, row_id)
+            log = self._log[logical]
+            if log is not None and (not log or row["versionnumber"] > log[-1][0]):
+                log.append((row["versionnumber"], row_id))
 
         def undo() -> None:
             if previous is None:
@@ -206,6 +240,12 @@ class Dataverse:
         if row is None:
             raise not_found(logical, row_id)
         return row
+
+    def build_indexes(self) -> None:
+        """Sorted primary keys and the version-ordered change log of every table, built from the rows."""
+        for name, rows in self.rows.items():
+            self._sorted[name] = sorted(rows)
+            self._log[name] = sorted((row["versionnumber"], rid) for rid, row in rows.items())
 
     def sorted_ids(self, logical: str) -> list[str]:
         cached = self._sorted[logical]
@@ -245,6 +285,7 @@ class Dataverse:
         row["versionnumber"] = self.next_version()
         _derive(table, row)
         self._put(logical, row_id, row)
+        self.meter.writes += 1
         return row
 
     def update(
@@ -258,6 +299,7 @@ class Dataverse:
         row["versionnumber"] = self.next_version()
         _derive(table, row)
         self._put(logical, row[table.pk], row)
+        self.meter.writes += 1
         return row
 
     def touch(self, logical: str, row: Row, changes: dict[str, Any]) -> Row:
@@ -283,6 +325,7 @@ class Dataverse:
         row = self.require(logical, row_id)
         rid = row[self.table(logical).pk]
         self._put(logical, rid, None)
+        self.meter.writes += 1
         stones = self.tombstones[logical]
         stones.append(Tombstone(self.next_version(), rid))
         self._remember(lambda: stones.remove(stones[-1]))
@@ -313,7 +356,7 @@ class Dataverse:
                     raise bad_request(f"Use '{name}@odata.bind' to set the lookup '{name}'.")
                 self._set_lookup(row, column, None, None)
                 continue
-            row[name] = _check_value(table, column, value)
+            row[name] = _check_value(table, column, value, self.switches["max_length_unit"] == "utf16")
         for column_name, (target, target_id) in binds.items():
             column = table.columns[column_name]
             if not column.writable or (not creating and not column.updatable):
@@ -363,6 +406,9 @@ class Dataverse:
                     "The role and the user or team must belong to the same business unit: a user or team can only "
                     "be assigned a role from its own business unit.",
                 )
+        if relationship == "teamroles_association":
+            team, role = (row, other_row) if logical == "team" else (other_row, row)
+            _team_may_hold(team, role)
         pair = self._pair(relationship, logical, row[self.tables[logical].pk], other_row[self.tables[other].pk])
         pairs = self.links[relationship]
         if pair in pairs:
@@ -400,16 +446,33 @@ class Dataverse:
         deleted only.
         """
         live = self.rows[logical]
-        changed = sorted((row["versionnumber"], row) for row in live.values() if since < row["versionnumber"] <= upto)
-        for version, row in changed:
-            yield (0, version), row
+        log = self._log[logical]
+        if log is None:
+            log = sorted((row["versionnumber"], rid) for rid, row in live.items())
+            self._log[logical] = log
+        for i in range(bisect.bisect_right(log, (since, "\uffff")), len(log)):
+            version, rid = log[i]
+            if version > upto:
+                break
+            row = live.get(rid)
+            if row is not None and row["versionnumber"] == version:  # the row's current version, not a stale one
+                yield (0, version), row
         seen: set[str] = set()
-        for stone in self.tombstones[logical]:
-            if since < stone.version <= upto and stone.id not in live and stone.id not in seen:
+        stones = self.tombstones[logical]
+        for stone in stones[bisect.bisect_right(stones, since, key=lambda t: t.version) :]:
+            if stone.version > upto:
+                break
+            if stone.id not in live and stone.id not in seen:
                 seen.add(stone.id)
                 yield (1, stone.version), stone.id
 
     # ------------------------------------------------------------------ rate limiting
+
+    def requests_remaining(self, token: str) -> int:
+        """Requests left in the current window (the x-ms-ratelimit-burst-remaining-xrm-requests header)."""
+        if self.rate_limit is None:
+            return 0
+        return max(0, self.rate_limit - len(self.rate_log.get(token, ())))
 
     def throttle(self, token: str) -> float | None:
         """Seconds to wait if ``token`` is over the service-protection request limit, else None."""
@@ -435,6 +498,23 @@ def random_guid(rng: random.Random) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
+def _team_may_hold(team: Row, role: Row) -> None:
+    """Access teams take no roles; Entra group teams only roles with member privilege inheritance.
+
+    data-service-error-codes.md: CannotAssignRolesOrProfilesToAccessTeam 0x80048331,
+    AadGroupTeamsCanOnlyAssignInheritableRoles 0x80048350.
+    """
+    if team.get("teamtype") == 1:
+        message = f"Cannot assign roles or profiles to an access team (TeamId = {team['teamid']})."
+        raise bad_request(message, "0x80048331")
+    if team.get("teamtype") in (2, 3) and role.get("isinherited", 1) == 0:
+        raise bad_request(
+            'Cannot assign security role with "Team Privileges only" Inheritance to AAD Group or Office Group '
+            f"teams. (TeamId = {team['teamid']})",
+            "0x80048350",
+        )
+
+
 def _key_equal(stored: Any, wanted: Any) -> bool:
     if isinstance(stored, str) and isinstance(wanted, str):
         return stored.casefold() == wanted.casefold()
@@ -443,7 +523,12 @@ def _key_equal(stored: Any, wanted: Any) -> bool:
     return bool(stored == wanted)
 
 
-def _check_value(table: Table, column: Column, value: Any) -> Any:
+def text_length(value: str, utf16: bool) -> int:
+    """Length as MaxLength counts it: UTF-16 code units (an emoji counts 2) or code points."""
+    return len(value.encode("utf-16-le")) // 2 if utf16 else len(value)
+
+
+def _check_value(table: Table, column: Column, value: Any, utf16: bool = True) -> Any:
     if value is None:
         if column.required == "SystemRequired":
             raise bad_request(f"'{column.name}' is required and cannot be set to null.", code=VALIDATION)
@@ -452,9 +537,9 @@ def _check_value(table: Table, column: Column, value: Any) -> Any:
     if kind in ("String", "Memo"):
         if not isinstance(value, str):
             raise bad_request(f"Cannot convert the literal '{value}' to the expected type 'Edm.String'.")
-        if column.max_length is not None and len(value) > column.max_length:
-            raise bad_request(
-                f"A validation error occurred. The length of the '{column.name}' attribute of the '{table.logical}' "
+        if column.max_length is not None and text_length(value, utf16) > column.max_length:
+            raise bad_request(  # wording (two spaces included) of the batch doc's example response
+                f"A validation error occurred.  The length of the '{column.name}' attribute of the '{table.logical}' "
                 f"entity exceeded the maximum allowed length of '{column.max_length}'.",
                 code=VALIDATION,
             )
@@ -498,6 +583,10 @@ def _defaults(table: Table, row: Row) -> None:
         row.setdefault("merged", False)
     if "isdisabled" in table.columns:
         row.setdefault("isdisabled", False)
+    if "accessmode" in table.columns and row.get("accessmode") is None:
+        row["accessmode"] = 4 if row.get("applicationid") else 0
+    if "membershiptype" in table.columns and row.get("membershiptype") is None:
+        row["membershiptype"] = 0
 
 
 def _derive(table: Table, row: Row) -> None:

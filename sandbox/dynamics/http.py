@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from .errors import DataverseError
+
+if TYPE_CHECKING:
+    from .caller import Caller
 
 
 @dataclass
@@ -19,6 +22,7 @@ class ApiRequest:
     body: bytes
     base: str  # "<scheme>://<host>/api/data/v9.2/"
     token: str = ""
+    caller: Caller | None = None  # set by the app once per request (None: no access checks, e.g. direct use)
 
     def param(self, name: str) -> str | None:
         for key, value in self.query:

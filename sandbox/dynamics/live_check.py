@@ -248,6 +248,127 @@ def root_role_parent_root(live: Live) -> str:
     return f"root-unit roles: {len(rows)}, pointing at themselves: {own} (→ self), null: {empty} (→ null)"
 
 
+def _users(live: Live, query: str) -> list[dict[str, Any]]:
+    params = {"$select": "fullname,azureactivedirectoryobjectid,_businessunitid_value,isdisabled", "$filter": query}
+    rows: list[dict[str, Any]] = live.req("GET", "systemusers", params=params).json().get("value", [])
+    return rows
+
+
+def _access(live: Live, principal: str, target: str) -> str:
+    url = f"{principal}/Microsoft.Dynamics.CRM.RetrievePrincipalAccess(Target=@t)"
+    r = live.req("GET", url, params={"@t": "{'@odata.id':'" + target + "'}"})
+    return str(r.json().get("AccessRights")) if r.status_code == 200 else _err(r)
+
+
+def team_role_scope(live: Live) -> str:
+    teams = (
+        live.req(
+            "GET",
+            "teams",
+            params={
+                "$select": "name,_businessunitid_value",
+                "$filter": "teamtype eq 0 and isdefault eq false",
+                "$expand": "teammembership_association($select=_businessunitid_value),"
+                "teamroles_association($select=name)",
+            },
+        )
+        .json()
+        .get("value", [])
+    )
+    for team in teams:
+        if not team.get("teamroles_association"):
+            continue
+        for member in team.get("teammembership_association", []):
+            if member["_businessunitid_value"] != team["_businessunitid_value"]:
+                rows = live.req(
+                    "GET",
+                    "contacts",
+                    params={
+                        "$select": "contactid",
+                        "$top": "1",
+                        "$filter": f"_owningbusinessunit_value eq {team['_businessunitid_value']}",
+                    },
+                ).json()["value"]
+                if rows:
+                    rights = _access(
+                        live, f"systemusers({member['systemuserid']})", f"contacts({rows[0]['contactid']})"
+                    )
+                    return f"member of team '{team['name']}' (other unit) on a record of the team's unit: {rights}"
+    return "no owner team with roles and a member from another business unit: cannot probe (set one up)"
+
+
+def record_access_denied_code(live: Live) -> str:
+    contact = live.req("GET", "contacts", params={"$select": "contactid", "$top": "1"}).json()["value"][0]["contactid"]
+    for user in _users(live, "isdisabled eq false and applicationid eq null and azureactivedirectoryobjectid ne null"):
+        rights = _access(live, f"systemusers({user['systemuserid']})", f"contacts({contact})")
+        if "ReadAccess" not in rights:
+            r = live.req(
+                "GET", f"contacts({contact})", headers={"CallerObjectId": user["azureactivedirectoryobjectid"]}
+            )
+            return f"AccessRights without read = {rights!r}; impersonated read → " + _err(r)
+    return "every user can read the first contact: cannot probe"
+
+
+def impersonate_disabled_status(live: Live) -> str:
+    users = _users(live, "isdisabled eq true and azureactivedirectoryobjectid ne null")
+    if not users:
+        return "no disabled user with an object id: cannot probe"
+    r = live.req("GET", "WhoAmI", headers={"CallerObjectId": users[0]["azureactivedirectoryobjectid"]})
+    return "impersonating a disabled user → " + (str(r.status_code) if r.status_code < 400 else _err(r))
+
+
+def inactive_update(live: Live) -> str:
+    cid = live.create("contacts", {"lastname": f"{TAG}-inactive"})
+    live.req("PATCH", f"contacts({cid})", json={"statecode": 1, "statuscode": 2})
+    r = live.req("PATCH", f"contacts({cid})", json={"jobtitle": "edited while inactive"})
+    return "update of an inactive contact → " + (str(r.status_code) if r.status_code < 400 else _err(r))
+
+
+def max_length_unit(live: Live) -> str:
+    cid = live.create("contacts", {"lastname": f"{TAG}-len"})
+    r = live.req("PATCH", f"contacts({cid})", json={"lastname": "x" * 49 + "\U0001f600"})
+    return "49 chars + 1 emoji in lastname (50) → " + (
+        str(r.status_code) + " (codepoints)" if r.status_code < 400 else _err(r) + " (utf16)"
+    )
+
+
+def bind_missing_status(live: Live) -> str:
+    cid = live.create("contacts", {"lastname": f"{TAG}-bind"})
+    missing = "/accounts(11111111-2222-4333-8444-555555555555)"
+    r = live.req("PATCH", f"contacts({cid})", json={"parentcustomerid_account@odata.bind": missing})
+    return "bind to a missing account → " + _err(r)
+
+
+def disabled_owner_code(live: Live) -> str:
+    users = _users(live, "isdisabled eq true")
+    if not users:
+        return "no disabled user: cannot probe"
+    body = {"lastname": f"{TAG}-owner", "ownerid@odata.bind": f"/systemusers({users[0]['systemuserid']})"}
+    r = live.req("POST", "contacts", json=body)
+    if r.status_code < 300:
+        live.cleanup.append(r.headers.get("OData-EntityId", ""))
+        return f"a disabled owner was accepted ({r.status_code})"
+    return "contact owned by a disabled user → " + _err(r)
+
+
+def owner_needs_read(live: Live) -> str:
+    params = {
+        "$select": "fullname",
+        "$filter": "isdisabled eq false and applicationid eq null and accessmode eq 0",
+        "$expand": "systemuserroles_association($select=roleid)",
+    }
+    users = live.req("GET", "systemusers", params=params).json().get("value", [])
+    bare = [u for u in users if not u["systemuserroles_association"]]
+    if not bare:
+        return "every enabled user has a role: cannot probe"
+    body = {"lastname": f"{TAG}-owner", "ownerid@odata.bind": f"/systemusers({bare[0]['systemuserid']})"}
+    r = live.req("POST", "contacts", json=body)
+    if r.status_code < 300:
+        live.cleanup.append(r.headers.get("OData-EntityId", ""))
+        return f"owner without a direct role accepted ({r.status_code}; check its teams)"
+    return "contact owned by a user without roles → " + _err(r)
+
+
 PROBES: dict[str, Probe] = {
     f.__name__: f
     for f in (
@@ -270,6 +391,14 @@ PROBES: dict[str, Probe] = {
         top_with_maxpagesize,
         qualify_closed_lead,
         root_role_parent_root,
+        team_role_scope,
+        record_access_denied_code,
+        impersonate_disabled_status,
+        inactive_update,
+        max_length_unit,
+        bind_missing_status,
+        disabled_owner_code,
+        owner_needs_read,
     )
 }
 

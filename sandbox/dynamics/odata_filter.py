@@ -534,6 +534,7 @@ def _iso_epoch(value: str) -> float:
     return parse_datetime(value)
 
 
+@lru_cache(maxsize=256)
 def epoch_to_iso(value: float) -> str:
     return datetime.fromtimestamp(int(value), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 

@@ -24,6 +24,7 @@ from .errors import GENERIC, DataverseError, bad_request
 from .http import ApiRequest, ApiResponse, encode_query
 from .odata_filter import FilterOptions, Getter, Kind, compile_filter, folder, iso_to_epoch
 from .schema import RELATIONSHIPS, Column, Table
+from .security import derived_value
 
 MAX_PAGE = 5000
 COUNT_CAP = 5000
@@ -68,23 +69,35 @@ def column_key(table: Table, name: str) -> tuple[str, str]:
     return name, column.filter_kind
 
 
-def resolver(table: Table) -> Callable[[str], tuple[Getter, str]]:
+def getter(dv: Dataverse, table: Table, key: str) -> Getter:
+    """Value of a stored key, or of a derived owner column (owninguser, owningteam, owningbusinessunit)."""
+    column = table.column(key[1:-6] if key.startswith("_") and key.endswith("_value") else key)
+    if column is not None and column.derived:
+        return lambda row: derived_value(dv, column.name, row)
+    return lambda row: row.get(key)
+
+
+def resolver(table: Table, dv: Dataverse) -> Callable[[str], tuple[Getter, str]]:
     def resolve(path: str) -> tuple[Getter, str]:
         if "/" in path:
             raise bad_request(f"Navigation paths such as '{path}' are not supported by the sandbox.")
         key, kind = column_key(table, path)
+        get = getter(dv, table, key)
         if kind == Kind.DATETIME:
-            return (lambda row: iso_to_epoch(row.get(key))), kind
-        return (lambda row: row.get(key)), kind
+            return (lambda row: iso_to_epoch(get(row))), kind
+        return get, kind
 
     return resolve
 
 
 def predicate(dv: Dataverse, table: Table, req: ApiRequest) -> Callable[[Row], bool] | None:
+    """$filter combined with what the caller may read (queries return only readable rows)."""
     text = req.param("$filter")
-    if not text:
-        return None
-    return compile_filter(text, resolver(table), filter_options(dv), req.aliases())
+    match = compile_filter(text, resolver(table, dv), filter_options(dv), req.aliases()) if text else None
+    visible = req.caller.visible(dv, table.logical) if req.caller is not None else None
+    if match is None or visible is None:
+        return match or visible
+    return lambda row: bool(visible(row) and match(row))
 
 
 def parse_select(table: Table, text: str | None) -> list[str] | None:
@@ -120,6 +133,10 @@ class _Field:
     column: Column | None
     labels: dict[int, str] | None
 
+    @property
+    def derived(self) -> bool:
+        return self.column is not None and self.column.derived
+
 
 def shape_plan(table: Table, select: list[str] | None) -> tuple[_Field, ...]:
     """Output properties of ``select`` (all columns when None) plus the primary key, computed once per request."""
@@ -148,11 +165,14 @@ def shape_rows(
     plan = shape_plan(table, select)
     lln = _wants(annotations, "Microsoft.Dynamics.CRM.lookuplogicalname")
     fmt = _wants(annotations, "OData.Community.Display.V1.FormattedValue")
-    keys = [f.key for f in plan]
+    keys = [f.key for f in plan if not f.derived]
+    derived = [(f.key, f.column.name) for f in plan if f.derived and f.column is not None]
     out_rows: list[dict[str, Any]] = []
     for row in rows:
         out: dict[str, Any] = {"@odata.etag": dv.etag(row)}
         out.update(zip(keys, map(row.get, keys), strict=True))
+        for key, name in derived:
+            out[key] = derived_value(dv, name, row)
         if lln or fmt:
             _annotate(dv, plan, row, out, lln, fmt)
         out_rows.append(out)
@@ -167,7 +187,7 @@ def _annotate(dv: Dataverse, plan: tuple[_Field, ...], row: Row, out: dict[str, 
             continue
         key = f.key
         if column.is_lookup:
-            target_name = row.get(key + LLN) or column.targets[0]
+            target_name = (None if column.derived else row.get(key + LLN)) or column.targets[0]
             if lln:
                 out[key + LLN] = target_name
             if fmt:
@@ -263,9 +283,10 @@ def _ordered(dv: Dataverse, table: Table, rows: list[Row], orderby: str) -> list
         keys.append((key, len(bits) == 2 and bits[1] == "desc"))
     ordered = sorted(rows, key=lambda r: r[table.pk])
     for key, desc in reversed(keys):
+        get = getter(dv, table, key)
 
-        def sort_key(row: Row, key: str = key) -> tuple[int, Any]:
-            value = row.get(key)
+        def sort_key(row: Row, get: Callable[[Row], Any] = get) -> tuple[int, Any]:
+            value = get(row)
             if value is None:
                 return (0, 0)  # nulls sort first ascending, as in SQL Server
             return (1, fold(value) if isinstance(value, str) else value)
@@ -334,6 +355,7 @@ def read_collection(dv: Dataverse, req: ApiRequest, table: Table, restrict: set[
             next_state = {"k": "pk", "last": page_rows[-1][table.pk], "p": page + 1}
     if top is not None:
         more = False
+    dv.meter.rows += len(page_rows)
     body: dict[str, Any] = {"@odata.context": context(req, table, select)}
     if (req.param("$count") or "").lower() == "true":
         total = sum(
@@ -362,6 +384,8 @@ def count_only(dv: Dataverse, req: ApiRequest, table: Table) -> ApiResponse:
     """GET <entityset>/$count → plain-text number (changes when a $deltatoken is given)."""
     delta = req.param("$deltatoken")
     if delta is not None:
+        if req.caller is not None:
+            req.caller.require_global(dv, table.logical, "Read")
         since, _issued = _valid_delta(dv, table, delta)
         total = sum(1 for _ in dv.changes_since(table.logical, since, dv.version))
     else:
@@ -390,6 +414,8 @@ def _valid_delta(dv: Dataverse, table: Table, token: str) -> tuple[int, float]:
 
 
 def read_changes(dv: Dataverse, req: ApiRequest, table: Table, state: dict[str, Any], page: int) -> ApiResponse:
+    if req.caller is not None:
+        req.caller.require_global(dv, table.logical, "Read")  # §2.1: organization-level Read
     for option in ("$filter", "$orderby", "$expand", "$top"):
         if req.param(option) is not None:
             raise DataverseError(400, GENERIC, CT_MESSAGE.format(option))
@@ -439,6 +465,7 @@ def read_changes(dv: Dataverse, req: ApiRequest, table: Table, state: dict[str, 
             last_value = rows[-1][table.pk] if order == "pk" else rows[-1]["versionnumber"]
         next_state = {"k": "ct0", "v": snapshot, "last": last_value, "o": order, "p": page + 1}
         ctx = context(req, table, select)
+    dv.meter.rows += len(values)
     body: dict[str, Any] = {"@odata.context": ctx, "value": values}
     if more:
         skip = encode_skiptoken(dv, next_state, page + 1, tracking=True)
@@ -514,7 +541,7 @@ def _expanded_collection(
 ) -> list[dict[str, Any]]:
     rows = [dv.rows[other.logical][i] for i in ids]
     if options.get("$filter"):
-        match = compile_filter(options["$filter"], resolver(other), filter_options(dv), req.aliases())
+        match = compile_filter(options["$filter"], resolver(other, dv), filter_options(dv), req.aliases())
         rows = [r for r in rows if match(r)]
     if options.get("$orderby"):
         rows = _ordered(dv, other, rows, options["$orderby"])
@@ -526,6 +553,33 @@ def _expanded_collection(
     return shape_rows(dv, other, rows, parse_select(other, options.get("$select")), set())
 
 
+def _principal_selects(dv: Dataverse, text: str | None) -> dict[str, list[str] | None]:
+    """$select inside $expand=ownerid(...): a principal is a user or a team, so each name must exist on one."""
+    asked = [n.strip() for n in (text or "").split(",") if n.strip()]
+    for name in asked:
+        if not any(dv.tables[k].column(name) or name == dv.tables[k].pk for k in ("systemuser", "team")):
+            raise no_property(dv.tables["systemuser"], name)
+    return {k: [n for n in asked if dv.tables[k].column(n)] if asked else None for k in ("systemuser", "team")}
+
+
+def _expand_single(
+    dv: Dataverse, table: Table, nav: str, options: dict[str, str], rows: list[Row], shaped: list[dict[str, Any]]
+) -> None:
+    column, target = table.nav[nav]
+    owner = table.columns[column].type == "Owner"
+    selects = (
+        _principal_selects(dv, options.get("$select"))
+        if owner
+        else {target: parse_select(dv.tables[target], options.get("$select"))}
+    )
+    get = getter(dv, table, f"_{column}_value")
+    for row, out in zip(rows, shaped, strict=True):
+        linked = get(row)
+        kind = row.get(f"_{column}_value" + LLN) or target  # a customer lookup may point at the other table
+        found = dv.rows[kind].get(linked) if linked and kind in selects else None
+        out[nav] = shape(dv, dv.tables[kind], found, selects[kind], set()) if found else None
+
+
 def expand_rows(dv: Dataverse, req: ApiRequest, table: Table, rows: list[Row], shaped: list[dict[str, Any]]) -> None:
     text = req.param("$expand")
     if not text:
@@ -533,15 +587,7 @@ def expand_rows(dv: Dataverse, req: ApiRequest, table: Table, rows: list[Row], s
     for nav, options in parse_expand(text):
         if nav in table.nav:
             _expand_options(nav, options, collection=False)
-            column, target = table.nav[nav]
-            target_table = dv.tables[target]
-            select = parse_select(target_table, options.get("$select"))
-            for row, out in zip(rows, shaped, strict=True):
-                key = f"_{column}_value"
-                linked = row.get(key)
-                kind = row.get(key + LLN) or target
-                found = dv.rows[target].get(linked) if linked and kind == target else None
-                out[nav] = shape(dv, target_table, found, select, set()) if found else None
+            _expand_single(dv, table, nav, options, rows, shaped)
         elif nav in RELATIONSHIPS:
             _expand_options(nav, options, collection=True)
             other = dv.tables[dv.other_side(nav, table.logical)]

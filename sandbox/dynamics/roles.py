@@ -20,6 +20,9 @@ from __future__ import annotations
 from typing import Any
 
 from .dataverse import Dataverse, Row
+from .errors import DataverseError
+
+INHERITED_ROLE = "0x8004140c"  # unManagedidsrolesdeletenonparentrole (data-service-error-codes.md)
 
 # security-roles.md "Standard role templates" (lower-cased as the Web API writes GUIDs).
 SYSTEM_ADMINISTRATOR_TEMPLATE = "627090ff-40a3-4053-8790-584edc5be201"
@@ -113,3 +116,15 @@ def _copy_down(dv: Dataverse, parent: Row, root_id: str) -> None:
             },
         )
         _copy_down(dv, copy, root_id)
+
+
+def delete_role(dv: Dataverse, role: Row) -> None:
+    """A unit's copy can't be deleted; deleting a role deletes its copies (role.md: role_parent_root_role
+    cascades Delete)."""
+    if role.get("_parentroleid_value"):
+        raise DataverseError(400, INHERITED_ROLE, "Cannot delete a role that is inherited from a parent business.")
+    for other in list(dv.rows["role"].values()):
+        if other["roleid"] != role["roleid"] and other.get("_parentrootroleid_value") == role["roleid"]:
+            dv.delete("role", other["roleid"])
+    dv.delete("role", role["roleid"])
+    dv.role_privileges.pop(role["roleid"], None)

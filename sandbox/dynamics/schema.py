@@ -20,6 +20,7 @@ class Column:
     writable: bool = True  # IsValidForCreate/Update
     create_only_ignored: bool = False  # IsValidForCreate = False (statecode)
     updatable: bool = True  # IsValidForUpdate (False: set on create only, e.g. role businessunitid)
+    derived: bool = False  # computed from ownerid when read (owninguser, owningteam, owningbusinessunit)
     targets: tuple[str, ...] = ()  # lookup targets (logical names)
     options: tuple[tuple[int, str], ...] = ()  # picklist/state/status labels
 
@@ -64,14 +65,33 @@ def _s(name: str, length: int = 100, required: str = "None") -> Column:
 
 
 _OWNER = Column("ownerid", "Owner", required="SystemRequired", targets=("systemuser", "team"))
+# Read-only owner columns of user/team-owned tables (reference/entities/contact.md and the others).
+_OWNING = (
+    _OWNER,
+    Column("owninguser", "Lookup", writable=False, targets=("systemuser",), derived=True),
+    Column("owningteam", "Lookup", writable=False, targets=("team",), derived=True),
+    Column("owningbusinessunit", "Lookup", writable=False, targets=("businessunit",), derived=True),
+)
+_OWNING_NAV = {
+    "ownerid": ("ownerid", "systemuser"),
+    "owninguser": ("owninguser", "systemuser"),
+    "owningteam": ("owningteam", "team"),
+    "owningbusinessunit": ("owningbusinessunit", "businessunit"),
+}
 _SYSTEM = [
     Column("createdon", "DateTime", writable=False),
     Column("modifiedon", "DateTime", writable=False),
     Column("versionnumber", "BigInt", writable=False),
 ]
 _MERGE = [Column("merged", "Boolean", writable=False), Column("masterid", "Lookup", writable=False)]
-_ACTIVE_STATE = (
-    Column("statecode", "State", required="SystemRequired", options=((0, "Active"), (1, "Inactive"))),
+_ACTIVE_STATE = (  # StateCode IsValidForCreate False (reference/entities/account.md)
+    Column(
+        "statecode",
+        "State",
+        required="SystemRequired",
+        create_only_ignored=True,
+        options=((0, "Active"), (1, "Inactive")),
+    ),
     Column("statuscode", "Status", options=((1, "Active"), (2, "Inactive"))),
 )
 
@@ -115,7 +135,7 @@ def build_tables() -> dict[str, Table]:
             Column("donotbulkemail", "Boolean"),
             Column("parentcustomerid", "Customer", targets=("account", "contact")),
             Column("originatingleadid", "Lookup", targets=("lead",)),
-            _OWNER,
+            *_OWNING,
             *_ACTIVE_STATE,
             *_MERGE,
             *_SYSTEM,
@@ -124,7 +144,7 @@ def build_tables() -> dict[str, Table]:
             "parentcustomerid_account": ("parentcustomerid", "account"),
             "parentcustomerid_contact": ("parentcustomerid", "contact"),
             "originatingleadid": ("originatingleadid", "lead"),
-            "ownerid": ("ownerid", "systemuser"),
+            **_OWNING_NAV,
         },
         object_type_code=2,
     )
@@ -187,7 +207,7 @@ def build_tables() -> dict[str, Table]:
             Column("parentaccountid", "Lookup", targets=("account",)),
             Column("parentcontactid", "Lookup", targets=("contact",)),
             Column("customerid", "Customer", targets=("account", "contact")),
-            _OWNER,
+            *_OWNING,
             *_MERGE,
             *_SYSTEM,
         ),
@@ -196,7 +216,7 @@ def build_tables() -> dict[str, Table]:
             "parentcontactid": ("parentcontactid", "contact"),
             "customerid_account": ("customerid", "account"),
             "customerid_contact": ("customerid", "contact"),
-            "ownerid": ("ownerid", "systemuser"),
+            **_OWNING_NAV,
         },
         object_type_code=4,
     )
@@ -215,7 +235,7 @@ def build_tables() -> dict[str, Table]:
             Column("primarycontactid", "Lookup", targets=("contact",)),
             Column("parentaccountid", "Lookup", targets=("account",)),
             Column("originatingleadid", "Lookup", targets=("lead",)),
-            _OWNER,
+            *_OWNING,
             *_ACTIVE_STATE,
             *_MERGE,
             *_SYSTEM,
@@ -224,7 +244,7 @@ def build_tables() -> dict[str, Table]:
             "primarycontactid": ("primarycontactid", "contact"),
             "originatingleadid": ("originatingleadid", "lead"),
             "parentaccountid": ("parentaccountid", "account"),
-            "ownerid": ("ownerid", "systemuser"),
+            **_OWNING_NAV,
         },
         object_type_code=1,
     )
@@ -260,7 +280,7 @@ def build_tables() -> dict[str, Table]:
                 "Status",
                 options=((1, "In Progress"), (2, "On Hold"), (3, "Won"), (4, "Canceled"), (5, "Out-Sold")),
             ),
-            _OWNER,
+            *_OWNING,
             *_SYSTEM,
         ),
         nav={
@@ -270,7 +290,7 @@ def build_tables() -> dict[str, Table]:
             "parentcontactid": ("parentcontactid", "contact"),
             "originatingleadid": ("originatingleadid", "lead"),
             "transactioncurrencyid": ("transactioncurrencyid", "transactioncurrency"),
-            "ownerid": ("ownerid", "systemuser"),
+            **_OWNING_NAV,
         },
         object_type_code=3,
     )
@@ -289,6 +309,19 @@ def build_tables() -> dict[str, Table]:
             Column("azureactivedirectoryobjectid", "Uniqueidentifier"),
             Column("applicationid", "Uniqueidentifier"),
             Column("isdisabled", "Boolean", writable=False),
+            Column(
+                "accessmode",
+                "Picklist",
+                required="SystemRequired",
+                options=(
+                    (0, "Read-Write"),
+                    (1, "Administrative"),
+                    (2, "Read"),
+                    (3, "Support User"),
+                    (4, "Non-interactive"),
+                    (5, "Delegated Admin"),
+                ),
+            ),
             Column("businessunitid", "Lookup", required="SystemRequired", targets=("businessunit",)),
             *_SYSTEM,
         ),
@@ -365,6 +398,13 @@ def build_tables() -> dict[str, Table]:
                 options=((0, "Owner"), (1, "Access"), (2, "Security Group"), (3, "Office Group")),
             ),
             Column("isdefault", "Boolean", writable=False),
+            Column(
+                "membershiptype",
+                "Picklist",
+                required="SystemRequired",
+                updatable=False,
+                options=((0, "Members and guests"), (1, "Members"), (2, "Owners"), (3, "Guests")),
+            ),
             Column("azureactivedirectoryobjectid", "Uniqueidentifier"),
             Column("businessunitid", "Lookup", required="SystemRequired", targets=("businessunit",)),
             *_SYSTEM,
@@ -420,6 +460,25 @@ def build_tables() -> dict[str, Table]:
         object_type_code=9105,
         change_tracking=False,
     )
+    privilege = Table(
+        "privilege",
+        "privileges",
+        "privilegeid",
+        "name",
+        _cols(
+            Column("privilegeid", "Uniqueidentifier", writable=False),
+            Column("name", "String", max_length=100, writable=False),
+            Column("accessright", "Integer", writable=False),
+            Column("canbebasic", "Boolean", writable=False),
+            Column("canbelocal", "Boolean", writable=False),
+            Column("canbedeep", "Boolean", writable=False),
+            Column("canbeglobal", "Boolean", writable=False),
+            *_SYSTEM,
+        ),
+        object_type_code=1023,
+        change_tracking=False,
+        can_change_tracking=False,
+    )
     tables = [
         contact,
         lead,
@@ -428,6 +487,7 @@ def build_tables() -> dict[str, Table]:
         systemuser,
         role,
         roletemplate,
+        privilege,
         team,
         businessunit,
         organization,

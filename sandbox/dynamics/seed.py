@@ -15,6 +15,7 @@ from typing import Any
 from .dataverse import LLN, Dataverse, random_guid
 from .odata_filter import epoch_to_iso
 from .roles import ROLE_TEMPLATES, SYSTEM_ADMINISTRATOR_TEMPLATE, role_system_columns, root_reference
+from .seed_security import seed_base_privileges, seed_security
 
 FIRST = [
     "Anna", "Ben", "Chloé", "Dmitri", "Eva", "Farid", "Greta", "Hiro", "Ines", "Jonas", "Kai", "Léa", "Mateo",
@@ -125,6 +126,7 @@ def seed_base(dv: Dataverse) -> dict[str, Any]:
                 "teamid": dv.new_id(),
                 "name": bu["name"],
                 "teamtype": 0,
+                "membershiptype": 0,
                 "isdefault": True,
                 "_businessunitid_value": bu["businessunitid"],
             },
@@ -143,6 +145,7 @@ def seed_base(dv: Dataverse) -> dict[str, Any]:
     }
     _system_row(dv, "transactioncurrency", currency, stamp)
     dv.base_currency = currency_id
+    seed_base_privileges(dv, roles, stamp)
     return {"root": root, "child": child, "roles": roles, "teams": teams}
 
 
@@ -177,6 +180,7 @@ def seed_org(dv: Dataverse, contacts: int) -> dict[str, int]:
             "teamid": dv.new_id(),
             "name": "EU Sales (AAD group)",
             "teamtype": 2,
+            "membershiptype": 0,
             "isdefault": False,
             "azureactivedirectoryobjectid": _guid(rng),
             "_businessunitid_value": child,
@@ -192,8 +196,8 @@ def seed_org(dv: Dataverse, contacts: int) -> dict[str, int]:
     counts["accounts"] = len(accounts)
     counts["leads"] = _seed_leads(dv, rng, contacts // 5 if contacts else 0, contact_rows, owners, now)
     counts["opportunities"] = _seed_opportunities(dv, rng, contacts // 8, contact_rows, owners, now)
-    for name in dv.tables:
-        dv._sorted[name] = None
+    seed_security(dv, base, stamp)
+    dv.build_indexes()  # the sort of 10^6 ids belongs to the seed, not to the first request after it
     return counts
 
 
@@ -242,6 +246,7 @@ def _user(
         "azureactivedirectoryobjectid": _guid(r),
         "applicationid": _guid(r) if application else None,
         "isdisabled": False,
+        "accessmode": 4 if application else 0,  # application users are non-interactive
         "_businessunitid_value": bu,
     }
     return _system_row(dv, "systemuser", row, stamp)

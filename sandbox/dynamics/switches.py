@@ -51,6 +51,22 @@ SWITCHES: dict[str, tuple[Any, tuple[Any, ...]]] = {
     "qualify_closed_lead": ("error", ("error", "allow")),
     # _parentrootroleid_value of a root business unit's role: its own id vs. null.
     "root_role_parent_root": ("self", ("self", "null")),
+    # Depth of a team's role (Local/Deep) counts from the team's business unit vs. the member's.
+    "team_role_scope": ("team_bu", ("team_bu", "member_bu")),
+    # Code of the 403 for a record the caller's privilege does not reach (owner/business unit/depth).
+    "record_access_denied_code": ("0x80040220", ("0x80040220", "0x80048306")),
+    # Status of impersonating (CallerObjectId / MSCRMCallerID) a disabled user.
+    "impersonate_disabled_status": (403, (403, 400)),
+    # Update of an inactive contact/account (other than reactivating it): accepted vs. refused (0x80040230).
+    "inactive_update": ("allow", ("allow", "refuse")),
+    # MaxLength counts UTF-16 code units (.NET string length, SQL nvarchar) vs. Unicode code points.
+    "max_length_unit": ("utf16", ("utf16", "codepoints")),
+    # Status of an @odata.bind to a record that does not exist (code 0x80040217 either way).
+    "bind_missing_status": (404, (404, 400)),
+    # Code of the 400 for creating or assigning a record with a disabled user as owner.
+    "disabled_owner_code": ("0x8004022b", ("0x8004022b", "0x80040225")),
+    # A record's new owner must hold the table's Read privilege (403 PrincipalPrivilegeDenied) vs. not checked.
+    "owner_needs_read": (True, (True, False)),
 }
 
 

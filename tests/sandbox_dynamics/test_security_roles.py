@@ -29,10 +29,10 @@ def _child_bu(dv: Dataverse) -> str:
 
 async def test_every_role_has_a_template_column_and_a_root_role(client: httpx.AsyncClient, dv: Dataverse) -> None:
     rows = values(await client.get(API + "roles", params={"$select": LINEAGE}))
-    assert len(rows) == 6  # three roles in each of the two business units
+    assert len(rows) == 8  # four roles in each of the two business units
     by_key = {(r["name"], r["_businessunitid_value"]): r for r in rows}
     child = _child_bu(dv)
-    for name in ("System Administrator", "ActiveCampaign Admin", "ActiveCampaign User"):
+    for name in ("System Administrator", "ActiveCampaign Admin", "ActiveCampaign User", "Regional Sales Manager"):
         root, copy = by_key[(name, dv.root_bu)], by_key[(name, child)]
         assert root["_parentrootroleid_value"] == root["roleid"] and root["_parentroleid_value"] is None
         assert copy["_parentrootroleid_value"] == root["roleid"] and copy["_parentroleid_value"] == root["roleid"]
@@ -45,7 +45,7 @@ async def test_filter_roles_by_template_and_by_root_role(client: httpx.AsyncClie
     admins = values(await client.get(API + "roles", params={"$filter": f"_roletemplateid_value eq {SYSADMIN_UPPER}"}))
     assert {r["_businessunitid_value"] for r in admins} == {dv.root_bu, _child_bu(dv)}
     custom = values(await client.get(API + "roles", params={"$filter": "_roletemplateid_value eq null"}))
-    assert {r["name"] for r in custom} == {"ActiveCampaign Admin", "ActiveCampaign User"}
+    assert {r["name"] for r in custom} == {"ActiveCampaign Admin", "ActiveCampaign User", "Regional Sales Manager"}
     root = next(r for r in custom if r["name"] == "ActiveCampaign User" and r["_businessunitid_value"] == dv.root_bu)
     copies = values(await client.get(API + "roles", params={"$filter": f"_parentrootroleid_value eq {root['roleid']}"}))
     assert len(copies) == 2 and {c["name"] for c in copies} == {"ActiveCampaign User"}

@@ -184,9 +184,10 @@ async def test_switch_role_copies_to_child_bus(client: httpx.AsyncClient, dv: Da
 async def test_switch_reassociate_duplicate(client: httpx.AsyncClient, dv: Dataverse) -> None:
     user = next(u for u in dv.rows["systemuser"].values() if u["lastname"] == "Seller")
     role = next(
-        r for r in dv.rows["role"].values()
+        r
+        for r in dv.rows["role"].values()
         if r["name"] == "ActiveCampaign User" and r["_businessunitid_value"] == user["_businessunitid_value"]
-    )  # fmt: skip
+    )
     url = API + f"systemusers({user['systemuserid']})/systemuserroles_association/$ref"
     assert (await client.post(url, json={"@odata.id": f"roles({role['roleid']})"})).status_code == 204
     await _set(client, reassociate_duplicate="error")
@@ -233,3 +234,101 @@ async def test_switch_root_role_parent_root(client: httpx.AsyncClient, dv: Datav
     assert all(r["_parentrootroleid_value"] is None for r in roots)
     copies = values(await client.get(API + "roles", params={"$filter": f"_businessunitid_value ne {dv.root_bu}"}))
     assert {c["_parentrootroleid_value"] for c in copies} == {r["roleid"] for r in roots}
+
+
+def _seller_headers(dv: Dataverse, fullname: str) -> dict[str, str]:
+    person = next(u for u in dv.rows["systemuser"].values() if u.get("fullname") == fullname)
+    return {"CallerObjectId": person["azureactivedirectoryobjectid"]}
+
+
+def _first_owned(dv: Dataverse, fullname: str) -> str:
+    person = next(u for u in dv.rows["systemuser"].values() if u.get("fullname") == fullname)
+    return str(
+        next(r["contactid"] for r in dv.rows["contact"].values() if r["_ownerid_value"] == person["systemuserid"])
+    )
+
+
+async def test_switch_team_role_scope(client: httpx.AsyncClient, dv: Dataverse) -> None:
+    # Sam (root unit) joins an owner team of the child unit that holds a Local-read role
+    child = next(b["businessunitid"] for b in dv.rows["businessunit"].values() if b["businessunitid"] != dv.root_bu)
+    eu_team = dv.create("team", {"name": "EU desk", "teamtype": 0}, binds={"businessunitid": ("businessunit", child)})
+    regional = next(
+        r["roleid"]
+        for r in dv.rows["role"].values()
+        if r["name"] == "Regional Sales Manager" and r["_businessunitid_value"] == child
+    )
+    dv.associate("teamroles_association", "team", eu_team["teamid"], regional)
+    sam = next(u for u in dv.rows["systemuser"].values() if u.get("fullname") == "Sam Seller")
+    dv.associate("teammembership_association", "systemuser", sam["systemuserid"], eu_team["teamid"])
+    headers = _seller_headers(dv, "Sam Seller")
+    child_record, root_record = _first_owned(dv, "Émile Dubois"), _first_owned(dv, "Nina Norole")
+    assert (await client.get(API + f"contacts({child_record})", headers=headers)).status_code == 200
+    assert (await client.get(API + f"contacts({root_record})", headers=headers)).status_code == 403
+    await _set(client, team_role_scope="member_bu")
+    assert (await client.get(API + f"contacts({child_record})", headers=headers)).status_code == 403
+    assert (await client.get(API + f"contacts({root_record})", headers=headers)).status_code == 200
+
+
+async def test_switch_record_access_denied_code(client: httpx.AsyncClient, dv: Dataverse) -> None:
+    url = API + f"contacts({_first_owned(dv, 'Nina Norole')})"
+    headers = _seller_headers(dv, "Sam Seller")
+    r = await client.get(url, headers=headers)
+    assert r.status_code == 403 and r.json()["error"]["code"] == "0x80040220"
+    await _set(client, record_access_denied_code="0x80048306")
+    r = await client.get(url, headers=headers)
+    assert r.status_code == 403 and r.json()["error"]["code"] == "0x80048306"
+
+
+async def test_switch_impersonate_disabled_status(client: httpx.AsyncClient, dv: Dataverse) -> None:
+    headers = _seller_headers(dv, "Sam Seller")
+    dv.set_user_disabled(
+        next(u for u in dv.rows["systemuser"].values() if u.get("fullname") == "Sam Seller")["systemuserid"]
+    )
+    assert (await client.get(API + "WhoAmI", headers=headers)).status_code == 403
+    await _set(client, impersonate_disabled_status=400)
+    r = await client.get(API + "WhoAmI", headers=headers)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "0x80040225"
+
+
+async def test_switch_inactive_update(client: httpx.AsyncClient, dv: Dataverse) -> None:
+    url = API + f"contacts({dv.sorted_ids('contact')[0]})"
+    assert (await client.patch(url, json={"statecode": 1, "statuscode": 2})).status_code == 204
+    assert (await client.patch(url, json={"jobtitle": "while inactive"})).status_code == 204
+    await _set(client, inactive_update="refuse")
+    r = await client.patch(url, json={"jobtitle": "refused"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "0x80040230"
+    assert (await client.patch(url, json={"statecode": 0, "statuscode": 1, "jobtitle": "back"})).status_code == 204
+
+
+async def test_switch_max_length_unit(client: httpx.AsyncClient, dv: Dataverse) -> None:
+    url = API + f"contacts({dv.sorted_ids('contact')[0]})"
+    body = {"lastname": "x" * 49 + "😀"}  # 50 code points, 51 UTF-16 units
+    assert (await client.patch(url, json=body)).status_code == 400
+    await _set(client, max_length_unit="codepoints")
+    assert (await client.patch(url, json=body)).status_code == 204
+
+
+async def test_switch_bind_missing_status(client: httpx.AsyncClient, dv: Dataverse) -> None:
+    url = API + f"contacts({dv.sorted_ids('contact')[0]})"
+    body = {"parentcustomerid_account@odata.bind": "/accounts(11111111-2222-4333-8444-555555555555)"}
+    assert (await client.patch(url, json=body)).status_code == 404
+    await _set(client, bind_missing_status=400)
+    r = await client.patch(url, json=body)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "0x80040217"
+
+
+async def test_switch_disabled_owner_code(client: httpx.AsyncClient, dv: Dataverse) -> None:
+    dana = next(u for u in dv.rows["systemuser"].values() if u.get("fullname") == "Dana Disabled")
+    body = {"lastname": "l", "ownerid@odata.bind": f"/systemusers({dana['systemuserid']})"}
+    assert (await client.post(API + "contacts", json=body)).json()["error"]["code"] == "0x8004022b"
+    await _set(client, disabled_owner_code="0x80040225")
+    r = await client.post(API + "contacts", json=body)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "0x80040225"
+
+
+async def test_switch_owner_needs_read(client: httpx.AsyncClient, dv: Dataverse) -> None:
+    nina = next(u for u in dv.rows["systemuser"].values() if u.get("fullname") == "Nina Norole")
+    body = {"lastname": "l", "ownerid@odata.bind": f"/systemusers({nina['systemuserid']})"}
+    assert (await client.post(API + "contacts", json=body)).status_code == 403
+    await _set(client, owner_needs_read=False)
+    assert (await client.post(API + "contacts", json=body)).status_code == 204
