@@ -30,14 +30,16 @@ def loopback(storage_connection_string: str, table_prefix: str, tmp_path: Path) 
     with running_sandboxes(2000) as (ac_url, dv_url):
         env = {**os.environ, "SYNC_STORAGE_CONNECTION_STRING": storage_connection_string,
                "SYNC_LOCAL_SECRETS_PATH": str(tmp_path / "secrets.json"), "SYNC_TABLE_PREFIX": table_prefix,
-               "PYTHONUNBUFFERED": "1"}
+               "PYTHONUNBUFFERED": "1", "SYNC_LOCAL_AUTH": "1"}
         config = json.loads((ROOT / "sandbox" / "connection.example.json").read_text())
         config["activecampaign"]["api_url"] = ac_url
         config["dynamics"]["environment_url"] = dv_url
         (tmp_path / "connection.json").write_text(json.dumps(config))
-        subprocess.run([sys.executable, "-m", "sync_core", "config", "apply", str(tmp_path / "connection.json"),
-                        "--secrets", str(ROOT / "sandbox" / "connection.secrets.example.json")],
-                       cwd=ROOT, env=env, check=True, capture_output=True)
+        applied = subprocess.run([sys.executable, "-m", "sync_core", "config", "apply",
+                                  str(tmp_path / "connection.json"), "--secrets",
+                                  str(ROOT / "sandbox" / "connection.secrets.example.json")],
+                                 cwd=ROOT, env=env, capture_output=True, text=True)
+        assert applied.returncode == 0, applied.stderr
         yield {"env": env, "ac": ac_url, "dv": dv_url, "cid": config["connection_id"],
                "conn": storage_connection_string, "prefix": table_prefix}
 
