@@ -44,6 +44,11 @@ class RecordLink:
     ac_modified: datetime | None = None
     pending_batch: str | None = None
     synced_at: datetime | None = None
+    dynamics_etag: str | None = None
+    """The Dynamics record's ``@odata.etag`` as last read or written: every write to Dynamics is
+    conditional on it (``If-Match``), so an edit made since is never overwritten unseen."""
+    history: list[dict[str, Any]] = field(default_factory=list)
+    """The record's last changes, newest last (see ``engine.history``); bounded."""
     etag: str | None = None
     index_keys: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
     """Store bookkeeping: the index rows this link has in the store (``None``: not known, e.g. a new
@@ -99,6 +104,9 @@ class DynamicsCursor(ReadCursor):
 
 @dataclass(slots=True)
 class AcCursor(ReadCursor):
+    stream: str = ""
+    """Which read of the entity this is (``""``: the one that completes pending links; ``"changes"``:
+    the changes pulled into Dynamics)."""
     """An ActiveCampaign read: ``watermark`` is the ``udate`` the next ``updated_after`` read starts
     from (minus the overlap), ``boundary_keys`` the ``id@udate`` pairs already handled at that instant
     (the overlap is de-duplicated), ``position`` the highest contact id read (ids only grow)."""
@@ -115,6 +123,27 @@ class AcCursor(ReadCursor):
 
 
 Cursor = DynamicsCursor | AcCursor
+
+
+@dataclass(slots=True)
+class ConflictRecord:
+    """Both sides changed one field of a linked pair since the last sync: what the rule decided."""
+
+    at: datetime
+    run_id: str
+    entity: EntityName
+    dynamics_id: str
+    ac_id: str | None
+    field: str
+    """The Dynamics column (the AC field is its mapping's)."""
+    dynamics_value: Any
+    ac_value: Any
+    dynamics_time: datetime | None
+    ac_time: datetime | None
+    rule: str
+    winner: Side
+    key: str | None = None
+    """Store bookkeeping: the row key (a continuation point when listing)."""
 
 
 RunStatus = Literal["running", "finished", "continued", "failed", "dry_run", "skipped"]

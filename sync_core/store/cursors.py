@@ -26,14 +26,14 @@ from sync_core.store.fence import Fence
 C = TypeVar("C", DynamicsCursor, AcCursor)
 
 
-def cursor_key(entity: str, side: str) -> str:
-    return key(entity, side)
+def cursor_key(entity: str, side: str, stream: str = "") -> str:
+    return key(entity, side, stream) if stream else key(entity, side)
 
 
 def _to_entity(cid: str, c: Cursor) -> dict[str, Any]:
     e: dict[str, Any] = {
         "PartitionKey": cid,
-        "RowKey": cursor_key(c.entity, c.side),
+        "RowKey": cursor_key(c.entity, c.side, getattr(c, "stream", "")),
         "entity": c.entity,
         "side": c.side,
         "phase": c.phase,
@@ -50,6 +50,8 @@ def _to_entity(cid: str, c: Cursor) -> dict[str, Any]:
         codec.put_text(e, "next_link", c.next_link)
         e["mode"] = c.mode
     else:
+        if c.stream:
+            e["stream"] = c.stream
         codec.put_json(e, "boundary_keys", c.boundary_keys)
         if c.position is not None:
             e["position"] = c.position
@@ -74,7 +76,7 @@ def _from_entity(e: Mapping[str, Any]) -> Cursor:
     }
     if e.get("side") == "activecampaign":
         return AcCursor(
-            **common, watermark=codec.get_dt(e, "watermark"),
+            **common, stream=str(e.get("stream") or ""), watermark=codec.get_dt(e, "watermark"),
             boundary_keys=list(codec.get_json(e, "boundary_keys", [])), position=e.get("position"),
             tz_offset_minutes=int(e["tz_offset_minutes"]) if e.get("tz_offset_minutes") is not None else None,
             import_links_accounts=(bool(e["import_links_accounts"]) if e.get("import_links_accounts") is not None
@@ -89,9 +91,9 @@ class CursorRepository:
     def __init__(self, table: TableClient) -> None:
         self._t = table
 
-    async def get(self, cid: str, entity: EntityName, side: Side) -> Cursor | None:
+    async def get(self, cid: str, entity: EntityName, side: Side, stream: str = "") -> Cursor | None:
         try:
-            e = await self._t.get_entity(cid, cursor_key(entity, side))
+            e = await self._t.get_entity(cid, cursor_key(entity, side, stream))
         except ResourceNotFoundError:
             return None
         return _from_entity(e)

@@ -73,6 +73,10 @@ def _forward_entity(cid: str, link: RecordLink) -> dict[str, Any]:
     codec.put_dt(e, "dynamics_modified", link.dynamics_modified)
     codec.put_dt(e, "ac_modified", link.ac_modified)
     codec.put_dt(e, "synced_at", link.synced_at)
+    if link.dynamics_etag is not None:
+        e["dynamics_etag"] = link.dynamics_etag
+    if link.history:
+        codec.put_json(e, "history", link.history)
     codec.check_size(e, f"link {link.entity} {link.dynamics_id}")
     return e
 
@@ -89,6 +93,8 @@ def link_from_entity(e: Mapping[str, Any]) -> RecordLink:
         ac_modified=codec.get_dt(e, "ac_modified"),
         pending_batch=e.get("pending_batch"),
         synced_at=codec.get_dt(e, "synced_at"),
+        dynamics_etag=e.get("dynamics_etag"),
+        history=codec.get_json(e, "history", []),
         etag=getattr(e, "metadata", {}).get("etag"),
     )
     link.index_keys = tuple(sorted(index_keys_of(link)))

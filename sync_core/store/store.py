@@ -159,8 +159,8 @@ class SyncStore:
         found = await self._cursors.get(cid, entity, "dynamics")
         return found if isinstance(found, DynamicsCursor) else None
 
-    async def get_ac_cursor(self, cid: str, entity: EntityName) -> AcCursor | None:
-        found = await self._cursors.get(cid, entity, "activecampaign")
+    async def get_ac_cursor(self, cid: str, entity: EntityName, *, stream: str = "") -> AcCursor | None:
+        found = await self._cursors.get(cid, entity, "activecampaign", stream)
         return found if isinstance(found, AcCursor) else None
 
     async def save_cursor(self, cid: str, cursor: C, *, fence: Fence | None = None) -> C:
