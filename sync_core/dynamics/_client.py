@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
+import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
-from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any
 from urllib.parse import quote
@@ -23,21 +22,16 @@ from azure.core.credentials_async import AsyncTokenCredential
 from sync_core.clock import SYSTEM_CLOCK, Clock
 from sync_core.dynamics import _batch, _metadata
 from sync_core.dynamics._errors import (
-    DUPLICATE_DETECTED,
-    DUPLICATE_KEY,
     ChangeTrackingDisabledError,
     DataverseError,
-    DeltaLinkExpiredError,
     DuplicateRecordError,
     NotExecutedError,
     PagingLoopError,
-    TransientError,
     UnsafeLinkError,
     ValidationError,
     error_for,
     error_from_response,
 )
-from sync_core.dynamics._logging import install_redaction, logger
 from sync_core.dynamics._models import (
     AttributeMetadata,
     BatchOperation,
@@ -49,15 +43,15 @@ from sync_core.dynamics._models import (
     WhoAmI,
 )
 from sync_core.dynamics._odata import encode_query, escape_like, key_segment, normalize_guid, quote_string
+from sync_core.dynamics._policy import DataverseCallPolicy
+from sync_core.http import Backoff, Pipeline
 from sync_core.model.budget import RequestBudget
-from sync_core.model.calls import CallCounter
 from sync_core.model.guard import CallGuard
+
+logger = logging.getLogger("sync_core.dynamics")
 
 MAX_PAGE_SIZE = 5000  # §3: default and maximum odata.maxpagesize
 BACKOFF_CAP = 60.0
-_IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"})
-_GATEWAY = frozenset({502, 503, 504})
-_DETERMINISTIC_500 = frozenset({DUPLICATE_DETECTED, DUPLICATE_KEY})
 _PATH_SAFE = "()'=,@:$!*+-._~"
 _USER_SELECT = ("systemuserid,fullname,domainname,internalemailaddress,azureactivedirectoryobjectid,isdisabled,"
                 "_businessunitid_value")
@@ -77,7 +71,8 @@ class DataverseClient:
     def __init__(self, environment_url: str, credential: AsyncTokenCredential, *, clock: Clock | None = None,
                  transport: httpx.AsyncBaseTransport | None = None, api_version: str = "v9.2",
                  page_size: int = MAX_PAGE_SIZE, max_retries: int = 8, timeout: float = 60.0,
-                 budget: RequestBudget | None = None, guard: CallGuard | None = None) -> None:
+                 budget: RequestBudget | None = None, guard: CallGuard | None = None,
+                 in_flight: asyncio.Semaphore | None = None) -> None:
         env = httpx.URL(environment_url.rstrip("/"))
         if env.scheme not in ("http", "https") or not env.host:
             raise ValueError("environment_url must be an absolute http(s) URL")
@@ -87,22 +82,20 @@ class DataverseClient:
         self._scope = f"{self.environment_url}/.default"  # §1.1 confidential-client scope
         self._credential = credential
         self._clock: Clock = clock or SYSTEM_CLOCK
-        self._http = httpx.AsyncClient(transport=transport, timeout=timeout, follow_redirects=False)
+        self._pipeline = Pipeline(logger=logger, clock=self._clock, budget=budget, guard=guard, in_flight=in_flight,
+                                  backoff=Backoff(base=1.0, cap=BACKOFF_CAP, jitter=True), max_retries=max_retries,
+                                  timeout=timeout, transport=transport)
         self.page_size = max(1, min(page_size, MAX_PAGE_SIZE))
-        self.max_retries = max(0, max_retries)
-        self._budget = budget
-        self.calls = CallCounter()
-        self.guard = guard
-        """Asked before every attempt (a pass's lease): see ``sync_core.model.guard``."""
+        self.calls = self._pipeline.calls
+        """Every attempt, by kind."""
         self._metadata: dict[str, EntityMetadata] = {}
         self._metadata_locks: dict[str, asyncio.Lock] = {}
-        install_redaction()
 
     # ------------------------------------------------------------------ lifecycle
 
     async def aclose(self) -> None:
         """Closes the HTTP pool; the credential belongs to the caller."""
-        await self._http.aclose()
+        await self._pipeline.aclose()
 
     async def __aenter__(self) -> DataverseClient:
         return self
@@ -132,97 +125,20 @@ class DataverseClient:
 
     # ------------------------------------------------------------------ transport
 
-    def _backoff(self, attempt: int) -> float:
-        return min(BACKOFF_CAP, 2.0**attempt) * (0.5 + random.random() / 2)
-
-    def _retry_after(self, response: httpx.Response) -> float | None:
-        raw = response.headers.get("Retry-After")
-        if not raw:
-            return None
-        try:
-            return max(0.0, float(raw))
-        except ValueError:
-            pass
-        try:
-            when = parsedate_to_datetime(raw)
-        except (TypeError, ValueError):
-            return None
-        return max(0.0, when.timestamp() - self._clock.time())
-
-    async def _wait(self, seconds: float) -> None:
-        await (self.guard.wait(seconds) if self.guard is not None else self._clock.sleep(seconds))
-
     async def _send(self, method: str, url: str, *, kind: str, headers: dict[str, str] | None = None,
                     content: bytes | None = None, allow: Sequence[int] = (), change_read: bool = False
                     ) -> httpx.Response:
-        """One logical request: retries 429 (Retry-After), gateway 5xx and connection failures.
+        """One logical request through the pipeline; what is retried is in ``_policy``.
 
-        A 500 and a dropped connection after the request went out are retried only for
-        idempotent methods, so a create is never sent twice by us.
+        Statuses in ``allow`` come back as responses; every other failure raises the typed error.
         """
-        method = method.upper()
-        idempotent = method in _IDEMPOTENT
-        path = httpx.URL(url).path
-        attempt = 0
-        while True:
-            if self._budget is not None:
-                await self._budget.acquire()
-            if self.guard is not None:
-                await self.guard.before_call()
-            token = await self._credential.get_token(self._scope)
-            hdrs = {
-                "Accept": "application/json",
-                "OData-MaxVersion": "4.0",
-                "OData-Version": "4.0",
-                "Authorization": f"Bearer {token.token}",
-            }
-            if content is not None:
-                hdrs["Content-Type"] = "application/json"
-            hdrs.update(headers or {})
-            self.calls.add(kind)
-            try:
-                response = await self._http.request(method, url, headers=hdrs, content=content)
-            except httpx.TransportError as exc:
-                unsent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
-                logger.warning("%s %s failed: %s", method, path, type(exc).__name__)
-                if attempt >= self.max_retries or not (unsent or idempotent):
-                    raise TransientError(f"{type(exc).__name__} talking to Dataverse") from exc
-                await self._wait(self._backoff(attempt))
-                attempt += 1
-                continue
-            finally:
-                # §5: no ARR affinity cookie, so requests spread over all web servers
-                self._http.cookies.clear()
-            status = response.status_code
-            logger.debug("%s %s %d", method, path, status)
-            if status == 429:
-                await response.aread()
-                wait = self._retry_after(response)
-                if attempt >= self.max_retries:
-                    raise error_from_response(response, retry_after=wait, change_read=change_read)
-                delay = wait if wait is not None else self._backoff(attempt)
-                logger.info("%s %s 429, waiting %.1fs", method, path, delay)
-                if self._budget is not None:
-                    await self._budget.hold_off(delay)
-                await self._wait(delay)
-                attempt += 1
-                continue
-            if status >= 500 and status not in allow:
-                await response.aread()
-                err = error_from_response(response, change_read=change_read)
-                retriable = not isinstance(err, DeltaLinkExpiredError | ChangeTrackingDisabledError) and (
-                    status in _GATEWAY or (idempotent and err.code.lower() not in _DETERMINISTIC_500))
-                if retriable and attempt < self.max_retries:
-                    delay = self._retry_after(response) or self._backoff(attempt)
-                    logger.info("%s %s %d, retrying in %.1fs", method, path, status, delay)
-                    await self._wait(delay)
-                    attempt += 1
-                    continue
-                raise err
-            if status >= 400 and status not in allow:
-                await response.aread()
-                raise error_from_response(response, change_read=change_read)
-            return response
+        hdrs = {"Accept": "application/json", "OData-MaxVersion": "4.0", "OData-Version": "4.0"}
+        if content is not None:
+            hdrs["Content-Type"] = "application/json"
+        hdrs.update(headers or {})
+        policy = DataverseCallPolicy(self._pipeline.http, self._credential, self._scope, clock=self._clock,
+                                     method=method, allow=allow, change_read=change_read)
+        return await self._pipeline.send(method.upper(), url, kind=kind, policy=policy, headers=hdrs, content=content)
 
     async def _get_json(self, url: str, *, kind: str, prefer: str | None = None, allow: Sequence[int] = (),
                         change_read: bool = False) -> tuple[httpx.Response, Any]:

@@ -29,6 +29,7 @@ from sync_core.engine.clients import ClientFactory
 from sync_core.engine.context import Checkpoint, PassContext, _no_checkpoint
 from sync_core.engine.lease_keeper import LEASE_TTL_SECONDS, LeaseKeeper
 from sync_core.engine.opportunities import OpportunitiesUnavailable
+from sync_core.model.codes import Service
 from sync_core.model.config import FREQUENCY_HOURS, ConnectionConfig
 from sync_core.model.errors import AuthenticationError, FatalError, PlanLimitError, RetriableError, SkippableError
 from sync_core.model.state import EntityName, RunRecord, Side
@@ -159,8 +160,7 @@ class SyncEngine:
                 run.status, run.message = "failed", f"{type(e).__name__}: {e.message}"
                 log.error("pass of %s failed: %s", connection_id, run.message)
                 if isinstance(e, AuthenticationError):
-                    side: Side = ("activecampaign" if type(e).__module__.startswith("sync_core.activecampaign")
-                                  else "dynamics")
+                    side: Side = "activecampaign" if e.service is Service.ACTIVECAMPAIGN else "dynamics"
                     telemetry.credentials_rejected(connection_id, side)
             except LeaseLostError as e:
                 run.status, run.message = "failed", f"stopped: {e}"
