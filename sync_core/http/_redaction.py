@@ -22,7 +22,8 @@ _URL_QUERY = re.compile(r"((?:https?://|/)[^\s?\"<>]*)\?\S*")
 # Any other "?name=..." left (a relative URL in a message argument).
 _BARE_QUERY = re.compile(r"\?[^\s\"']*=[^\s\"']*")
 _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9\-._~+/]+=*")
-_API_TOKEN = re.compile(r"(?i)(api[-_]?(?:token|key)[\"']?\s*[:=]\s*[\"']?)[^\s\"',;&]+")
+# "Api-Token: k", "api_key=k", and header pairs as httpcore prints them: ('Api-Token', 'k'), (b'Api-Token', b'k').
+_API_TOKEN = re.compile(r"(?i)(api[-_]?(?:token|key)[\"']?\s*[:=,]\s*b?[\"']?)[^\s\"',;&)]+")
 
 
 def scrub(text: str) -> str:
