@@ -8,7 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 from sync_core.api.errors import ApiError, upstream_error
 from sync_core.api.schemas import ConfigIssueOut
+from sync_core.dynamics import compile_criteria
 from sync_core.engine import ConnectionClients, SyncEngine
+from sync_core.engine.pass_order import ENGINE_ENTITIES
+from sync_core.engine.pass_state import ENTITY_SET, PRIMARY_ID
+from sync_core.engine.validation import validate_connection_config
 from sync_core.model import errors as model
 from sync_core.model.config import ConnectionConfig
 
@@ -33,11 +37,7 @@ async def both_clients(ctx: ApiContext, config: ConnectionConfig
 
 
 async def metadata_issues(ctx: ApiContext, config: ConnectionConfig) -> list[ConfigIssueOut]:
-    """The engine's metadata validation when it is there (pydantic has already checked the shape)."""
-    try:
-        from sync_core.engine.validation import validate_connection_config
-    except ImportError:
-        return []
+    """The metadata validation (pydantic has already checked the shape)."""
     try:
         async with both_clients(ctx, config) as (ac, dv):
             found = await validate_connection_config(config, dv=dv, ac=ac)
@@ -86,10 +86,6 @@ async def samples(ctx: ApiContext, rt: Runtime, config: ConnectionConfig) -> lis
     """A few records per outcome, read with the criteria compiled to ``$filter`` (the engine's own
     compiler, which agrees with its in-memory evaluation): skipped by the criteria, already linked
     (updated when changed), matching an AC contact by email (linked), or new (created)."""
-    from sync_core.engine.context import ENTITY_SET, PRIMARY_ID
-    from sync_core.engine.criteria import to_odata_filter
-    from sync_core.engine.runner import ENGINE_ENTITIES
-
     out: list[dict[str, Any]] = []
     async with both_clients(ctx, config) as (ac, dv):
         for entity in ("contact", "lead"):
@@ -98,7 +94,7 @@ async def samples(ctx: ApiContext, rt: Runtime, config: ConnectionConfig) -> lis
                 continue
             meta = await dv.entity_metadata(entity)
             types = {a.logical_name: a.type_name for a in meta.attributes.values()}
-            flt = to_odata_filter(mapping.criteria, column_types=types) if mapping.scope == "criteria" else None
+            flt = compile_criteria(mapping.criteria, column_types=types) if mapping.scope == "criteria" else None
             id_col, name_col = PRIMARY_ID[entity], _NAME[entity]
             select = [id_col, name_col, "emailaddress1"]
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import get_args
 
 from sync_core.api.schemas import EntityProgress
+from sync_core.engine.pass_order import ENGINE_ENTITIES
 from sync_core.model.config import ConnectionConfig
 from sync_core.model.state import Cursor, EntityName, Side
 from sync_core.store import SyncStore
@@ -45,10 +46,7 @@ async def progress(store: SyncStore, config: ConnectionConfig, now: datetime) ->
 
 def initial_state(config: ConnectionConfig, items: list[EntityProgress]) -> str:
     """``done`` once every enabled entity the engine reads from Dynamics has finished its first read."""
-    from sync_core.engine.runner import ENGINE_ENTITIES
-
-    wanted = [e for e in ENTITIES if e in ENGINE_ENTITIES and config.entities.of(e).enabled
-              and config.entities.of(e).direction != "pull"]
+    wanted = [e for e in ENTITIES if e in ENGINE_ENTITIES and config.entities.of(e).pushes]
     dyn = {p.entity: p for p in items if p.side == "dynamics"}
     if not any(e in dyn for e in wanted):
         return "not_started"

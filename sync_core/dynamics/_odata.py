@@ -56,7 +56,8 @@ def format_literal(value: Any) -> str:
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
             raise ValueError("NaN and infinity have no OData literal here")
-        return repr(value)
+        text = format(Decimal(repr(value)), "f")  # never in exponent form
+        return text if "." in text else f"{text}.0"
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise ValueError("NaN and infinity have no OData literal here")

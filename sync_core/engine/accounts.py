@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sync_core.engine.context import PRIMARY_ID, PassContext
-from sync_core.engine.criteria import matches
+from sync_core.engine.handler import Record, common_columns
 from sync_core.engine.mapping import ac_values_for, changed_columns, dynamics_values, parse_ac_time
-from sync_core.engine.merges import merged_into
+from sync_core.engine.pass_state import PRIMARY_ID, Pass
+from sync_core.engine.sink import Action, Failure, Plan
+from sync_core.model.codes import ErrorCode
 from sync_core.model.config import FieldMapping
 from sync_core.model.errors import ConflictError, PlanLimitError, RetriableError, SkippableError
-from sync_core.model.state import EntityName, RecordError, RecordLink
+from sync_core.model.state import EntityName, RecordLink
 
 log = logging.getLogger("sync_core.engine")
 
@@ -31,17 +33,17 @@ class AccountsUnavailable(Exception):
     """The AC plan has no accounts API."""
 
 
-async def ac_account_index(ctx: PassContext) -> dict[str, str]:
+async def ac_account_index(p: Pass) -> dict[str, str]:
     """Lower-cased AC account name → id, listed once per pass when a full read needs it."""
-    if ctx.ac_accounts is None:
+    if p.caches.ac_accounts is None:
         index: dict[str, str] = {}
         try:
-            async for a in ctx.ac.iter_accounts():
+            async for a in p.ac.iter_accounts():
                 index[str(a.get("name") or "").strip().lower()] = str(a["id"])
         except PlanLimitError as e:
             raise AccountsUnavailable(str(e)) from e
-        ctx.ac_accounts = index
-    return ctx.ac_accounts
+        p.caches.ac_accounts = index
+    return p.caches.ac_accounts
 
 
 def account_body(fields: Sequence[FieldMapping], values: Mapping[str, Any]) -> dict[str, Any]:
@@ -57,76 +59,107 @@ def account_body(fields: Sequence[FieldMapping], values: Mapping[str, Any]) -> d
     return body
 
 
-async def process_page(ctx: PassContext, fields: Sequence[FieldMapping], records: Sequence[Mapping[str, Any]],
-                       *, open_errors: set[str], full_read: bool) -> None:
+@dataclass(slots=True)
+class _Planned:
+    record: Mapping[str, Any]
+    values: dict[str, Any]
+    link: RecordLink | None
+    changed: list[str]
+    name: str
+
+
+class AccountHandler:
     entity: EntityName = "account"
-    mapping = ctx.connection.entities.accounts
-    id_col = PRIMARY_ID[entity]
-    index = await ac_account_index(ctx) if full_read else None
-    links = await ctx.store.get_links(ctx.cid, entity, [str(r[id_col]) for r in records])
-    ctx.run.count(entity, "read", len(records))
-    saved: list[RecordLink] = []
-    claimed: dict[str, str] = {}  # AC account id → the Dynamics account that took it in this page
-    for r in sorted(records, key=lambda r: (str(r.get("createdon") or ""), str(r[id_col]))):
-        if saved and ctx.out_of_time():
-            # One call per account: a page can outlast the pass. Stop here, keep what is linked;
-            # the page is read again and its linked accounts compare unchanged.
-            ctx.page_cut = True
-            break
-        did = str(r[id_col])
-        if merged_into(r) is not None:  # merged away: its link went to the winner (merges.py)
-            ctx.run.count(entity, "skipped_merged")
-            continue
-        if mapping.scope == "criteria" and not matches(r, mapping.criteria):
-            ctx.run.count(entity, "skipped_criteria")
-            continue
-        values = dynamics_values(r, fields)
-        name = str(values.get(NAME) or "").strip()
-        if not name:
-            ctx.run.count(entity, "skipped_no_name")
-            continue
-        link = links.get(did)
-        changed = changed_columns(values, link.dynamics_values if link else None)
-        if link is not None and not changed:
-            ctx.run.count(entity, "unchanged")
-            await _cleared(ctx, did, open_errors)
-            continue
-        if ctx.dry_run:
-            ctx.run.count(entity, "would_create" if link is None else "would_update")
-            ctx.sample(entity, "create" if link is None else "update", did, name)
-            continue
-        sent = ac_values_for(fields, values, set(changed) | ({NAME} if link is None else set()))
+
+    def __init__(self, p: Pass) -> None:
+        self.fields = p.connection.entities.of("account").fields_for("push")
+        self.open_errors: set[str] = set()
+        self._extra = common_columns(p, "account")
+        self._full_read = False
+
+    def extra_columns(self) -> list[str]:
+        return self._extra
+
+    async def prepare(self, p: Pass) -> None:
+        return None
+
+    async def plan(self, p: Pass, records: Sequence[Record], *, full_read: bool) -> Plan:
+        plan = Plan("account")
+        self._full_read = full_read
+        if full_read:
+            await ac_account_index(p)  # listed once: the writes adopt AC accounts by name from it
+        id_col = PRIMARY_ID["account"]
+        links = await p.store.get_links(p.cid, "account", [str(r[id_col]) for r in records])
+        for r in sorted(records, key=lambda r: (str(r.get("createdon") or ""), str(r[id_col]))):
+            did = str(r[id_col])
+            values = dynamics_values(r, self.fields)
+            name = str(values.get(NAME) or "").strip()
+            if not name:
+                p.count("account", "skipped_no_name")
+                continue
+            link = links.get(did)
+            changed = changed_columns(values, link.dynamics_values if link else None)
+            if link is not None and not changed:
+                p.count("account", "unchanged")
+                if did in self.open_errors:
+                    plan.cleared.append(did)
+                    self.open_errors.discard(did)
+                continue
+            plan.actions.append(Action("create" if link is None else "update", did, name,
+                                       item=_Planned(r, values, link, changed, name)))
+        return plan
+
+    async def write(self, p: Pass, plan: Plan) -> None:
+        index = p.caches.ac_accounts if self._full_read else None
+        saved: list[RecordLink] = []
+        claimed: dict[str, str] = {}  # AC account id → the Dynamics account that took it in this page
+        for action in plan.actions:
+            if saved and p.time.out():
+                # One call per account: a page can outlast the pass. Stop here, keep what is linked;
+                # the page is read again and its linked accounts compare unchanged.
+                p.time.page_cut = True
+                break
+            link = await self._write_one(p, action.record_id, action.item, index, claimed)
+            if link is None:
+                continue
+            saved.append(link)
+            claimed[str(link.ac_id)] = action.record_id
+            if index is not None:
+                index[action.item.name.lower()] = str(link.ac_id)
+            if action.record_id in self.open_errors:
+                await p.sink.clear("account", action.record_id)
+                self.open_errors.discard(action.record_id)
+        await p.checkpoint("after_ac_write", {"entity": "account", "count": len(saved)})
+        await p.sink.save_links(saved)
+        await p.checkpoint("after_links_saved", {"entity": "account", "count": len(saved)})
+
+    async def _write_one(self, p: Pass, did: str, x: _Planned, index: dict[str, str] | None,
+                         claimed: dict[str, str]) -> RecordLink | None:
+        link = x.link
+        sent = ac_values_for(self.fields, x.values, set(x.changed) | ({NAME} if link is None else set()))
         try:
             if link is None:
-                ac_id = await _adopt_or_create(ctx, did, name, fields, sent, index, claimed)
+                ac_id = await _adopt_or_create(p, did, x.name, self.fields, sent, index, claimed)
                 if ac_id is None:
-                    continue
-                link = RecordLink(entity=entity, dynamics_id=did, ac_id=ac_id)
-                ctx.run.count(entity, "created")
+                    return None
+                link = RecordLink(entity="account", dynamics_id=did, ac_id=ac_id)
+                p.count("account", "created")
             else:
                 assert link.ac_id is not None
-                await ctx.ac.update_account(link.ac_id, account_body(fields, sent))
-                ctx.run.count(entity, "updated")
+                await p.ac.update_account(link.ac_id, account_body(self.fields, sent))
+                p.count("account", "updated")
         except (SkippableError, RetriableError) as e:
-            await _fail(ctx, did, f"{type(e).__name__}: {e}", code=type(e).__name__,
-                        retriable=not isinstance(e, ConflictError))
-            continue
-        link.dynamics_values = dict(values)
+            await p.sink.fail(Failure("account", did, e.error_code, f"{type(e).__name__}: {e}",
+                                      retriable=not isinstance(e, ConflictError)))
+            return None
+        link.dynamics_values = dict(x.values)
         link.ac_values = {**link.ac_values, **sent}
-        link.dynamics_modified = parse_ac_time(r.get("modifiedon")) or link.dynamics_modified
-        link.synced_at = ctx.clock.now()
-        saved.append(link)
-        claimed[str(link.ac_id)] = did
-        if index is not None:
-            index[name.lower()] = str(link.ac_id)
-        await _cleared(ctx, did, open_errors)
-    await ctx.checkpoint("after_ac_write", {"entity": entity, "count": len(saved)})
-    if saved:
-        await ctx.store.save_links(ctx.cid, saved)
-    await ctx.checkpoint("after_links_saved", {"entity": entity, "count": len(saved)})
+        link.dynamics_modified = parse_ac_time(x.record.get("modifiedon")) or link.dynamics_modified
+        link.synced_at = p.clock.now()
+        return link
 
 
-async def _adopt_or_create(ctx: PassContext, did: str, name: str, fields: Sequence[FieldMapping],
+async def _adopt_or_create(p: Pass, did: str, name: str, fields: Sequence[FieldMapping],
                            sent: dict[str, Any], index: dict[str, str] | None,
                            claimed: dict[str, str]) -> str | None:
     existing_id: str | None
@@ -134,38 +167,22 @@ async def _adopt_or_create(ctx: PassContext, did: str, name: str, fields: Sequen
         existing_id = index.get(name.lower())
     else:
         try:
-            found = await ctx.ac.find_account_by_name(name)
+            found = await p.ac.find_account_by_name(name)
         except PlanLimitError as e:
             raise AccountsUnavailable(str(e)) from e
         existing_id = str(found["id"]) if found else None
     if existing_id is not None:
-        holders = [h.dynamics_id for h in await ctx.store.get_links_by_ac(ctx.cid, "account", existing_id)]
+        holders = [h.dynamics_id for h in await p.store.get_links_by_ac(p.cid, "account", existing_id)]
         if existing_id in claimed:
             holders.append(claimed[existing_id])
         other = [h for h in holders if h != did]
         if other:
-            await _fail(ctx, did, f"another Dynamics account ({other[0]}) is linked to the "
-                                  f"ActiveCampaign account named {name!r}; only the oldest is linked",
-                        code="duplicate_name", retriable=False)
+            await p.sink.fail(Failure("account", did, ErrorCode.DUPLICATE_NAME, retriable=False,
+                                      cause=f"another Dynamics account ({other[0]}) is linked to the "
+                                            f"ActiveCampaign account named {name!r}; only the oldest is linked"))
             return None
-        await ctx.ac.update_account(existing_id, account_body(fields, sent))
-        ctx.run.count("account", "adopted")
+        await p.ac.update_account(existing_id, account_body(fields, sent))
+        p.count("account", "adopted")
         return existing_id
-    created = await ctx.ac.create_account(account_body(fields, sent))
+    created = await p.ac.create_account(account_body(fields, sent))
     return str(created["id"])
-
-
-async def _cleared(ctx: PassContext, did: str, open_errors: set[str]) -> None:
-    if did in open_errors and not ctx.dry_run:
-        await ctx.store.clear_error(ctx.cid, "account", "activecampaign", did)
-        open_errors.discard(did)
-
-
-async def _fail(ctx: PassContext, did: str, cause: str, *, code: str, retriable: bool = True) -> None:
-    ctx.run.count("account", "errors")
-    if ctx.dry_run:
-        return
-    now = ctx.clock.now()
-    await ctx.store.record_error(ctx.cid, RecordError(entity="account", side="activecampaign", record_id=did,
-                                                      cause=cause, code=code, retriable=retriable,
-                                                      first_seen=now, last_seen=now))

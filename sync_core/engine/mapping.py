@@ -14,23 +14,13 @@ from decimal import Decimal
 from typing import Any
 
 from sync_core.model.config import FieldMapping
-
-LOOKUP_COLUMNS = frozenset({
-    "parentcustomerid", "parentaccountid", "parentcontactid", "customerid", "transactioncurrencyid",
-    "originatingleadid", "ownerid",
-})
-"""Lookup columns: read as ``_<name>_value``, written through ``<nav>@odata.bind``."""
+from sync_core.model.standard import read_column
 
 AC_CONTACT_STANDARD = {"email": "email", "firstName": "first_name", "lastName": "last_name", "phone": "phone"}
 """v3 contact field → bulk-import row field (bulk import uses snake_case)."""
 
 ASSOCIATION_KEYS = frozenset({"account", "accountContact.jobTitle"})
 """AC keys that live on the account-contact association, not on the contact."""
-
-
-def read_column(column: str) -> str:
-    """The property a Dynamics read returns for ``column``."""
-    return f"_{column}_value" if column in LOOKUP_COLUMNS else column
 
 
 def normalize(value: Any) -> Any:

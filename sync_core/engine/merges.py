@@ -13,8 +13,10 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sync_core.engine.context import PRIMARY_ID, PassContext
-from sync_core.model.state import EntityName, RecordError
+from sync_core.engine.pass_state import PRIMARY_ID, Pass
+from sync_core.engine.sink import Action, Failure, Plan
+from sync_core.model.codes import ErrorCode
+from sync_core.model.state import EntityName, RecordLink
 
 MERGE_COLUMNS = ("merged", "_masterid_value")
 """Read with every record of a table that Dynamics merges (accounts, contacts, leads)."""
@@ -27,7 +29,28 @@ def merged_into(record: Mapping[str, Any]) -> str | None:
     return str(winner) if record.get("merged") and winner else None
 
 
-async def follow_merges(ctx: PassContext, entity: EntityName, records: Sequence[Mapping[str, Any]],
+class MergeWriter:
+    """Moves or drops the losers' links; remembers the winners that took one (pushed at once)."""
+
+    def __init__(self, entity: EntityName, winner_links: dict[str, RecordLink]) -> None:
+        self.entity = entity
+        self.winner_links = winner_links
+        self.to_push: list[str] = []
+
+    async def write(self, p: Pass, plan: Plan) -> None:
+        for action in plan.actions:
+            link, winner_id = action.item
+            p.count(self.entity, "merged")
+            if winner_id not in self.winner_links:
+                moved = dataclasses.replace(link, dynamics_id=winner_id, etag=None, index_keys=None)
+                await p.sink.save_links([moved])
+                self.winner_links[winner_id] = moved
+                self.to_push.append(winner_id)
+            await p.checkpoint("after_merge_link_moved", {"entity": self.entity, "loser": action.record_id})
+            await p.sink.delete_link(link)
+
+
+async def follow_merges(p: Pass, entity: EntityName, records: Sequence[Mapping[str, Any]],
                         open_errors: set[str]) -> list[str]:
     """Hand the links of this page's merged-away records to their winners.
 
@@ -40,38 +63,24 @@ async def follow_merges(ctx: PassContext, entity: EntityName, records: Sequence[
     losers = {str(r[id_col]): w for r in records if (w := merged_into(r)) is not None}
     if not losers:
         return []
-    links = await ctx.store.get_links(ctx.cid, entity, sorted(losers))
-    winner_links = await ctx.store.get_links(ctx.cid, entity, sorted(set(losers.values())))
-    to_push: list[str] = []
+    links = await p.store.get_links(p.cid, entity, sorted(losers))
+    winner_links = await p.store.get_links(p.cid, entity, sorted(set(losers.values())))
+    plan = Plan(entity)
     for loser_id, winner_id in sorted(losers.items()):
         link = links.get(loser_id)
-        if ctx.dry_run:
-            if link is not None:
-                ctx.run.count(entity, "would_follow_merge")
-                ctx.sample(entity, "follow_merge", loser_id, link.email or "", f"merged into {winner_id}")
-            continue
         if link is not None and link.ac_id is None:
             # A bulk import's row: the link is completed by this record's id. Retried once it is.
-            await ctx.store.record_error(ctx.cid, RecordError(
-                entity=entity, side="activecampaign", record_id=loser_id, code="merge_pending",
-                cause=f"merged into {winner_id}; its AC record is still being created, the link follows after",
-                first_seen=ctx.clock.now(), last_seen=ctx.clock.now()))
+            plan.failures.append(Failure(
+                entity, loser_id, ErrorCode.MERGE_PENDING, counted_as="",
+                cause=f"merged into {winner_id}; its AC record is still being created, the link follows after"))
             continue
         if link is not None:
-            ctx.run.count(entity, "merged")
-            if winner_id not in winner_links:
-                moved = dataclasses.replace(link, dynamics_id=winner_id, etag=None, index_keys=None)
-                await ctx.store.save_links(ctx.cid, [moved])
-                winner_links[winner_id] = moved
-                to_push.append(winner_id)
-                if ctx.link_index is not None:
-                    ctx.link_index.add(entity, winner_id, moved.email, moved.ac_id)
-            await ctx.checkpoint("after_merge_link_moved", {"entity": entity, "loser": loser_id})
-            await ctx.store.delete_link(ctx.cid, link)
-            if ctx.link_index is not None:
-                ctx.link_index.remove(entity, loser_id)
+            plan.actions.append(Action("follow_merge", loser_id, link.email or "", f"merged into {winner_id}",
+                                       item=(link, winner_id)))
         if loser_id in open_errors:
             # The loser syncs no more: its error (often the duplicate the merge resolved) is moot.
-            await ctx.store.clear_error(ctx.cid, entity, "activecampaign", loser_id)
+            plan.cleared.append(loser_id)
             open_errors.discard(loser_id)
-    return to_push
+    writer = MergeWriter(entity, winner_links)
+    await p.sink.apply(p, plan, writer)
+    return writer.to_push

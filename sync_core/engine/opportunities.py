@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sync_core.engine.context import PRIMARY_ID, PassContext
-from sync_core.engine.criteria import matches
+from sync_core.engine.handler import Record, common_columns
 from sync_core.engine.mapping import changed_columns, dynamics_values, normalize, parse_ac_time
-from sync_core.engine.odata import parse_filter
+from sync_core.engine.pass_state import PRIMARY_ID, Pass
+from sync_core.engine.sink import Action, Failure, Plan
+from sync_core.model.codes import ErrorCode
 from sync_core.model.config import FieldMapping
 from sync_core.model.errors import PlanLimitError, RetriableError, SkippableError
 from sync_core.model.standard import OPPORTUNITY_SCHEMA_LABEL, OPPORTUNITY_SCHEMA_SLUG, STANDARD_FIELDS
-from sync_core.model.state import EntityName, RecordError, RecordLink
+from sync_core.model.state import EntityName, RecordLink
 
 log = logging.getLogger("sync_core.engine")
 
@@ -59,24 +61,39 @@ def schema_definition(*, date_fields: bool = True) -> dict[str, Any]:
     }
 
 
-async def ensure_schema(ctx: PassContext) -> tuple[str, dict[str, str]]:
-    """The schema's id and its field types, created when missing."""
-    if ctx.opportunity_schema is not None:
-        return ctx.opportunity_schema
+async def find_schema(p: Pass) -> bool:
+    """Whether the schema exists (cached when it does); a plan without custom objects says so here."""
+    if p.caches.opportunity_schema is not None:
+        return True
     try:
-        schemas = await ctx.ac.list_schemas()
-        found = next((s for s in schemas if s.get("slug") == OPPORTUNITY_SCHEMA_SLUG), None)
-        if found is None:
-            try:
-                found = await ctx.ac.create_schema(schema_definition())
-            except SkippableError:
-                # Date fields are unconfirmed on custom objects (the register): fall back to text.
-                found = await ctx.ac.create_schema(schema_definition(date_fields=False))
+        schemas = await p.ac.list_schemas()
     except PlanLimitError as e:
         raise OpportunitiesUnavailable(str(e)) from e
-    types = {str(f.get("id")): str(f.get("type")) for f in found.get("fields") or []}
-    ctx.opportunity_schema = (str(found["id"]), types)
-    return ctx.opportunity_schema
+    found = next((s for s in schemas if s.get("slug") == OPPORTUNITY_SCHEMA_SLUG), None)
+    if found is not None:
+        _remember(p, found)
+    return found is not None
+
+
+async def ensure_schema(p: Pass) -> tuple[str, dict[str, str]]:
+    """The schema's id and its field types, created when missing."""
+    if p.caches.opportunity_schema is None and not await find_schema(p):
+        try:
+            try:
+                found = await p.ac.create_schema(schema_definition())
+            except SkippableError:
+                # Date fields are unconfirmed on custom objects (the register): fall back to text.
+                found = await p.ac.create_schema(schema_definition(date_fields=False))
+        except PlanLimitError as e:
+            raise OpportunitiesUnavailable(str(e)) from e
+        _remember(p, found)
+    assert p.caches.opportunity_schema is not None
+    return p.caches.opportunity_schema
+
+
+def _remember(p: Pass, schema: Mapping[str, Any]) -> None:
+    types = {str(f.get("id")): str(f.get("type")) for f in schema.get("fields") or []}
+    p.caches.opportunity_schema = (str(schema["id"]), types)
 
 
 def _field_value(ftype: str, value: Any) -> Any:
@@ -93,84 +110,96 @@ def _field_value(ftype: str, value: Any) -> Any:
     return str(value) if ftype == "text" else value
 
 
-async def _contact_ac_id(ctx: PassContext, record: Mapping[str, Any]) -> str | None:
+async def _contact_ac_id(p: Pass, record: Mapping[str, Any]) -> str | None:
     for column in RELATION_COLUMNS:
         guid = record.get(f"_{column}_value")
         if not guid:
             continue
-        link = await ctx.store.get_link(ctx.cid, "contact", str(guid))
+        link = await p.store.get_link(p.cid, "contact", str(guid))
         if link is not None and link.ac_id:
             return link.ac_id
     return None
 
 
-async def process_page(ctx: PassContext, fields: Sequence[FieldMapping], records: Sequence[Mapping[str, Any]],
-                       *, open_errors: set[str]) -> None:
-    mapping = ctx.connection.entities.opportunities
-    id_col = PRIMARY_ID[ENTITY]
-    schema_id, types = await ensure_schema(ctx)
-    ctx.run.count(ENTITY, "read", len(records))
-    custom = parse_filter(mapping.custom_filter) if mapping.scope == "custom" and mapping.custom_filter else None
-    links = await ctx.store.get_links(ctx.cid, ENTITY, [str(r[id_col]) for r in records])
-    saved: list[RecordLink] = []
-    for r in records:
-        did = str(r[id_col])
-        if (mapping.scope == "criteria" and not matches(r, mapping.criteria)) or (custom and not custom.matches(r)):
-            ctx.run.count(ENTITY, "skipped_criteria")
-            continue
-        values = dynamics_values(r, fields)
-        for column in RELATION_COLUMNS:
-            values[column] = normalize(r.get(f"_{column}_value"))
-        link = links.get(did)
-        changed = changed_columns(values, link.dynamics_values if link else None)
-        if link is not None and not changed:
-            ctx.run.count(ENTITY, "unchanged")
-            continue
-        contact_id = await _contact_ac_id(ctx, r)
-        if contact_id is None:
-            ctx.run.count(ENTITY, "skipped_no_synced_contact")
-            ctx.sample(ENTITY, "skip", did, str(values.get("name") or ""), "its contact does not sync")
-            if not ctx.dry_run:
-                now = ctx.clock.now()
-                await ctx.store.record_error(ctx.cid, RecordError(
-                    entity=ENTITY, side="activecampaign", record_id=did, code="contact_not_synced",
-                    cause="skipped: the opportunity's contact does not sync to ActiveCampaign",
-                    first_seen=now, last_seen=now))
-            continue
-        if ctx.dry_run:
-            ctx.run.count(ENTITY, "would_create" if link is None else "would_update")
-            ctx.sample(ENTITY, "create" if link is None else "update", did, str(values.get("name") or ""))
-            continue
-        record = {
-            "externalId": f"d365-{did}",
-            "fields": [{"id": f.activecampaign, "value": _field_value(types.get(f.activecampaign, "text"),
-                                                                     values.get(f.dynamics))}
-                       for f in fields if f.activecampaign in types],
-            "relationships": {CONTACT_RELATIONSHIP: [contact_id]},
-        }
-        try:
-            upserted = await ctx.ac.upsert_record(schema_id, record)
-        except (SkippableError, RetriableError) as e:
-            ctx.run.count(ENTITY, "errors")
-            now = ctx.clock.now()
-            await ctx.store.record_error(ctx.cid, RecordError(
-                entity=ENTITY, side="activecampaign", record_id=did, cause=f"{type(e).__name__}: {e}",
-                code=type(e).__name__, first_seen=now, last_seen=now))
-            continue
-        ctx.run.count(ENTITY, "created" if link is None else "updated")
-        link = link or RecordLink(entity=ENTITY, dynamics_id=did, ac_id=None)
-        link.ac_id = str(upserted.get("id") or link.ac_id or "")
-        link.dynamics_values = values
-        link.ac_values = {"contact": contact_id}
-        link.dynamics_modified = parse_ac_time(r.get("modifiedon")) or link.dynamics_modified
-        link.synced_at = ctx.clock.now()
-        saved.append(link)
-        if did in open_errors:
-            await ctx.store.clear_error(ctx.cid, ENTITY, "activecampaign", did)
-            open_errors.discard(did)
-    await ctx.checkpoint("after_ac_write", {"entity": ENTITY, "count": len(saved)})
-    if saved:
-        await ctx.store.save_links(ctx.cid, saved)
+@dataclass(slots=True)
+class _Planned:
+    record: Mapping[str, Any]
+    values: dict[str, Any]
+    link: RecordLink | None
+    contact_id: str
+
+
+class OpportunityHandler:
+    entity: EntityName = ENTITY
+
+    def __init__(self, p: Pass) -> None:
+        self.fields = opportunity_fields()
+        self.open_errors: set[str] = set()
+        self._extra = [*common_columns(p, ENTITY), *(f"_{c}_value" for c in RELATION_COLUMNS)]
+
+    def extra_columns(self) -> list[str]:
+        return self._extra
+
+    async def prepare(self, p: Pass) -> None:
+        """Before reading: a plan without custom objects makes the entity unavailable, not failed."""
+        await find_schema(p)
+
+    async def plan(self, p: Pass, records: Sequence[Record], *, full_read: bool) -> Plan:
+        plan = Plan(ENTITY)
+        id_col = PRIMARY_ID[ENTITY]
+        links = await p.store.get_links(p.cid, ENTITY, [str(r[id_col]) for r in records])
+        for r in records:
+            did = str(r[id_col])
+            values = dynamics_values(r, self.fields)
+            for column in RELATION_COLUMNS:
+                values[column] = normalize(r.get(f"_{column}_value"))
+            link = links.get(did)
+            changed = changed_columns(values, link.dynamics_values if link else None)
+            if link is not None and not changed:
+                p.count(ENTITY, "unchanged")
+                continue
+            label = str(values.get("name") or "")
+            contact_id = await _contact_ac_id(p, r)
+            if contact_id is None:
+                plan.failures.append(Failure(
+                    ENTITY, did, ErrorCode.CONTACT_NOT_SYNCED, counted_as="skipped_no_synced_contact",
+                    sample=("skip", label), cause="skipped: the opportunity's contact does not sync to ActiveCampaign"))
+                continue
+            plan.actions.append(Action("create" if link is None else "update", did, label,
+                                       item=_Planned(r, values, link, contact_id)))
+        return plan
+
+    async def write(self, p: Pass, plan: Plan) -> None:
+        schema_id, types = await ensure_schema(p)
+        saved: list[RecordLink] = []
+        for action in plan.actions:
+            x: _Planned = action.item
+            did = action.record_id
+            record = {
+                "externalId": f"d365-{did}",
+                "fields": [{"id": f.activecampaign, "value": _field_value(types.get(f.activecampaign, "text"),
+                                                                         x.values.get(f.dynamics))}
+                           for f in self.fields if f.activecampaign in types],
+                "relationships": {CONTACT_RELATIONSHIP: [x.contact_id]},
+            }
+            try:
+                upserted = await p.ac.upsert_record(schema_id, record)
+            except (SkippableError, RetriableError) as e:
+                await p.sink.fail(Failure(ENTITY, did, e.error_code, f"{type(e).__name__}: {e}"))
+                continue
+            p.count(ENTITY, "created" if x.link is None else "updated")
+            link = x.link or RecordLink(entity=ENTITY, dynamics_id=did, ac_id=None)
+            link.ac_id = str(upserted.get("id") or link.ac_id or "")
+            link.dynamics_values = x.values
+            link.ac_values = {"contact": x.contact_id}
+            link.dynamics_modified = parse_ac_time(x.record.get("modifiedon")) or link.dynamics_modified
+            link.synced_at = p.clock.now()
+            saved.append(link)
+            if did in self.open_errors:
+                await p.sink.clear(ENTITY, did)
+                self.open_errors.discard(did)
+        await p.checkpoint("after_ac_write", {"entity": ENTITY, "count": len(saved)})
+        await p.sink.save_links(saved)
 
 
 def opportunity_fields() -> list[FieldMapping]:

@@ -23,23 +23,20 @@ from azure.core.exceptions import (
 
 from sync_core import telemetry
 from sync_core.clock import Clock
-from sync_core.engine import ac_contacts, outbound
-from sync_core.engine.accounts import AccountsUnavailable
 from sync_core.engine.clients import ClientFactory
-from sync_core.engine.context import Checkpoint, PassContext, _no_checkpoint
 from sync_core.engine.lease_keeper import LEASE_TTL_SECONDS, LeaseKeeper
-from sync_core.engine.opportunities import OpportunitiesUnavailable
+from sync_core.engine.pass_order import ENGINE_ENTITIES, PASS_ORDER, run_entities
+from sync_core.engine.pass_state import Checkpoint, Pass, PassCaches, TimeBox, no_checkpoint
+from sync_core.engine.sink import DryRunSink, LiveSink, Sink
 from sync_core.model.codes import Service
 from sync_core.model.config import FREQUENCY_HOURS, ConnectionConfig
-from sync_core.model.errors import AuthenticationError, FatalError, PlanLimitError, RetriableError, SkippableError
-from sync_core.model.state import EntityName, RunRecord, Side
+from sync_core.model.errors import AuthenticationError, FatalError
+from sync_core.model.state import RunRecord, Side
 from sync_core.store import LeaseHeldError, LeaseLostError, SyncStore
 
 log = logging.getLogger("sync_core.engine")
 
-PASS_ORDER: tuple[EntityName, ...] = ("account", "contact", "lead", "opportunity")
-ENGINE_ENTITIES: frozenset[EntityName] = frozenset({"account", "contact", "lead", "opportunity"})
-"""Entities this engine pushes (Dynamics → ActiveCampaign)."""
+__all__ = ["ENGINE_ENTITIES", "PASS_ORDER", "PassResult", "SyncEngine"]
 
 Outcome = Literal["finished", "continued", "lease_held", "collapsed", "skipped", "failed", "missing"]
 
@@ -71,7 +68,7 @@ class SyncEngine:
     """Runs passes for connections kept in ``store``."""
 
     def __init__(self, store: SyncStore, clients: ClientFactory, *, clock: Clock, holder: str | None = None,
-                 checkpoint: Checkpoint = _no_checkpoint, lease_ttl: float = LEASE_TTL_SECONDS) -> None:
+                 checkpoint: Checkpoint = no_checkpoint, lease_ttl: float = LEASE_TTL_SECONDS) -> None:
         self._store = store
         self._clients = clients
         self._clock = clock
@@ -139,28 +136,30 @@ class SyncEngine:
     async def _pass(self, config: ConnectionConfig, store: SyncStore, keeper: LeaseKeeper, *, reason: str,
                     budget: float, dry_run: bool) -> PassResult:
         connection_id = config.connection_id
-        run = RunRecord(run_id=self._run_id(), started_at=self._clock.now(), reason=reason)
-        if dry_run:
-            run.status = "dry_run"
-        else:
+        run = RunRecord(run_id=self._run_id(), started_at=self._clock.now(), reason=reason,
+                        status="dry_run" if dry_run else "running")
+        if not dry_run:
             await self._store.save_run(connection_id, run)
+        caches = PassCaches()
+        sink: Sink = DryRunSink(run) if dry_run else LiveSink(store, cid=connection_id, clock=self._clock, run=run,
+                                                              caches=caches)
         async with self._clients.open(config, guard=None if dry_run else keeper) as clients:
-            ctx = PassContext(connection=config, store=store, ac=clients.ac, dv=clients.dv,
-                              clock=self._clock, run=run, deadline=self._clock.monotonic() + budget,
-                              dry_run=dry_run, checkpoint=self._checkpoint)
+            p = Pass(connection=config, store=self._store, ac=clients.ac, dv=clients.dv, clock=self._clock, run=run,
+                     time=TimeBox(self._clock, self._clock.monotonic() + budget), sink=sink,
+                     checkpoint=self._checkpoint, caches=caches)
             ac_calls, dv_calls = clients.ac.calls.snapshot(), clients.dv.calls.snapshot()
             try:
-                await self._entities(ctx)
-                run.status = "dry_run" if dry_run else ("continued" if ctx.more_work else "finished")
-                if ctx.failed and not dry_run:
+                await run_entities(p)
+                run.status = "dry_run" if dry_run else ("continued" if p.time.more_work else "finished")
+                if p.outcome.failed and not dry_run:
                     run.status = "failed"
-                if ctx.notes:
-                    run.message = "; ".join(ctx.notes)
+                if p.outcome.notes:
+                    run.message = "; ".join(p.outcome.notes)
             except FatalError as e:
                 run.status, run.message = "failed", f"{type(e).__name__}: {e.message}"
                 log.error("pass of %s failed: %s", connection_id, run.message)
-                if isinstance(e, AuthenticationError):
-                    side: Side = "activecampaign" if e.service is Service.ACTIVECAMPAIGN else "dynamics"
+                if isinstance(e, AuthenticationError) and e.service is not None:
+                    side: Side = "activecampaign" if e.service == Service.ACTIVECAMPAIGN else "dynamics"
                     telemetry.credentials_rejected(connection_id, side)
             except LeaseLostError as e:
                 run.status, run.message = "failed", f"stopped: {e}"
@@ -178,69 +177,11 @@ class SyncEngine:
         if not dry_run:
             for state in ("submitted", "completed"):
                 open_imports += len(await self._store.list_imports(connection_id, status=state))
-        return PassResult(outcome, run=run, message=run.message, open_imports=open_imports,
-                          samples=ctx.samples)
+        return PassResult(outcome, run=run, message=run.message, open_imports=open_imports, samples=sink.samples)
 
     def _run_id(self) -> str:
         # Inverted time sorts newest first; the suffix keeps two runs of one second apart.
         return f"{self._clock.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
-
-    async def _entities(self, ctx: PassContext) -> None:
-        people = [e for e in ("contact", "lead") if _pushes(ctx, e)]
-        if people:
-            try:
-                await ac_contacts.check_imports(ctx)
-                if not ctx.dry_run:
-                    await ac_contacts.read_contacts(ctx)
-                    if not ctx.more_work:  # a read cut by the budget goes on before any email lookup
-                        await ac_contacts.resolve_completed(ctx)
-            except (SkippableError, RetriableError) as e:
-                # Both sides are read before either is written: without the AC read, people wait.
-                for entity in people:
-                    ctx.failed.add(entity)
-                    ctx.run.count(entity, "failed")
-                ctx.notes.append(f"ActiveCampaign contacts read: {type(e).__name__}: {e}")
-                log.error("AC contacts read of %s failed: %s", ctx.cid, type(e).__name__)
-        ran_one = False
-        for entity in PASS_ORDER:
-            if entity not in ENGINE_ENTITIES or not _pushes(ctx, entity) or entity in ctx.failed:
-                continue
-            # Every pass moves at least one entity forward by a page, whatever its budget.
-            if ran_one and ctx.out_of_time():
-                ctx.more_work = True
-                return
-            if entity == "opportunity" and not ctx.dry_run and await _imports_open(ctx):
-                # Opportunities relate to AC contacts by id: wait until the contacts' imports are
-                # confirmed (the follow-up pass of open imports comes back for them).
-                ctx.run.count(entity, "deferred")
-                continue
-            try:
-                await outbound.push_entity(ctx, entity)
-            except (SkippableError, RetriableError) as e:
-                # One entity's read failing (a refused $select, an outage) must not stop the others;
-                # its cursor did not move, so the next pass tries again from the same place.
-                ctx.failed.add(entity)
-                ctx.run.count(entity, "failed")
-                ctx.notes.append(f"{entity}: {type(e).__name__}: {e}")
-                log.error("%s of %s failed: %s", entity, ctx.cid, type(e).__name__)
-            except (AccountsUnavailable, OpportunitiesUnavailable, PlanLimitError) as e:
-                if isinstance(e, PlanLimitError) and entity not in ("account", "opportunity"):
-                    raise
-                # The plan lacks the feature: report the entity unavailable once, go on with the rest.
-                ctx.unavailable.add(entity)
-                ctx.run.count(entity, "unavailable")
-                ctx.notes.append(f"{entity} sync is unavailable on this ActiveCampaign plan: {e}")
-                log.warning("%s sync unavailable for %s: plan limit", entity, ctx.cid)
-            ran_one = True
-            if ctx.more_work:
-                return
-
-
-async def _imports_open(ctx: PassContext) -> bool:
-    for status in ("submitted", "completed"):
-        if await ctx.store.list_imports(ctx.cid, status=status):
-            return True
-    return False
 
 
 def _emit_telemetry(cid: str, run: RunRecord, frequency: str) -> None:
@@ -250,8 +191,3 @@ def _emit_telemetry(cid: str, run: RunRecord, frequency: str) -> None:
         telemetry.errors_recorded(cid, entity, counts.get("errors", 0))
     if run.status == "finished":
         telemetry.connection_synced(cid, FREQUENCY_HOURS[frequency])
-
-
-def _pushes(ctx: PassContext, entity: EntityName) -> bool:
-    m = ctx.connection.entities.of(entity)
-    return m.enabled and m.direction != "pull"

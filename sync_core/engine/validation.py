@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sync_core.engine.criteria import LIKE_OPERATORS, ORDER_OPERATORS, TEXT_TYPES
-from sync_core.engine.odata import BoolOp, Call, Compare, Node, Not, ODataSyntaxError, parse_filter
+from sync_core.dynamics import BoolOp, Call, Compare, Node, Not, ODataSyntaxError, parse_filter
 from sync_core.model.config import Condition, ConnectionConfig, EntityMapping, FieldMapping, mapped_fields
+from sync_core.model.criteria import LIKE_OPERATORS, ORDER_OPERATORS, TEXT_TYPES
 from sync_core.model.standard import STANDARD_FIELDS
 from sync_core.model.state import EntityName
 

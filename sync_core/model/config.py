@@ -8,10 +8,12 @@ keeps it as JSON; ``schema_version`` drives migrations.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from sync_core.model.criteria import matches
 from sync_core.model.standard import STANDARD_FIELDS
 from sync_core.model.state import EntityName
 
@@ -81,6 +83,50 @@ class EntityMapping(_Model):
     constants: dict[str, Scalar] = Field(default_factory=dict)
     """Dynamics column → value used when a create needs a column no mapping fills."""
     conflict: ConflictRule = "newest_wins"
+    _entity: EntityName | None = PrivateAttr(default=None)
+
+    @property
+    def entity(self) -> EntityName:
+        if self._entity is None:
+            raise ValueError("this mapping is not bound to an entity: read it through EntitiesConfig.of()")
+        return self._entity
+
+    @property
+    def pushes(self) -> bool:
+        """Dynamics → ActiveCampaign for this entity."""
+        return self.enabled and self.direction in ("bidirectional", "push")
+
+    @property
+    def pulls(self) -> bool:
+        """ActiveCampaign → Dynamics for this entity."""
+        return self.enabled and self.direction in ("bidirectional", "pull")
+
+    def flows(self, m: FieldMapping) -> tuple[bool, bool]:
+        """(Dynamics → AC, AC → Dynamics) for one field within the entity's direction (enabled or not)."""
+        push = self.direction in ("bidirectional", "push") and m.direction in ("both", "push")
+        pull = self.direction in ("bidirectional", "pull") and m.direction in ("both", "pull")
+        return push, pull
+
+    def fields(self) -> list[FieldMapping]:
+        """Standard mappings that are on, then the custom ones."""
+        return mapped_fields(self.entity, self)
+
+    def fields_for(self, direction: Literal["push", "pull"]) -> list[FieldMapping]:
+        """The mapped fields that travel in ``direction``."""
+        i = 0 if direction == "push" else 1
+        return [f for f in self.fields() if self.flows(f)[i]]
+
+    def in_scope(self, record: Mapping[str, Any], *,
+                 custom: Callable[[Mapping[str, Any]], bool] | None = None) -> bool:
+        """Whether a Dynamics record is one this entity syncs (its criteria). The custom filter text of
+        ``scope="custom"`` is OData, parsed by the Dynamics package: pass its ``matches`` as ``custom``."""
+        if self.scope == "criteria":
+            return matches(record, self.criteria)
+        if self.scope == "custom" and self.custom_filter:
+            if custom is None:
+                raise ValueError("a custom filter needs its evaluator (sync_core.dynamics.parse_filter)")
+            return custom(record)
+        return True
 
 
 class ActiveCampaignSettings(_Model):
@@ -142,8 +188,10 @@ class EntitiesConfig(_Model):
     opportunities: EntityMapping = Field(default_factory=lambda: EntityMapping(direction="push"))
 
     def of(self, entity: EntityName) -> EntityMapping:
-        return {"account": self.accounts, "contact": self.contacts,
-                "lead": self.leads, "opportunity": self.opportunities}[entity]
+        m = {"account": self.accounts, "contact": self.contacts,
+             "lead": self.leads, "opportunity": self.opportunities}[entity]
+        m._entity = entity
+        return m
 
 
 class ConnectionConfig(_Model):

@@ -52,3 +52,14 @@ STANDARD_FIELDS: dict[EntityName, tuple[StandardField, ...]] = {
 
 OPPORTUNITY_SCHEMA_SLUG = "d365-opportunity"
 OPPORTUNITY_SCHEMA_LABEL = "D365 Opportunity"
+
+LOOKUP_COLUMNS = frozenset({
+    "parentcustomerid", "parentaccountid", "parentcontactid", "customerid", "transactioncurrencyid",
+    "originatingleadid", "ownerid",
+})
+"""Lookup columns: read as ``_<name>_value``, written through ``<nav>@odata.bind``."""
+
+
+def read_column(column: str) -> str:
+    """The property a Dynamics read returns for ``column``."""
+    return f"_{column}_value" if column in LOOKUP_COLUMNS else column

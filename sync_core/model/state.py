@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 EntityName = Literal["account", "contact", "lead", "opportunity"]
 """Dynamics logical names of the synced tables."""
@@ -59,44 +59,62 @@ class RecordLink:
 
 
 CursorPhase = Literal["initial", "backfill", "delta"]
+ReadMode = Literal["change_tracking", "modifiedon"]
 
 
 @dataclass(slots=True)
-class Cursor:
-    """Where the reading of one entity on one side stands.
+class ReadCursor:
+    """Where the reading of one entity on one side stands, and how far a whole read got.
 
-    Dynamics: ``delta_link`` is the whole ``@odata.deltaLink`` of the last finished read;
-    ``next_link`` the ``@odata.nextLink`` of an unfinished one (saved after each page);
-    ``watermark`` the ``modifiedon`` of tables without change tracking. ActiveCampaign:
-    ``watermark`` is the ``udate`` the next read starts from (minus the overlap window), and
-    ``boundary_keys`` the (id, udate) pairs already handled at that instant, so the overlap
-    is de-duplicated. ``run_started_at`` is the signpost: a watermark never moves past the
-    start of the run that produced it.
+    ``phase``: an ``initial`` read or a ``backfill`` reads everything (``done`` of ``total``,
+    between ``started_at`` and ``finished_at``), then ``delta`` reads only the changes.
+    ``run_started_at`` is the signpost: a watermark never moves past the start of the run that
+    produced it. ``etag``: the stored version this was read from (``None``: not stored yet).
     """
 
     entity: EntityName
-    side: Side
     phase: CursorPhase = "initial"
-    delta_link: str | None = None
-    next_link: str | None = None
-    watermark: datetime | None = None
-    boundary_keys: list[str] = field(default_factory=list)
-    select_signature: str | None = None
     done: int = 0
     total: int | None = None
     started_at: datetime | None = None
-    run_started_at: datetime | None = None
     finished_at: datetime | None = None
+    run_started_at: datetime | None = None
     etag: str | None = None
-    tz_offset_minutes: int | None = None
-    """ActiveCampaign: the account's UTC offset, learned from the offsets its timestamps carry."""
+
+
+@dataclass(slots=True)
+class DynamicsCursor(ReadCursor):
+    """A Dynamics table's read: ``delta_link`` (the whole ``@odata.deltaLink`` of the last finished
+    read), ``next_link`` (the ``@odata.nextLink`` of an unfinished one, saved after each page), or
+    for tables without change tracking (``mode="modifiedon"``) a ``modifiedon`` ``watermark``.
+    ``select_signature`` names the ``$select`` and criteria the delta link was made for."""
+
+    side: ClassVar[Side] = "dynamics"
+    mode: ReadMode = "change_tracking"
+    delta_link: str | None = None
+    next_link: str | None = None
+    watermark: datetime | None = None
+    select_signature: str | None = None
+
+
+@dataclass(slots=True)
+class AcCursor(ReadCursor):
+    """An ActiveCampaign read: ``watermark`` is the ``udate`` the next ``updated_after`` read starts
+    from (minus the overlap), ``boundary_keys`` the ``id@udate`` pairs already handled at that instant
+    (the overlap is de-duplicated), ``position`` the highest contact id read (ids only grow)."""
+
+    side: ClassVar[Side] = "activecampaign"
+    watermark: datetime | None = None
+    boundary_keys: list[str] = field(default_factory=list)
     position: str | None = None
-    """ActiveCampaign: the highest contact id read (ids only grow: new contacts are read once)."""
-    mode: Literal["change_tracking", "modifiedon"] = "change_tracking"
-    """Dynamics: tables without change tracking are read by ``modifiedon`` watermark."""
+    tz_offset_minutes: int | None = None
+    """The account's UTC offset, learnt from the offsets its timestamps carry."""
     import_links_accounts: bool | None = None
-    """ActiveCampaign contacts: whether a bulk-import row's ``customer_acct_name`` linked the new contact
-    to that account, as observed (None: not yet seen, or seen both ways; every such link is verified)."""
+    """Contacts: whether a bulk-import row's ``customer_acct_name`` linked the new contact to that
+    account, as observed (None: not yet seen, or seen both ways; every such link is verified)."""
+
+
+Cursor = DynamicsCursor | AcCursor
 
 
 RunStatus = Literal["running", "finished", "continued", "failed", "dry_run", "skipped"]

@@ -18,8 +18,10 @@ from azure.data.tables.aio import TableServiceClient
 from sync_core.clock import SYSTEM_CLOCK, Clock
 from sync_core.model.config import ConnectionConfig
 from sync_core.model.state import (
+    AcCursor,
     AuditEntry,
     Cursor,
+    DynamicsCursor,
     EntityName,
     ImportBatch,
     Lease,
@@ -33,7 +35,7 @@ from sync_core.store._transport import ShortKeepAliveTransport
 from sync_core.store.audit import AuditRepository
 from sync_core.store.budget import SharedRequestBudget
 from sync_core.store.configs import ConfigRepository
-from sync_core.store.cursors import CursorRepository
+from sync_core.store.cursors import C, CursorRepository
 from sync_core.store.fence import Fence, FenceRepository
 from sync_core.store.imports import ImportRepository
 from sync_core.store.lease import LeaseRepository
@@ -153,7 +155,15 @@ class SyncStore:
     async def get_cursor(self, cid: str, entity: EntityName, side: Side) -> Cursor | None:
         return await self._cursors.get(cid, entity, side)
 
-    async def save_cursor(self, cid: str, cursor: Cursor, *, fence: Fence | None = None) -> Cursor:
+    async def get_dynamics_cursor(self, cid: str, entity: EntityName) -> DynamicsCursor | None:
+        found = await self._cursors.get(cid, entity, "dynamics")
+        return found if isinstance(found, DynamicsCursor) else None
+
+    async def get_ac_cursor(self, cid: str, entity: EntityName) -> AcCursor | None:
+        found = await self._cursors.get(cid, entity, "activecampaign")
+        return found if isinstance(found, AcCursor) else None
+
+    async def save_cursor(self, cid: str, cursor: C, *, fence: Fence | None = None) -> C:
         """Save over the version ``cursor.etag`` names (``None``: must not exist); returns it with the new ETag."""
         return await self._cursors.save(cid, cursor, fence)
 
@@ -239,7 +249,7 @@ class FencedStore(SyncStore):
     async def delete_link(self, cid: str, link: RecordLink, *, fence: Fence | None = None) -> None:
         await super().delete_link(cid, link, fence=fence or self.fence)
 
-    async def save_cursor(self, cid: str, cursor: Cursor, *, fence: Fence | None = None) -> Cursor:
+    async def save_cursor(self, cid: str, cursor: C, *, fence: Fence | None = None) -> C:
         return await super().save_cursor(cid, cursor, fence=fence or self.fence)
 
     async def save_import(self, cid: str, batch: ImportBatch, *, fence: Fence | None = None) -> None:

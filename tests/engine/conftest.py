@@ -12,7 +12,7 @@ import pytest
 
 from sync_core.clock import FakeClock
 from sync_core.engine import DefaultClientFactory, PassResult, SyncEngine
-from sync_core.engine.context import Checkpoint
+from sync_core.engine.pass_state import Checkpoint
 from sync_core.model.config import ConnectionConfig
 from sync_core.store import LocalSecretStore, SyncStore
 

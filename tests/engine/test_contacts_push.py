@@ -43,7 +43,7 @@ async def test_initial_sync_then_deltas(harness: HarnessFactory) -> None:
     assert first is not None and first.api_calls["activecampaign"].get("bulk_import", 0) >= 3
     assert any(link.email for link in links)
     # The cursor holds the delta link and progress reached the total.
-    cursor = await h.store.get_cursor(h.cid, "contact", "dynamics")
+    cursor = await h.store.get_dynamics_cursor(h.cid, "contact")
     assert cursor is not None and cursor.phase == "delta" and cursor.delta_link and cursor.next_link is None
     assert cursor.done == cursor.total == 300
 

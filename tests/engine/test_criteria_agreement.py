@@ -27,10 +27,10 @@ from starlette.applications import Starlette
 
 from sandbox.dynamics import create_app
 from sync_core.clock import FakeClock
-from sync_core.dynamics import DataverseClient, StaticTokenCredential
-from sync_core.engine.criteria import matches, to_odata_filter
-from sync_core.engine.odata import parse_filter
+from sync_core.dynamics import DataverseClient, StaticTokenCredential, parse_filter
+from sync_core.dynamics import compile_criteria as to_odata_filter
 from sync_core.model.config import Condition
+from sync_core.model.criteria import matches
 
 TOKEN = "agreement-token"
 ENV = "http://dataverse.agreement"

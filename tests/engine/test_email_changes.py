@@ -184,7 +184,7 @@ async def test_a_contact_taking_a_leads_email_joins_the_leads_ac_contact(harness
 
 
 def test_the_link_index_forgets_a_records_old_email() -> None:
-    from sync_core.engine.context import LinkIndex
+    from sync_core.engine.link_index import LinkIndex
 
     index = LinkIndex()
     index.add("contact", "c1", "Old@Example.com", "7")

@@ -254,7 +254,7 @@ async def test_accounts_switched_on_later_are_backfilled(harness: HarnessFactory
     h.clock.advance(3600)
     await h.until_idle()
     assert len(h.ac.accounts) == len(h.dv.rows["account"])
-    cursor = await h.store.get_cursor(h.cid, "account", "dynamics")
+    cursor = await h.store.get_dynamics_cursor(h.cid, "account")
     assert cursor is not None and cursor.phase == "delta" and cursor.done == cursor.total
 
 
@@ -291,7 +291,7 @@ async def test_a_dry_run_changes_nothing_anywhere(harness: HarnessFactory) -> No
     assert not h.ac.contacts and not h.ac.accounts
     assert {k: dict(v) for k, v in h.dv.rows["contact"].items()} == dv_versions
     assert await h.links("contact") == [] and await h.store.list_runs(h.cid) == []
-    assert await h.store.get_cursor(h.cid, "contact", "dynamics") is None
+    assert await h.store.get_dynamics_cursor(h.cid, "contact") is None
     assert await h.store.list_errors(h.cid) == []
 
 
@@ -420,7 +420,7 @@ async def test_the_import_reading_of_account_names_is_learnt_and_a_change_is_cau
                       ac_switches={"customer_acct_name": first})
     await h.until_idle()
     assert await _assert_associations(h) > 100
-    cursor = await h.store.get_cursor(h.cid, "contact", "activecampaign")
+    cursor = await h.store.get_ac_cursor(h.cid, "contact")
     assert cursor is not None and cursor.import_links_accounts is (first != "ignore")
     # AC changes its behaviour; new untitled contacts of existing accounts arrive.
     h.ac.switches["customer_acct_name"] = then
@@ -432,7 +432,7 @@ async def test_the_import_reading_of_account_names_is_learnt_and_a_change_is_cau
     passes = await h.until_idle()
     assert await _assert_associations(h) > 220
     assert not [e for e in await h.store.list_errors(h.cid) if e.code == "account_contact"]
-    cursor = await h.store.get_cursor(h.cid, "contact", "activecampaign")
+    cursor = await h.store.get_ac_cursor(h.cid, "contact")
     assert cursor is not None and cursor.import_links_accounts is (then != "ignore")
     # Once learnt, a pass of new contacts reads only a sample of their associations.
     for i in range(120, 240):

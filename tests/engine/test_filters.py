@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from sync_core.engine.criteria import escape_like, matches, to_odata_filter
-from sync_core.engine.odata import ODataSyntaxError, parse_filter
+from sync_core.dynamics import ODataSyntaxError, escape_like, parse_filter
+from sync_core.dynamics import compile_criteria as to_odata_filter
 from sync_core.model.config import Condition
+from sync_core.model.criteria import matches
 
 
 def test_custom_filter_parses_and_lists_columns() -> None:

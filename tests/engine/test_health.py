@@ -15,7 +15,7 @@ async def test_a_table_without_change_tracking_syncs_by_modifiedon(harness: Harn
     h = await harness(seed_contacts=120, page_size=50, config=cfg)
     h.dv.set_change_tracking("contact", False)
     await h.until_idle()
-    cursor = await h.store.get_cursor(h.cid, "contact", "dynamics")
+    cursor = await h.store.get_dynamics_cursor(h.cid, "contact")
     assert cursor is not None and cursor.mode == "modifiedon" and cursor.phase == "delta"
     rows = h.dv.rows["contact"].values()
     expected = {str(r["emailaddress1"]).lower() for r in rows if r.get("lastname") != "Smith"}
@@ -74,12 +74,12 @@ async def test_progress_of_an_initial_sync_past_5000_records(harness: HarnessFac
     seen: list[tuple[int, int | None]] = []
     first = await h.engine().run_pass(h.cid, time_budget=0.0)
     assert first.outcome == "continued"
-    cursor = await h.store.get_cursor(h.cid, "contact", "dynamics")
+    cursor = await h.store.get_dynamics_cursor(h.cid, "contact")
     assert cursor is not None
     seen.append((cursor.done, cursor.total))
     while True:
         r = await h.engine().run_pass(h.cid, time_budget=0.0)
-        cursor = await h.store.get_cursor(h.cid, "contact", "dynamics")
+        cursor = await h.store.get_dynamics_cursor(h.cid, "contact")
         assert cursor is not None
         seen.append((cursor.done, cursor.total))
         if not r.more_work:
@@ -97,7 +97,7 @@ async def test_global_sync_off_then_on_resumes_from_the_cursors(harness: Harness
     cfg.sync.global_enabled = False
     await h.store.save_config(cfg)
     assert (await h.run()).outcome == "skipped"
-    cursor = await h.store.get_cursor(h.cid, "contact", "dynamics")
+    cursor = await h.store.get_dynamics_cursor(h.cid, "contact")
     assert cursor is not None and cursor.done == 100
     cfg.sync.global_enabled = True
     await h.store.save_config(cfg)
@@ -120,5 +120,5 @@ async def test_a_page_of_accounts_longer_than_the_pass_is_cut_and_continued(harn
     assert outcomes.count("continued") >= 2, outcomes
     assert len(h.ac.accounts) == accounts
     assert len(await h.links("account")) == accounts
-    cursor = await h.store.get_cursor(h.cid, "account", "dynamics")
+    cursor = await h.store.get_dynamics_cursor(h.cid, "account")
     assert cursor is not None and cursor.phase == "delta" and cursor.done == accounts

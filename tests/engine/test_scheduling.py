@@ -95,7 +95,7 @@ async def test_a_pass_cut_by_its_time_budget_is_continued(harness: HarnessFactor
         handled = await handle_request(h.engine(), q, req, clock=h.clock, time_budget=0.0)
         assert handled.result.outcome == "continued"
         assert handled.requeued is not None and handled.requeued.reason == "continuation"
-        cursor = await h.store.get_cursor(h.cid, "contact", "dynamics")
+        cursor = await h.store.get_dynamics_cursor(h.cid, "contact")
         assert cursor is not None and cursor.next_link and cursor.done == 100
         follow = handled.requeued
         for _ in range(10):
@@ -104,7 +104,7 @@ async def test_a_pass_cut_by_its_time_budget_is_continued(harness: HarnessFactor
             if handled.requeued is None or handled.requeued.reason != "continuation":
                 break
             follow = handled.requeued
-        cursor = await h.store.get_cursor(h.cid, "contact", "dynamics")
+        cursor = await h.store.get_dynamics_cursor(h.cid, "contact")
         assert cursor is not None and cursor.phase == "delta" and cursor.done == 500
         assert h.clock.now() - req.requested_at < timedelta(hours=1)
     finally:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from sync_core.model.config import FieldMapping
-from sync_core.model.state import AuditEntry, Cursor, RecordError, RecordLink, RunRecord
+from sync_core.model.state import AcCursor, AuditEntry, DynamicsCursor, RecordError, RecordLink, RunRecord
 from sync_core.store import LocalSecretStore, StaleConfigError, SyncStore, migrate_document
 
 from .conftest import make_config
@@ -52,7 +52,7 @@ async def test_list_and_delete_connection_removes_every_partition(store: SyncSto
     assert sorted(c.connection_id for c in await store.list_configs()) == ["conn-1", "conn-2"]
     for cid in ("conn-1", "conn-2"):
         await store.save_links(cid, [RecordLink("contact", f"c{i}", f"a{i}", email=f"{i}@x") for i in range(120)])
-        await store.save_cursor(cid, Cursor("contact", "dynamics"))
+        await store.save_cursor(cid, DynamicsCursor("contact"))
         await store.save_run(cid, RunRecord("r1", store.clock.now(), "timer"))
         await store.record_error(cid, RecordError("contact", "dynamics", "c1", "boom"))
         await store.append_audit(cid, AuditEntry(store.clock.now(), "admin", "config.update"))
@@ -108,7 +108,7 @@ async def test_a_secret_is_in_no_table_entity(store: SyncStore, tmp_path: Path) 
     # A connection set up and used in every table.
     await store.save_config(config)
     await store.save_links("conn-1", [RecordLink("contact", "c1", "a1", email="a@x.com")])
-    await store.save_cursor("conn-1", Cursor("contact", "activecampaign"))
+    await store.save_cursor("conn-1", AcCursor("contact"))
     await store.save_run("conn-1", RunRecord("r1", store.clock.now(), "timer"))
     await store.record_error("conn-1", RecordError("contact", "activecampaign", "a1", "401 unauthorized"))
     await store.append_audit("conn-1", AuditEntry(store.clock.now(), "admin", "secret.set", target="ac key"))

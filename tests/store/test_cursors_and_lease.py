@@ -9,7 +9,7 @@ import pytest
 
 from sync_core.clock import FakeClock
 from sync_core.model.errors import ConcurrencyError
-from sync_core.model.state import Cursor
+from sync_core.model.state import AcCursor, DynamicsCursor
 from sync_core.store import LeaseHeldError, StaleCursorError, SyncStore
 
 from .conftest import StoreFactory
@@ -19,26 +19,31 @@ CID = "conn-1"
 
 async def test_cursor_round_trips_with_long_links_and_boundary_keys(store: SyncStore) -> None:
     delta = "https://org.crm.dynamics.com/api/data/v9.2/contacts?$deltatoken=" + "9" * 70_000
-    c = Cursor("contact", "dynamics", phase="delta", delta_link=delta, boundary_keys=["1@t", "2@t"],
-               watermark=datetime(2026, 1, 5, 8, 59, 59, 123456, tzinfo=UTC), done=3_000_000_000, total=None,
-               select_signature="sig")
+    c = DynamicsCursor("contact", phase="delta", delta_link=delta,
+                       watermark=datetime(2026, 1, 5, 8, 59, 59, 123456, tzinfo=UTC), done=3_000_000_000, total=None,
+                       select_signature="sig")
     saved = await store.save_cursor(CID, c)
     assert saved.etag and c.etag is None
     got = await store.get_cursor(CID, "contact", "dynamics")
     assert got == saved
     assert await store.get_cursor(CID, "contact", "activecampaign") is None
+    ac = AcCursor("contact", phase="delta", boundary_keys=["1@t", "2@t"], position="42", tz_offset_minutes=-360,
+                  import_links_accounts=False, watermark=datetime(2026, 1, 5, 8, 0, tzinfo=UTC))
+    saved_ac = await store.save_cursor(CID, ac)
+    assert await store.get_ac_cursor(CID, "contact") == saved_ac
+    assert await store.get_dynamics_cursor(CID, "contact") == saved
 
 
 async def test_two_writers_with_one_etag_one_wins_the_other_is_told(make_store: StoreFactory) -> None:
     a, b = await make_store(), await make_store()
-    base = await a.save_cursor(CID, Cursor("lead", "activecampaign"))
-    mine = await a.get_cursor(CID, "lead", "activecampaign")
-    theirs = await b.get_cursor(CID, "lead", "activecampaign")
+    base = await a.save_cursor(CID, AcCursor("lead"))
+    mine = await a.get_ac_cursor(CID, "lead")
+    theirs = await b.get_ac_cursor(CID, "lead")
     assert mine is not None and theirs is not None and mine.etag == theirs.etag == base.etag
     mine.done, theirs.done = 10, 20
 
     results = await asyncio.gather(a.save_cursor(CID, mine), b.save_cursor(CID, theirs), return_exceptions=True)
-    winners = [r for r in results if isinstance(r, Cursor)]
+    winners = [r for r in results if isinstance(r, AcCursor)]
     losers = [r for r in results if isinstance(r, BaseException)]
     assert len(winners) == 1 and len(losers) == 1
     assert isinstance(losers[0], StaleCursorError) and isinstance(losers[0], ConcurrencyError)
@@ -47,7 +52,7 @@ async def test_two_writers_with_one_etag_one_wins_the_other_is_told(make_store: 
 
     # "must not exist yet" is refused once it exists; the winner's etag keeps working.
     with pytest.raises(StaleCursorError):
-        await b.save_cursor(CID, Cursor("lead", "activecampaign"))
+        await b.save_cursor(CID, AcCursor("lead"))
     again = await a.save_cursor(CID, winners[0])
     await a.delete_cursor(CID, "lead", "activecampaign")
     with pytest.raises(StaleCursorError):

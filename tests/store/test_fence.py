@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from sync_core.clock import FakeClock
-from sync_core.model.state import Cursor, ImportBatch, RecordLink
+from sync_core.model.state import DynamicsCursor, ImportBatch, RecordLink
 from sync_core.store import Fence, LeaseHeldError, LeaseLostError, StaleCursorError, SyncStore
 
 from .conftest import StoreFactory
@@ -39,7 +39,7 @@ async def test_writes_of_a_pass_that_lost_its_lease_fail_whole(make_store: Store
     old_lease = await old_store.acquire_lease(CID, "old/pass", ttl=60)
     old = old_store.fenced(await old_store.claim_fence(old_lease))
     await old.save_links(CID, [_link(1)])
-    cursor = await old.save_cursor(CID, Cursor("contact", "dynamics", done=1))
+    cursor = await old.save_cursor(CID, DynamicsCursor("contact", done=1))
 
     clock.advance(61)  # the old pass stalled past its expiry: a newer pass takes over
     new_lease = await new_store.acquire_lease(CID, "new/pass", ttl=60)
@@ -48,7 +48,7 @@ async def test_writes_of_a_pass_that_lost_its_lease_fail_whole(make_store: Store
     with pytest.raises(LeaseLostError):
         await old.save_links(CID, [_link(2), _link(1, "changed@example.com")])
     with pytest.raises(LeaseLostError):
-        await old.save_cursor(CID, Cursor("contact", "dynamics", done=999, etag=cursor.etag))
+        await old.save_cursor(CID, DynamicsCursor("contact", done=999, etag=cursor.etag))
     with pytest.raises(LeaseLostError):
         await old.save_import(CID, ImportBatch(batch_id="b1", submitted_at=clock.now()))
     with pytest.raises(LeaseLostError):  # once lost, it does not even try
@@ -58,7 +58,7 @@ async def test_writes_of_a_pass_that_lost_its_lease_fail_whole(make_store: Store
     kept = await new.get_link(CID, "contact", "d1")
     assert kept is not None and kept.email == "p1@example.com"
     assert [lk.dynamics_id for lk in await new.find_links_by_email(CID, "changed@example.com")] == []
-    stored = await new.get_cursor(CID, "contact", "dynamics")
+    stored = await new.get_dynamics_cursor(CID, "contact")
     assert stored is not None and stored.done == 1
     assert await new.list_imports(CID, status=None) == []
 
@@ -72,7 +72,7 @@ async def test_writes_of_a_pass_that_lost_its_lease_fail_whole(make_store: Store
 async def test_a_stale_cursor_is_still_told_apart_from_a_lost_lease(store_pair: tuple[SyncStore, Fence]) -> None:
     s, fence = store_pair
     fenced = s.fenced(fence)
-    saved = await fenced.save_cursor(CID, Cursor("lead", "dynamics"))
+    saved = await fenced.save_cursor(CID, DynamicsCursor("lead"))
     await fenced.save_cursor(CID, saved)
     with pytest.raises(StaleCursorError) as err:
         await fenced.save_cursor(CID, saved)  # an old etag: the cursor moved, the fence is still ours

@@ -1,0 +1,189 @@
+"""The ActiveCampaign contact read that completes pending links (DESIGN.md §5, budget arithmetic).
+
+New contacts are read by id (``id_greater`` from the highest id seen: ids only grow, so each is read
+once and the cost follows the creations, not the account's size). Imported rows that updated
+contacts AC already had are not new: when many of them remain, one ``filters[updated_after]`` read
+(overlap window, de-duplicated at the boundary) finds them; a few are looked up by email afterwards
+(``imports.resolve_completed``). The cursor is an :class:`~sync_core.model.state.AcCursor`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sync_core.engine.associations import LIST_ALL_THRESHOLD, preload_account_contacts
+from sync_core.engine.imports import (
+    EMAIL_LOOKUP_LIMIT,
+    Completion,
+    Pending,
+    apply_completions,
+    pending_rows,
+    prune_batches,
+)
+from sync_core.engine.mapping import parse_ac_time
+from sync_core.engine.pass_state import Pass
+from sync_core.model.state import AcCursor, EntityName
+
+OVERLAP = timedelta(minutes=10)
+"""Re-read this much before the watermark: AC's clock, commit order and rounding."""
+UNKNOWN_TZ_MARGIN = timedelta(hours=14)
+"""How far the ``updated_after`` reading may be off when the account's zone is unknown."""
+BOUNDARY_KEYS_MAX = 500
+
+
+async def read_contacts(p: Pass) -> None:
+    """The AC contact read that completes pending links.
+
+    New contacts are read by id (``id_greater`` from the highest id seen: ids only grow, so
+    each is read once and the cost follows the creations, not the account's size). Imported
+    rows that updated contacts AC already had are not new: when many of them remain, one
+    ``filters[updated_after]`` read (overlap window, de-duplicated at the boundary) finds them;
+    a few are looked up by email afterwards (:func:`resolve_completed`).
+    """
+    cursor = await p.store.get_ac_cursor(p.cid, "contact")
+    if cursor is None:
+        cursor = AcCursor(entity="contact", phase="delta", watermark=p.run.started_at)
+    pending = await pending_rows(p)
+    p.imports.learnt = cursor.import_links_accounts
+    if cursor.position is None:
+        # The first pass: contacts that exist now are not ours to complete; start after them.
+        cursor.position = await p.ac.latest_contact_id() or "0"
+    elif pending:
+        # Listing every association pays when many need reading (not once the reading is learnt).
+        to_verify = sum(1 for rows in pending.values() for x in rows
+                        if x.row.associate and x.row.account_named and p.imports.learnt is None)
+        if to_verify > LIST_ALL_THRESHOLD:
+            await preload_account_contacts(p)
+        await _read_new(p, cursor, pending)
+    completed_left = sum(len(rows) for email, rows in pending.items() if any(r.completed for r in rows))
+    # A read cut by the pass budget leaves the rest to the continuation; rows it did not reach are
+    # not "left over" for the updated_after read yet.
+    if completed_left > EMAIL_LOOKUP_LIMIT and not p.time.more_work:
+        await _read_updated(p, cursor, pending)
+    cursor.run_started_at = p.run.started_at
+    cursor.import_links_accounts = _learnt(cursor.import_links_accounts, p.imports.seen)
+    await p.sink.save_cursor(cursor)
+    await prune_batches(p)
+
+
+def _learnt(before: bool | None, seen: dict[bool, int]) -> bool | None:
+    """This pass's observations, when they agree (after a sample contradicted the learnt reading the
+    pass read every one); seen both ways: unknown, so every such association is read."""
+    if seen.get(True) and seen.get(False):
+        return None
+    if seen.get(True):
+        return True
+    if seen.get(False):
+        return False
+    return before
+
+
+async def _complete(p: Pass, contact: dict[str, Any], pending: dict[str, list[Pending]],
+                    out: list[_Found], *, by_id: bool = False) -> None:
+    email = str(contact.get("email") or "").lower()
+    created = parse_ac_time(contact.get("cdate"))
+    for item in pending.pop(email, []):
+        # Read by id and created after its import was sent: AC made this contact for the row.
+        new = by_id and created is not None and created >= item.submitted_at - OVERLAP
+        out.append(_Found(contact, item, new))
+
+
+@dataclass(slots=True)
+class _Found:
+    contact: dict[str, Any]
+    pending: Pending
+    new: bool
+
+
+async def _link_found(p: Pass, found: list[_Found]) -> None:
+    """Give the pending links of these rows their AC ids (links read in bulk, not one by one)."""
+    by_entity: dict[EntityName, list[_Found]] = {}
+    for f in found:
+        by_entity.setdefault(f.pending.row.entity, []).append(f)
+    for entity, items in by_entity.items():
+        links = await p.store.get_links(p.cid, entity, [f.pending.row.dynamics_id for f in items])
+        done: list[Completion] = []
+        for f in items:
+            row = f.pending.row
+            link = links.get(row.dynamics_id)
+            if link is not None and link.ac_id is None:
+                link.ac_id = str(f.contact["id"])
+                link.ac_modified = parse_ac_time(f.contact.get("udate"))
+                link.pending_batch = None
+                done.append(Completion(link, row, new=f.new, listed=f.pending.completed))
+            p.imports.completed_rows.add((entity, row.dynamics_id))
+        await apply_completions(p, entity, done)
+
+
+async def _read_new(p: Pass, cursor: AcCursor, pending: dict[str, list[Pending]]) -> None:
+    done: list[_Found] = []
+    top = int(cursor.position or 0)
+    async for contact in p.ac.iter_contacts(after_id=cursor.position):
+        p.count("contact", "ac_read")
+        top = max(top, int(contact["id"]))
+        _learn_offset(cursor, contact)
+        await _complete(p, contact, pending, done, by_id=True)
+        if len(done) >= COMPLETE_CHUNK:
+            await _link_found(p, done)
+            done = []
+            cursor.position = str(top)
+            cursor.etag = (await p.sink.save_cursor(cursor)).etag
+            if p.time.out():
+                # Completing links costs calls (account associations): stop at a chunk the
+                # cursor covers; the continuation reads on from there.
+                p.time.more_work = True
+                return
+    if done:
+        await _link_found(p, done)
+    cursor.position = str(top)
+
+
+async def _read_updated(p: Pass, cursor: AcCursor, pending: dict[str, list[Pending]]) -> None:
+    oldest = min((p.submitted_at for rows in pending.values() for p in rows if p.completed), default=None)
+    since = updated_after_value(oldest or p.run.started_at, cursor.tz_offset_minutes)
+    seen = set(cursor.boundary_keys)
+    done: list[_Found] = []
+    async for contact in p.ac.iter_contacts(updated_after=since):
+        key = f"{contact.get('id')}@{contact.get('udate')}"
+        if key in seen:
+            continue
+        p.count("contact", "ac_read")
+        _learn_offset(cursor, contact)
+        await _complete(p, contact, pending, done)
+        if len(done) >= COMPLETE_CHUNK:
+            await _link_found(p, done)
+            done = []
+            if p.time.out():
+                # Completed rows left the batches' pending set: the continuation reads again from
+                # the same watermark and finds only the rest.
+                p.time.more_work = True
+                return
+    if done:
+        await _link_found(p, done)
+
+
+def _learn_offset(cursor: AcCursor, contact: dict[str, Any]) -> None:
+    udate = parse_ac_time(contact.get("udate"))
+    offset = udate.utcoffset() if udate is not None else None
+    if offset is not None:
+        cursor.tz_offset_minutes = int(offset.total_seconds() // 60)
+
+
+COMPLETE_CHUNK = 100
+
+
+def updated_after_value(watermark: datetime, tz_offset_minutes: int | None) -> datetime:
+    r"""The ``filters[updated_after]`` wall-clock time that misses nothing under either reading.
+
+    AC does not document the zone it reads ``updated_after`` in (the register): the account's
+    zone or UTC. Sending the earlier of the two wall-clock renderings of the instant reads at
+    most \|offset\| hours again, never less; with the offset unknown, a 14-hour margin covers
+    every zone. Returned naive: it is a wall-clock value, not an instant.
+    """
+    instant = watermark.astimezone(UTC) - OVERLAP
+    if tz_offset_minutes is None:
+        return (instant - UNKNOWN_TZ_MARGIN).replace(tzinfo=None)
+    local = instant + timedelta(minutes=tz_offset_minutes)
+    return min(local, instant).replace(tzinfo=None)
