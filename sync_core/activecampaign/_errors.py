@@ -28,12 +28,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sync_core.model import errors as model
+from sync_core.model.codes import ErrorCode, Service
 
 # --- the tree -------------------------------------------------------------------------------
 
 
 class ActiveCampaignError(model.SyncError):
-    """Base of every error this client raises."""
+    """Base of every error this client raises; ``error_code`` is the product's stable code."""
+
+    service = Service.ACTIVECAMPAIGN
 
 
 class AuthenticationError(ActiveCampaignError, model.AuthenticationError):
@@ -46,6 +49,8 @@ class PermissionDeniedError(ActiveCampaignError, model.PermissionDeniedError):
 
 class PaymentRequiredError(ActiveCampaignError, model.FatalError):
     """402: the AC account has a payment issue (suspended)."""
+
+    error_code = ErrorCode.PAYMENT_REQUIRED
 
 
 class PlanLimitError(ActiveCampaignError, model.PlanLimitError):
@@ -66,6 +71,8 @@ class ValidationError(ActiveCampaignError, model.ValidationError):
 
 class DuplicateError(ValidationError, model.ConflictError):
     """422 with ``code: duplicate`` (email on create, account name, field title, ...)."""
+
+    error_code = ErrorCode.DUPLICATE
 
 
 class RateLimitedError(ActiveCampaignError, model.RateLimitedError):
@@ -92,6 +99,8 @@ class RowError:
 class BulkImportRejected(ActiveCampaignError, model.SkippableError):
     """Bulk import refused the whole call because of the rows in ``row_errors``."""
 
+    error_code = ErrorCode.REFUSED
+
     def __init__(self, message: str, *, row_errors: list[RowError], status: int | None = 400,
                  details: Any = None) -> None:
         super().__init__(message, status=status, details=details)
@@ -100,6 +109,8 @@ class BulkImportRejected(ActiveCampaignError, model.SkippableError):
 
 class CampaignSendError(ActiveCampaignError, model.SkippableError):
     """v1 ``campaign_send`` answered ``result_code`` 0; ``result_message`` says why."""
+
+    error_code = ErrorCode.REFUSED
 
     def __init__(self, message: str, *, result_message: str, details: Any = None) -> None:
         super().__init__(message, status=200, details=details)

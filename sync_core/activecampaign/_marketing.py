@@ -54,7 +54,7 @@ class MarketingApi(ClientBase):
         if action not in CAMPAIGN_SEND_ACTIONS:
             raise ValueError(f"campaign_send action must be one of {sorted(CAMPAIGN_SEND_ACTIONS)}")
         params = {"api_action": "campaign_send", "api_output": "json"}
-        form = {"api_key": self._http.headers["Api-Token"], "email": email, "campaignid": campaign_id,
+        form = {"api_key": self._pipeline.http.headers["Api-Token"], "email": email, "campaignid": campaign_id,
                 "messageid": message_id, "type": type, "action": action}
         response = await self._send("POST", "", kind="campaign_send", params=params, form=form,
                                     url=f"{self.api_url}/admin/api.php")

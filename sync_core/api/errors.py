@@ -116,13 +116,8 @@ def install_error_handlers(app: FastAPI) -> None:
         return _response(500, "internal_error", "internal error; see the logs")
 
 
-def _service_of(exc: Exception) -> str:
-    mod = type(exc).__module__
-    if mod.startswith("sync_core.activecampaign"):
-        return "activecampaign"
-    if mod.startswith("sync_core.dynamics"):
-        return "dynamics"
-    return "upstream"
+def _service_of(exc: model.SyncError) -> str:
+    return exc.service or "upstream"
 
 
 _DESCRIPTIONS = {

@@ -48,8 +48,8 @@ async def metadata_issues(ctx: ApiContext, config: ConnectionConfig) -> list[Con
             for i in found]
 
 
-def _service(e: Exception) -> str:
-    return "activecampaign" if type(e).__module__.startswith("sync_core.activecampaign") else "dynamics"
+def _service(e: model.SyncError) -> str:
+    return e.service or "upstream"
 
 
 class _CandidateStore:

@@ -97,7 +97,7 @@ async def fields(a: AdminDep, entity: EntityParam,
             meta = await dv.entity_metadata(entity)
             acf = await v.ac_fields(ac, entity) if entity != "opportunity" else {}
     except model.SyncError as e:
-        raise upstream_error(e, "activecampaign" if "activecampaign" in type(e).__module__ else "dynamics") from None
+        raise upstream_error(e, e.service or "upstream") from None
     required = v.required_columns(meta)
     dyn = [FieldInfo(name=x.logical_name, type=x.type_name, required=x.logical_name in required,
                      options=[f"{k}:{t}" for k, t in sorted(x.options.items())] if x.options else None)

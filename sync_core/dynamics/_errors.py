@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from sync_core.model import errors as model
+from sync_core.model.codes import ErrorCode, Service
 
 # Codes documented in the reference (§10, §5).
 OBJECT_DOES_NOT_EXIST = "0x80040217"
@@ -20,15 +21,18 @@ SERVICE_PROTECTION_CODES = frozenset({"0x80072322", "0x80072321", "0x80072326"})
 
 
 class DataverseError(model.SyncError):
-    """Base of every error this client raises; ``code`` is Dataverse's hex code ("" if none)."""
+    """Base of every error this client raises; ``dataverse_code`` is Dataverse's hex code ("" if none),
+    ``error_code`` the product's stable code."""
 
-    def __init__(self, message: str, *, status: int | None = None, code: str = "", details: Any = None,
+    service = Service.DYNAMICS
+
+    def __init__(self, message: str, *, status: int | None = None, dataverse_code: str = "", details: Any = None,
                  **kwargs: Any) -> None:
         super().__init__(message, status=status, details=details, **kwargs)
-        self.code = code
+        self.dataverse_code = dataverse_code
 
     def __str__(self) -> str:
-        parts = [p for p in (str(self.status) if self.status else "", self.code) if p]
+        parts = [p for p in (str(self.status) if self.status else "", self.dataverse_code) if p]
         return f"[{' '.join(parts)}] {self.message}" if parts else self.message
 
 
@@ -87,6 +91,8 @@ class ConflictError(DataverseError, model.ConflictError):
 class DuplicateRecordError(ConflictError):
     """``0x80040237`` duplicate key, or ``0x80040333`` a duplicate-detection rule matched."""
 
+    error_code = ErrorCode.DUPLICATE
+
 
 def parse_error_body(body: Any) -> tuple[str, str, dict[str, Any]]:
     """``(code, message, error_object)`` from an OData error body; tolerant of odd shapes."""
@@ -111,7 +117,7 @@ def error_for(status: int, body: Any, *, reason: str = "", retry_after: float | 
     """The typed error for a failed response (status + decoded JSON body, or ``None``)."""
     code, message, err = parse_error_body(body)
     message = message or reason or f"HTTP {status}"
-    kw: dict[str, Any] = {"status": status, "code": code, "details": err or None}
+    kw: dict[str, Any] = {"status": status, "dataverse_code": code, "details": err or None}
     low = message.lower()
     if code.lower() in (DUPLICATE_KEY, DUPLICATE_DETECTED):
         return DuplicateRecordError(message, **kw)

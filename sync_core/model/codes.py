@@ -42,6 +42,7 @@ class ErrorCode(StrEnum):
     AUTH_FAILED = "auth_failed"
     PERMISSION_DENIED = "permission_denied"
     PLAN_LIMIT = "plan_limit"
+    PAYMENT_REQUIRED = "payment_required"
     CONFIGURATION = "configuration"
     ERROR = "error"
 
@@ -97,6 +98,9 @@ REMEDIES: dict[ErrorCode, Remedy] = {
         "the credentials lack a right the call needs", "grant the right (AC user, Dynamics security role)", "yes"),
     ErrorCode.PLAN_LIMIT: Remedy(
         "the ActiveCampaign plan lacks the feature", "upgrade the plan or turn the entity off", "yes"),
+    ErrorCode.PAYMENT_REQUIRED: Remedy(
+        "ActiveCampaign answered 402: the account has a payment issue (suspended)",
+        "settle the account's payment in ActiveCampaign", "yes"),
     ErrorCode.CONFIGURATION: Remedy(
         "the connection's configuration cannot work as written", "fix the configuration the message names", "yes"),
     ErrorCode.ERROR: Remedy("an unexpected failure", "see the cause", "yes"),

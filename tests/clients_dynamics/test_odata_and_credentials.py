@@ -18,7 +18,7 @@ from sync_core.dynamics import (
     format_literal,
     quote_string,
 )
-from sync_core.dynamics._logging import RedactFilter, scrub
+from sync_core.http import RedactFilter, scrub
 
 
 def test_quote_string_doubles_single_quotes() -> None:

@@ -26,7 +26,7 @@ async def test_batch_of_1000_with_one_failure_continues(client: DataverseClient,
     assert len(results) == 1000
     failed = [i for i, r in enumerate(results) if not r.ok]
     assert failed == [437]
-    assert isinstance(results[437].error, ValidationError) and results[437].error.code == "0x80044331"
+    assert isinstance(results[437].error, ValidationError) and results[437].error.dataverse_code == "0x80044331"
     assert len(dv.rows["contact"]) == before + 999
     created = {r.entity_id for r in results if r.ok}
     assert len(created) == 999 and created <= set(dv.rows["contact"])

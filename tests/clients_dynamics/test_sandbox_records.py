@@ -64,7 +64,7 @@ async def test_if_match_semantics(client: DataverseClient, dv: Any, code: str) -
     await client.update("contacts", contact_id, {"lastname": "Changed"}, if_match=stale)
     with pytest.raises(ConflictError) as conflict:
         await client.update("contacts", contact_id, {"lastname": "Again"}, if_match=stale)
-    assert conflict.value.status == 412 and conflict.value.code == code
+    assert conflict.value.status == 412 and conflict.value.dataverse_code == code
     with pytest.raises(ConflictError):
         await client.delete("contacts", contact_id, if_match=stale)
     after = await client.get("contacts", contact_id, select=["lastname"])

@@ -73,7 +73,7 @@ async def test_role_from_another_business_unit_is_refused(client: DataverseClien
                  if c["_businessunitid_value"] != sam["_businessunitid_value"])
     with pytest.raises(DataverseError) as info:
         await client.associate_role(sam["systemuserid"], other["roleid"])
-    assert info.value.code == code and isinstance(info.value, model.SyncError)
+    assert info.value.dataverse_code == code and isinstance(info.value, model.SyncError)
     assert other["roleid"] not in {r["roleid"] for r in await client.user_roles(sam["systemuserid"])}
 
 

@@ -97,7 +97,7 @@ async def test_429_exhausted_raises_rate_limited_with_retry_after(clock: FakeClo
         with pytest.raises(RateLimitedError) as info:
             await client.get("accounts", "00000000-0000-0000-0000-000000000001")
     assert isinstance(info.value, model.RetriableError)
-    assert info.value.retry_after == 2 and info.value.code == "0x80072326" and info.value.status == 429
+    assert info.value.retry_after == 2 and info.value.dataverse_code == "0x80072326" and info.value.status == 429
     assert client.calls.total == 4
 
 
@@ -157,7 +157,7 @@ async def test_error_bodies_map_to_typed_errors(clock: FakeClock, status: int, c
         with pytest.raises(expected) as info:
             await client.update("contacts", "00000000-0000-0000-0000-000000000001", {"lastname": "x"})
     assert info.value.message == message  # type: ignore[attr-defined]
-    assert info.value.code == code  # type: ignore[attr-defined]
+    assert info.value.dataverse_code == code  # type: ignore[attr-defined]
     assert client.calls.total == 1
     assert "tok-123" not in str(info.value)
 
@@ -279,7 +279,7 @@ async def test_batch_request_shape_and_response_parsing(clock: FakeClock) -> Non
         results = await client.execute_batch(ops)
     assert [r.status for r in results] == [204, 400, 200]
     assert results[0].entity_id == "11111111-1111-1111-1111-111111111111" and results[0].ok
-    assert isinstance(results[1].error, ValidationError) and results[1].error.code == "0x80044331"
+    assert isinstance(results[1].error, ValidationError) and results[1].error.dataverse_code == "0x80044331"
     assert results[2].body == {"contactid": "22222222-2222-2222-2222-222222222222"}
     (req,) = seen
     assert str(req.url) == f"{ROOT}$batch"
