@@ -17,7 +17,7 @@ export default defineConfig({
     assetsInlineLimit: 0,
     modulePreload: false,
     chunkSizeWarningLimit: 1000,
-    rollupOptions: {
+    rolldownOptions: {
       input: {
         panel: resolve(__dirname, "src/pages/panel/index.html"),
         auth: resolve(__dirname, "src/pages/auth/redirect.html"),

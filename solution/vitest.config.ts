@@ -11,5 +11,6 @@ export default defineConfig({
     setupFiles: ["src/test/setup.ts"],
     pool: "threads",
     maxWorkers: 2,
+    testTimeout: 30_000,
   },
 });

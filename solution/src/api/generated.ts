@@ -14,8 +14,7 @@ export type ErrorBody = components["schemas"]["ErrorBody"];
 type Route<P extends keyof paths, M extends keyof paths[P]> = paths[P][M];
 export type ReadConnection = Route<"/api/connections/{connection_id}/connection", "get">;
 type Ok<R> = R extends { responses: { 200: { content: { "application/json": infer B } } } } ? B : never;
-const sameShape: Ok<ReadConnection> extends ConnectionView ? true : never = true;
-void sameShape;
+export const CONNECTION_READ_RETURNS_CONNECTION_VIEW: Ok<ReadConnection> extends ConnectionView ? true : never = true;
 
 interface PropertySchema { type?: string; anyOf?: { type?: string }[] }
 interface ObjectSchema { required?: string[]; properties?: Record<string, PropertySchema> }

@@ -94,12 +94,11 @@ export function ActionDialog({ kind, client, entity, id, who, onOutcome }: { kin
               <Field label={t.field} validationState={searchError ? "error" : "none"}
                      validationMessage={searchError ?? undefined}
                      hint={searching ? "Searching…" : !searchError && choices.length === 0 ? t.none : undefined}>
-                <Combobox freeform placeholder="Type to search" value={query}
+                <Combobox freeform placeholder="Type to search" value={chosen?.name ?? query}
                           onInput={(e) => { setQuery((e.target as HTMLInputElement).value); setChosen(null); }}
                           onOptionSelect={(_, d) => {
                             const c = choices.find((x) => x.id === d.optionValue) ?? null;
-                            setChosen(c);
-                            if (c) setQuery(c.name);
+                            setChosen(c); // shown by name; the search stays what was typed
                           }}>
                   {choices.map((c) => <Option key={c.id} value={c.id}>{c.name}</Option>)}
                 </Combobox>

@@ -20,20 +20,20 @@ export function App({ start, children }: { start: () => Promise<Booted>; childre
   const [state, setState] = useState<State>({ kind: "booting" });
 
   useEffect(() => {
-    let live = true;
+    const alive = { current: true };
     (async () => {
       const booted = await start();
       try {
         await booted.signIn.tokenSilently();
-        if (live) setState({ kind: "ready", booted });
+        if (alive.current) setState({ kind: "ready", booted });
       } catch (e) {
         if (!(e instanceof InteractionNeeded)) throw e;
-        if (live) setState({ kind: "sign_in", booted, error: null });
+        if (alive.current) setState({ kind: "sign_in", booted, error: null });
       }
     })().catch((e: unknown) => {
-      if (live) setState({ kind: "problem", message: e instanceof BootProblem ? e.message : `The page could not start: ${String(e)}` });
+      if (alive.current) setState({ kind: "problem", message: e instanceof BootProblem ? e.message : `The page could not start: ${String(e)}` });
     });
-    return () => { live = false; };
+    return () => { alive.current = false; };
   }, [start]);
 
   async function signInWithPopup(booted: Booted) {
