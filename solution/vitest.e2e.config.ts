@@ -7,6 +7,7 @@ export default defineConfig({
     environment: "node",
     include: ["e2e/**/*.spec.ts"],
     fileParallelism: false,
+    globalSetup: ["e2e/global-setup.ts"],
     testTimeout: 120_000,
     hookTimeout: 180_000,
   },

@@ -34,13 +34,13 @@ export async function startPages(extra: string[] = []): Promise<Pages> {
   proc.stderr?.on("data", (d: Buffer) => { err += d.toString(); });
   const info = await new Promise<PagesInfo>((ok, fail) => {
     let out = "";
-    const timer = setTimeout(() => { fail(new Error(`devtools.pages did not start in time: ${err.slice(-2000)}`)); }, 150_000);
+    const timer = setTimeout(() => { fail(new Error(`devtools.pages did not start in time: ${err.slice(-6000)}`)); }, 150_000);
     proc.stdout?.on("data", (d: Buffer) => {
       out += d.toString();
       const line = out.split("\n").find((l) => l.startsWith("ACDS_PAGES "));
       if (line) { clearTimeout(timer); ok(JSON.parse(line.slice("ACDS_PAGES ".length)) as PagesInfo); }
     });
-    proc.on("exit", (code) => { clearTimeout(timer); fail(new Error(`devtools.pages exited ${String(code)}: ${err.slice(-2000)}`)); });
+    proc.on("exit", (code) => { clearTimeout(timer); fail(new Error(`devtools.pages exited ${String(code)}: ${err.slice(-6000)}`)); });
   });
   const stop = () => new Promise<void>((done) => {
     if (proc.exitCode !== null) { done(); return; }
