@@ -73,6 +73,8 @@ export async function signInThroughPopup(page: Page, frame: FrameLocator): Promi
   const popupPromise = page.context().waitForEvent("page");
   await frame.getByRole("button", { name: "Sign in" }).click();
   const popup = await popupPromise;
+  // Listen before clicking: MSAL may close the popup before the click's promise settles.
+  const closed = popup.waitForEvent("close", { timeout: 30_000 });
   await popup.getByRole("button", { name: "Continue" }).click();
-  await popup.waitForEvent("close", { timeout: 30_000 });
+  if (!popup.isClosed()) await closed;
 }
