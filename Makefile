@@ -4,13 +4,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv azurite checkov lint typecheck test test-all readings demo bench serve sandboxes clean
+.PHONY: help venv azurite checkov lint typecheck test test-all readings demo bench serve sandboxes clean \
+	solution-deps solution-build solution openapi openapi-check frontend-check chromium e2e pages screenshots
 
 help:
 	@echo "make test   - install everything, lint, type-check and run the test suite"
 	@echo "make demo   - run the end-to-end demo against Azurite and the sandboxes"
 	@echo "make bench  - run the benchmarks (not part of the tests)"
 	@echo "make readings - the scenario tests under every register reading (not part of CI)"
+	@echo "make solution - build the Dynamics solution zip (solution/out/acds_ActiveCampaignSync.zip)"
+	@echo "make pages  - the panel on a seeded contact in a browser: local API, sandboxes, Azurite, Xrm stub"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -38,8 +41,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: venv azurite checkov lint typecheck
-	$(BIN)/pytest -q
+test: venv azurite checkov lint typecheck frontend-check solution
+	ACDS_REQUIRE_DIST=1 $(BIN)/pytest -q
+	$(MAKE) e2e
 
 test-all: venv azurite
 	RUN_SLOW=1 $(BIN)/pytest -q
@@ -62,3 +66,51 @@ sandboxes: venv
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache
+
+# --- the app inside Dynamics (solution/) --------------------------------------------------------
+NPM := cd solution && npm
+SOLUTION_DEPS := solution/node_modules/.package-lock.json
+
+$(SOLUTION_DEPS): solution/package.json solution/package-lock.json
+	$(NPM) ci --no-audit --no-fund
+	touch $@
+
+solution-deps: $(SOLUTION_DEPS)
+
+solution-build: solution-deps
+	$(NPM) run build
+
+# The unmanaged solution zip, from solution/package and the built web resources.
+solution: venv solution-build
+	$(BIN)/python solution/build_solution.py
+
+# Regenerate the API's OpenAPI document and the TypeScript types made from it (commit both).
+openapi: venv solution-deps
+	$(BIN)/python -m devtools.openapi_dump
+	$(NPM) run openapi:types
+
+# Fails when the committed document or types differ from what the API gives now.
+openapi-check: venv solution-deps
+	$(BIN)/python -m devtools.openapi_dump --check
+	$(NPM) exec -- openapi-typescript src/api/openapi.json -o node_modules/.schema.gen.check.ts --silent
+	cmp solution/src/api/schema.gen.ts solution/node_modules/.schema.gen.check.ts || \
+		{ echo "solution/src/api/schema.gen.ts is stale: run make openapi and commit it"; exit 1; }
+
+frontend-check: openapi-check
+	$(NPM) run lint
+	$(NPM) run typecheck
+	$(NPM) test
+
+# Debian's chromium for the browser tests (never a browser download).
+chromium:
+	@test -x /usr/bin/chromium || { echo "installing chromium with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+e2e: venv azurite chromium solution-build
+	$(NPM) run test:e2e
+
+screenshots: venv azurite chromium solution-build
+	cd solution && ACDS_SCREENSHOTS=1 npm run test:e2e
+
+pages: venv azurite solution-build
+	$(BIN)/python -m devtools.pages
