@@ -435,7 +435,13 @@ export interface components {
              * @default
              */
             display_name: string;
-            /** @description How the app signs in to Dynamics (default: its managed identity) */
+            /**
+             * Dynamics Access Token
+             * Format: password
+             * @description Your own Dataverse access token for the environment (MSAL, scope <environment>/.default). Required with the app's own identity when the environment is new: your role there is checked with it before the app's identity is used. Never stored or logged
+             */
+            dynamics_access_token?: string | null;
+            /** @description How the app signs in to Dynamics (default: its own identity). The secret's name is the server's, never the request's */
             dynamics_auth?: components["schemas"]["DynamicsAuth"] | null;
             /**
              * Dynamics Environment Url
@@ -445,7 +451,7 @@ export interface components {
             /**
              * Dynamics Secret
              * Format: password
-             * @description Client secret, PEM or token for dynamics_auth; stored only in the secret store
+             * @description Client secret, PEM (key and certificate) or local token for dynamics_auth; stored only in the secret store, bound to this environment. Required when the environment or sign-in is new
              */
             dynamics_secret?: string | null;
         };
@@ -470,6 +476,12 @@ export interface components {
             dynamics_environment_url: string;
             /** Global Sync Enabled */
             global_sync_enabled: boolean;
+            /**
+             * Reconnect Required
+             * @description Saved before secrets had server-derived names: connect again before it syncs
+             * @default false
+             */
+            reconnect_required: boolean;
             /** Tenant Id */
             tenant_id: string | null;
         };
@@ -490,8 +502,6 @@ export interface components {
              * @enum {string}
              */
             kind: "client_secret" | "certificate" | "managed_identity" | "workload_identity" | "default" | "static_token";
-            /** Secret Name */
-            secret_name?: string | null;
             /** Tenant Id */
             tenant_id?: string | null;
         };
@@ -709,7 +719,10 @@ export interface components {
              */
             apply: boolean;
             document: components["schemas"]["ConfigDocument"];
-            /** Etag */
+            /**
+             * Etag
+             * @description The etag read with the configuration (as GET …/config answers it)
+             */
             etag?: string | null;
         };
         /** ImportResult */
@@ -1044,7 +1057,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description ActiveCampaign, Dynamics or the token issuer is unavailable or throttling; see Retry-After */
+            /** @description ActiveCampaign, Dynamics, the token issuer or the app's storage (code storage_unavailable) is unavailable or throttling; see Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1102,7 +1115,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Conflicts with the current state (changed meanwhile, not connected, sync off, sync running) */
+            /** @description Conflicts with the current state (changed meanwhile, not connected, reconnect_required, sync off, sync running) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1129,7 +1142,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description ActiveCampaign, Dynamics or the token issuer is unavailable or throttling; see Retry-After */
+            /** @description ActiveCampaign, Dynamics, the token issuer or the app's storage (code storage_unavailable) is unavailable or throttling; see Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1191,7 +1204,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Conflicts with the current state (changed meanwhile, not connected, sync off, sync running) */
+            /** @description Conflicts with the current state (changed meanwhile, not connected, reconnect_required, sync off, sync running) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1218,7 +1231,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description ActiveCampaign, Dynamics or the token issuer is unavailable or throttling; see Retry-After */
+            /** @description ActiveCampaign, Dynamics, the token issuer or the app's storage (code storage_unavailable) is unavailable or throttling; see Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1289,7 +1302,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Conflicts with the current state (changed meanwhile, not connected, sync off, sync running) */
+            /** @description Conflicts with the current state (changed meanwhile, not connected, reconnect_required, sync off, sync running) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1316,7 +1329,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description ActiveCampaign, Dynamics or the token issuer is unavailable or throttling; see Retry-After */
+            /** @description ActiveCampaign, Dynamics, the token issuer or the app's storage (code storage_unavailable) is unavailable or throttling; see Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1392,7 +1405,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description ActiveCampaign, Dynamics or the token issuer is unavailable or throttling; see Retry-After */
+            /** @description ActiveCampaign, Dynamics, the token issuer or the app's storage (code storage_unavailable) is unavailable or throttling; see Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1454,7 +1467,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Conflicts with the current state (changed meanwhile, not connected, sync off, sync running) */
+            /** @description Conflicts with the current state (changed meanwhile, not connected, reconnect_required, sync off, sync running) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1481,7 +1494,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description ActiveCampaign, Dynamics or the token issuer is unavailable or throttling; see Retry-After */
+            /** @description ActiveCampaign, Dynamics, the token issuer or the app's storage (code storage_unavailable) is unavailable or throttling; see Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1539,7 +1552,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Conflicts with the current state (changed meanwhile, not connected, sync off, sync running) */
+            /** @description Conflicts with the current state (changed meanwhile, not connected, reconnect_required, sync off, sync running) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1566,7 +1579,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description ActiveCampaign, Dynamics or the token issuer is unavailable or throttling; see Retry-After */
+            /** @description ActiveCampaign, Dynamics, the token issuer or the app's storage (code storage_unavailable) is unavailable or throttling; see Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1648,7 +1661,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description ActiveCampaign, Dynamics or the token issuer is unavailable or throttling; see Retry-After */
+            /** @description ActiveCampaign, Dynamics, the token issuer or the app's storage (code storage_unavailable) is unavailable or throttling; see Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1728,7 +1741,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description ActiveCampaign, Dynamics or the token issuer is unavailable or throttling; see Retry-After */
+            /** @description ActiveCampaign, Dynamics, the token issuer or the app's storage (code storage_unavailable) is unavailable or throttling; see Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1786,7 +1799,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Conflicts with the current state (changed meanwhile, not connected, sync off, sync running) */
+            /** @description Conflicts with the current state (changed meanwhile, not connected, reconnect_required, sync off, sync running) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1813,7 +1826,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description ActiveCampaign, Dynamics or the token issuer is unavailable or throttling; see Retry-After */
+            /** @description ActiveCampaign, Dynamics, the token issuer or the app's storage (code storage_unavailable) is unavailable or throttling; see Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1874,7 +1887,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Conflicts with the current state (changed meanwhile, not connected, sync off, sync running) */
+            /** @description Conflicts with the current state (changed meanwhile, not connected, reconnect_required, sync off, sync running) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1901,7 +1914,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description ActiveCampaign, Dynamics or the token issuer is unavailable or throttling; see Retry-After */
+            /** @description ActiveCampaign, Dynamics, the token issuer or the app's storage (code storage_unavailable) is unavailable or throttling; see Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1963,7 +1976,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Conflicts with the current state (changed meanwhile, not connected, sync off, sync running) */
+            /** @description Conflicts with the current state (changed meanwhile, not connected, reconnect_required, sync off, sync running) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1990,7 +2003,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description ActiveCampaign, Dynamics or the token issuer is unavailable or throttling; see Retry-After */
+            /** @description ActiveCampaign, Dynamics, the token issuer or the app's storage (code storage_unavailable) is unavailable or throttling; see Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2049,7 +2062,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Conflicts with the current state (changed meanwhile, not connected, sync off, sync running) */
+            /** @description Conflicts with the current state (changed meanwhile, not connected, reconnect_required, sync off, sync running) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2076,7 +2089,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description ActiveCampaign, Dynamics or the token issuer is unavailable or throttling; see Retry-After */
+            /** @description ActiveCampaign, Dynamics, the token issuer or the app's storage (code storage_unavailable) is unavailable or throttling; see Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2154,7 +2167,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description ActiveCampaign, Dynamics or the token issuer is unavailable or throttling; see Retry-After */
+            /** @description ActiveCampaign, Dynamics, the token issuer or the app's storage (code storage_unavailable) is unavailable or throttling; see Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2232,7 +2245,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description ActiveCampaign, Dynamics or the token issuer is unavailable or throttling; see Retry-After */
+            /** @description ActiveCampaign, Dynamics, the token issuer or the app's storage (code storage_unavailable) is unavailable or throttling; see Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2290,7 +2303,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Conflicts with the current state (changed meanwhile, not connected, sync off, sync running) */
+            /** @description Conflicts with the current state (changed meanwhile, not connected, reconnect_required, sync off, sync running) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2317,7 +2330,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description ActiveCampaign, Dynamics or the token issuer is unavailable or throttling; see Retry-After */
+            /** @description ActiveCampaign, Dynamics, the token issuer or the app's storage (code storage_unavailable) is unavailable or throttling; see Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2379,7 +2392,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Conflicts with the current state (changed meanwhile, not connected, sync off, sync running) */
+            /** @description Conflicts with the current state (changed meanwhile, not connected, reconnect_required, sync off, sync running) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2406,7 +2419,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description ActiveCampaign, Dynamics or the token issuer is unavailable or throttling; see Retry-After */
+            /** @description ActiveCampaign, Dynamics, the token issuer or the app's storage (code storage_unavailable) is unavailable or throttling; see Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2464,7 +2477,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Conflicts with the current state (changed meanwhile, not connected, sync off, sync running) */
+            /** @description Conflicts with the current state (changed meanwhile, not connected, reconnect_required, sync off, sync running) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2491,7 +2504,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description ActiveCampaign, Dynamics or the token issuer is unavailable or throttling; see Retry-After */
+            /** @description ActiveCampaign, Dynamics, the token issuer or the app's storage (code storage_unavailable) is unavailable or throttling; see Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2567,7 +2580,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description ActiveCampaign, Dynamics or the token issuer is unavailable or throttling; see Retry-After */
+            /** @description ActiveCampaign, Dynamics, the token issuer or the app's storage (code storage_unavailable) is unavailable or throttling; see Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2629,7 +2642,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Conflicts with the current state (changed meanwhile, not connected, sync off, sync running) */
+            /** @description Conflicts with the current state (changed meanwhile, not connected, reconnect_required, sync off, sync running) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2656,7 +2669,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description ActiveCampaign, Dynamics or the token issuer is unavailable or throttling; see Retry-After */
+            /** @description ActiveCampaign, Dynamics, the token issuer or the app's storage (code storage_unavailable) is unavailable or throttling; see Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2734,7 +2747,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description ActiveCampaign, Dynamics or the token issuer is unavailable or throttling; see Retry-After */
+            /** @description ActiveCampaign, Dynamics, the token issuer or the app's storage (code storage_unavailable) is unavailable or throttling; see Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2810,7 +2823,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description ActiveCampaign, Dynamics or the token issuer is unavailable or throttling; see Retry-After */
+            /** @description ActiveCampaign, Dynamics, the token issuer or the app's storage (code storage_unavailable) is unavailable or throttling; see Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
