@@ -10,6 +10,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sync_core.api import create_app
+from sync_core.api.roles_setup import setup_connection_roles
 from sync_core.clock import SYSTEM_CLOCK
 from sync_core.engine import PassResult
 from sync_core.model.config import ConnectionConfig
@@ -57,8 +59,6 @@ def main(argv: list[str] | None = None) -> int:
 def _serve(host: str, port: int) -> int:
     import uvicorn
 
-    from sync_core.api import create_app
-
     uvicorn.run(create_app(), host=host, port=port, log_level="info")
     return 0
 
@@ -72,8 +72,6 @@ async def _run(args: argparse.Namespace) -> int:
         if args.command == "config":
             return await _show(runtime, args.connection)
         if args.command == "dynamics":
-            from sync_core.api.roles_setup import setup_connection_roles
-
             created = await setup_connection_roles(runtime, args.connection)
             print("created: " + (", ".join(created) or "nothing (both roles exist)"))
             return 0

@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
+from azure.identity.aio import DefaultAzureCredential, ManagedIdentityCredential
+
 from sync_core.clock import SYSTEM_CLOCK, Clock
-from sync_core.engine import DefaultClientFactory, SyncEngine
-from sync_core.engine.clients import ClientFactory
+from sync_core.engine import ClientFactory, SyncEngine
 from sync_core.engine.scheduling import StorageQueue
+from sync_core.keyvault import KeyVaultSecretStore
 from sync_core.model.secrets import SecretStore
 from sync_core.settings import DEFAULT_QUEUE, Settings
 from sync_core.store import LocalSecretStore, SyncStore
@@ -26,6 +28,8 @@ class Runtime:
     queue: StorageQueue
     engine: SyncEngine
     clock: Clock
+    clients: ClientFactory
+    """The one client factory: the engine's passes use it, the API uses its interactive copy."""
     _ready: bool = field(default=False, repr=False)
 
     async def ready(self) -> Runtime:
@@ -41,9 +45,7 @@ class Runtime:
         await self.store.close()
 
 
-def _credential(settings: Settings) -> object:
-    from azure.identity.aio import DefaultAzureCredential, ManagedIdentityCredential
-
+def _credential(settings: Settings) -> DefaultAzureCredential | ManagedIdentityCredential:
     if settings.in_azure and settings.managed_identity_client_id:
         return ManagedIdentityCredential(client_id=settings.managed_identity_client_id)
     return DefaultAzureCredential()
@@ -58,7 +60,7 @@ def build_runtime(settings: Settings | None = None, *, clock: Clock = SYSTEM_CLO
         queue = StorageQueue.from_connection_string(s.storage_connection_string, DEFAULT_QUEUE)
     elif s.storage_account_url and s.queue_account_url:
         cred = _credential(s)
-        store = SyncStore.from_account_url(s.storage_account_url, cred, table_prefix=s.table_prefix,  # type: ignore[arg-type]
+        store = SyncStore.from_account_url(s.storage_account_url, cred, table_prefix=s.table_prefix,
                                            clock=clock)
         queue = StorageQueue.from_account_url(s.queue_account_url, DEFAULT_QUEUE, cred)
     else:
@@ -66,16 +68,15 @@ def build_runtime(settings: Settings | None = None, *, clock: Clock = SYSTEM_CLO
                            "SYNC_STORAGE_CONNECTION_STRING)")
     if secrets is None:
         secrets = _secret_store(s)
-    factory = clients or DefaultClientFactory(store=store, secrets=secrets, clock=clock, host_policy=s.host_policy())
-    engine = SyncEngine(store, factory, clock=clock, lease_ttl=s.lease_seconds)
-    return Runtime(settings=s, store=store, secrets=secrets, queue=queue, engine=engine, clock=clock)
+    factory = clients or ClientFactory(clock=clock, host_policy=s.host_policy())
+    engine = SyncEngine(store, factory.bound(store, secrets), clock=clock, lease_ttl=s.lease_seconds)
+    return Runtime(settings=s, store=store, secrets=secrets, queue=queue, engine=engine, clock=clock,
+                   clients=factory)
 
 
 def _secret_store(s: Settings) -> SecretStore:
     if s.key_vault_uri:
-        from sync_core.keyvault import KeyVaultSecretStore
-
-        return KeyVaultSecretStore(s.key_vault_uri, _credential(s))  # type: ignore[arg-type]
+        return KeyVaultSecretStore(s.key_vault_uri, _credential(s))
     if s.in_azure:
         raise RuntimeError("SYNC_KEY_VAULT_URI must be set in Azure: the local secret store is for development")
     return LocalSecretStore(s.local_secrets_path)

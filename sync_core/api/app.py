@@ -13,11 +13,15 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 
 from sync_core import __version__
+from sync_core.api import routes_config, routes_connection, routes_status, routes_sync, routes_users
 from sync_core.api.auth import TokenValidator, truthy, validator_from_env
-from sync_core.api.clients import ApiClients
 from sync_core.api.context import ApiContext, RuntimeFactory
 from sync_core.api.cors import install_cors
 from sync_core.api.errors import install_error_handlers
+from sync_core.clock import SYSTEM_CLOCK
+from sync_core.engine import ClientFactory
+from sync_core.runtime import get_runtime
+from sync_core.settings import Settings
 
 
 class Health(BaseModel):
@@ -28,15 +32,13 @@ class Health(BaseModel):
 
 def _default_runtime() -> RuntimeFactory:
     async def factory():  # type: ignore[no-untyped-def]
-        from sync_core.runtime import get_runtime
-
         return await get_runtime()
 
     return factory
 
 
 def create_app(runtime_factory: RuntimeFactory | None = None, *, auth: TokenValidator | None = None,
-               clients: ApiClients | None = None, preview_wait_seconds: float = 25.0) -> FastAPI:
+               clients: ClientFactory | None = None, preview_wait_seconds: float = 25.0) -> FastAPI:
     """The API. ``runtime_factory`` is awaited once, on the first request that needs the store."""
     if auth is None and truthy(os.environ.get("SYNC_LOCAL_AUTH")):
         # Built now, not on the first request: it warns loudly, and refuses to start in Azure.
@@ -49,9 +51,7 @@ def create_app(runtime_factory: RuntimeFactory | None = None, *, auth: TokenVali
         redoc_url=None,
     )
     if clients is None:
-        from sync_core.settings import Settings
-
-        clients = ApiClients(host_policy=Settings.from_env().host_policy())
+        clients = ClientFactory(clock=SYSTEM_CLOCK, host_policy=Settings.from_env().host_policy()).interactive()
     ctx = ApiContext(runtime_factory or _default_runtime(), auth=auth, clients=clients,
                      preview_wait_seconds=preview_wait_seconds)
     app.state.api = ctx
@@ -62,8 +62,6 @@ def create_app(runtime_factory: RuntimeFactory | None = None, *, auth: TokenVali
     async def health() -> Health:
         mode = ctx.auth_mode()
         return Health(status="ok", version=__version__, auth=mode)
-
-    from sync_core.api import routes_config, routes_connection, routes_status, routes_sync, routes_users
 
     for module in (routes_connection, routes_users, routes_config, routes_sync, routes_status):
         app.include_router(module.router)

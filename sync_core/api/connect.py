@@ -127,12 +127,12 @@ async def _roles_with(dv: DataverseClient, caller: Caller) -> CallerRoles:
 async def check_caller_in_environment(ctx: ApiContext, caller: Caller, settings: DynamicsSettings,
                                       body: ConnectRequest) -> None:
     """An environment the caller's role in is not known yet: established with what the caller sends."""
-    rt = await ctx.runtime()
+    await ctx.runtime()
     if settings.auth.kind not in IDENTITY_KINDS:
         if body.dynamics_secret is None:
             raise ApiError(422, "secret_required", "this environment (or sign-in) is new to the connection: send "
                            "its secret in dynamics_secret", field="dynamics_secret")
-        async with judged("dynamics_secret"), ctx.clients.supplied(rt, settings, body.dynamics_secret) as dv:
+        async with judged("dynamics_secret"), ctx.supplied_dynamics(settings, body.dynamics_secret) as dv:
             await dv.who_am_i()
             roles = await _roles_with(dv, caller)
         require_admin(roles)
@@ -151,8 +151,8 @@ async def check_user_token(ctx: ApiContext, caller: Caller, settings: DynamicsSe
                            "once your role there is known: send your Dataverse access token for it in "
                            "dynamics_access_token", field="dynamics_access_token")
         return
-    rt = await ctx.runtime()
-    async with judged("dynamics_access_token"), ctx.clients.as_user(rt, settings.environment_url, token) as dv:
+    await ctx.runtime()
+    async with judged("dynamics_access_token"), ctx.clients.as_user(settings.environment_url, token) as dv:
         me = await dv.who_am_i()
         user = await dv.get_user(me.user_id)
         oid = str((user or {}).get("azureactivedirectoryobjectid") or "").strip("{}").lower()
@@ -165,16 +165,16 @@ async def check_user_token(ctx: ApiContext, caller: Caller, settings: DynamicsSe
 
 async def check_app_identity(ctx: ApiContext, settings: DynamicsSettings, secret: str | None = None) -> None:
     """WhoAmI with the app's sign-in: its identity, the caller's secret, or the stored secret of this host."""
-    rt = await ctx.runtime()
+    await ctx.runtime()
     field = "dynamics_auth" if settings.auth.kind in IDENTITY_KINDS else "dynamics_secret"
-    async with judged(field), ctx.clients.supplied(rt, settings, secret) as dv:
+    async with judged(field), ctx.supplied_dynamics(settings, secret) as dv:
         await dv.who_am_i()
 
 
 async def check_activecampaign(ctx: ApiContext, settings: ActiveCampaignSettings, key: str) -> None:
-    rt = await ctx.runtime()
+    await ctx.runtime()
     try:
-        async with ctx.clients.activecampaign(rt, settings.api_url, key) as ac:
+        async with ctx.activecampaign(settings.api_url, key) as ac:
             await ac.get_me()
     except model.SyncError as e:
         if _unreachable(e):

@@ -13,23 +13,24 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from sync_core.activecampaign import ActiveCampaignClient
 from sync_core.api.auth import Caller, SigningKeysUnavailable, TokenValidator, Unauthenticated, validator_from_env
-from sync_core.api.clients import ApiClients
 from sync_core.api.errors import ApiError, upstream_error
 from sync_core.api.jobs import JobRegistry
 from sync_core.api.roles import CallerRoles, RoleCache, product_roots, roles_of
-from sync_core.model.config import ConnectionConfig
+from sync_core.dynamics import DataverseClient
+from sync_core.engine import ClientFactory
+from sync_core.model.config import ConnectionConfig, DynamicsSettings
 from sync_core.model.errors import ConfigurationError, SyncError
 
 if TYPE_CHECKING:
-    from sync_core.dynamics import DataverseClient
     from sync_core.runtime import Runtime
 
 CONNECTION_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
@@ -38,7 +39,7 @@ RuntimeFactory = Callable[[], Awaitable["Runtime"]]
 
 class ApiContext:
     def __init__(self, runtime_factory: RuntimeFactory, *, auth: TokenValidator | None,
-                 clients: ApiClients, preview_wait_seconds: float) -> None:
+                 clients: ClientFactory, preview_wait_seconds: float) -> None:
         self._runtime_factory = runtime_factory
         self._runtime: Runtime | None = None
         self._auth = auth
@@ -77,10 +78,22 @@ class ApiContext:
         """The saved connection's Dynamics with its stored credential, to its stored host only."""
         async with AsyncExitStack() as stack:
             try:
-                dv = await stack.enter_async_context(self.clients.stored(await self.runtime(), config))
+                rt = await self.runtime()
+                dv = await stack.enter_async_context(self.clients.stored_dynamics(rt.secrets, config))
             except ConfigurationError as e:
                 raise unusable(config, e) from None
-            yield dv  # a sign-in failure inside is a SyncError (api.clients.SignIn), mapped by the caller
+            yield dv  # a sign-in failure inside is a SyncError (dynamics.SignIn), mapped by the caller
+
+    @asynccontextmanager
+    async def activecampaign(self, api_url: str, key: str) -> AsyncIterator[ActiveCampaignClient]:
+        """An AC client spending the account's shared budget, as the worker does."""
+        async with self.clients.activecampaign((await self.runtime()).store, api_url, key) as ac:
+            yield ac
+
+    def supplied_dynamics(self, settings: DynamicsSettings, secret: str | None
+                          ) -> AbstractAsyncContextManager[DataverseClient]:
+        """A candidate environment (checked by the route) with the caller's secret or the app's identity."""
+        return self.clients.dynamics(settings.environment_url, self.clients.credential(settings.auth, secret))
 
     async def caller_roles(self, config: ConnectionConfig, caller: Caller) -> CallerRoles:
         cache = await self.role_cache()

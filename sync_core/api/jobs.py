@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from sync_core.clock import Clock
+from sync_core.model.errors import SyncError
 
 log = logging.getLogger("sync_core.api.jobs")
 KEEP_SECONDS = 3600.0
@@ -83,8 +84,6 @@ class JobRegistry:
 
 
 def _safe_message(e: Exception) -> str:
-    from sync_core.model.errors import SyncError
-
     if isinstance(e, SyncError):
         return f"{type(e).__name__}: {e.message}"[:500]
     return type(e).__name__

@@ -33,7 +33,7 @@ async def both_clients(ctx: ApiContext, config: ConnectionConfig
         key = await rt.secrets.get_secret(secret_names(config)["activecampaign_api_key"])
         if not key:
             raise ApiError(409, "not_connected", "the connection has no ActiveCampaign key: connect it first")
-        async with ctx.clients.activecampaign(rt, config.activecampaign.api_url, key) as ac:
+        async with ctx.activecampaign(config.activecampaign.api_url, key) as ac:
             yield ac, dv
 
 

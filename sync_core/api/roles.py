@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sync_core.clock import Clock
-
-if TYPE_CHECKING:
-    from sync_core.dynamics import DataverseClient
+from sync_core.dynamics import DataverseClient, normalize_guid, quote_string
 
 SYSTEM_ADMINISTRATOR = "System Administrator"
 AC_ADMIN = "ActiveCampaign Admin"
@@ -63,8 +61,6 @@ async def root_business_unit(dv: DataverseClient) -> str:
 async def product_roots(dv: DataverseClient) -> dict[str, str]:
     """Root role id → product role name: the roles of those names in the root business unit — the oldest of
     each name, so a role created later under the same name does not become the product's."""
-    from sync_core.dynamics import normalize_guid, quote_string
-
     root = await root_business_unit(dv)
     names = " or ".join(f"name eq {quote_string(n)}" for n in PRODUCT_ROLES)
     rows = await dv.query_all("roles", select=[*_ROLE_SELECT, "createdon"], orderby="createdon asc",

@@ -29,10 +29,8 @@ async def ensure_roles(dv: DataverseClient) -> list[str]:
 
 async def setup_connection_roles(rt: Runtime, connection_id: str) -> list[str]:
     """``ensure_roles`` in the Dynamics environment of a saved connection, as the app's identity."""
-    from sync_core.api.clients import ApiClients
-
     config = await rt.store.get_config(connection_id)
     if config is None:
         raise LookupError(f"no connection {connection_id}")
-    async with ApiClients(host_policy=rt.settings.host_policy()).stored(rt, config) as dv:
+    async with rt.clients.interactive().stored_dynamics(rt.secrets, config) as dv:
         return await ensure_roles(dv)

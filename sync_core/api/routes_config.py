@@ -29,6 +29,7 @@ from sync_core.api.schemas import (
     PreviewCounts,
     PreviewSample,
 )
+from sync_core.engine import validation as v
 from sync_core.model import errors as model
 from sync_core.model.config import ConnectionConfig, to_document
 
@@ -90,8 +91,6 @@ async def put_config(a: AdminDep, body: ConfigUpdate) -> ConfigView:
             summary="Both sides' fields with their types; with `field`, its compatible candidates")
 async def fields(a: AdminDep, entity: EntityParam,
                  field: Annotated[str | None, Query(max_length=200)] = None) -> FieldsView:
-    from sync_core.engine import validation as v
-
     try:
         async with both_clients(a.ctx, a.config) as (ac, dv):
             meta = await dv.entity_metadata(entity)

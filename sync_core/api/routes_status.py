@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from sync_core.api import audit_log
 from sync_core.api.context import AdminDep
 from sync_core.api.errors import STANDARD, ApiError, documented
 from sync_core.api.progress import progress
@@ -82,8 +83,6 @@ async def retry_errors(a: AdminDep, body: RetryRequest) -> RetryResult:
     if body.record_id is not None and not chosen:
         raise ApiError(404, "error_not_found", "no open error for this record", field="record_id")
     n = await rt.store.retry_errors(cid, chosen)
-    from sync_core.api import audit_log
-
     await audit_log.record(rt, cid, a.caller, "retry_errors", detail={"count": n, **body.model_dump(mode="json")})
     return RetryResult(scheduled=n)
 

@@ -17,6 +17,7 @@ from sync_core.api.context import AdminDep
 from sync_core.api.errors import STANDARD, WITH_CONFLICT, ApiError, documented
 from sync_core.api.roles import AC_ADMIN, AC_USER, product_roots, root_of
 from sync_core.api.schemas import AssignRole, DynamicsUser, RoleGrant, RoleHolder
+from sync_core.dynamics import is_guid, normalize_guid
 
 router = APIRouter(tags=["users"])
 ERRORS = documented(*STANDARD)
@@ -25,8 +26,6 @@ _USER_FIELDS = ["systemuserid", "fullname", "internalemailaddress", "domainname"
 
 
 def _copies_filter(root_id: str, business_unit_id: str | None = None) -> str:
-    from sync_core.dynamics import normalize_guid
-
     root = normalize_guid(root_id)
     flt = f"(_parentrootroleid_value eq {root} or roleid eq {root})"
     return flt if business_unit_id is None else f"_businessunitid_value eq {normalize_guid(business_unit_id)} and {flt}"
@@ -111,8 +110,6 @@ async def remove_role(a: AdminDep, user_id: str, role: str) -> Response:
     if name is None:
         raise ApiError(404, "role_not_found", "role must be 'user' or 'admin'", field="role")
     async with a.ctx.dynamics(a.config) as dv:
-        from sync_core.dynamics import is_guid
-
         if not is_guid(user_id):
             raise ApiError(404, "user_not_found", "no Dynamics user with this id", field="user_id")
         root_id = _root_id(await product_roots(dv), name)

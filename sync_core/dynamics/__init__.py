@@ -5,7 +5,7 @@ See :class:`DataverseClient`. Errors mix into :mod:`sync_core.model.errors` by r
 """
 
 from sync_core.dynamics._client import DataverseClient
-from sync_core.dynamics._credentials import CredentialKind, StaticTokenCredential, credential_from_settings
+from sync_core.dynamics._credentials import CredentialKind, SignIn, StaticTokenCredential, credential_from_settings
 from sync_core.dynamics._errors import (
     AuthenticationError,
     ChangeTrackingDisabledError,
@@ -82,6 +82,7 @@ __all__ = [
     "PermissionDeniedError",
     "QueryPage",
     "RateLimitedError",
+    "SignIn",
     "StaticTokenCredential",
     "TransientError",
     "UnsafeLinkError",

@@ -12,6 +12,10 @@ from typing import Any, Literal
 
 from azure.core.credentials import AccessToken
 from azure.core.credentials_async import AsyncTokenCredential
+from azure.core.exceptions import AzureError, ClientAuthenticationError
+from azure.identity import aio
+
+from sync_core.dynamics._errors import AuthenticationError, TransientError
 
 CredentialKind = Literal["client_secret", "certificate", "managed_identity", "workload_identity", "default"]
 
@@ -52,8 +56,6 @@ def credential_from_settings(kind: CredentialKind | str, *, tenant_id: str | Non
     identity, or ``None`` for the system-assigned one. ``workload_identity``: federated token file
     from the environment. ``default``: ``DefaultAzureCredential`` (developer machines).
     """
-    from azure.identity import aio
-
     if kind == "client_secret":
         if not (tenant_id and client_id and secret):
             raise ValueError("client_secret needs tenant_id, client_id and the secret")
@@ -71,3 +73,30 @@ def credential_from_settings(kind: CredentialKind | str, *, tenant_id: str | Non
             return aio.DefaultAzureCredential(managed_identity_client_id=client_id)
         return aio.DefaultAzureCredential()
     raise ValueError(f"unknown credential kind {kind!r}")
+
+
+class SignIn:
+    """A credential whose failures are the Dynamics client's errors: Entra refusing the sign-in is an
+    :class:`AuthenticationError`, Entra unreachable a :class:`TransientError` — never an azure-core error,
+    which everywhere else means the app's own storage."""
+
+    def __init__(self, inner: AsyncTokenCredential | StaticTokenCredential) -> None:
+        self._inner = inner
+
+    async def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        try:
+            return await self._inner.get_token(*scopes, **kwargs)
+        except ClientAuthenticationError:
+            raise AuthenticationError("Entra ID refused the app's sign-in to Dynamics") from None
+        except AzureError as e:
+            raise TransientError(f"signing in to Dynamics failed: {type(e).__name__}") from None
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+    async def __aenter__(self) -> SignIn:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None = None, exc_value: BaseException | None = None,
+                        traceback: TracebackType | None = None) -> None:
+        await self.close()

@@ -23,7 +23,7 @@ from azure.core.exceptions import (
 
 from sync_core import telemetry
 from sync_core.clock import Clock
-from sync_core.engine.clients import ClientFactory
+from sync_core.engine.clients import ConnectionOpener
 from sync_core.engine.lease_keeper import LEASE_TTL_SECONDS, LeaseKeeper
 from sync_core.engine.pass_order import ENGINE_ENTITIES, PASS_ORDER, run_entities
 from sync_core.engine.pass_state import Checkpoint, Pass, PassCaches, TimeBox, no_checkpoint
@@ -67,7 +67,7 @@ class PassResult:
 class SyncEngine:
     """Runs passes for connections kept in ``store``."""
 
-    def __init__(self, store: SyncStore, clients: ClientFactory, *, clock: Clock, holder: str | None = None,
+    def __init__(self, store: SyncStore, clients: ConnectionOpener, *, clock: Clock, holder: str | None = None,
                  checkpoint: Checkpoint = no_checkpoint, lease_ttl: float = LEASE_TTL_SECONDS) -> None:
         self._store = store
         self._clients = clients
