@@ -8,6 +8,9 @@ Real routes: ``/api/3/...`` (every one exists in the official OpenAPI document, 
 tests/sandbox_ac/test_openapi.py) and v1 ``/admin/api.php?api_action=campaign_send``.
 Control routes: ``/_sandbox/{state,reset,seed,faults,plan,switches,clock,requests,events}``.
 Behaviour no primary source confirms is listed in ASSUMPTIONS.md with a switch each.
+tests/sandbox_ac/test_fuzz.py fuzzes every served documented operation with requests generated from the official
+document (schemathesis, plus every documented request body with each field given each other JSON type): no 5xx,
+answers conform to the document's schemas (tests/sandbox_ac/conform.py lists the relaxations and why).
 
 ``app.state.ac`` is the backing :class:`~sandbox.activecampaign.state.ACState`. Tests may use:
 

@@ -8,6 +8,7 @@ request (including ``import/info``) sees the batch completed. Rows are processed
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,26 +38,55 @@ class ImportBatch:
     contact_ids: list[int] = field(default_factory=list)
 
 
+def _reason(field: str, text: str) -> str:
+    return f"Field\u2018 {field}\u2019 {text}"
+
+
 def _row_reasons(ac: ACState, row: Any) -> list[str]:
     if not isinstance(row, dict):
         return ["Contact must be an object"]
     reasons = []
     email = row.get("email")
     if not isinstance(email, str) or not EMAIL_RE.match(email.strip()):
-        reasons.append("Field\u2018 email\u2019 incorrect format")
-    for item in row.get("fields") or []:
-        fid = as_int(item.get("id")) if isinstance(item, dict) else None
-        if fid is None or fid not in ac.fields:
-            reasons.append(f"Field\u2018 fields\u2019 references unknown custom field {item!r}")
+        reasons.append(_reason("email", "incorrect format"))
+    for key in ("first_name", "last_name", "phone", "customer_acct_name"):
+        value = row.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, str | int | float)):
+            reasons.append(_reason(key, "must be a string"))
+    reasons += _list_reasons(row, "fields", lambda item: _field_reason(ac, item))
     tags = row.get("tags")
     if tags is not None and (not isinstance(tags, list) or not all(isinstance(t, str) for t in tags)):
-        reasons.append("Field\u2018 tags\u2019 must be an array of strings")
-    for key in ("subscribe", "unsubscribe"):
-        for item in row.get(key) or []:
-            lid = as_int(item.get("listid")) if isinstance(item, dict) else None
-            if lid is None or lid not in ac.lists:
-                reasons.append(f"Field\u2018 {key}\u2019 references unknown list {item!r}")
+        reasons.append(_reason("tags", "must be an array of strings"))
+    reasons += _list_reasons(row, "subscribe", lambda item: _list_reason(ac, "subscribe", item))
+    reasons += _list_reasons(row, "unsubscribe", lambda item: _list_reason(ac, "unsubscribe", item))
     return reasons
+
+
+def _list_reasons(row: dict[str, Any], key: str, check: Callable[[Any], str | None]) -> list[str]:
+    items = row.get(key)
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        return [_reason(key, "must be an array")]
+    return [reason for item in items if (reason := check(item)) is not None]
+
+
+def _field_reason(ac: ACState, item: Any) -> str | None:
+    fid = as_int(item.get("id")) if isinstance(item, dict) else None
+    if fid is None or fid not in ac.fields:
+        return _reason("fields", f"references unknown custom field {item!r}")
+    value = item.get("value")
+    values = value if isinstance(value, list) else [value]
+    if any(v is not None and (isinstance(v, bool) or not isinstance(v, str | int | float)) for v in values):
+        return _reason("fields", f"value of field {fid} must be a string")
+    return None
+
+
+def _list_reason(ac: ACState, key: str, item: Any) -> str | None:
+    lid = as_int(item.get("listid")) if isinstance(item, dict) else None
+    if lid is None or lid not in ac.lists:
+        return _reason(key, f"references unknown list {item!r}")
+    return None
 
 
 def submit_import(ac: ACState, body: Any) -> tuple[int, dict[str, Any]]:

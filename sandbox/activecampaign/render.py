@@ -143,7 +143,7 @@ class Renderer:
 
     def acf_meta(self, m: dict[str, Any]) -> dict[str, Any]:
         return {"id": str(m["id"]), "fieldLabel": m["fieldLabel"], "fieldType": m["fieldType"],
-                "fieldOptions": m.get("fieldOptions"), "fieldDefault": as_text(m.get("fieldDefault")),
+                "fieldOptions": m.get("fieldOptions"), "fieldDefault": as_text(m.get("fieldDefault", "")) or "",
                 "fieldDefaultCurrency": m.get("fieldDefaultCurrency"), "isFormVisible": m.get("isFormVisible", 0),
                 "isRequired": m.get("isRequired", 0), "displayOrder": m.get("displayOrder", 1),
                 "personalization": "", "knownFieldId": None, "hideFieldFlag": 0,

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from starlette.requests import Request
 from starlette.routing import Route
 
+from . import attrs
 from .errors import ACError, no_result
 from .render import Renderer
 from .state import ACState, Contact, as_int
@@ -204,6 +205,7 @@ async def get_contact(request: Request, ac: ACState, r: Renderer) -> tuple[int, 
 
 def _write_body(ac: ACState, r: Renderer, c: Contact) -> dict[str, Any]:
     body = r.contact(c)
+    body["organization"] = ""  # a string in the create and sync answers (the document's examples and schema)
     body["fieldValues"] = [str(i) for i in sorted(c.field_values.values())]
     return {"fieldValues": r.contact_field_values(c), "contact": body}
 
@@ -231,7 +233,7 @@ async def delete_contact(request: Request, ac: ACState, r: Renderer) -> tuple[in
 
 async def sync_contact(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
     data = await wrapped(request, "contact")
-    existing = ac.contact_by_email(str(data.get("email") or ""))
+    existing = ac.contact_by_email(attrs.text(data, "email") or "")
     if existing is None:
         return 201, _write_body(ac, r, ac.create_contact(data))
     ac.update_contact(existing, data)

@@ -8,6 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.routing import Route
 
+from . import attrs
 from .errors import ACError, jsonapi, no_result, with_status
 from .render import Renderer
 from .state import ACState, as_int
@@ -33,13 +34,13 @@ async def list_tags(request: Request, ac: ACState, r: Renderer) -> tuple[int, An
 
 async def create_tag(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
     data = await wrapped(request, "tag")
-    name = str(data.get("tag") or "").strip()
+    name = (attrs.text(data, "tag") or "").strip()
     if not name:
         raise jsonapi(422, "Tag name is required", "field_missing", "/data/attributes/tag")
-    tag_type = str(data.get("tagType") or "contact")
+    tag_type = attrs.text(data, "tagType") or "contact"
     if any(t["tag"].lower() == name.lower() and t["tagType"] == tag_type for t in ac.tags.values()):
         raise jsonapi(422, "Duplicate tag", "duplicate", "/data/attributes/tag")
-    return 201, {"tag": r.tag(ac.create_tag(name, tag_type, str(data.get("description") or "")))}
+    return 201, {"tag": r.tag(ac.create_tag(name, tag_type, attrs.text(data, "description") or ""))}
 
 
 async def get_tag(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
@@ -49,9 +50,10 @@ async def get_tag(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]
 async def update_tag(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
     tag = _tag(ac, request.path_params["id"])
     data = await wrapped(request, "tag")
-    for key in ("tag", "tagType", "description"):
-        if key in data and data[key] is not None:
-            tag[key] = str(data[key])
+    changes = {key: attrs.text(data, key) for key in ("tag", "tagType", "description")}
+    for key, value in changes.items():
+        if value is not None:
+            tag[key] = value
     return 200, {"tag": r.tag(tag)}
 
 
@@ -111,11 +113,11 @@ def create_list_record(ac: ACState, name: str, stringid: str | None = None, **ex
 
 async def create_list(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
     data = await wrapped(request, "list")
-    name = str(data.get("name") or "").strip()
+    name = (attrs.text(data, "name") or "").strip()
     if not name:
         raise jsonapi(422, "List name is required", "field_missing", "/data/attributes/name")
-    record = create_list_record(ac, name, data.get("stringid"), sender_url=str(data.get("sender_url") or ""),
-                                sender_reminder=str(data.get("sender_reminder") or ""))
+    record = create_list_record(ac, name, attrs.text(data, "stringid"), sender_url=attrs.text(data, "sender_url") or "",
+                                sender_reminder=attrs.text(data, "sender_reminder") or "")
     rendered = r.list(record)
     return 200, {"list": {"name": rendered["name"], "stringid": rendered["stringid"], "cdate": rendered["cdate"],
                           "udate": rendered["cdate"], "links": rendered["links"], "id": rendered["id"]}}

@@ -14,6 +14,7 @@ from typing import Any
 
 from sandbox.clock import SandboxClock, TimeSource
 
+from . import attrs
 from .errors import ACError, jsonapi, no_result
 from .faults import Faults
 from .index import SortedIds, StoreIndex
@@ -28,6 +29,8 @@ PLAN_FEATURES: dict[str, frozenset[str]] = {
     "lite": frozenset(),
 }
 
+NAME_KEYS = (("firstName", "first_name"), ("lastName", "last_name"), ("phone", "phone"), ("first_name", "first_name"),
+             ("last_name", "last_name"))
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 SINGLE_VALUE_TYPES = frozenset({"dropdown", "radio"})
 MULTI_VALUE_TYPES = frozenset({"checkbox", "listbox", "multiselect"})
@@ -198,7 +201,7 @@ class ACState:
             contact.udate = self.now() if at is None else at
 
     def create_contact(self, data: dict[str, Any], *, at: float | None = None) -> Contact:
-        email = str(data.get("email") or "").strip()
+        email = (attrs.text(data, "email") or "").strip()
         if not email:
             raise jsonapi(422, "Email address is required", "field_missing", "/data/attributes/email")
         if not EMAIL_RE.match(email):
@@ -206,6 +209,7 @@ class ACState:
         if self.contact_by_email(email) is not None:
             raise jsonapi(422, "Email address already exists in the system", "duplicate", "/data/attributes/email")
         self.check_field_values(data.get("fieldValues"))
+        self.check_names(data)
         when = self.now() if at is None else at
         contact = Contact(id=self.next_id("contact"), email=email, cdate=when, udate=when)
         self._apply_names(contact, data)
@@ -217,8 +221,10 @@ class ACState:
     def update_contact(self, contact: Contact, data: dict[str, Any], *, at: float | None = None) -> bool:
         """Partial update: only keys present change. Returns whether anything changed (udate handled here)."""
         changed = False
-        if "email" in data and data["email"] is not None:
-            email = str(data["email"]).strip()
+        self.check_field_values(data.get("fieldValues"))
+        self.check_names(data)
+        if (email := attrs.text(data, "email")) is not None:
+            email = email.strip()
             if not EMAIL_RE.match(email):
                 raise jsonapi(422, "Email address is not valid", "field_invalid", "/data/attributes/email")
             other = self.contact_by_email(email)
@@ -228,19 +234,23 @@ class ACState:
             if email != contact.email:
                 contact.email, changed = email, True
                 self._by_email.note(contact.id)
-        self.check_field_values(data.get("fieldValues"))
         changed |= self._apply_names(contact, data)
         changed |= self.set_field_values(contact, data.get("fieldValues") or [], at=at)
         self.touch(contact, changed, at=at)
         return changed
 
     @staticmethod
+    def check_names(data: dict[str, Any]) -> None:
+        for key, _ in NAME_KEYS:
+            attrs.text(data, key)
+
+    @staticmethod
     def _apply_names(contact: Contact, data: dict[str, Any]) -> bool:
         changed = False
-        for key, attr in (("firstName", "first_name"), ("lastName", "last_name"), ("phone", "phone"),
-                          ("first_name", "first_name"), ("last_name", "last_name")):
-            if key in data and data[key] is not None and getattr(contact, attr) != str(data[key]):
-                setattr(contact, attr, str(data[key]))
+        for key, attr in NAME_KEYS:
+            value = attrs.text(data, key)
+            if value is not None and getattr(contact, attr) != value:
+                setattr(contact, attr, value)
                 changed = True
         return changed
 
@@ -264,6 +274,7 @@ class ACState:
             if fid is None or fid not in self.fields:
                 raise jsonapi(422, f"Custom field {item.get('field') if isinstance(item, dict) else item} does "
                               "not exist", "field_invalid", "/data/attributes/fieldValues")
+            attrs.scalar_or_list(item.get("value"), "fieldValues")
 
     def normalise_value(self, field_id: int, value: Any) -> str:
         ftype = self.fields[field_id]["type"]
