@@ -43,7 +43,7 @@ def integer(data: dict[str, Any], key: str, *, default: int | None = None, minim
         return int(value)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and value.strip().isascii() and value.strip().lstrip("-").isdigit():
         value = int(value.strip())
     if not isinstance(value, int) or (minimum is not None and value < minimum):
         raise invalid(key, "must be an integer")

@@ -194,6 +194,31 @@ class Probe:
         second = self.call("POST", f"/api/3/customObjects/records/{schema}", json=record)
         self.record("custom_object_update_status", create=first.status_code, update=second.status_code)
 
+    def account_timestamps(self) -> None:
+        r = self.call("POST", "/api/3/accounts", json={"account": {"name": f"{self.prefix} timestamps"}})
+        if r.status_code != 201:
+            self.record("account_udate_on_noop", skipped=r.status_code)
+            return
+        acct = r.json()["account"]
+        self.cleanup.append(("DELETE", f"/api/3/accounts/{acct['id']}"))
+        self.pause(2)
+        same = self.call("PUT", f"/api/3/accounts/{acct['id']}", json={"account": {"name": acct["name"]}}).json()
+        self.record("account_udate_on_noop", before=acct["updatedTimestamp"],
+                    after=same.get("account", {}).get("updatedTimestamp"))
+        c = self.contact("acct-link")
+        before = self.call("GET", f"/api/3/accounts/{acct['id']}").json()["account"]["updatedTimestamp"]
+        self.pause(2)
+        self.call("POST", "/api/3/accountContacts", json={"accountContact": {"contact": c["id"],
+                                                                             "account": acct["id"]}})
+        after = self.call("GET", f"/api/3/accounts/{acct['id']}").json()["account"]["updatedTimestamp"]
+        self.record("account_udate_on_contact_link", before=before, after=after)
+
+    def list_include(self) -> None:
+        c = self.contact("include")
+        r = self.call("GET", "/api/3/contacts", params={"email": c["email"],
+                                                       "include": "fieldValues,contactLists,contactTags"})
+        self.record("contacts_list_include", status=r.status_code, top_level_keys=sorted(r.json()))
+
     def v1(self) -> None:
         params = {"api_action": "account_view", "api_output": "json"}
         header = self.c.get("/admin/api.php", params=params)
@@ -202,7 +227,7 @@ class Probe:
     def run(self) -> dict[str, Observation]:
         try:
             for step in (self.rate_limit, self.udate_rules, self.updated_after, self.dropdown, self.bulk_import,
-                         self.plans_and_objects, self.v1):
+                         self.plans_and_objects, self.account_timestamps, self.list_include, self.v1):
                 try:
                     step()
                 except (httpx.HTTPError, KeyError, ValueError) as err:

@@ -117,11 +117,11 @@ class Renderer:
                 "isdefault": 1 if o["isdefault"] else 0, "cdate": self.t(o["cdate"]), "udate": self.t(o["udate"]),
                 "links": {"field": f"{self.base}/fieldOptions/{o['id']}/field"}, "id": str(o["id"])}
 
-    def account(self, a: dict[str, Any], *, with_fields: bool = False) -> dict[str, Any]:
+    def account(self, a: dict[str, Any], *, with_fields: bool = False, counted: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {
             "name": a["name"], "accountUrl": a["accountUrl"], "createdTimestamp": self.t(a["cdate"]),
             "updatedTimestamp": self.t(a["udate"]),
-            "contactCount": str(len(self.ac.links_of_account(a["id"]))),
+            "contactCount": str(len(self.ac.links_of_account(a["id"]))) if counted else "0",
             "dealCount": "0",
             "links": {"notes": f"{self.base}/accounts/{a['id']}/notes",
                       "accountCustomFieldData": f"{self.base}/accounts/{a['id']}/accountCustomFieldData",
@@ -131,7 +131,7 @@ class Renderer:
         if with_fields:
             out["fields"] = [{"customFieldId": d["customFieldId"], "fieldValue": as_text(d["fieldValue"]),
                               "accountId": str(a["id"])}
-                             for d in self.ac.acf_data.values() if d["accountId"] == a["id"]]
+                             for d in sorted(self.ac.acf_data_of_account(a["id"]), key=lambda d: d["id"])]
         return out
 
     def account_contact(self, link: dict[str, Any]) -> dict[str, Any]:

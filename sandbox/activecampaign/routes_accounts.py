@@ -39,21 +39,25 @@ def _store_value(value: Any) -> Any:
 
 def set_acf_value(ac: ACState, account: dict[str, Any], field_id: int, value: Any,
                   currency: str | None = None) -> dict[str, Any]:
+    """Write one account custom-field value; the account's updatedTimestamp moves when it changed."""
     if field_id not in ac.acf_meta:
         raise no_result("AccountCustomFieldMetum", field_id)
-    now = ac.now()
-    for datum in ac.acf_data.values():
-        if datum["accountId"] == account["id"] and datum["customFieldId"] == field_id:
-            datum.update(fieldValue=_store_value(value), udate=now)
-            if currency:
-                datum["fieldCurrency"] = currency
-            account["udate"] = now
+    now, stored = ac.now(), _store_value(value)
+    for datum in ac.acf_data_of_account(account["id"]):
+        if datum["customFieldId"] == field_id:
+            changed = datum["fieldValue"] != stored or (bool(currency) and datum.get("fieldCurrency") != currency)
+            if changed:
+                datum.update(fieldValue=stored, udate=now)
+                if currency:
+                    datum["fieldCurrency"] = currency
+            ac.account_touched(account, changed)
             return datum
     did = ac.next_id("acfDatum")
-    datum = {"id": did, "accountId": account["id"], "customFieldId": field_id, "fieldValue": _store_value(value),
+    datum = {"id": did, "accountId": account["id"], "customFieldId": field_id, "fieldValue": stored,
              "fieldCurrency": currency, "cdate": now, "udate": now}
     ac.acf_data[did] = datum
-    account["udate"] = now
+    ac.acf_datum_added(did)
+    ac.account_touched(account, True)
     return datum
 
 
@@ -77,10 +81,14 @@ def _apply_fields(ac: ACState, account: dict[str, Any], checked: list[tuple[int,
 
 async def list_accounts(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
     limit, offset = paging(request)
-    items = [ac.accounts[i] for i in ac.account_ids.get()]
+    ids = ac.account_ids.get()
     if search := request.query_params.get("search"):
-        items = [a for a in items if search.lower() in a["name"].lower()]
-    return 200, {"accounts": [r.account(a) for a in items[offset:offset + limit]], "meta": page_meta(len(items))}
+        needle = search.lower()
+        ids = [i for i in ids if needle in ac.accounts[i]["name"].lower()]
+    # contactCount/dealCount are counted only with count_deals=true; otherwise "simply displayed as 0" (doc).
+    counted = request.query_params.get("count_deals", "").lower() in ("true", "1")
+    page = [r.account(ac.accounts[i], counted=counted) for i in ids[offset:offset + limit]]
+    return 200, {"accounts": page, "meta": page_meta(len(ids))}
 
 
 async def create_account(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
@@ -112,23 +120,23 @@ async def update_account(request: Request, ac: ACState, r: Renderer) -> tuple[in
         if other is not None and other["id"] != account["id"]:
             raise jsonapi(422, f'An account named "{name}" already exists. Please choose a new name.', "duplicate",
                           "/data/attributes/name")
-        account["name"] = name
+    changed = False
+    for key, value, sent in (("name", name, name is not None), ("accountUrl", url, "accountUrl" in data),
+                             ("owner", owner, owner is not None)):
+        if sent and account.get(key) != value:
+            account[key], changed = value, True
+    if changed and name is not None:
         ac.account_renamed(account["id"])
-    if "accountUrl" in data:
-        account["accountUrl"] = url
-    if owner is not None:
-        account["owner"] = owner
+    ac.account_touched(account, changed)
     _apply_fields(ac, account, checked)
-    account["udate"] = ac.now()
     return 200, {"account": r.account(account, with_fields=True)}
 
 
 def _drop_account(ac: ACState, account: dict[str, Any]) -> None:
-    for store in (ac.account_contacts,):
-        for key in [k for k, v in store.items() if v["account"] == account["id"]]:
-            del store[key]
-    for key in [k for k, v in ac.acf_data.items() if v["accountId"] == account["id"]]:
-        del ac.acf_data[key]
+    for link in ac.links_of_account(account["id"]):
+        del ac.account_contacts[link["id"]]
+    for datum in ac.acf_data_of_account(account["id"]):
+        del ac.acf_data[datum["id"]]
     del ac.accounts[account["id"]]
 
 
@@ -161,7 +169,8 @@ async def create_account_contact(request: Request, ac: ACState, r: Renderer) -> 
             raise jsonapi(422, f"The {key} attribute was not provided", "field_missing", f"/data/attributes/{key}")
     contact = ac.get_contact(data["contact"])
     account = _account(ac, data["account"])
-    link = ac.link_account(contact.id, account["id"], str(data.get("jobTitle") or ""))
+    link = ac.link_account(contact.id, account["id"], attrs.text(data, "jobTitle") or "")
+    ac.link_touched_accounts(account["id"])
     return 201, {"accountContact": r.account_contact(link)}
 
 
@@ -194,17 +203,23 @@ async def get_account_contact(request: Request, ac: ACState, r: Renderer) -> tup
 async def update_account_contact(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
     link = _link(ac, request.path_params["id"])
     data = await wrapped(request, "accountContact")
+    title = attrs.text(data, "jobTitle")
+    target = _account(ac, data["account"])["id"] if data.get("account") not in (None, "") else link["account"]
+    before = link["account"]
     if "jobTitle" in data:
-        link["jobTitle"] = str(data["jobTitle"] or "")
-    if data.get("account") not in (None, ""):
-        link["account"] = _account(ac, data["account"])["id"]
+        link["jobTitle"] = title or ""
+    if target != before:
+        link["account"] = target
         ac.account_relinked(link["id"])
     link["udate"] = ac.now()
+    ac.link_touched_accounts(before, target)
     return 200, {"accountContact": r.account_contact(link)}
 
 
 async def delete_account_contact(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
-    del ac.account_contacts[_link(ac, request.path_params["id"])["id"]]
+    link = _link(ac, request.path_params["id"])
+    del ac.account_contacts[link["id"]]
+    ac.link_touched_accounts(link["account"])
     return 200, {}
 
 
@@ -321,10 +336,11 @@ async def create_acf_datum(request: Request, ac: ACState, r: Renderer) -> tuple[
 
 async def list_acf_data(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
     limit, offset = paging(request)
-    items = sorted(ac.acf_data.values(), key=lambda d: d["id"])
     raw = request.query_params.get("filters[customerAccountId]") or request.query_params.get("filters[accountId]")
-    if raw is not None:
-        items = [d for d in items if str(d["accountId"]) == raw]
+    if raw is not None:  # through the per-account index
+        items = sorted(ac.acf_data_of_account(_exact_int(raw)), key=lambda d: d["id"])
+    else:
+        items = [ac.acf_data[i] for i in ac.acf_data_ids.get()]
     return 200, {"accountCustomFieldData": [r.acf_datum(d) for d in items[offset:offset + limit]],
                  "meta": page_meta(len(items))}
 
@@ -342,7 +358,10 @@ async def update_acf_datum(request: Request, ac: ACState, r: Renderer) -> tuple[
 
 
 async def delete_acf_datum(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
-    del ac.acf_data[_datum(ac, request.path_params["id"])["id"]]
+    datum = _datum(ac, request.path_params["id"])
+    del ac.acf_data[datum["id"]]
+    if datum["accountId"] in ac.accounts:
+        ac.account_touched(ac.accounts[datum["accountId"]], True)
     return 200, {}
 
 

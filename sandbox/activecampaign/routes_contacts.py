@@ -179,10 +179,29 @@ async def list_contacts(request: Request, ac: ACState, r: Renderer) -> tuple[int
     limit, offset = paging(request)
     matching = match_contacts(request, ac)
     page = matching.page(offset, limit)
-    return 200, {"scoreValues": [], "contacts": [r.contact(c) for c in page],
-                 "meta": {**page_meta(len(matching)),
-                          "page_input": {"limit": limit, "offset": offset,
-                                         "status": _int_param(request, "status") or -1}}}
+    body: dict[str, Any] = {"scoreValues": [], "contacts": [r.contact(c) for c in page],
+                            "meta": {**page_meta(len(matching)),
+                                     "page_input": {"limit": limit, "offset": offset,
+                                                    "status": _int_param(request, "status") or -1}}}
+    if ac.switches["contacts_list_include"] == "honoured":
+        body.update(_side_loaded(ac, r, page, request.query_params.get("include") or ""))
+    return 200, body
+
+
+INCLUDABLE = ("fieldValues", "contactLists", "contactTags")
+
+
+def _side_loaded(ac: ACState, r: Renderer, page: list[Contact], include: str) -> dict[str, Any]:
+    """``include=fieldValues,contactLists,contactTags`` (register: ``contacts_list_include``)."""
+    wanted = {part.strip() for part in include.split(",")} & set(INCLUDABLE)
+    out: dict[str, Any] = {}
+    if "fieldValues" in wanted:
+        out["fieldValues"] = [fv for c in page for fv in r.contact_field_values(c)]
+    if "contactLists" in wanted:
+        out["contactLists"] = [r.contact_list(cl) for c in page for cl in ac.lists_of_contact(c.id)]
+    if "contactTags" in wanted:
+        out["contactTags"] = [r.contact_tag(ct) for c in page for ct in ac.tags_of_contact(c.id)]
+    return out
 
 
 def contact_bundle(ac: ACState, r: Renderer, c: Contact) -> dict[str, Any]:

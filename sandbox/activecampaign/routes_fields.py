@@ -172,8 +172,7 @@ async def create_field_value(request: Request, ac: ACState, r: Renderer) -> tupl
     data = await wrapped(request, "fieldValue")
     contact = ac.get_contact(data.get("contact"))
     field = _field(ac, data.get("field"))
-    if ac.set_field_value(contact, field["id"], attrs.scalar_or_list(data.get("value"), "value")):
-        ac.touch(contact, True)
+    ac.touch(contact, ac.set_field_value(contact, field["id"], attrs.scalar_or_list(data.get("value"), "value")))
     fv = ac.field_values[contact.field_values[field["id"]]]
     return 200, {"contacts": [r.contact(contact)], "fieldValue": r.field_value(fv, numeric_ids=True)}
 
@@ -197,8 +196,7 @@ async def update_field_value(request: Request, ac: ACState, r: Renderer) -> tupl
     fv = _field_value(ac, request.path_params["id"])
     data = await wrapped(request, "fieldValue")
     contact = ac.contacts[fv["contact"]]
-    if ac.set_field_value(contact, fv["field"], attrs.scalar_or_list(data.get("value"), "value")):
-        ac.touch(contact, True)
+    ac.touch(contact, ac.set_field_value(contact, fv["field"], attrs.scalar_or_list(data.get("value"), "value")))
     return 200, {"contacts": [r.contact(contact)], "fieldValue": r.field_value(fv, numeric_ids=True)}
 
 

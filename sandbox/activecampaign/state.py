@@ -120,6 +120,8 @@ class ACState:
                                                                         lambda x: x["contact"])
         self._links_by_account: StoreIndex[dict[str, Any]] = StoreIndex(self.account_contacts,
                                                                         lambda x: x["account"])
+        self.acf_data_ids = SortedIds(self.acf_data)
+        self._acf_by_account: StoreIndex[dict[str, Any]] = StoreIndex(self.acf_data, lambda d: d["accountId"])
         self._accounts_by_name: StoreIndex[dict[str, Any]] = StoreIndex(self.accounts, lambda a: a["name"].lower())
 
     def reset(self, *, seed_contacts: int = 0) -> None:
@@ -393,6 +395,24 @@ class ACState:
         self._accounts_by_name.note(aid)
         return acct
 
+    def account_touched(self, account: dict[str, Any], changed: bool) -> None:
+        """A write to the account: updatedTimestamp moves when it changed something (or per the noop switch)."""
+        if changed or self.switches["account_udate_on_noop"]:
+            account["udate"] = self.now()
+
+    def link_touched_accounts(self, *account_ids: int) -> None:
+        """An accountContacts write: moves the accounts' updatedTimestamp under ``account_udate_on_contact_link``."""
+        if self.switches["account_udate_on_contact_link"]:
+            for aid in set(account_ids):
+                if aid in self.accounts:
+                    self.accounts[aid]["udate"] = self.now()
+
+    def acf_data_of_account(self, account_id: int) -> list[dict[str, Any]]:
+        return self._acf_by_account.records(account_id)
+
+    def acf_datum_added(self, datum_id: int) -> None:
+        self._acf_by_account.note(datum_id)
+
     def account_of_contact(self, contact_id: int) -> dict[str, Any] | None:
         found = self._links_by_contact.records(contact_id)
         return found[0] if found else None
@@ -443,7 +463,7 @@ def as_int(value: object) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():  # not "²"
         return int(value.strip())
     return None
 

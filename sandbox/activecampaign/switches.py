@@ -68,6 +68,12 @@ SPECS: tuple[SwitchSpec, ...] = (
                "whether custom-object schemas accept date/datetime fields"),
     SwitchSpec("v1_header_auth", True, (True, False), "whether v1 /admin/api.php accepts the Api-Token header"),
     SwitchSpec("contacts_default_order", "email", ("email", "id"), "order of GET /contacts without orders[...]"),
+    SwitchSpec("account_udate_on_noop", False, (False, True),
+               "PUT accounts/{id} or a custom-field write that changes nothing still moves updatedTimestamp"),
+    SwitchSpec("account_udate_on_contact_link", False, (False, True),
+               "creating, moving or deleting an accountContacts association moves the account's updatedTimestamp"),
+    SwitchSpec("contacts_list_include", "ignored", ("ignored", "honoured"),
+               "GET /contacts?include=fieldValues,contactLists,contactTags side-loads those for the page"),
     SwitchSpec("rate_limit_status", 429, (429, 503), "status returned when the 5 req/s budget is exceeded"),
 )
 

@@ -213,3 +213,10 @@ async def test_attributes_of_the_wrong_kind(client: httpx.AsyncClient) -> None:
     assert r.status_code == 422 and r.json()["errors"][0]["source"]["pointer"] == "/data/attributes/firstName"
     r = await client.put(f"/api/3/contacts/{c['id']}", json={"contact": {"phone": 5551234}})
     assert r.status_code == 200 and r.json()["contact"]["phone"] == "5551234"  # numbers are kept as digits
+
+
+async def test_ids_that_are_not_ascii_digits_are_not_found(client: httpx.AsyncClient) -> None:
+    """Found by the large fuzz run: "²" passes str.isdigit() but is no id."""
+    await new_contact(client, "d@example.com")
+    assert (await client.get("/api/3/contacts", params={"listid": "²"})).status_code == 400
+    assert (await client.get("/api/3/lists/¹")).status_code == 404

@@ -126,6 +126,11 @@ def test_live_check_runs_against_the_sandbox(server_url: str, monkeypatch: pytes
     assert out["updated_after_tz_and_granularity"]["found"] == {
         "offset_exact": True, "naive_account_wall_time": True, "date_only": True, "later_same_day": False}
     assert out["custom_object_update_status"] == {"create": 201, "update": 201}
+    noop = out["account_udate_on_noop"]
+    assert noop["before"] == noop["after"]
+    link = out["account_udate_on_contact_link"]
+    assert link["before"] == link["after"]
+    assert out["contacts_list_include"] == {"status": 200, "top_level_keys": ["contacts", "meta", "scoreValues"]}
     with httpx.Client(base_url=server_url) as c:  # everything the probe created was deleted again
         state = c.get("/_sandbox/state").json()["counts"]
     assert (state["contacts"], state["customObjectSchemas"], state["accounts"], state["tags"], state["fields"]) == (

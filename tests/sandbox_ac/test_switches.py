@@ -277,3 +277,40 @@ async def test_switch_rate_limit_status(ac_clock: SandboxClock, status: int) -> 
         codes = [(await client.get("/api/3/users/me")) for _ in range(6)]
     assert [r.status_code for r in codes] == [200] * 5 + [status]
     assert int(codes[-1].headers["Retry-After"]) >= 1
+
+
+@pytest.mark.parametrize("moves", [False, True])
+async def test_switch_account_udate_on_noop(client: httpx.AsyncClient, ac: ACState, ac_clock: SandboxClock,
+                                            moves: bool) -> None:
+    ac.switches["account_udate_on_noop"] = moves
+    acct = (await client.post("/api/3/accounts", json={"account": {"name": "Same"}})).json()["account"]
+    ac_clock.advance(60)
+    r = await client.put(f"/api/3/accounts/{acct['id']}", json={"account": {"name": "Same"}})
+    assert (r.json()["account"]["updatedTimestamp"] > acct["updatedTimestamp"]) is moves
+
+
+@pytest.mark.parametrize("moves", [False, True])
+async def test_switch_account_udate_on_contact_link(client: httpx.AsyncClient, ac: ACState, ac_clock: SandboxClock,
+                                                    moves: bool) -> None:
+    ac.switches["account_udate_on_contact_link"] = moves
+    acct = (await client.post("/api/3/accounts", json={"account": {"name": "Linked"}})).json()["account"]
+    c = await new_contact(client, "link@example.com")
+    ac_clock.advance(60)
+    await client.post("/api/3/accountContacts", json={"accountContact": {"contact": c["id"], "account": acct["id"]}})
+    got = (await client.get(f"/api/3/accounts/{acct['id']}")).json()["account"]
+    assert (got["updatedTimestamp"] > acct["updatedTimestamp"]) is moves
+
+
+@pytest.mark.parametrize("mode", ["ignored", "honoured"])
+async def test_switch_contacts_list_include(client: httpx.AsyncClient, ac: ACState, mode: str) -> None:
+    ac.switches["contacts_list_include"] = mode
+    field, lst, tag = await new_field(client, "City"), await new_list(client, "L"), await new_tag(client, "t")
+    c = await new_contact(client, "inc@example.com", fieldValues=[{"field": field, "value": "Austin"}])
+    await client.post("/api/3/contactLists", json={"contactList": {"list": lst, "contact": c["id"], "status": 1}})
+    await client.post("/api/3/contactTags", json={"contactTag": {"contact": c["id"], "tag": tag}})
+    body = (await client.get("/api/3/contacts", params={"include": "fieldValues,contactLists,contactTags"})).json()
+    if mode == "ignored":
+        assert set(body) == {"scoreValues", "contacts", "meta"}
+    else:
+        assert [v["value"] for v in body["fieldValues"]] == ["Austin"]
+        assert [x["list"] for x in body["contactLists"]] == [lst] and [x["tag"] for x in body["contactTags"]] == [tag]
