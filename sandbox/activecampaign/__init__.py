@@ -5,8 +5,14 @@
                      seed_contacts=0, plan="enterprise")
 
 Real routes: ``/api/3/...`` (every one exists in the official OpenAPI document, see
-tests/sandbox_ac/test_openapi.py) and v1 ``/admin/api.php?api_action=campaign_send``.
-Control routes: ``/_sandbox/{state,reset,seed,faults,plan,switches,clock,requests,events}``.
+tests/sandbox_ac/test_openapi.py) and v1 ``/admin/api.php?api_action=campaign_send``: users/me; contacts (list with
+the documented filters, CRUD, contact/sync, sub-resources fieldValues, contactLists, contactTags, contactAutomations,
+accountContacts, trackingLogs, bounceLogs), activities; tags, contactTags, lists, contactLists; fields, fieldOption/bulk,
+fieldRels, fieldValues; accounts, accountContacts, accountCustomFieldMeta/Data; import/bulk_import, import/info;
+customObjects schemas/records; automations, contactAutomations, campaigns, messages; webhooks, webhook/events.
+Control routes: ``/_sandbox/{state,reset,seed,faults,plan,switches,clock,requests,events}``, ``/_sandbox/bounce``,
+``/_sandbox/global_unsubscribe``, ``/_sandbox/automations/{id}/webhook``, ``/_sandbox/webhooks/{deliver,deliveries}``
+(control_events.py says what each takes).
 Behaviour no primary source confirms is listed in ASSUMPTIONS.md with a switch each.
 tests/sandbox_ac/test_fuzz.py fuzzes every served documented operation with requests generated from the official
 document (schemathesis, plus every documented request body with each field given each other JSON type): no 5xx,
@@ -20,7 +26,13 @@ answers conform to the document's schemas (tests/sandbox_ac/conform.py lists the
   ``ac.account_contacts``, ``ac.acf_meta``, ``ac.acf_data``, ``ac.automations``, ``ac.contact_automations``,
   ``ac.campaigns``, ``ac.messages``, ``ac.activities``, ``ac.tracking_logs``, ``ac.sends`` (v1 sends),
   ``ac.imports`` (batchId -> ``ImportBatch``), ``ac.co_schemas``, ``ac.co_records`` (schemaId -> id -> record)
-- ``ac.contacts_by_email(email)`` / ``ac.contact_by_email(email)``
+- ``ac.contacts_by_email(email)`` / ``ac.contact_by_email(email)``; ``ac.contacts_with_tag(tag_id)``,
+  ``ac.contacts_on_list(list_id, status)`` (ids, as reads show them), ``ac.set_list_status(contact, list, status)``
+  (0 unconfirmed, 1 active, 2 unsubscribed, 3 bounced), ``ac.bounce(contact, kind="hard"|"soft", list_id=)``,
+  ``ac.unsubscribe_globally(contact)``, ``ac.bounce_logs``
+- webhooks: ``ac.webhooks`` (id -> record with ``active``), ``ac.webhook_transport = httpx.ASGITransport(app=...)``
+  (or any ``httpx.AsyncBaseTransport``; None posts over real HTTP), ``ac.webhook_deliveries`` (``events.Delivery``:
+  url, event, form, status, error), ``ac.outbox`` (posted after each request; ``await webhooks.deliver_pending(ac)``)
 - ``ac.count_requests(method=, route=, path=, status=)``; ``ac.requests`` (method, path, route template, status,
   time; never query strings); a dropped request is logged with status -1
 - ``ac.switches`` (validated dict-like; ``ac.switches["udate_on_tag_change"] = True``; ``.reset()``,

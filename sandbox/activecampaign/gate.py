@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .errors import AUTH_FAILED_BODY
 from .imports import process_due_imports
 from .state import ACState, RequestRecord
+from .webhooks import deliver_pending
 
 API_PREFIX = "/api/3/"
 V1_PATH = "/admin/api.php"
@@ -31,6 +32,7 @@ class Gate:
         path = scope.get("path", "")
         if scope["type"] != "http" or path.startswith("/_sandbox/") or path == "/_sandbox":
             await self.app(scope, receive, send)
+            await deliver_pending(self.ac)  # what the control route made happen (opens, bounces, ...)
             return
         ac = self.ac
         method = scope["method"]
@@ -59,6 +61,7 @@ class Gate:
                 await _over_limit(send_logged, ac, ac.rps.retry_after(now))
                 return
         await self.app(scope, receive, send_logged)
+        await deliver_pending(ac)  # webhook events of this request, after its answer
 
     async def _fault(self, send: Send, record: RequestRecord) -> bool:
         faults = self.ac.faults

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ACError
+from .events import emit
 from .state import EMAIL_RE, ACState, as_int
 from .timefmt import local_date
 
@@ -136,6 +137,7 @@ def _process(ac: ACState, batch: ImportBatch) -> None:
 
 
 def _apply_row(ac: ACState, row: dict[str, Any], at: float) -> int:
+    source = "api" if ac.switches["import_fires_webhooks"] else None  # "mass operations do not fire" (register)
     names = {k: row[k] for k in ("first_name", "last_name", "phone") if row.get(k) is not None}
     fields = [{"field": int(item["id"]), "value": item.get("value")} for item in row.get("fields") or []]
     contact = ac.contact_by_email(str(row["email"]))
@@ -146,15 +148,17 @@ def _apply_row(ac: ACState, row: dict[str, Any], at: float) -> int:
         changed |= ac.set_field_values(contact, fields, at=at)
         if changed or ac.switches["udate_on_import"]:
             contact.udate = at
+        if changed and source is not None:
+            emit(ac, "update", source, contact=contact)
     for name in row.get("tags") or []:
-        ac.add_contact_tag(contact, ac.find_or_create_tag(name)["id"], at=at)
+        ac.add_contact_tag(contact, ac.find_or_create_tag(name)["id"], at=at, source=source)
     unsubscribed = {cl["list"] for cl in ac.lists_of_contact(contact.id) if cl["status"] == 2}
     for item in row.get("subscribe") or []:
         lid = int(item["listid"])
         if lid not in unsubscribed:  # "Contacts cannot be subscribed to lists they previously unsubscribed from"
-            ac.set_list_status(contact, lid, 1, at=at)
+            ac.set_list_status(contact, lid, 1, at=at, source=source)
     for item in row.get("unsubscribe") or []:
-        ac.set_list_status(contact, int(item["listid"]), 2, at=at)
+        ac.set_list_status(contact, int(item["listid"]), 2, at=at, source=source)
     _apply_account(ac, contact.id, row.get("customer_acct_name"))
     return contact.id
 

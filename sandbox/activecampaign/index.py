@@ -9,6 +9,8 @@ about what it returns.
 
 from __future__ import annotations
 
+import bisect
+import math
 from collections.abc import Callable, Hashable
 from itertools import pairwise
 from typing import Any, Generic, TypeVar
@@ -77,3 +79,48 @@ class SortedIds:
                 ids.sort()
             self._ids, self._shape = ids, shape
         return self._ids
+
+
+class TimeIndex:
+    """Record ids by a timestamp (contacts by ``udate``): ids whose time is at or after a threshold without a scan.
+
+    Times are bucketed by whole second; the sorted list holds each second once (new seconds are nearly always the
+    newest, so inserting them is cheap). ``move`` is called by the record whenever its time is set.
+    """
+
+    def __init__(self) -> None:
+        self._buckets: dict[int, set[int]] = {}
+        self._seconds: list[int] = []
+        self._second_of: dict[int, int] = {}
+
+    def move(self, record_id: int, when: float) -> None:
+        second = math.floor(when)
+        old = self._second_of.get(record_id)
+        if old == second:
+            return
+        if old is not None:
+            self._buckets[old].discard(record_id)
+        bucket = self._buckets.get(second)
+        if bucket is None:
+            bucket = self._buckets[second] = set()
+            bisect.insort(self._seconds, second)
+        bucket.add(record_id)
+        self._second_of[record_id] = second
+
+    def forget(self, record_id: int) -> None:
+        old = self._second_of.pop(record_id, None)
+        if old is not None:
+            self._buckets[old].discard(record_id)
+
+    def at_or_after(self, when: float) -> list[int]:
+        """Candidate ids (those in the second of ``when`` included); callers compare the exact time."""
+        start = bisect.bisect_left(self._seconds, math.floor(when))
+        return [i for second in self._seconds[start:] for i in self._buckets[second]]
+
+    def before(self, when: float) -> list[int]:
+        end = bisect.bisect_right(self._seconds, math.floor(when))
+        return [i for second in self._seconds[:end] for i in self._buckets[second]]
+
+    def count_at_or_after(self, when: float) -> int:
+        start = bisect.bisect_left(self._seconds, math.floor(when))
+        return sum(len(self._buckets[s]) for s in self._seconds[start:])

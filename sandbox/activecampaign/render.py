@@ -7,7 +7,7 @@ from typing import Any
 
 from .defaults import CAMPAIGN_DEFAULTS, LIST_DEFAULTS, MESSAGE_DEFAULTS
 from .state import ACState, Contact
-from .timefmt import iso_local, plain_local, plain_utc
+from .timefmt import iso_local, local_date, plain_local, plain_utc
 
 CONTACT_LINKS = ("bounceLogs", "contactAutomations", "contactData", "contactGoals", "contactLists", "contactLogs",
                  "contactTags", "contactDeals", "deals", "fieldValues", "geoIps", "notes", "organization",
@@ -29,8 +29,9 @@ class Renderer:
     def contact(self, c: Contact) -> dict[str, Any]:
         return {
             "cdate": self.t(c.cdate), "email": c.email, "phone": c.phone, "firstName": c.first_name,
-            "lastName": c.last_name, "orgid": "0", "orgname": "", "segmentio_id": "", "bounced_hard": "0",
-            "bounced_soft": "0", "bounced_date": None, "ip": "0", "ua": None,
+            "lastName": c.last_name, "orgid": "0", "orgname": "", "segmentio_id": "",
+            "bounced_hard": str(c.bounced_hard), "bounced_soft": str(c.bounced_soft),
+            "bounced_date": local_date(c.bounced_date, self.zone) if c.bounced_date else None, "ip": "0", "ua": None,
             "hash": hashlib.md5(c.email.lower().encode()).hexdigest(),  # noqa: S324 - AC's hash is an md5
             "socialdata_lastcheck": None, "email_local": "", "email_domain": "", "sentcnt": "0",
             "rating_tstamp": None, "gravatar": "0", "deleted": "0", "anonymized": "0", "adate": None,
@@ -82,8 +83,10 @@ class Renderer:
     def contact_list(self, cl: dict[str, Any]) -> dict[str, Any]:
         c = self.ac.contacts.get(cl["contact"])
         return {"contact": str(cl["contact"]), "list": str(cl["list"]), "form": None, "seriesid": "0",
-                "sdate": self.t(cl["sdate"]), "udate": self.t(cl["udate"]), "status": str(cl["status"]),
-                "responder": "1", "sync": "0", "unsubreason": None, "campaign": None, "message": None,
+                "sdate": self.t(cl["sdate"]), "udate": self.t(cl["udate"]),
+                "status": str(self.ac.status_of(cl)), "responder": "1", "sync": "0",
+                "unsubreason": cl.get("unsubreason"), "campaign": _id_or_none(cl.get("campaign")),
+                "message": _id_or_none(cl.get("message")),
                 "first_name": c.first_name if c else "", "last_name": c.last_name if c else "", "ip4Sub": "0",
                 "sourceid": str(cl.get("sourceid", 0)), "autosyncLog": None, "ip4_last": "0", "ip4Unsub": "0",
                 "created_timestamp": plain_local(cl["sdate"], self.zone),
@@ -161,7 +164,7 @@ class Renderer:
         return out
 
     def automation(self, a: dict[str, Any]) -> dict[str, Any]:
-        entered = sum(1 for x in self.ac.contact_automations.values() if x["automation"] == a["id"])
+        entered = len(self.ac.contacts_in_automation(a["id"]))
         return {"name": a["name"], "cdate": self.t(a["cdate"]), "mdate": self.t(a["cdate"]), "userid": "1",
                 "status": str(a["status"]), "entered": str(entered), "exited": "0", "hidden": "0",
                 "defaultscreenshot": "", "screenshot": "",
@@ -169,10 +172,16 @@ class Renderer:
                 "id": str(a["id"])}
 
     def contact_automation(self, x: dict[str, Any]) -> dict[str, Any]:
-        return {"contact": str(x["contact"]), "seriesid": str(x["automation"]), "startid": "0", "status": "1",
-                "batchid": None, "adddate": self.t(x["adddate"]), "remdate": None, "timespan": None,
-                "lastblock": "0", "lastlogid": "0", "lastdate": self.t(x["adddate"]), "completedElements": "0",
-                "in_als": "0", "totalElements": "1", "completed": 0, "completeValue": 0,
+        done = x.get("status", 1) == 2  # 1: in the automation, 2: completed (the doc's examples)
+        total = x.get("total_elements", 1)
+        elements = total if done else x.get("completed_elements", 0)
+        return {"contact": str(x["contact"]), "seriesid": str(x["automation"]), "startid": "0",
+                "status": str(x.get("status", 1)), "batchid": "completed" if done else None,
+                "adddate": self.t(x["adddate"]), "remdate": self.t(x.get("remdate")),
+                "timespan": str(round(x["remdate"] - x["adddate"])) if done and x.get("remdate") else None,
+                "lastblock": str(elements), "lastlogid": "0", "lastdate": self.t(x.get("lastdate", x["adddate"])),
+                "completedElements": str(elements), "in_als": "0", "totalElements": str(total),
+                "completed": 1 if done else 0, "completeValue": 100 if done else round(100 * elements / total),
                 "links": {"automation": f"{self.base}/contactAutomations/{x['id']}/automation",
                           "contact": f"{self.base}/contactAutomations/{x['id']}/contact"},
                 "id": str(x["id"]), "automation": str(x["automation"])}
@@ -197,10 +206,25 @@ class Renderer:
                                                             "id": str(a["reference_id"])},
                 "user": "1", "id": str(a["id"])}
 
+    def bounce_log(self, b: dict[str, Any]) -> dict[str, Any]:
+        base = f"{self.base}/bounceLogs/{b['id']}"
+        return {"tstamp": self.t(b["tstamp"]), "bounceid": "1" if b["kind"] == "hard" else "2",
+                "subscriberid": str(b["contact"]), "campaignid": str(b["campaign"]), "messageid": str(b["message"]),
+                "codeid": b["code"], "email": b["email"], "error": b["description"], "source": "",
+                "created_timestamp": plain_local(b["tstamp"], self.zone),
+                "updated_timestamp": plain_local(b["tstamp"], self.zone), "created_by": None, "updated_by": None,
+                "links": {k: f"{base}/{k}" for k in ("bounce", "contact", "campaign", "message", "code")},
+                "id": str(b["id"]), "bounce": "1" if b["kind"] == "hard" else "2", "contact": str(b["contact"]),
+                "campaign": str(b["campaign"]), "message": str(b["message"]), "code": b["code"]}
+
     def tracking_log(self, log: dict[str, Any]) -> dict[str, Any]:
         return {"subscriberid": str(log["contact"]), "type": log["type"], "value": log["value"],
                 "tstamp": self.t(log["tstamp"]), "hash": log["hash"], "id": str(log["id"]),
                 "contact": str(log["contact"])}
+
+
+def _id_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def as_text(value: Any) -> Any:

@@ -37,17 +37,17 @@ async def add_contact_automation(request: Request, ac: ACState, r: Renderer) -> 
     automation = ac.automations.get(aid) if aid is not None else None
     if cid is None or cid not in ac.contacts or automation is None or automation["status"] != 1:
         raise ACError(403, {"message": "Could not create SubscriberSeries"})
-    xid = ac.next_id("contactAutomation")
-    record = {"id": xid, "contact": cid, "automation": aid, "adddate": ac.now()}
-    ac.contact_automations[xid] = record
+    record = ac.add_contact_automation(ac.contacts[cid], automation["id"])
     return 201, {"contacts": [r.contact(ac.contacts[cid])], "contactAutomation": r.contact_automation(record)}
 
 
 async def list_contact_automations(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
     limit, offset = paging(request)
-    items = sorted(ac.contact_automations.values(), key=lambda x: x["id"])
     if (contact := request.query_params.get("filters[contact]")) is not None:
+        items = sorted(ac.automations_of_contact(as_int(contact) or -1), key=lambda x: x["id"])
         items = [x for x in items if str(x["contact"]) == contact]
+    else:
+        items = sorted(ac.contact_automations.values(), key=lambda x: x["id"])
     if (seriesid := request.query_params.get("filters[seriesid]")) is not None:
         items = [x for x in items if str(x["automation"]) == seriesid]
     return 200, {"contactAutomations": [r.contact_automation(x) for x in items[offset:offset + limit]],

@@ -9,17 +9,24 @@ from __future__ import annotations
 import hashlib
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import httpx
 
 from sandbox.clock import SandboxClock, TimeSource
 
-from . import attrs
+from . import attrs, membership
 from .errors import ACError, jsonapi, no_result
+from .events import emit
 from .faults import Faults
-from .index import SortedIds, StoreIndex
+from .index import SortedIds, StoreIndex, TimeIndex
 from .limits import SlidingWindow
 from .switches import Switches
+
+if TYPE_CHECKING:
+    from .events import Delivery
 
 PLAN_FEATURES: dict[str, frozenset[str]] = {
     "enterprise": frozenset({"accounts", "custom_objects"}),
@@ -48,6 +55,19 @@ class Contact:
     last_name: str = ""
     phone: str = ""
     field_values: dict[int, int] = field(default_factory=dict)  # field id -> fieldValue id
+    bounced_hard: int = 0
+    bounced_soft: int = 0
+    soft_streak: int = 0  # soft bounces in a row
+    bounced_date: float | None = None
+    global_unsubscribed: bool = False
+    on_udate: Callable[[int, float], None] | None = field(default=None, repr=False, compare=False)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if name == "udate":  # keeps the udate index in step however udate is set (tests and seeding set it too)
+            hook = self.__dict__.get("on_udate")
+            if hook is not None:
+                hook(self.id, value)
 
 
 @dataclass
@@ -69,6 +89,7 @@ class ACState:
         self.enforce_rate_limit = enforce_rate_limit
         self.seed = seed
         self.switches = Switches()
+        self.webhook_transport: httpx.AsyncBaseTransport | None = None  # None: real HTTP (loopback)
         self.faults = Faults()
         self.set_plan(plan)
         self.reset_data()
@@ -101,6 +122,13 @@ class ACState:
         self.co_schemas: dict[str, dict[str, Any]] = {}
         self.co_records: dict[str, dict[str, dict[str, Any]]] = {}  # schemaId -> recordId -> record
         self.requests: list[RequestRecord] = []
+        self.bounce_logs: dict[int, dict[str, Any]] = {}
+        self.globally_unsubscribed: set[int] = set()
+        self.webhooks: dict[int, dict[str, Any]] = {}
+        self.outbox: list[Delivery] = []
+        self.webhook_deliveries: list[Delivery] = []
+        self.automation_steps: dict[tuple[int, str], dict[str, Any]] = {}
+        self.delivering = False
         self._index()
         self.rps = SlidingWindow(5, 1.0)
         self.import_multi = SlidingWindow(100, 60.0)
@@ -116,6 +144,20 @@ class ACState:
         self._by_email: StoreIndex[Contact] = StoreIndex(self.contacts, lambda c: c.email.lower())
         self._lists_by_contact: StoreIndex[dict[str, Any]] = StoreIndex(self.contact_lists, lambda x: x["contact"])
         self._tags_by_contact: StoreIndex[dict[str, Any]] = StoreIndex(self.contact_tags, lambda x: x["contact"])
+        self._tags_by_tag: StoreIndex[dict[str, Any]] = StoreIndex(self.contact_tags, lambda x: x["tag"])
+        self._tags_by_name: StoreIndex[dict[str, Any]] = StoreIndex(self.tags, lambda t: (t["tagType"],
+                                                                                       t["tag"].lower()))
+        self._lists_by_list: StoreIndex[dict[str, Any]] = StoreIndex(self.contact_lists, lambda x: x["list"])
+        self._lists_by_list_status: StoreIndex[dict[str, Any]] = StoreIndex(self.contact_lists,
+                                                                            lambda x: (x["list"], x["status"]))
+        self._lists_by_status: StoreIndex[dict[str, Any]] = StoreIndex(self.contact_lists, lambda x: x["status"])
+        self._automations_by_contact: StoreIndex[dict[str, Any]] = StoreIndex(self.contact_automations,
+                                                                              lambda x: x["contact"])
+        self._automations_by_automation: StoreIndex[dict[str, Any]] = StoreIndex(self.contact_automations,
+                                                                                 lambda x: x["automation"])
+        self.by_udate = TimeIndex()
+        self.email_version = 0  # bumped by every email change; with the contacts' shape it keys email_order()
+        self._email_order: tuple[tuple[int, int | None, int], list[int]] | None = None
         self._links_by_contact: StoreIndex[dict[str, Any]] = StoreIndex(self.account_contacts,
                                                                         lambda x: x["contact"])
         self._links_by_account: StoreIndex[dict[str, Any]] = StoreIndex(self.account_contacts,
@@ -213,14 +255,17 @@ class ACState:
         self.check_field_values(data.get("fieldValues"))
         self.check_names(data)
         when = self.now() if at is None else at
-        contact = Contact(id=self.next_id("contact"), email=email, cdate=when, udate=when)
+        contact = Contact(id=self.next_id("contact"), email=email, cdate=when, udate=when,
+                          on_udate=self.by_udate.move)
+        self.by_udate.move(contact.id, when)
         self._apply_names(contact, data)
         self.contacts[contact.id] = contact
         self._by_email.note(contact.id)
         self.set_field_values(contact, data.get("fieldValues") or [], at=when)
         return contact
 
-    def update_contact(self, contact: Contact, data: dict[str, Any], *, at: float | None = None) -> bool:
+    def update_contact(self, contact: Contact, data: dict[str, Any], *, at: float | None = None,
+                       source: str | None = "api") -> bool:
         """Partial update: only keys present change. Returns whether anything changed (udate handled here)."""
         changed = False
         self.check_field_values(data.get("fieldValues"))
@@ -235,10 +280,13 @@ class ACState:
                               "/data/attributes/email")
             if email != contact.email:
                 contact.email, changed = email, True
+                self.email_version += 1
                 self._by_email.note(contact.id)
         changed |= self._apply_names(contact, data)
         changed |= self.set_field_values(contact, data.get("fieldValues") or [], at=at)
         self.touch(contact, changed, at=at)
+        if changed and source is not None:
+            emit(self, "update", source, contact=contact)
         return changed
 
     @staticmethod
@@ -257,13 +305,45 @@ class ACState:
         return changed
 
     def delete_contact(self, contact: Contact) -> None:
+        """Gone at once with its tags, lists, field values, account link and automations (register: no trash)."""
         cid = contact.id
+        for store, records in ((self.contact_tags, self.tags_of_contact(cid)),
+                               (self.contact_lists, self.lists_of_contact(cid)),
+                               (self.account_contacts, self.links_of_contact(cid)),
+                               (self.contact_automations, self.automations_of_contact(cid))):
+            for record in records:
+                del store[record["id"]]
+        for fv_id in contact.field_values.values():
+            self.field_values.pop(fv_id, None)
         del self.contacts[cid]
-        for store in (self.contact_tags, self.contact_lists, self.account_contacts, self.contact_automations):
-            for key in [k for k, v in store.items() if v["contact"] == cid]:
-                del store[key]
-        for key in [k for k, v in self.field_values.items() if v["contact"] == cid]:
-            del self.field_values[key]
+        self.by_udate.forget(cid)
+        self.globally_unsubscribed.discard(cid)
+        contact.on_udate = None
+
+    def contacts_in_automation(self, automation_id: int) -> set[int]:
+        return {x["contact"] for x in self._automations_by_automation.records(automation_id)}
+
+    def email_order(self) -> list[int]:
+        """Contact ids by (lower-case email, id), recomputed only after contacts or emails changed."""
+        key = (len(self.contacts), next(reversed(self.contacts), None), self.email_version)
+        if self._email_order is None or self._email_order[0] != key:
+            contacts = self.contacts
+            ids = sorted(contacts, key=lambda i: (contacts[i].email.lower(), i))
+            self._email_order = (key, ids)
+        return self._email_order[1]
+
+    def automations_of_contact(self, contact_id: int) -> list[dict[str, Any]]:
+        return self._automations_by_contact.records(contact_id)
+
+    def add_contact_automation(self, contact: Contact, automation_id: int) -> dict[str, Any]:
+        xid = self.next_id("contactAutomation")
+        record = {"id": xid, "contact": contact.id, "automation": automation_id, "adddate": self.now(),
+                  "status": 1, "remdate": None, "lastdate": self.now(), "completed_elements": 0,
+                  "total_elements": 1}
+        self.contact_automations[xid] = record
+        self._automations_by_contact.note(xid)
+        self._automations_by_automation.note(xid)
+        return record
 
     # ----------------------------------------------------------------- custom field values
     def check_field_values(self, items: Any) -> None:
@@ -318,62 +398,56 @@ class ACState:
             changed |= self.set_field_value(contact, int(item["field"]), item.get("value"), at=at)
         return changed
 
-    # ----------------------------------------------------------------- tags and lists
-    def find_or_create_tag(self, name: str) -> dict[str, Any]:
-        for tag in self.tags.values():
-            if tag["tag"].lower() == name.lower() and tag["tagType"] == "contact":
-                return tag
-        return self.create_tag(name)
+    # ----------------------------------------------------------------- tags and lists (membership.py)
+    def add_contact_tag(self, contact: Contact, tag_id: int, *, at: float | None = None,
+                        source: str | None = "api") -> dict[str, Any]:
+        return membership.add_contact_tag(self, contact, tag_id, at=at, source=source)
 
-    def create_tag(self, name: str, tag_type: str = "contact", description: str = "") -> dict[str, Any]:
-        tid = self.next_id("tag")
-        tag = {"id": tid, "tag": name, "tagType": tag_type, "description": description, "cdate": self.now()}
-        self.tags[tid] = tag
-        return tag
-
-    def add_contact_tag(self, contact: Contact, tag_id: int, *, at: float | None = None) -> dict[str, Any]:
-        for ct in self.tags_of_contact(contact.id):
-            if ct["tag"] == tag_id:
-                return ct
-        when = self.now() if at is None else at
-        ctid = self.next_id("contactTag")
-        ct = {"id": ctid, "contact": contact.id, "tag": tag_id, "cdate": when}
-        self.contact_tags[ctid] = ct
-        self._tags_by_contact.note(ctid)
-        if self.switches["udate_on_tag_change"]:
-            contact.udate = when
-        return ct
+    def remove_contact_tag(self, ct_id: int, *, source: str | None = "api") -> None:
+        membership.remove_contact_tag(self, ct_id, source=source)
 
     def tags_of_contact(self, contact_id: int) -> list[dict[str, Any]]:
         return self._tags_by_contact.records(contact_id)
 
+    def contacts_with_tag(self, tag_id: int) -> set[int]:
+        return {ct["contact"] for ct in self._tags_by_tag.records(tag_id)}
+
+    def find_or_create_tag(self, name: str) -> dict[str, Any]:
+        return self.tag_named(name, "contact") or self.create_tag(name)
+
+    def create_tag(self, name: str, tag_type: str = "contact", description: str = "") -> dict[str, Any]:
+        return membership.create_tag(self, name, tag_type, description)
+
+    def tag_renamed(self, tag_id: int) -> None:
+        self._tags_by_name.note(tag_id)
+
+    def tag_named(self, name: str, tag_type: str) -> dict[str, Any] | None:
+        found = self._tags_by_name.records((tag_type, name.lower()))
+        return found[0] if found else None
+
     def lists_of_contact(self, contact_id: int) -> list[dict[str, Any]]:
         return self._lists_by_contact.records(contact_id)
 
-    def remove_contact_tag(self, ct_id: int) -> None:
-        ct = self.contact_tags.pop(ct_id)
-        contact = self.contacts.get(ct["contact"])
-        if contact is not None and self.switches["udate_on_tag_change"]:
-            contact.udate = self.now()
+    def status_of(self, cl: dict[str, Any]) -> int:
+        return membership.status_of(self, cl)
+
+    def contacts_on_list(self, list_id: int | None, status: int | None) -> set[int]:
+        return membership.contacts_on_list(self, list_id, status)
 
     def set_list_status(self, contact: Contact, list_id: int, status: int, *, at: float | None = None,
-                        sourceid: int = 0) -> dict[str, Any]:
-        when = self.now() if at is None else at
-        for cl in self.lists_of_contact(contact.id):
-            if cl["list"] == list_id:
-                if cl["status"] != status:
-                    cl["status"], cl["udate"] = status, when
-                    if self.switches["udate_on_list_change"]:
-                        contact.udate = when
-                return cl
-        clid = self.next_id("contactList")
-        cl = {"id": clid, "contact": contact.id, "list": list_id, "status": status, "sdate": when, "udate": when,
-              "sourceid": sourceid}
-        self.contact_lists[clid] = cl
-        self._lists_by_contact.note(clid)
-        if self.switches["udate_on_list_change"]:
-            contact.udate = when
-        return cl
+                        sourceid: int = 0, source: str | None = "api", campaign: int | None = None,
+                        message: int | None = None, reason: str | None = None) -> dict[str, Any]:
+        return membership.set_list_status(self, contact, list_id, status, at=at, sourceid=sourceid, source=source,
+                                          campaign=campaign, message=message, reason=reason)
+
+    def bounce(self, contact: Contact, *, kind: str, list_id: int | None, campaign: int = 0, message: int = 0,
+               code: str = "5.1.1", description: str = "") -> dict[str, Any]:
+        return membership.bounce(self, contact, kind=kind, list_id=list_id, campaign=campaign, message=message,
+                                 code=code, description=description)
+
+    def unsubscribe_globally(self, contact: Contact) -> None:
+        contact.global_unsubscribed = True
+        self.globally_unsubscribed.add(contact.id)
 
     # ----------------------------------------------------------------- accounts
     def account_named(self, name: str) -> dict[str, Any] | None:

@@ -74,6 +74,16 @@ SPECS: tuple[SwitchSpec, ...] = (
                "creating, moving or deleting an accountContacts association moves the account's updatedTimestamp"),
     SwitchSpec("contacts_list_include", "ignored", ("ignored", "honoured"),
                "GET /contacts?include=fieldValues,contactLists,contactTags side-loads those for the page"),
+    SwitchSpec("bounce_scope", "list", ("list", "all_lists"),
+               "a bounce that marks the contact bounced sets status 3 on the list of the send, or on all its lists"),
+    SwitchSpec("global_unsubscribe_reading", "unreadable", ("unreadable", "all_lists"),
+               "an account-wide unsubscribe shows in no API read, or as status 2 on every list of the contact"),
+    SwitchSpec("webhook_duplicates", "never", ("never", "always"),
+               "at-least-once delivery: each webhook event is posted once, or twice"),
+    SwitchSpec("import_fires_webhooks", False, (False, True),
+               "bulk-import rows fire subscribe/unsubscribe/update/tag webhook events"),
+    SwitchSpec("automation_webhook_envelope", "with_envelope", ("with_envelope", "contact_only"),
+               "an automation's webhook step posts type/date_time/initiated_* besides contact[...] and seriesid"),
     SwitchSpec("rate_limit_status", 429, (429, 503), "status returned when the 5 req/s budget is exceeded"),
 )
 

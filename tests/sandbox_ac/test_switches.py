@@ -314,3 +314,80 @@ async def test_switch_contacts_list_include(client: httpx.AsyncClient, ac: ACSta
     else:
         assert [v["value"] for v in body["fieldValues"]] == ["Austin"]
         assert [x["list"] for x in body["contactLists"]] == [lst] and [x["tag"] for x in body["contactTags"]] == [tag]
+
+
+@pytest.mark.parametrize("scope", ["list", "all_lists"])
+async def test_switch_bounce_scope(client: httpx.AsyncClient, ac: ACState, scope: str) -> None:
+    ac.switches["bounce_scope"] = scope
+    one, two = await new_list(client, "One"), await new_list(client, "Two")
+    c = await new_contact(client, "b@example.com")
+    for lst in (one, two):
+        await client.post("/api/3/contactLists", json={"contactList": {"list": lst, "contact": c["id"], "status": 1}})
+    await client.post("/_sandbox/bounce", json={"contact": c["id"], "list": one, "type": "hard"})
+    rows = (await client.get(f"/api/3/contacts/{c['id']}/contactLists")).json()["contactLists"]
+    assert {x["list"]: x["status"] for x in rows} == {one: "3", two: "3" if scope == "all_lists" else "1"}
+
+
+@pytest.mark.parametrize("reading", ["unreadable", "all_lists"])
+async def test_switch_global_unsubscribe_reading(client: httpx.AsyncClient, ac: ACState, reading: str) -> None:
+    ac.switches["global_unsubscribe_reading"] = reading
+    lst = await new_list(client, "L")
+    c = await new_contact(client, "g@example.com")
+    await client.post("/api/3/contactLists", json={"contactList": {"list": lst, "contact": c["id"], "status": 1}})
+    await client.post("/_sandbox/global_unsubscribe", json={"contact": c["id"]})
+    rows = (await client.get(f"/api/3/contacts/{c['id']}/contactLists")).json()["contactLists"]
+    assert rows[0]["status"] == ("2" if reading == "all_lists" else "1")
+    assert await emails(client, listid=lst, status=2) == (["g@example.com"] if reading == "all_lists" else [])
+    assert await emails(client, listid=lst, status=1) == ([] if reading == "all_lists" else ["g@example.com"])
+
+
+def _receiver(ac: ACState) -> list[dict[str, str]]:
+    from urllib.parse import parse_qsl
+
+    forms: list[dict[str, str]] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        forms.append(dict(parse_qsl(request.content.decode(), keep_blank_values=True)))
+        return httpx.Response(200)
+
+    ac.webhook_transport = httpx.MockTransport(handle)
+    return forms
+
+
+async def _hook(client: httpx.AsyncClient, events: list[str]) -> None:
+    r = await client.post("/api/3/webhooks", json={"webhook": {"name": "h", "url": "https://p.example/h",
+                                                                "events": events, "sources": ["api", "system"]}})
+    assert r.status_code == 201
+
+
+@pytest.mark.parametrize("mode", ["never", "always"])
+async def test_switch_webhook_duplicates(client: httpx.AsyncClient, ac: ACState, mode: str) -> None:
+    ac.switches["webhook_duplicates"] = mode
+    forms = _receiver(ac)
+    await _hook(client, ["subscribe"])
+    lst, c = await new_list(client, "L"), await new_contact(client, "d@example.com")
+    await client.post("/api/3/contactLists", json={"contactList": {"list": lst, "contact": c["id"], "status": 1}})
+    assert len(forms) == (2 if mode == "always" else 1) and forms[0] == forms[-1]
+
+
+@pytest.mark.parametrize("fires", [False, True])
+async def test_switch_import_fires_webhooks(client: httpx.AsyncClient, ac: ACState, ac_clock: SandboxClock,
+                                            fires: bool) -> None:
+    ac.switches["import_fires_webhooks"] = fires
+    forms = _receiver(ac)
+    await _hook(client, ["subscribe", "contact_tag_added"])
+    lst = await new_list(client, "L")
+    await _import(client, [{"email": "i1@example.com", "tags": ["x"], "subscribe": [{"listid": int(lst)}]},
+                           {"email": "i2@example.com"}], ac_clock)
+    await client.get("/api/3/users/me")
+    assert sorted(f["type"] for f in forms) == (["contact_tag_added", "subscribe"] if fires else [])
+
+
+@pytest.mark.parametrize("mode", ["with_envelope", "contact_only"])
+async def test_switch_automation_webhook_envelope(client: httpx.AsyncClient, ac: ACState, mode: str) -> None:
+    ac.switches["automation_webhook_envelope"] = mode
+    ac.reset(seed_contacts=1)
+    forms = _receiver(ac)
+    await client.post("/_sandbox/automations/1/webhook", json={"contact": 1, "url": "https://p.example/a"})
+    assert forms[0]["seriesid"] == "1" and forms[0]["contact[id]"] == "1"
+    assert ("date_time" in forms[0]) is (mode == "with_envelope")
