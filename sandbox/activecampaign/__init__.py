@@ -5,14 +5,16 @@
                      seed_contacts=0, plan="enterprise")
 
 Real routes: ``/api/3/...`` (every one exists in the official OpenAPI document, see
-tests/sandbox_ac/test_openapi.py) and v1 ``/admin/api.php?api_action=campaign_send``: users/me; contacts (list with
-the documented filters, CRUD, contact/sync, sub-resources fieldValues, contactLists, contactTags, contactAutomations,
-accountContacts, trackingLogs, bounceLogs), activities; tags, contactTags, lists, contactLists; fields, fieldOption/bulk,
-fieldRels, fieldValues; accounts, accountContacts, accountCustomFieldMeta/Data; import/bulk_import, import/info;
-customObjects schemas/records; automations, contactAutomations, campaigns, messages; webhooks, webhook/events.
+tests/sandbox_ac/test_openapi.py) and v1 ``/admin/api.php?api_action=campaign_send``: users/me; contacts (list
+with the documented filters, CRUD, contact/sync, sub-resources fieldValues, contactLists, contactTags,
+contactAutomations, accountContacts, trackingLogs, bounceLogs, scoreValues), activities; tags, contactTags, lists,
+contactLists; fields, fieldOption/bulk, fieldRels, fieldValues; accounts, accountContacts, accountCustomFieldMeta/Data;
+import/bulk_import, import/info; customObjects schemas/records; automations, contactAutomations, campaigns (with
+campaigns/{id}/links), messages, scores; webhooks, webhook/events.
 Control routes: ``/_sandbox/{state,reset,seed,faults,plan,switches,clock,requests,events}``, ``/_sandbox/bounce``,
-``/_sandbox/global_unsubscribe``, ``/_sandbox/automations/{id}/webhook``, ``/_sandbox/webhooks/{deliver,deliveries}``
-(control_events.py says what each takes).
+``/_sandbox/global_unsubscribe``, ``/_sandbox/campaigns/{id}/events`` (open, click, reply, forward, unsubscribe,
+bounce), ``/_sandbox/automations/{id}/finish``, ``/_sandbox/automations/{id}/webhook``, ``/_sandbox/scores``,
+``/_sandbox/webhooks/{deliver,deliveries}`` (control_events.py says what each takes).
 Behaviour no primary source confirms is listed in ASSUMPTIONS.md with a switch each.
 tests/sandbox_ac/test_fuzz.py fuzzes every served documented operation with requests generated from the official
 document (schemathesis, plus every documented request body with each field given each other JSON type): no 5xx,
@@ -40,7 +42,12 @@ answers conform to the document's schemas (tests/sandbox_ac/conform.py lists the
 - ``ac.inject_fault(error_rate=, error_status=, latency=, force_429=, drop_next=, import_fail_pattern=)``,
   ``ac.clear_faults()`` (see faults.py for how a dropped connection looks)
 - ``ac.process_due_imports()`` (what every real request does first)
-- ``ac.reset(seed_contacts=0)``, ``seed_account(ac, n)``; ``ac.add_tracking_log(contact_id, event, value)``,
+- marketing (marketing.py): ``record_event(ac, campaign, contact, "open")``, ``finish_automation(ac, contact, id)``,
+  ``set_score(ac, contact, score, value)``, ``ac.links`` (campaign links), ``ac.campaign_events``, ``ac.scores``,
+  ``ac.score_values``, ``ac.add_contact_automation(contact, automation_id)``; seeded campaigns 1-2 are sent, 3 a
+  draft (campaign_send refuses it), each with the read tracker and one URL link
+- ``ac.reset(seed_contacts=0)``, ``seed_account(ac, n)`` (n=0: the catalogue only);
+  ``ac.add_tracking_log(contact_id, event, value)``,
   ``ac.add_activity(contact_id, reference_type, reference_id, action)``
 - ``ac.clock`` (the injected TimeSource, else a ``SandboxClock``), ``ac.rps`` / ``ac.import_multi`` /
   ``ac.import_single`` (sliding windows)

@@ -7,6 +7,12 @@
   (register ``global_unsubscribe_reading``).
 - ``POST /_sandbox/automations/{id}/webhook`` ``{"contact": 1, "url": "https://..."}``: the automation's webhook step
   reached by the contact (one POST, never retried; a 410 deactivates the step); answers what was posted and got.
+- ``POST /_sandbox/campaigns/{id}/events`` ``{"contact": 1, "event": "open"|"click"|"reply"|"forward"|
+  "unsubscribe"|"bounce", "message": 1, "link": 2 (click: a link id of campaigns/{id}/links), "list": 1
+  (unsubscribe/bounce; default: every active list), "reason": "..."}``: the contact acting on a campaign it was
+  sent (counters, activities, list status, webhook events).
+- ``POST /_sandbox/automations/{id}/finish`` ``{"contact": 1}``: the contact reaches the end of the automation.
+- ``POST /_sandbox/scores`` ``{"contact": 1, "score": 1, "value": 40}``: the contact's score value.
 - ``POST /_sandbox/webhooks/deliver``: post what waits in the outbox now (the gate does it after every request).
 - ``GET /_sandbox/webhooks/deliveries`` (``DELETE`` clears): every delivery made, with its form fields.
 """
@@ -21,6 +27,7 @@ from starlette.routing import Route
 
 from .errors import ACError
 from .events import Delivery
+from .marketing import CAMPAIGN_EVENTS, finish_automation, record_event, set_score
 from .state import ACState, Contact
 from .webhooks import deliver_pending, run_automation_webhook
 
@@ -122,6 +129,62 @@ async def automation_webhook(request: Request, ac: ACState) -> Response:
     return JSONResponse(result)
 
 
+def _campaign_or_refuse(ac: ACState, raw: str) -> dict[str, Any]:
+    campaign = ac.campaigns.get(int(raw)) if raw.isdigit() else None
+    if campaign is None:
+        raise Refused(f"no campaign {raw}")
+    return campaign
+
+
+@refusing
+async def campaign_event(request: Request, ac: ACState) -> Response:
+    body = await _body(request)
+    campaign = _campaign_or_refuse(ac, request.path_params["id"])
+    contact = contact_of(ac, body)
+    event = body.get("event")
+    if event not in CAMPAIGN_EVENTS:
+        raise Refused(f"event is one of {', '.join(CAMPAIGN_EVENTS)}")
+    link = None
+    if event == "click":
+        link = ac.links.get(_int(body, "link"))
+        if link is None or link["campaign"] != campaign["id"]:
+            raise Refused("link must be a link of this campaign (GET /api/3/campaigns/{id}/links)")
+    list_id = _int(body, "list", required=False) or None
+    if list_id is not None and list_id not in ac.lists:
+        raise Refused(f"no list {list_id}")
+    message = _int(body, "message", required=False) or None
+    if message is not None and message not in campaign.get("messages", []):
+        raise Refused(f"message {message} is not a message of this campaign")
+    out = record_event(ac, campaign, contact, event, message_id=message, link=link, list_id=list_id,
+                       reason=str(body.get("reason", "")))
+    return JSONResponse({"event": out["event"]})
+
+
+@refusing
+async def finish_automation_route(request: Request, ac: ACState) -> Response:
+    body = await _body(request)
+    raw = request.path_params["id"]
+    if not raw.isdigit() or int(raw) not in ac.automations:
+        raise Refused(f"no automation {raw}")
+    record = finish_automation(ac, contact_of(ac, body), int(raw))
+    if record is None:
+        raise Refused("the contact is not in this automation (or has finished it)")
+    return JSONResponse({"contactAutomation": record["id"], "status": record["status"]})
+
+
+@refusing
+async def score(request: Request, ac: ACState) -> Response:
+    body = await _body(request)
+    contact = contact_of(ac, body)
+    score_id = _int(body, "score")
+    if score_id not in ac.scores:
+        raise Refused(f"no score {score_id}")
+    value = body.get("value")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Refused("value must be an integer")
+    return JSONResponse({"scoreValue": set_score(ac, contact, score_id, value)["id"]})
+
+
 @refusing
 async def deliver(request: Request, ac: ACState) -> Response:
     before = len(ac.webhook_deliveries)
@@ -141,6 +204,9 @@ ROUTES: list[Route] = [
     Route("/_sandbox/bounce", bounce, methods=["POST"]),
     Route("/_sandbox/global_unsubscribe", global_unsubscribe, methods=["POST"]),
     Route("/_sandbox/automations/{id}/webhook", automation_webhook, methods=["POST"]),
+    Route("/_sandbox/campaigns/{id}/events", campaign_event, methods=["POST"]),
+    Route("/_sandbox/automations/{id}/finish", finish_automation_route, methods=["POST"]),
+    Route("/_sandbox/scores", score, methods=["POST"]),
     Route("/_sandbox/webhooks/deliver", deliver, methods=["POST"]),
     Route("/_sandbox/webhooks/deliveries", deliveries, methods=["GET", "DELETE"]),
 ]

@@ -262,6 +262,30 @@ class Probe:
         self.record("automation_webhook_envelope", check="make an automation with a webhook step to "
                     f"{url} and add a contact: are type/date_time/initiated_* posted beside contact[...]?")
 
+    def marketing(self) -> None:
+        every = self.call("GET", "/api/3/campaigns", params={"limit": 1}).json().get("meta", {}).get("total")
+        drafts = self.call("GET", "/api/3/campaigns", params={"limit": 1, "filters[status]": "0"}).json()
+        autos = self.call("GET", "/api/3/automations", params={"limit": 100}).json().get("automations", [])
+        named = self.call("GET", "/api/3/automations", params={"filters[name]": "zz-no-such-automation"}).json()
+        self.record("undocumented_list_filters", campaigns_total=every,
+                    campaigns_with_status_0=drafts.get("meta", {}).get("total"), automations_total=len(autos),
+                    automations_named_nonsense=len(named.get("automations", [])))
+        active = next((a for a in autos if str(a.get("status")) == "1"), None)
+        if active is None:
+            self.record("automation_reentry", skipped="no active automation")
+        else:
+            c = self.contact("reentry")
+            body = {"contactAutomation": {"contact": c["id"], "automation": active["id"]}}
+            first, second = self.call("POST", "/api/3/contactAutomations", json=body), \
+                self.call("POST", "/api/3/contactAutomations", json=body)
+            self.record("automation_reentry", first=first.status_code, second=(second.status_code, second.text[:200]))
+        email = os.environ.get("AC_LIVE_OPEN_EMAIL")  # a contact who was sent, opened and clicked a campaign
+        if email:
+            for row in self.call("GET", "/api/3/contacts", params={"email": email}).json().get("contacts", []):
+                acts = self.call("GET", "/api/3/activities", params={"contact": row["id"]}).json()
+                self.record("campaign_events_in_activities", activities=[
+                    (a.get("reference_type"), a.get("reference_action")) for a in acts.get("activities", [])])
+
     def v1(self) -> None:
         params = {"api_action": "account_view", "api_output": "json"}
         header = self.c.get("/admin/api.php", params=params)
@@ -271,7 +295,7 @@ class Probe:
         try:
             for step in (self.rate_limit, self.udate_rules, self.updated_after, self.dropdown, self.bulk_import,
                          self.plans_and_objects, self.account_timestamps, self.list_include,
-                         self.bounces_and_unsubscribes, self.webhooks, self.v1):
+                         self.bounces_and_unsubscribes, self.webhooks, self.marketing, self.v1):
                 try:
                     step()
                 except (httpx.HTTPError, KeyError, ValueError) as err:

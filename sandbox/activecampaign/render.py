@@ -187,11 +187,33 @@ class Renderer:
                 "id": str(x["id"]), "automation": str(x["automation"])}
 
     def campaign(self, c: dict[str, Any]) -> dict[str, Any]:
-        sends = sum(1 for s in self.ac.sends if s["campaignid"] == c["id"])
-        return {**CAMPAIGN_DEFAULTS, "type": c.get("type", "single"), "name": c["name"], "cdate": self.t(c["cdate"]),
-                "mdate": self.t(c["cdate"]), "sdate": self.t(c.get("sdate")), "send_amt": str(sends),
-                "total_amt": str(sends), "status": str(c.get("status", 0)),
-                "links": {"messages": f"{self.base}/campaigns/{c['id']}/campaignMessages"}, "id": str(c["id"])}
+        sends = [s for s in self.ac.sends if s["campaignid"] == c["id"] and s["action"] == "send"]
+        counters = {key: str(value) for key, value in (c.get("counters") or {}).items()}
+        last = max((s["time"] for s in sends), default=c.get("ldate"))
+        return {**CAMPAIGN_DEFAULTS, **counters, "type": c.get("type", "single"), "name": c["name"],
+                "cdate": self.t(c["cdate"]), "mdate": self.t(c["cdate"]), "sdate": self.t(c.get("sdate")),
+                "ldate": self.t(last), "send_amt": str(len(sends)), "total_amt": str(len(sends)),
+                "status": str(c.get("status", 0)), "seriesid": str(c.get("seriesid", 0)),
+                "links": {name: f"{self.base}/campaigns/{c['id']}/{name}" for name in
+                          ("user", "automation", "campaignMessage", "campaignMessages", "links", "campaignLists")},
+                "id": str(c["id"])}
+
+    def link(self, x: dict[str, Any]) -> dict[str, Any]:
+        return {"campaignid": str(x["campaign"]), "messageid": str(x["message"]), "link": x["link"],
+                "name": x["name"], "ref": "", "tracked": str(x["tracked"]),
+                "links": {"campaign": f"{self.base}/links/{x['id']}/campaign",
+                          "message": f"{self.base}/links/{x['id']}/message"},
+                "id": str(x["id"]), "campaign": str(x["campaign"]), "message": str(x["message"])}
+
+    def score(self, x: dict[str, Any]) -> dict[str, Any]:
+        return {"reltype": x["reltype"], "name": x["name"], "descript": x["descript"], "status": str(x["status"]),
+                "cdate": self.t(x["cdate"]), "mdate": self.t(x["cdate"]), "links": [], "id": str(x["id"])}
+
+    def score_value(self, x: dict[str, Any]) -> dict[str, Any]:
+        base = f"{self.base}/scoreValues/{x['id']}"
+        return {"score": str(x["score"]), "contact": str(x["contact"]), "deal": None, "cdate": self.t(x["cdate"]),
+                "mdate": self.t(x["mdate"]), "scoreValue": str(x["value"]),
+                "links": {k: f"{base}/{k}" for k in ("score", "contact", "deal")}, "id": str(x["id"])}
 
     def message(self, m: dict[str, Any]) -> dict[str, Any]:
         return {**MESSAGE_DEFAULTS, "cdate": self.t(m["cdate"]), "mdate": self.t(m["cdate"]), "name": m["name"],

@@ -10,8 +10,9 @@ from starlette.routing import Route
 
 from . import attrs
 from .errors import ACError, jsonapi, no_result
+from .events import emit
 from .render import Renderer
-from .state import FIELD_TYPES, ACState, as_int
+from .state import FIELD_TYPES, ACState, Contact, as_int
 from .web import api, body_json, page_meta, paging, wrapped
 
 
@@ -168,11 +169,18 @@ def _field_value(ac: ACState, raw: object) -> dict[str, Any]:
     return ac.field_values[fv_id]
 
 
+def _changed(ac: ACState, contact: Contact, changed: bool) -> None:
+    """A field-value write: udate as registered, and an ``update`` webhook event when the value changed."""
+    ac.touch(contact, changed)
+    if changed:
+        emit(ac, "update", "api", contact=contact)
+
+
 async def create_field_value(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
     data = await wrapped(request, "fieldValue")
     contact = ac.get_contact(data.get("contact"))
     field = _field(ac, data.get("field"))
-    ac.touch(contact, ac.set_field_value(contact, field["id"], attrs.scalar_or_list(data.get("value"), "value")))
+    _changed(ac, contact, ac.set_field_value(contact, field["id"], attrs.scalar_or_list(data.get("value"), "value")))
     fv = ac.field_values[contact.field_values[field["id"]]]
     return 200, {"contacts": [r.contact(contact)], "fieldValue": r.field_value(fv, numeric_ids=True)}
 
@@ -196,7 +204,7 @@ async def update_field_value(request: Request, ac: ACState, r: Renderer) -> tupl
     fv = _field_value(ac, request.path_params["id"])
     data = await wrapped(request, "fieldValue")
     contact = ac.contacts[fv["contact"]]
-    ac.touch(contact, ac.set_field_value(contact, fv["field"], attrs.scalar_or_list(data.get("value"), "value")))
+    _changed(ac, contact, ac.set_field_value(contact, fv["field"], attrs.scalar_or_list(data.get("value"), "value")))
     return 200, {"contacts": [r.contact(contact)], "fieldValue": r.field_value(fv, numeric_ids=True)}
 
 

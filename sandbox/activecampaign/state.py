@@ -29,9 +29,9 @@ if TYPE_CHECKING:
     from .events import Delivery
 
 PLAN_FEATURES: dict[str, frozenset[str]] = {
-    "enterprise": frozenset({"accounts", "custom_objects"}),
-    "professional": frozenset({"accounts"}),
-    "plus": frozenset(),
+    "enterprise": frozenset({"accounts", "custom_objects", "scoring"}),
+    "professional": frozenset({"accounts", "scoring"}),
+    "plus": frozenset({"scoring"}),
     "starter": frozenset(),
     "lite": frozenset(),
 }
@@ -123,6 +123,10 @@ class ACState:
         self.co_records: dict[str, dict[str, dict[str, Any]]] = {}  # schemaId -> recordId -> record
         self.requests: list[RequestRecord] = []
         self.bounce_logs: dict[int, dict[str, Any]] = {}
+        self.links: dict[int, dict[str, Any]] = {}  # campaign links (campaigns/{id}/links)
+        self.campaign_events: list[dict[str, Any]] = []  # opens, clicks, replies, ... (marketing.py)
+        self.scores: dict[int, dict[str, Any]] = {}
+        self.score_values: dict[int, dict[str, Any]] = {}
         self.globally_unsubscribed: set[int] = set()
         self.webhooks: dict[int, dict[str, Any]] = {}
         self.outbox: list[Delivery] = []

@@ -84,6 +84,12 @@ SPECS: tuple[SwitchSpec, ...] = (
                "bulk-import rows fire subscribe/unsubscribe/update/tag webhook events"),
     SwitchSpec("automation_webhook_envelope", "with_envelope", ("with_envelope", "contact_only"),
                "an automation's webhook step posts type/date_time/initiated_* besides contact[...] and seriesid"),
+    SwitchSpec("campaign_events_in_activities", True, (True, False),
+               "campaign sends, opens, clicks, replies, ... and finished automations appear in GET /activities"),
+    SwitchSpec("undocumented_list_filters", "ignored", ("ignored", "honoured"),
+               "filters[status|type|name] on GET /campaigns and /automations (not in the doc)"),
+    SwitchSpec("automation_reentry", "refused", ("refused", "duplicate"),
+               "POST contactAutomations for a contact already in that automation: 403, or a second entry"),
     SwitchSpec("rate_limit_status", 429, (429, 503), "status returned when the 5 req/s budget is exceeded"),
 )
 

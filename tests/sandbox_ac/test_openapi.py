@@ -73,7 +73,7 @@ async def world(client: httpx.AsyncClient, ac: ACState) -> dict[str, str]:
     await client.post("/api/3/contactLists", json={"contactList": {"list": ids["list"], "contact": ids["contact"],
                                                                    "status": 1}})
     r = await client.post("/api/3/contactAutomations", json={"contactAutomation": {"contact": ids["contact"],
-                                                                                   "automation": "1"}})
+                                                                                   "automation": "2"}})
     ids["contactAutomation"] = r.json()["contactAutomation"]["id"]
     r = await client.get(f"/api/3/contacts/{ids['contact']}/fieldValues")
     ids["fieldValue"] = r.json()["fieldValues"][0]["id"]

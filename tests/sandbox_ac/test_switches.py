@@ -391,3 +391,42 @@ async def test_switch_automation_webhook_envelope(client: httpx.AsyncClient, ac:
     await client.post("/_sandbox/automations/1/webhook", json={"contact": 1, "url": "https://p.example/a"})
     assert forms[0]["seriesid"] == "1" and forms[0]["contact[id]"] == "1"
     assert ("date_time" in forms[0]) is (mode == "with_envelope")
+
+
+@pytest.mark.parametrize("shown", [True, False])
+async def test_switch_campaign_events_in_activities(client: httpx.AsyncClient, ac: ACState, shown: bool) -> None:
+    ac.switches["campaign_events_in_activities"] = shown
+    ac.reset(seed_contacts=1)
+    lst = await new_list(client, "L")
+    await client.post("/api/3/contactLists", json={"contactList": {"list": lst, "contact": "1", "status": 1}})
+    ac.activities.clear()
+    await client.get("/admin/api.php", params={"api_action": "campaign_send", "api_output": "json",
+                                               "email": ac.contacts[1].email, "campaignid": 1, "messageid": 1,
+                                               "action": "send"})
+    await client.post("/_sandbox/campaigns/1/events", json={"contact": 1, "event": "open"})
+    acts = (await client.get("/api/3/activities", params={"contact": 1})).json()["activities"]
+    assert [a["reference_action"] for a in acts] == (["open", "send"] if shown else [])
+    assert (await client.get("/api/3/campaigns/1")).json()["campaign"]["opens"] == "1"  # counted either way
+
+
+@pytest.mark.parametrize("mode", ["ignored", "honoured"])
+async def test_switch_undocumented_list_filters(client: httpx.AsyncClient, ac: ACState, mode: str) -> None:
+    ac.switches["undocumented_list_filters"] = mode
+    ac.reset(seed_contacts=1)
+    campaigns = (await client.get("/api/3/campaigns", params={"filters[status]": "0"})).json()["campaigns"]
+    automations = (await client.get("/api/3/automations", params={"filters[name]": "welcome"})).json()["automations"]
+    assert [c["name"] for c in campaigns] == (["Invoice campaign"] if mode == "honoured" else
+                                              ["Welcome campaign", "Win-back campaign", "Invoice campaign"])
+    assert len(automations) == (1 if mode == "honoured" else 3)
+
+
+@pytest.mark.parametrize("mode", ["refused", "duplicate"])
+async def test_switch_automation_reentry(client: httpx.AsyncClient, ac: ACState, mode: str) -> None:
+    ac.switches["automation_reentry"] = mode
+    ac.reset(seed_contacts=1)
+    body = {"contactAutomation": {"contact": "1", "automation": "1"}}
+    assert (await client.post("/api/3/contactAutomations", json=body)).status_code == 201
+    again = await client.post("/api/3/contactAutomations", json=body)
+    assert again.status_code == (201 if mode == "duplicate" else 403)
+    assert len((await client.get("/api/3/contacts/1/contactAutomations")).json()["contactAutomations"]) == (
+        2 if mode == "duplicate" else 1)
