@@ -9,9 +9,9 @@ bisection, so ``id_greater=…&orders[id]=ASC`` touches only the page.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC
-from typing import Any
+from typing import Any, overload
 from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
@@ -106,23 +106,49 @@ def _time_bound(attr: str, after: bool, limit: float) -> Callable[[Contact], boo
     return check
 
 
-def _id_range(request: Request, ids: list[int]) -> list[int]:
+class IdRange(Sequence[int]):
+    """``ids[start:end]`` (optionally reversed) without copying: a page of ``id_greater`` touches only the page."""
+
+    def __init__(self, ids: list[int], start: int, end: int, backwards: bool = False) -> None:
+        self.ids, self.start, self.end, self.backwards = ids, start, max(start, end), backwards
+
+    def __len__(self) -> int:
+        return self.end - self.start
+
+    @overload
+    def __getitem__(self, index: int) -> int: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[int]: ...
+
+    def __getitem__(self, index: int | slice) -> int | list[int]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self.ids[self.end - 1 - index] if self.backwards else self.ids[self.start + index]
+
+    def reversed_view(self) -> IdRange:
+        return IdRange(self.ids, self.start, self.end, not self.backwards)
+
+
+def _id_range(request: Request, ids: list[int]) -> IdRange:
     start, end = 0, len(ids)
     if (greater := int_param(request, "id_greater")) is not None:
         start = bisect.bisect_right(ids, greater)
     if (less := int_param(request, "id_less")) is not None:
         end = bisect.bisect_left(ids, less)
-    return ids[start:end] if start < end else []
+    return IdRange(ids, start, end)
 
 
-def match_ids(request: Request, ac: ACState) -> list[int]:
+def match_ids(request: Request, ac: ACState) -> Sequence[int]:
     """Ids of the matching contacts in the requested order."""
     sets = _indexed(request, ac)
+    ids: Sequence[int]
     if sets:
         sets.sort(key=len)
-        driver = sets[0]
-        candidates = sorted(i for i in driver if i in ac.contacts and all(i in other for other in sets[1:]))
-        ids = _id_range(request, candidates)
+        matching = sets[0].intersection(*sets[1:]) & ac.contacts.keys()  # set operations, in C
+        ids = _id_range(request, sorted(matching))
     else:
         ids = _id_range(request, ac.contact_ids.get())
     predicates = _predicates(request, ac)
@@ -132,17 +158,22 @@ def match_ids(request: Request, ac: ACState) -> list[int]:
     return _order(request, ac, ids)
 
 
-def _order(request: Request, ac: ACState, ids: list[int]) -> list[int]:
+def _order(request: Request, ac: ACState, ids: Sequence[int]) -> Sequence[int]:
     given = [(k[len("orders["):-1], v) for k, v in request.query_params.multi_items()
              if k.startswith("orders[") and k.endswith("]")]
     orders = [(k, v.strip().lower() == "desc") for k, v in given if k in ORDER_KEYS]
     if not orders:
         orders = [(ac.switches["contacts_default_order"], False)]
     if len(orders) == 1 and orders[0][0] == "id":  # already in id order
-        return ids[::-1] if orders[0][1] else ids
+        if not orders[0][1]:
+            return ids
+        return ids.reversed_view() if isinstance(ids, IdRange) else list(ids)[::-1]
     if len(orders) == 1 and orders[0][0] == "email" and len(ids) > len(ac.contacts) // 4:
-        wanted = set(ids)  # most of the account: filter the cached email order instead of sorting
-        ordered = [i for i in ac.email_order() if i in wanted]
+        if len(ids) == len(ac.contacts):  # the whole account: the cached email order as it is
+            ordered = ac.email_order()
+        else:  # most of it: filter the cached order instead of sorting
+            wanted = set(ids)
+            ordered = [i for i in ac.email_order() if i in wanted]
         return ordered[::-1] if orders[0][1] else ordered
     contacts = ac.contacts
     records = [contacts[i] for i in ids]

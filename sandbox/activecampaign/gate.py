@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import AUTH_FAILED_BODY
 from .imports import process_due_imports
+from .latency import wait_until
 from .state import ACState, RequestRecord
 from .webhooks import deliver_pending
 
@@ -60,6 +61,8 @@ class Gate:
             if not ac.rps.try_admit(now):
                 await _over_limit(send_logged, ac, ac.rps.retry_after(now))
                 return
+        if ac.latency is not None:  # answers latency seconds after arrival on the sandbox clock, never sleeping
+            ac.latency_waited += await wait_until(ac.clock, record.time + ac.latency.draw(method, record.route))
         await self.app(scope, receive, send_logged)
         await deliver_pending(ac)  # webhook events of this request, after its answer
 

@@ -109,18 +109,22 @@ def submit_import(ac: ACState, body: Any) -> tuple[int, dict[str, Any]]:
         return 400, {"success": 0, "message": VALIDATION_MESSAGE, "failureReasons": failures}
     now = ac.now()
     batch_id = str(uuid.UUID(int=ac.rng.getrandbits(128), version=4))
-    ac.imports[batch_id] = ImportBatch(
-        batch_id=batch_id, submitted=now, due=now + float(ac.switches["import_delay_seconds"]), rows=contacts,
-        exclude_automations=bool(body.get("exclude_automations", False)))
+    batch = ImportBatch(batch_id=batch_id, submitted=now, due=now + float(ac.switches["import_delay_seconds"]),
+                        rows=contacts, exclude_automations=bool(body.get("exclude_automations", False)))
+    ac.imports[batch_id] = batch
+    ac.pending_imports.append(batch)
     return 200, {"Success": 1, "queued_contacts": len(contacts), "batchId": batch_id,
                  "message": "Contact import queued"}
 
 
 def process_due_imports(ac: ACState) -> None:
+    if not ac.pending_imports:
+        return
     now = ac.now()
-    for batch in sorted(ac.imports.values(), key=lambda b: b.due):
-        if not batch.completed and batch.due <= now:
+    for batch in sorted(ac.pending_imports, key=lambda b: b.due):
+        if batch.due <= now:
             _process(ac, batch)
+            ac.pending_imports.remove(batch)
 
 
 def _process(ac: ACState, batch: ImportBatch) -> None:

@@ -112,11 +112,12 @@ def finish_automation(ac: ACState, contact: Contact, automation_id: int) -> dict
 
 
 def set_score(ac: ACState, contact: Contact, score_id: int, value: int) -> dict[str, Any]:
-    for sv in ac.score_values.values():
-        if sv["contact"] == contact.id and sv["score"] == score_id:
+    for sv in ac.scores_by_contact.records(contact.id):
+        if sv["score"] == score_id:
             sv.update(value=value, mdate=ac.now())
             return sv
     sid = ac.next_id("scoreValue")
     sv = {"id": sid, "score": score_id, "contact": contact.id, "value": value, "cdate": ac.now(), "mdate": ac.now()}
     ac.score_values[sid] = sv
+    ac.scores_by_contact.note(sid)
     return sv

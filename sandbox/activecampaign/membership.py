@@ -129,6 +129,7 @@ def bounce(ac: ACState, contact: Contact, *, kind: str, list_id: int | None, cam
     log = {"id": log_id, "contact": contact.id, "email": contact.email, "campaign": campaign, "message": message,
            "code": code, "kind": kind, "description": description, "tstamp": now}
     ac.bounce_logs[log_id] = log
+    ac.bounces_by_contact.note(log_id)
     if bounced:
         scope = ac.switches["bounce_scope"]
         targets = [cl["list"] for cl in ac.lists_of_contact(contact.id) if cl["status"] != BOUNCED] \

@@ -63,7 +63,7 @@ class Renderer:
                "cdate": self.t(tag["cdate"]),
                "links": {"contactGoalTags": f"{self.base}/tags/{tag['id']}/contactGoalTags"}, "id": str(tag["id"])}
         if with_count:
-            out["subscriber_count"] = str(sum(1 for ct in self.ac.contact_tags.values() if ct["tag"] == tag["id"]))
+            out["subscriber_count"] = str(len(self.ac.contacts_with_tag(tag["id"])))
         return out
 
     def contact_tag(self, ct: dict[str, Any]) -> dict[str, Any]:

@@ -24,7 +24,7 @@ async def users_me(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any
 async def list_contacts(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
     limit, offset = paging(request)
     matching = match_ids(request, ac)
-    page = [ac.contacts[i] for i in matching[offset:offset + limit]]
+    page = [ac.contacts[i] for i in matching[offset:offset + limit]]  # a slice: list or IdRange
     body: dict[str, Any] = {"scoreValues": [], "contacts": [r.contact(c) for c in page],
                             "meta": {**page_meta(len(matching)),
                                      "page_input": {"limit": limit, "offset": offset,
@@ -134,24 +134,25 @@ async def contact_automations_of(request: Request, ac: ACState, r: Renderer) -> 
 
 async def contact_tracking_logs(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
     c = ac.get_contact(request.path_params["id"])
-    return 200, {"trackingLogs": [r.tracking_log(t) for t in ac.tracking_logs.values() if t["contact"] == c.id]}
+    return 200, {"trackingLogs": [r.tracking_log(t) for t in ac.logs_by_contact.records(c.id)]}
 
 
 async def contact_bounce_logs(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
     c = ac.get_contact(request.path_params["id"])
-    logs = sorted((b for b in ac.bounce_logs.values() if b["contact"] == c.id), key=lambda b: b["id"])
+    logs = sorted(ac.bounces_by_contact.records(c.id), key=lambda b: b["id"])
     return 200, {"bounceLogs": [r.bounce_log(b) for b in logs]}
 
 
 async def list_activities(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
     limit, offset = paging(request)
     contact_raw = request.query_params.get("contact")
-    items = list(ac.activities.values())
     if contact_raw is not None:
         cid = as_int(contact_raw)
         if cid is None or cid not in ac.contacts:
             raise no_result("Subscriber", contact_raw)
-        items = [a for a in items if a["contact"] == cid]
+        items = ac.activities_by_contact.records(cid)
+    else:
+        items = list(ac.activities.values())
     if after := request.query_params.get("after"):
         limit_ts = threshold(ac, after)
         items = [a for a in items if a["tstamp"] >= limit_ts]

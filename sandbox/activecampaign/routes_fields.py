@@ -186,14 +186,24 @@ async def create_field_value(request: Request, ac: ACState, r: Renderer) -> tupl
 
 
 async def list_field_values(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    """``filters[fieldid]`` (exact id) through the per-field index, ``filters[val]`` (exact value); id order."""
     limit, offset = paging(request)
-    items = sorted(ac.field_values.values(), key=lambda v: v["id"])
-    if (fid := request.query_params.get("filters[fieldid]")) is not None:
-        items = [v for v in items if str(v["field"]) == fid]
-    if (val := request.query_params.get("filters[val]")) is not None:
-        items = [v for v in items if v["value"] == val]
-    return 200, {"fieldValues": [r.field_value(v) for v in items[offset:offset + limit]],
-                 "meta": page_meta(len(items))}
+    fid, val = request.query_params.get("filters[fieldid]"), request.query_params.get("filters[val]")
+    field_id = as_int(fid) if fid is not None else None
+    page: list[dict[str, Any]]
+    if fid is not None and (field_id is None or str(field_id) != fid):
+        total, page = 0, []
+    elif val is None and field_id is not None:  # a field's values are indexed in id order (ids only grow)
+        total, page = ac.values_by_field.page(field_id, offset, limit)
+    elif val is None:
+        ids = ac.field_value_ids.get()
+        total, page = len(ids), [ac.field_values[i] for i in ids[offset:offset + limit]]
+    else:
+        pool = ac.values_by_field.records(field_id) if field_id is not None else \
+            [ac.field_values[i] for i in ac.field_value_ids.get()]
+        matching = [v for v in pool if v["value"] == val]
+        total, page = len(matching), matching[offset:offset + limit]
+    return 200, {"fieldValues": [r.field_value(v) for v in page], "meta": page_meta(total)}
 
 
 async def get_field_value(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:

@@ -147,7 +147,7 @@ async def list_scores(request: Request, ac: ACState, r: Renderer) -> tuple[int, 
 
 async def contact_score_values(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
     contact = ac.get_contact(request.path_params["id"])
-    values = [v for v in ac.score_values.values() if v["contact"] == contact.id] if ac.has_feature("scoring") else []
+    values = ac.scores_by_contact.records(contact.id) if ac.has_feature("scoring") else []
     return 200, {"scoreValues": [r.score_value(v) for v in sorted(values, key=lambda v: v["id"])]}
 
 

@@ -22,6 +22,7 @@ from .errors import ACError, jsonapi, no_result
 from .events import emit
 from .faults import Faults
 from .index import SortedIds, StoreIndex, TimeIndex
+from .latency import PROFILES, LatencyProfile, check_clock
 from .limits import SlidingWindow
 from .switches import Switches
 
@@ -90,6 +91,8 @@ class ACState:
         self.seed = seed
         self.switches = Switches()
         self.webhook_transport: httpx.AsyncBaseTransport | None = None  # None: real HTTP (loopback)
+        self.latency: LatencyProfile | None = None  # simulated per-route latency (latency.py)
+        self.latency_waited = 0.0
         self.faults = Faults()
         self.set_plan(plan)
         self.reset_data()
@@ -119,6 +122,7 @@ class ACState:
         self.tracking_logs: dict[int, dict[str, Any]] = {}
         self.sends: list[dict[str, Any]] = []  # v1 campaign_send calls that sent something
         self.imports: dict[str, Any] = {}  # batchId -> imports.ImportBatch
+        self.pending_imports: list[Any] = []  # batches not processed yet
         self.co_schemas: dict[str, dict[str, Any]] = {}
         self.co_records: dict[str, dict[str, dict[str, Any]]] = {}  # schemaId -> recordId -> record
         self.requests: list[RequestRecord] = []
@@ -159,6 +163,12 @@ class ACState:
                                                                               lambda x: x["contact"])
         self._automations_by_automation: StoreIndex[dict[str, Any]] = StoreIndex(self.contact_automations,
                                                                                  lambda x: x["automation"])
+        self.field_value_ids = SortedIds(self.field_values)
+        self.values_by_field: StoreIndex[dict[str, Any]] = StoreIndex(self.field_values, lambda v: v["field"])
+        self.activities_by_contact: StoreIndex[dict[str, Any]] = StoreIndex(self.activities, lambda a: a["contact"])
+        self.logs_by_contact: StoreIndex[dict[str, Any]] = StoreIndex(self.tracking_logs, lambda t: t["contact"])
+        self.bounces_by_contact: StoreIndex[dict[str, Any]] = StoreIndex(self.bounce_logs, lambda b: b["contact"])
+        self.scores_by_contact: StoreIndex[dict[str, Any]] = StoreIndex(self.score_values, lambda v: v["contact"])
         self.by_udate = TimeIndex()
         self.email_version = 0  # bumped by every email change; with the contacts' shape it keys email_order()
         self._email_order: tuple[tuple[int, int | None, int], list[int]] | None = None
@@ -200,6 +210,18 @@ class ACState:
 
     def has_feature(self, feature: str) -> bool:
         return feature in PLAN_FEATURES[self.plan]
+
+    def set_latency(self, profile: str | dict[str, Any] | None) -> None:
+        """``"realistic"``, ``"none"``, a profile dict (latency.py) or None."""
+        if isinstance(profile, str):
+            if profile not in PROFILES:
+                raise ValueError(f"unknown latency profile {profile!r}; one of {sorted(PROFILES)} or a dict")
+            raw = PROFILES[profile]
+        else:
+            raw = profile
+        if raw is not None:
+            check_clock(self.clock)
+        self.latency = LatencyProfile(raw, self.seed) if raw is not None else None
 
     def inject_fault(self, **values: Any) -> None:
         self.faults.update(values)
@@ -389,6 +411,7 @@ class ACState:
             self.field_values[fv_id] = {"id": fv_id, "contact": contact.id, "field": field_id, "value": stored,
                                         "cdate": when, "udate": when}
             contact.field_values[field_id] = fv_id
+            self.values_by_field.note(fv_id)
             return True
         record = self.field_values[fv_id]
         if record["value"] == stored:
@@ -524,6 +547,7 @@ class ACState:
         log = {"id": tid, "contact": contact_id, "type": event, "value": value, "tstamp": self.now(),
                "hash": hashlib.sha1(f"{contact_id}:{tid}".encode()).hexdigest()}  # noqa: S324 - not security
         self.tracking_logs[tid] = log
+        self.logs_by_contact.note(tid)
         return log
 
     def add_activity(self, contact_id: int, reference_type: str, reference_id: int = 0,
@@ -532,6 +556,7 @@ class ACState:
         act = {"id": aid, "contact": contact_id, "reference_type": reference_type, "reference_id": reference_id,
                "reference_action": reference_action, "tstamp": self.now()}
         self.activities[aid] = act
+        self.activities_by_contact.note(aid)
         return act
 
 
