@@ -98,6 +98,11 @@ async def world(client: httpx.AsyncClient, ac: ACState) -> dict[str, str]:
     r = await client.post("/api/3/import/bulk_import", json={"contacts": [{"email": "i1@example.com"},
                                                                           {"email": "i2@example.com"}]})
     ids["batch"] = r.json()["batchId"]
+    r = await client.post("/api/3/webhooks", json=doc.request_examples("/webhooks", "post")[0])
+    ids["webhook"] = r.json()["webhook"]["id"]
+    await client.post("/_sandbox/bounce", json={"contact": ids["contact"], "list": ids["list"], "campaign": 1,
+                                                "message": 1})
+    await client.post("/_sandbox/scores", json={"contact": ids["contact"], "score": 1, "value": 5})
     ac.clock.advance(10)  # type: ignore[attr-defined]
     return ids
 
@@ -143,6 +148,14 @@ CHECKED: list[tuple[str, str, int, Call]] = [
     ("/import/info", "get", 200, get("/import/info?batchId={batch}")),
     ("/import/info", "get", 400, get("/import/info")),
     ("/customObjects/schemas", "get", 200, get("/customObjects/schemas")),
+    ("/webhooks/{id}", "get", 200, get("/webhooks/{webhook}")),
+    ("/webhook/events", "get", 200, get("/webhook/events")),
+    ("/campaigns/{id}", "get", 200, get("/campaigns/{campaign}")),
+    ("/campaigns/{id}/links", "get", 200, get("/campaigns/{campaign}/links")),
+    ("/scores", "get", 200, get("/scores")),
+    ("/contacts/{id}/scoreValues", "get", 200, get("/contacts/{contact}/scoreValues")),
+    ("/contacts/{id}/bounceLogs", "get", 200, get("/contacts/{contact}/bounceLogs")),
+    # GET /webhooks and GET /activities: the document's examples are not valid JSON and give no schema.
     ("/customObjects/schemas/{id}", "get", 200, get("/customObjects/schemas/{schema}")),
     ("/customObjects/records/{schemaId}", "get", 200, get("/customObjects/records/{schema}")),
     ("/customObjects/records/{schemaId}/{recordId}", "get", 200, get("/customObjects/records/{schema}/{record}")),
@@ -247,6 +260,8 @@ REQUESTS: list[tuple[str, str, int, str]] = [
     ("/accountCustomFieldData", "post", 200, "/accountCustomFieldData"),
     ("/accountCustomFieldData/bulkCreate", "post", 200, "/accountCustomFieldData/bulkCreate"),
     ("/contactAutomations", "post", 201, "/contactAutomations"),
+    ("/webhooks", "post", 201, "/webhooks"),
+    ("/webhooks/{id}", "put", 200, "/webhooks/{webhook}"),
     ("/import/bulk_import", "post", 200, "/import/bulk_import"),
     ("/customObjects/records/{schemaId}", "post", 201, "/customObjects/records/{schema}"),
 ]
