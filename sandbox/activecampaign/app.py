@@ -13,6 +13,7 @@ from sandbox.clock import TimeSource
 
 from . import (
     control,
+    control_events,
     routes_accounts,
     routes_contacts,
     routes_fields,
@@ -20,6 +21,7 @@ from . import (
     routes_marketing,
     routes_objects,
     routes_taxonomy,
+    routes_webhooks,
 )
 from .gate import Gate
 from .seed import seed_account
@@ -27,7 +29,7 @@ from .state import ACState
 
 REAL_ROUTES: list[Route] = [
     *routes_contacts.ROUTES, *routes_taxonomy.ROUTES, *routes_fields.ROUTES, *routes_accounts.ROUTES,
-    *routes_imports.ROUTES, *routes_objects.ROUTES, *routes_marketing.ROUTES,
+    *routes_imports.ROUTES, *routes_objects.ROUTES, *routes_marketing.ROUTES, *routes_webhooks.ROUTES,
 ]
 
 
@@ -49,7 +51,7 @@ def create_app(
     ac = ACState(clock=clock, api_token=api_token, enforce_rate_limit=enforce_rate_limit, seed=seed, plan=plan)
     if seed_contacts:
         seed_account(ac, seed_contacts)
-    routes: list[BaseRoute] = [*REAL_ROUTES, *control.ROUTES]
+    routes: list[BaseRoute] = [*REAL_ROUTES, *control.ROUTES, *control_events.ROUTES]
     app = Starlette(routes=routes, middleware=[Middleware(Gate, ac=ac, routes=REAL_ROUTES)],
                     exception_handlers={HTTPException: _http_error})
     app.state.ac = ac

@@ -93,6 +93,18 @@ async def switches(request: Request) -> Response:
     return JSONResponse({"switches": dict(ac.switches), "describe": ac.switches.describe()})
 
 
+async def latency(request: Request) -> Response:
+    """``{"profile": "realistic"|"none"}`` or a profile (latency.py); GET answers it and the seconds waited."""
+    ac = _ac(request)
+    if request.method == "POST":
+        try:
+            body = await _body(request)
+            ac.set_latency(body["profile"] if set(body) == {"profile"} else body)
+        except (ValueError, TypeError, KeyError) as err:
+            return _bad(err)
+    return JSONResponse({"profile": ac.latency.describe() if ac.latency else None, "waited": ac.latency_waited})
+
+
 async def clock(request: Request) -> Response:
     ac = _ac(request)
     source = ac.clock
@@ -155,6 +167,7 @@ ROUTES: list[Route] = [
     Route("/_sandbox/plan", plan, methods=["GET", "POST"]),
     Route("/_sandbox/switches", switches, methods=["GET", "POST"]),
     Route("/_sandbox/clock", clock, methods=["GET", "POST"]),
+    Route("/_sandbox/latency", latency, methods=["GET", "POST"]),
     Route("/_sandbox/requests", requests_log, methods=["GET", "DELETE"]),
     Route("/_sandbox/events", events, methods=["POST"]),
 ]

@@ -12,6 +12,8 @@ from .timefmt import is_iso_date, is_iso_datetime, nano_utc
 
 BASE_TYPES = frozenset({"text", "textarea", "number", "decimal", "currency", "dropdown", "multiselect"})
 DATE_TYPES = frozenset({"date", "datetime"})
+FIELD_KEYS = frozenset({"id", "labels", "type", "description", "isRequired", "origin", "scale", "defaultCurrency",
+                        "options"})
 NAMESPACES = frozenset({"contacts", "accounts", "deals"})
 NOT_FOUND = ACError(404, {"message": "Not Found"})
 BAD_REQUEST = ACError(400, {"errors": [{"status": 400, "title": "Bad Request"}]})
@@ -25,27 +27,49 @@ def _invalid(name: str, detail: str) -> ACError:
     return object_error(422, f'Invalid value for field "{name}"', detail, "/data/attributes/" + name.replace(".", "/"))
 
 
+def _labels(value: Any, name: str) -> dict[str, str]:
+    if (not isinstance(value, dict) or not value.get("singular") or not value.get("plural")
+            or not all(isinstance(v, str) for v in value.values())):
+        raise _invalid(name, "Labels must give a singular and a plural text")
+    return value
+
+
+def _description(data: dict[str, Any], name: str) -> str:
+    value = data.get("description", "")
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise _invalid(name, "The description must be a text")
+    return value
+
+
 def create_schema(ac: ACState, data: dict[str, Any]) -> dict[str, Any]:
-    slug = str(data.get("slug") or "").strip()
-    labels = data.get("labels")
-    if not slug:
+    slug = data.get("slug")
+    if not isinstance(slug, str) or not slug.strip():
         raise _invalid("schema.slug", "Schema slug is required")
+    slug = slug.strip()
     if any(s["slug"] == slug for s in ac.co_schemas.values()):
         raise _invalid("schema.slug", "Schema slug must be unique")
-    if not isinstance(labels, dict) or not labels.get("singular") or not labels.get("plural"):
-        raise _invalid("schema.labels", "Schema must provide labels")
+    labels = _labels(data.get("labels"), "schema.labels")
+    description = _description(data, "schema.description")
     fields = _check_fields(ac, data.get("fields") or [])
     relationships = []
-    for rel in data.get("relationships") or []:
-        if not isinstance(rel, dict) or not rel.get("id") or rel.get("namespace") not in NAMESPACES:
+    rels = data.get("relationships") or []
+    if not isinstance(rels, list):
+        raise _invalid("schema.relationships", "Relationships must be an array")
+    for rel in rels:
+        if (not isinstance(rel, dict) or not isinstance(rel.get("id"), str) or not rel["id"]
+                or not isinstance(rel.get("namespace"), str) or rel["namespace"] not in NAMESPACES):
             raise _invalid("schema.relationships", "Relationships need an id and a namespace of "
                            "contacts, accounts or deals")
-        relationships.append({"id": rel["id"], "labels": rel.get("labels") or {}, "description":
-                              rel.get("description", ""), "namespace": rel["namespace"],
+        rel_labels = _labels(rel["labels"], "schema.relationships.labels") if rel.get("labels") else {}
+        relationships.append({"id": rel["id"], "labels": rel_labels,
+                              "description": _description(rel, "schema.relationships.description"),
+                              "namespace": rel["namespace"],
                               "hasMany": bool(rel.get("hasMany", False))})
     now = ac.now()
-    schema = {"id": _new_id(ac), "slug": slug, "visibility": "private", "labels": labels,
-              "description": data.get("description", ""), "cdate": now, "udate": now, "fields": fields,
+    schema: dict[str, Any] = {"id": _new_id(ac), "slug": slug, "visibility": "private", "labels": labels,
+              "description": description, "cdate": now, "udate": now, "fields": fields,
               "icons": {"default": "https://d226aj4ao1t61q.cloudfront.net/n9mayqo2d_customobject.png"},
               "relationships": relationships}
     ac.co_schemas[schema["id"]] = schema
@@ -60,25 +84,45 @@ def _check_fields(ac: ACState, items: Any, existing: list[dict[str, Any]] | None
     seen = {f["id"] for f in existing or []}
     out = []
     for item in items:
-        if not isinstance(item, dict) or not item.get("id"):
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
             raise _invalid("schema.fields.id", "Schema fields must provide an id")
-        if not isinstance(item.get("labels"), dict):
-            raise _invalid("schema.fields.labels", "Schema fields must provide labels")
-        if item.get("type") not in allowed:
+        _labels(item.get("labels"), "schema.fields.labels")
+        if not isinstance(item.get("type"), str) or item["type"] not in allowed:
             raise _invalid("schema.fields.type", f"Unsupported field type {item.get('type')!r}")
         if item["id"] in seen:
             raise _invalid("schema.fields.id", f"Field id {item['id']!r} is already defined")
         seen.add(item["id"])
-        out.append({k: v for k, v in item.items()} | {"required": bool(item.get("required", False))})
+        _check_field_extras(item)
+        kept = {k: v for k, v in item.items() if k in FIELD_KEYS and v is not None}
+        out.append(kept | {"required": bool(item.get("required") or item.get("isRequired"))})
     return out
 
 
+def _check_field_extras(item: dict[str, Any]) -> None:
+    options = item.get("options")
+    if options is not None and (not isinstance(options, list)
+                                or not all(isinstance(o, dict) and isinstance(o.get("value"), str) for o in options)):
+        raise _invalid("schema.fields.options", "Options must be an array of {value}")
+    scale = item.get("scale")
+    if scale is not None and (isinstance(scale, bool) or not isinstance(scale, int) or scale < 0):
+        raise _invalid("schema.fields.scale", "The scale must be a non-negative integer")
+    for key in ("required", "isRequired"):
+        if not isinstance(item.get(key, False), bool):
+            raise _invalid(f"schema.fields.{key}", f"{key} must be a boolean")
+    for key in ("defaultCurrency", "description", "origin"):
+        if item.get(key) is not None and not isinstance(item[key], str):
+            raise _invalid(f"schema.fields.{key}", f"{key} must be a text")
+
+
 def add_schema_fields(ac: ACState, schema: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    schema["fields"].extend(_check_fields(ac, data.get("fields") or [], schema["fields"]))
-    if data.get("labels"):
-        schema["labels"] = data["labels"]
-    if "description" in data:
-        schema["description"] = data["description"]
+    fields = _check_fields(ac, data.get("fields") or [], schema["fields"])
+    labels = _labels(data["labels"], "schema.labels") if data.get("labels") is not None else None
+    description = _description(data, "schema.description") if "description" in data else None
+    schema["fields"].extend(fields)
+    if labels is not None:
+        schema["labels"] = labels
+    if description is not None:
+        schema["description"] = description
     schema["udate"] = ac.now()
     return schema
 

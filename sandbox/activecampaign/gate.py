@@ -15,7 +15,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import AUTH_FAILED_BODY
 from .imports import process_due_imports
+from .latency import wait_until
 from .state import ACState, RequestRecord
+from .webhooks import deliver_pending
 
 API_PREFIX = "/api/3/"
 V1_PATH = "/admin/api.php"
@@ -31,6 +33,7 @@ class Gate:
         path = scope.get("path", "")
         if scope["type"] != "http" or path.startswith("/_sandbox/") or path == "/_sandbox":
             await self.app(scope, receive, send)
+            await deliver_pending(self.ac)  # what the control route made happen (opens, bounces, ...)
             return
         ac = self.ac
         method = scope["method"]
@@ -58,7 +61,10 @@ class Gate:
             if not ac.rps.try_admit(now):
                 await _over_limit(send_logged, ac, ac.rps.retry_after(now))
                 return
+        if ac.latency is not None:  # answers latency seconds after arrival on the sandbox clock, never sleeping
+            ac.latency_waited += await wait_until(ac.clock, record.time + ac.latency.draw(method, record.route))
         await self.app(scope, receive, send_logged)
+        await deliver_pending(ac)  # webhook events of this request, after its answer
 
     async def _fault(self, send: Send, record: RequestRecord) -> bool:
         faults = self.ac.faults

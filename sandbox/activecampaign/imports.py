@@ -8,10 +8,12 @@ request (including ``import/info``) sees the batch completed. Rows are processed
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ACError
+from .events import emit
 from .state import EMAIL_RE, ACState, as_int
 from .timefmt import local_date
 
@@ -37,26 +39,55 @@ class ImportBatch:
     contact_ids: list[int] = field(default_factory=list)
 
 
+def _reason(field: str, text: str) -> str:
+    return f"Field\u2018 {field}\u2019 {text}"
+
+
 def _row_reasons(ac: ACState, row: Any) -> list[str]:
     if not isinstance(row, dict):
         return ["Contact must be an object"]
     reasons = []
     email = row.get("email")
     if not isinstance(email, str) or not EMAIL_RE.match(email.strip()):
-        reasons.append("Field\u2018 email\u2019 incorrect format")
-    for item in row.get("fields") or []:
-        fid = as_int(item.get("id")) if isinstance(item, dict) else None
-        if fid is None or fid not in ac.fields:
-            reasons.append(f"Field\u2018 fields\u2019 references unknown custom field {item!r}")
+        reasons.append(_reason("email", "incorrect format"))
+    for key in ("first_name", "last_name", "phone", "customer_acct_name"):
+        value = row.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, str | int | float)):
+            reasons.append(_reason(key, "must be a string"))
+    reasons += _list_reasons(row, "fields", lambda item: _field_reason(ac, item))
     tags = row.get("tags")
     if tags is not None and (not isinstance(tags, list) or not all(isinstance(t, str) for t in tags)):
-        reasons.append("Field\u2018 tags\u2019 must be an array of strings")
-    for key in ("subscribe", "unsubscribe"):
-        for item in row.get(key) or []:
-            lid = as_int(item.get("listid")) if isinstance(item, dict) else None
-            if lid is None or lid not in ac.lists:
-                reasons.append(f"Field\u2018 {key}\u2019 references unknown list {item!r}")
+        reasons.append(_reason("tags", "must be an array of strings"))
+    reasons += _list_reasons(row, "subscribe", lambda item: _list_reason(ac, "subscribe", item))
+    reasons += _list_reasons(row, "unsubscribe", lambda item: _list_reason(ac, "unsubscribe", item))
     return reasons
+
+
+def _list_reasons(row: dict[str, Any], key: str, check: Callable[[Any], str | None]) -> list[str]:
+    items = row.get(key)
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        return [_reason(key, "must be an array")]
+    return [reason for item in items if (reason := check(item)) is not None]
+
+
+def _field_reason(ac: ACState, item: Any) -> str | None:
+    fid = as_int(item.get("id")) if isinstance(item, dict) else None
+    if fid is None or fid not in ac.fields:
+        return _reason("fields", f"references unknown custom field {item!r}")
+    value = item.get("value")
+    values = value if isinstance(value, list) else [value]
+    if any(v is not None and (isinstance(v, bool) or not isinstance(v, str | int | float)) for v in values):
+        return _reason("fields", f"value of field {fid} must be a string")
+    return None
+
+
+def _list_reason(ac: ACState, key: str, item: Any) -> str | None:
+    lid = as_int(item.get("listid")) if isinstance(item, dict) else None
+    if lid is None or lid not in ac.lists:
+        return _reason(key, f"references unknown list {item!r}")
+    return None
 
 
 def submit_import(ac: ACState, body: Any) -> tuple[int, dict[str, Any]]:
@@ -78,18 +109,22 @@ def submit_import(ac: ACState, body: Any) -> tuple[int, dict[str, Any]]:
         return 400, {"success": 0, "message": VALIDATION_MESSAGE, "failureReasons": failures}
     now = ac.now()
     batch_id = str(uuid.UUID(int=ac.rng.getrandbits(128), version=4))
-    ac.imports[batch_id] = ImportBatch(
-        batch_id=batch_id, submitted=now, due=now + float(ac.switches["import_delay_seconds"]), rows=contacts,
-        exclude_automations=bool(body.get("exclude_automations", False)))
+    batch = ImportBatch(batch_id=batch_id, submitted=now, due=now + float(ac.switches["import_delay_seconds"]),
+                        rows=contacts, exclude_automations=bool(body.get("exclude_automations", False)))
+    ac.imports[batch_id] = batch
+    ac.pending_imports.append(batch)
     return 200, {"Success": 1, "queued_contacts": len(contacts), "batchId": batch_id,
                  "message": "Contact import queued"}
 
 
 def process_due_imports(ac: ACState) -> None:
+    if not ac.pending_imports:
+        return
     now = ac.now()
-    for batch in sorted(ac.imports.values(), key=lambda b: b.due):
-        if not batch.completed and batch.due <= now:
+    for batch in sorted(ac.pending_imports, key=lambda b: b.due):
+        if batch.due <= now:
             _process(ac, batch)
+            ac.pending_imports.remove(batch)
 
 
 def _process(ac: ACState, batch: ImportBatch) -> None:
@@ -106,6 +141,7 @@ def _process(ac: ACState, batch: ImportBatch) -> None:
 
 
 def _apply_row(ac: ACState, row: dict[str, Any], at: float) -> int:
+    source = "api" if ac.switches["import_fires_webhooks"] else None  # "mass operations do not fire" (register)
     names = {k: row[k] for k in ("first_name", "last_name", "phone") if row.get(k) is not None}
     fields = [{"field": int(item["id"]), "value": item.get("value")} for item in row.get("fields") or []]
     contact = ac.contact_by_email(str(row["email"]))
@@ -116,15 +152,17 @@ def _apply_row(ac: ACState, row: dict[str, Any], at: float) -> int:
         changed |= ac.set_field_values(contact, fields, at=at)
         if changed or ac.switches["udate_on_import"]:
             contact.udate = at
+        if changed and source is not None:
+            emit(ac, "update", source, contact=contact)
     for name in row.get("tags") or []:
-        ac.add_contact_tag(contact, ac.find_or_create_tag(name)["id"], at=at)
+        ac.add_contact_tag(contact, ac.find_or_create_tag(name)["id"], at=at, source=source)
     unsubscribed = {cl["list"] for cl in ac.lists_of_contact(contact.id) if cl["status"] == 2}
     for item in row.get("subscribe") or []:
         lid = int(item["listid"])
         if lid not in unsubscribed:  # "Contacts cannot be subscribed to lists they previously unsubscribed from"
-            ac.set_list_status(contact, lid, 1, at=at)
+            ac.set_list_status(contact, lid, 1, at=at, source=source)
     for item in row.get("unsubscribe") or []:
-        ac.set_list_status(contact, int(item["listid"]), 2, at=at)
+        ac.set_list_status(contact, int(item["listid"]), 2, at=at, source=source)
     _apply_account(ac, contact.id, row.get("customer_acct_name"))
     return contact.id
 

@@ -6,6 +6,8 @@ Never run in CI. Usage (a trial account; the key is read from the environment, n
 
 It creates contacts, tags, a list, a custom field, accounts and (on Enterprise) a custom-object schema, all
 named with the prefix ``zz-sandbox-probe-<time>``, and deletes them at the end (also after a failure).
+Optional: ``AC_LIVE_WEBHOOK_URL`` (a request bin: webhook probes), ``AC_LIVE_GLOBAL_UNSUB_EMAIL`` (a contact
+unsubscribed account-wide in the UI), ``AC_LIVE_OPEN_EMAIL`` (a contact who opened and clicked a sent campaign).
 ``--sandbox`` runs the same probes against a sandbox at AC_LIVE_URL and moves its clock instead of sleeping
 (used by the sandbox's own tests to keep this script working).
 """
@@ -194,6 +196,96 @@ class Probe:
         second = self.call("POST", f"/api/3/customObjects/records/{schema}", json=record)
         self.record("custom_object_update_status", create=first.status_code, update=second.status_code)
 
+    def account_timestamps(self) -> None:
+        r = self.call("POST", "/api/3/accounts", json={"account": {"name": f"{self.prefix} timestamps"}})
+        if r.status_code != 201:
+            self.record("account_udate_on_noop", skipped=r.status_code)
+            return
+        acct = r.json()["account"]
+        self.cleanup.append(("DELETE", f"/api/3/accounts/{acct['id']}"))
+        self.pause(2)
+        same = self.call("PUT", f"/api/3/accounts/{acct['id']}", json={"account": {"name": acct["name"]}}).json()
+        self.record("account_udate_on_noop", before=acct["updatedTimestamp"],
+                    after=same.get("account", {}).get("updatedTimestamp"))
+        c = self.contact("acct-link")
+        before = self.call("GET", f"/api/3/accounts/{acct['id']}").json()["account"]["updatedTimestamp"]
+        self.pause(2)
+        self.call("POST", "/api/3/accountContacts", json={"accountContact": {"contact": c["id"],
+                                                                             "account": acct["id"]}})
+        after = self.call("GET", f"/api/3/accounts/{acct['id']}").json()["account"]["updatedTimestamp"]
+        self.record("account_udate_on_contact_link", before=before, after=after)
+
+    def list_include(self) -> None:
+        c = self.contact("include")
+        r = self.call("GET", "/api/3/contacts", params={"email": c["email"],
+                                                       "include": "fieldValues,contactLists,contactTags"})
+        self.record("contacts_list_include", status=r.status_code, top_level_keys=sorted(r.json()))
+
+    def bounces_and_unsubscribes(self) -> None:
+        """Reads the lists of contacts that bounced or unsubscribed (made beforehand in the UI, if any)."""
+        for label, params in (("bounce_scope", {"status": 3}), ("global_unsubscribe_reading", {"status": 2})):
+            rows = self.call("GET", "/api/3/contacts", params={**params, "limit": 3}).json().get("contacts", [])
+            lists = {row["id"]: [(x["list"], x["status"]) for x in self.call(
+                "GET", f"/api/3/contacts/{row['id']}/contactLists").json().get("contactLists", [])] for row in rows}
+            self.record(label, contacts_lists=lists, bounced=[(r["id"], r.get("bounced_hard"),
+                                                               r.get("bounced_soft")) for r in rows])
+        email = os.environ.get("AC_LIVE_GLOBAL_UNSUB_EMAIL")  # a contact unsubscribed account-wide in the UI
+        if email:
+            rows = self.call("GET", "/api/3/contacts", params={"email": email}).json().get("contacts", [])
+            for row in rows:
+                lists = self.call("GET", f"/api/3/contacts/{row['id']}/contactLists").json()
+                self.record("global_unsubscribe_reading", contact=row, lists=lists.get("contactLists"))
+
+    def webhooks(self) -> None:
+        """With AC_LIVE_WEBHOOK_URL (a request bin): a webhook, a subscribe and an import; look at what arrives."""
+        url = os.environ.get("AC_LIVE_WEBHOOK_URL")
+        if not url:
+            self.record("webhook_duplicates", skipped="set AC_LIVE_WEBHOOK_URL to a request bin")
+            return
+        r = self.call("POST", "/api/3/webhooks", json={"webhook": {
+            "name": f"{self.prefix} hook", "url": url, "events": ["subscribe", "update", "contact_tag_added"],
+            "sources": ["public", "admin", "api", "system"]}})
+        self.record("webhook_create", status=r.status_code, body=r.json())
+        if r.status_code != 201:
+            return
+        self.cleanup.append(("DELETE", f"/api/3/webhooks/{r.json()['webhook']['id']}"))
+        lists = self.call("GET", "/api/3/lists", params={"limit": 1}).json().get("lists", [])
+        c = self.contact("hook")
+        if lists:
+            self.call("POST", "/api/3/contactLists", json={"contactList": {"list": lists[0]["id"],
+                                                                           "contact": c["id"], "status": 1}})
+        self.call("POST", "/api/3/import/bulk_import", json={"contacts": [
+            {"email": self.email("hook-imp-1"), "tags": [f"{self.prefix}-hook"]}, {"email": self.email("hook-imp-2")}]})
+        self.record("webhook_duplicates", sent="one subscribe (api) and an import of two tagged rows",
+                    check=f"{url}: subscribe count (webhook_duplicates), tag events from the import "
+                          "(import_fires_webhooks), field names")
+        self.record("automation_webhook_envelope", check="make an automation with a webhook step to "
+                    f"{url} and add a contact: are type/date_time/initiated_* posted beside contact[...]?")
+
+    def marketing(self) -> None:
+        every = self.call("GET", "/api/3/campaigns", params={"limit": 1}).json().get("meta", {}).get("total")
+        drafts = self.call("GET", "/api/3/campaigns", params={"limit": 1, "filters[status]": "0"}).json()
+        autos = self.call("GET", "/api/3/automations", params={"limit": 100}).json().get("automations", [])
+        named = self.call("GET", "/api/3/automations", params={"filters[name]": "zz-no-such-automation"}).json()
+        self.record("undocumented_list_filters", campaigns_total=every,
+                    campaigns_with_status_0=drafts.get("meta", {}).get("total"), automations_total=len(autos),
+                    automations_named_nonsense=len(named.get("automations", [])))
+        active = next((a for a in autos if str(a.get("status")) == "1"), None)
+        if active is None:
+            self.record("automation_reentry", skipped="no active automation")
+        else:
+            c = self.contact("reentry")
+            body = {"contactAutomation": {"contact": c["id"], "automation": active["id"]}}
+            first, second = self.call("POST", "/api/3/contactAutomations", json=body), \
+                self.call("POST", "/api/3/contactAutomations", json=body)
+            self.record("automation_reentry", first=first.status_code, second=(second.status_code, second.text[:200]))
+        email = os.environ.get("AC_LIVE_OPEN_EMAIL")  # a contact who was sent, opened and clicked a campaign
+        if email:
+            for row in self.call("GET", "/api/3/contacts", params={"email": email}).json().get("contacts", []):
+                acts = self.call("GET", "/api/3/activities", params={"contact": row["id"]}).json()
+                self.record("campaign_events_in_activities", activities=[
+                    (a.get("reference_type"), a.get("reference_action")) for a in acts.get("activities", [])])
+
     def v1(self) -> None:
         params = {"api_action": "account_view", "api_output": "json"}
         header = self.c.get("/admin/api.php", params=params)
@@ -202,7 +294,8 @@ class Probe:
     def run(self) -> dict[str, Observation]:
         try:
             for step in (self.rate_limit, self.udate_rules, self.updated_after, self.dropdown, self.bulk_import,
-                         self.plans_and_objects, self.v1):
+                         self.plans_and_objects, self.account_timestamps, self.list_include,
+                         self.bounces_and_unsubscribes, self.webhooks, self.marketing, self.v1):
                 try:
                     step()
                 except (httpx.HTTPError, KeyError, ValueError) as err:

@@ -7,7 +7,7 @@ from typing import Any
 
 from .defaults import CAMPAIGN_DEFAULTS, LIST_DEFAULTS, MESSAGE_DEFAULTS
 from .state import ACState, Contact
-from .timefmt import iso_local, plain_local, plain_utc
+from .timefmt import iso_local, local_date, plain_local, plain_utc
 
 CONTACT_LINKS = ("bounceLogs", "contactAutomations", "contactData", "contactGoals", "contactLists", "contactLogs",
                  "contactTags", "contactDeals", "deals", "fieldValues", "geoIps", "notes", "organization",
@@ -29,8 +29,9 @@ class Renderer:
     def contact(self, c: Contact) -> dict[str, Any]:
         return {
             "cdate": self.t(c.cdate), "email": c.email, "phone": c.phone, "firstName": c.first_name,
-            "lastName": c.last_name, "orgid": "0", "orgname": "", "segmentio_id": "", "bounced_hard": "0",
-            "bounced_soft": "0", "bounced_date": None, "ip": "0", "ua": None,
+            "lastName": c.last_name, "orgid": "0", "orgname": "", "segmentio_id": "",
+            "bounced_hard": str(c.bounced_hard), "bounced_soft": str(c.bounced_soft),
+            "bounced_date": local_date(c.bounced_date, self.zone) if c.bounced_date else None, "ip": "0", "ua": None,
             "hash": hashlib.md5(c.email.lower().encode()).hexdigest(),  # noqa: S324 - AC's hash is an md5
             "socialdata_lastcheck": None, "email_local": "", "email_domain": "", "sentcnt": "0",
             "rating_tstamp": None, "gravatar": "0", "deleted": "0", "anonymized": "0", "adate": None,
@@ -62,7 +63,7 @@ class Renderer:
                "cdate": self.t(tag["cdate"]),
                "links": {"contactGoalTags": f"{self.base}/tags/{tag['id']}/contactGoalTags"}, "id": str(tag["id"])}
         if with_count:
-            out["subscriber_count"] = str(sum(1 for ct in self.ac.contact_tags.values() if ct["tag"] == tag["id"]))
+            out["subscriber_count"] = str(len(self.ac.contacts_with_tag(tag["id"])))
         return out
 
     def contact_tag(self, ct: dict[str, Any]) -> dict[str, Any]:
@@ -82,8 +83,10 @@ class Renderer:
     def contact_list(self, cl: dict[str, Any]) -> dict[str, Any]:
         c = self.ac.contacts.get(cl["contact"])
         return {"contact": str(cl["contact"]), "list": str(cl["list"]), "form": None, "seriesid": "0",
-                "sdate": self.t(cl["sdate"]), "udate": self.t(cl["udate"]), "status": str(cl["status"]),
-                "responder": "1", "sync": "0", "unsubreason": None, "campaign": None, "message": None,
+                "sdate": self.t(cl["sdate"]), "udate": self.t(cl["udate"]),
+                "status": str(self.ac.status_of(cl)), "responder": "1", "sync": "0",
+                "unsubreason": cl.get("unsubreason"), "campaign": _id_or_none(cl.get("campaign")),
+                "message": _id_or_none(cl.get("message")),
                 "first_name": c.first_name if c else "", "last_name": c.last_name if c else "", "ip4Sub": "0",
                 "sourceid": str(cl.get("sourceid", 0)), "autosyncLog": None, "ip4_last": "0", "ip4Unsub": "0",
                 "created_timestamp": plain_local(cl["sdate"], self.zone),
@@ -117,11 +120,11 @@ class Renderer:
                 "isdefault": 1 if o["isdefault"] else 0, "cdate": self.t(o["cdate"]), "udate": self.t(o["udate"]),
                 "links": {"field": f"{self.base}/fieldOptions/{o['id']}/field"}, "id": str(o["id"])}
 
-    def account(self, a: dict[str, Any], *, with_fields: bool = False) -> dict[str, Any]:
+    def account(self, a: dict[str, Any], *, with_fields: bool = False, counted: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {
             "name": a["name"], "accountUrl": a["accountUrl"], "createdTimestamp": self.t(a["cdate"]),
             "updatedTimestamp": self.t(a["udate"]),
-            "contactCount": str(len(self.ac.links_of_account(a["id"]))),
+            "contactCount": str(len(self.ac.links_of_account(a["id"]))) if counted else "0",
             "dealCount": "0",
             "links": {"notes": f"{self.base}/accounts/{a['id']}/notes",
                       "accountCustomFieldData": f"{self.base}/accounts/{a['id']}/accountCustomFieldData",
@@ -131,7 +134,7 @@ class Renderer:
         if with_fields:
             out["fields"] = [{"customFieldId": d["customFieldId"], "fieldValue": as_text(d["fieldValue"]),
                               "accountId": str(a["id"])}
-                             for d in self.ac.acf_data.values() if d["accountId"] == a["id"]]
+                             for d in sorted(self.ac.acf_data_of_account(a["id"]), key=lambda d: d["id"])]
         return out
 
     def account_contact(self, link: dict[str, Any]) -> dict[str, Any]:
@@ -143,7 +146,7 @@ class Renderer:
 
     def acf_meta(self, m: dict[str, Any]) -> dict[str, Any]:
         return {"id": str(m["id"]), "fieldLabel": m["fieldLabel"], "fieldType": m["fieldType"],
-                "fieldOptions": m.get("fieldOptions"), "fieldDefault": as_text(m.get("fieldDefault")),
+                "fieldOptions": m.get("fieldOptions"), "fieldDefault": as_text(m.get("fieldDefault", "")) or "",
                 "fieldDefaultCurrency": m.get("fieldDefaultCurrency"), "isFormVisible": m.get("isFormVisible", 0),
                 "isRequired": m.get("isRequired", 0), "displayOrder": m.get("displayOrder", 1),
                 "personalization": "", "knownFieldId": None, "hideFieldFlag": 0,
@@ -161,7 +164,7 @@ class Renderer:
         return out
 
     def automation(self, a: dict[str, Any]) -> dict[str, Any]:
-        entered = sum(1 for x in self.ac.contact_automations.values() if x["automation"] == a["id"])
+        entered = len(self.ac.contacts_in_automation(a["id"]))
         return {"name": a["name"], "cdate": self.t(a["cdate"]), "mdate": self.t(a["cdate"]), "userid": "1",
                 "status": str(a["status"]), "entered": str(entered), "exited": "0", "hidden": "0",
                 "defaultscreenshot": "", "screenshot": "",
@@ -169,20 +172,48 @@ class Renderer:
                 "id": str(a["id"])}
 
     def contact_automation(self, x: dict[str, Any]) -> dict[str, Any]:
-        return {"contact": str(x["contact"]), "seriesid": str(x["automation"]), "startid": "0", "status": "1",
-                "batchid": None, "adddate": self.t(x["adddate"]), "remdate": None, "timespan": None,
-                "lastblock": "0", "lastlogid": "0", "lastdate": self.t(x["adddate"]), "completedElements": "0",
-                "in_als": "0", "totalElements": "1", "completed": 0, "completeValue": 0,
+        done = x.get("status", 1) == 2  # 1: in the automation, 2: completed (the doc's examples)
+        total = x.get("total_elements", 1)
+        elements = total if done else x.get("completed_elements", 0)
+        return {"contact": str(x["contact"]), "seriesid": str(x["automation"]), "startid": "0",
+                "status": str(x.get("status", 1)), "batchid": "completed" if done else None,
+                "adddate": self.t(x["adddate"]), "remdate": self.t(x.get("remdate")),
+                "timespan": str(round(x["remdate"] - x["adddate"])) if done and x.get("remdate") else None,
+                "lastblock": str(elements), "lastlogid": "0", "lastdate": self.t(x.get("lastdate", x["adddate"])),
+                "completedElements": str(elements), "in_als": "0", "totalElements": str(total),
+                "completed": 1 if done else 0, "completeValue": 100 if done else round(100 * elements / total),
                 "links": {"automation": f"{self.base}/contactAutomations/{x['id']}/automation",
                           "contact": f"{self.base}/contactAutomations/{x['id']}/contact"},
                 "id": str(x["id"]), "automation": str(x["automation"])}
 
     def campaign(self, c: dict[str, Any]) -> dict[str, Any]:
-        sends = sum(1 for s in self.ac.sends if s["campaignid"] == c["id"])
-        return {**CAMPAIGN_DEFAULTS, "type": c.get("type", "single"), "name": c["name"], "cdate": self.t(c["cdate"]),
-                "mdate": self.t(c["cdate"]), "sdate": self.t(c.get("sdate")), "send_amt": str(sends),
-                "total_amt": str(sends), "status": str(c.get("status", 0)),
-                "links": {"messages": f"{self.base}/campaigns/{c['id']}/campaignMessages"}, "id": str(c["id"])}
+        sends = [s for s in self.ac.sends if s["campaignid"] == c["id"] and s["action"] == "send"]
+        counters = {key: str(value) for key, value in (c.get("counters") or {}).items()}
+        last = max((s["time"] for s in sends), default=c.get("ldate"))
+        return {**CAMPAIGN_DEFAULTS, **counters, "type": c.get("type", "single"), "name": c["name"],
+                "cdate": self.t(c["cdate"]), "mdate": self.t(c["cdate"]), "sdate": self.t(c.get("sdate")),
+                "ldate": self.t(last), "send_amt": str(len(sends)), "total_amt": str(len(sends)),
+                "status": str(c.get("status", 0)), "seriesid": str(c.get("seriesid", 0)),
+                "links": {name: f"{self.base}/campaigns/{c['id']}/{name}" for name in
+                          ("user", "automation", "campaignMessage", "campaignMessages", "links", "campaignLists")},
+                "id": str(c["id"])}
+
+    def link(self, x: dict[str, Any]) -> dict[str, Any]:
+        return {"campaignid": str(x["campaign"]), "messageid": str(x["message"]), "link": x["link"],
+                "name": x["name"], "ref": "", "tracked": str(x["tracked"]),
+                "links": {"campaign": f"{self.base}/links/{x['id']}/campaign",
+                          "message": f"{self.base}/links/{x['id']}/message"},
+                "id": str(x["id"]), "campaign": str(x["campaign"]), "message": str(x["message"])}
+
+    def score(self, x: dict[str, Any]) -> dict[str, Any]:
+        return {"reltype": x["reltype"], "name": x["name"], "descript": x["descript"], "status": str(x["status"]),
+                "cdate": self.t(x["cdate"]), "mdate": self.t(x["cdate"]), "links": [], "id": str(x["id"])}
+
+    def score_value(self, x: dict[str, Any]) -> dict[str, Any]:
+        base = f"{self.base}/scoreValues/{x['id']}"
+        return {"score": str(x["score"]), "contact": str(x["contact"]), "deal": None, "cdate": self.t(x["cdate"]),
+                "mdate": self.t(x["mdate"]), "scoreValue": str(x["value"]),
+                "links": {k: f"{base}/{k}" for k in ("score", "contact", "deal")}, "id": str(x["id"])}
 
     def message(self, m: dict[str, Any]) -> dict[str, Any]:
         return {**MESSAGE_DEFAULTS, "cdate": self.t(m["cdate"]), "mdate": self.t(m["cdate"]), "name": m["name"],
@@ -197,10 +228,25 @@ class Renderer:
                                                             "id": str(a["reference_id"])},
                 "user": "1", "id": str(a["id"])}
 
+    def bounce_log(self, b: dict[str, Any]) -> dict[str, Any]:
+        base = f"{self.base}/bounceLogs/{b['id']}"
+        return {"tstamp": self.t(b["tstamp"]), "bounceid": "1" if b["kind"] == "hard" else "2",
+                "subscriberid": str(b["contact"]), "campaignid": str(b["campaign"]), "messageid": str(b["message"]),
+                "codeid": b["code"], "email": b["email"], "error": b["description"], "source": "",
+                "created_timestamp": plain_local(b["tstamp"], self.zone),
+                "updated_timestamp": plain_local(b["tstamp"], self.zone), "created_by": None, "updated_by": None,
+                "links": {k: f"{base}/{k}" for k in ("bounce", "contact", "campaign", "message", "code")},
+                "id": str(b["id"]), "bounce": "1" if b["kind"] == "hard" else "2", "contact": str(b["contact"]),
+                "campaign": str(b["campaign"]), "message": str(b["message"]), "code": b["code"]}
+
     def tracking_log(self, log: dict[str, Any]) -> dict[str, Any]:
         return {"subscriberid": str(log["contact"]), "type": log["type"], "value": log["value"],
                 "tstamp": self.t(log["tstamp"]), "hash": log["hash"], "id": str(log["id"]),
                 "contact": str(log["contact"])}
+
+
+def _id_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def as_text(value: Any) -> Any:

@@ -7,6 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.routing import Route
 
+from . import attrs
 from .errors import ACError, jsonapi, no_result
 from .render import Renderer
 from .state import ACState, as_int
@@ -38,54 +39,67 @@ def _store_value(value: Any) -> Any:
 
 def set_acf_value(ac: ACState, account: dict[str, Any], field_id: int, value: Any,
                   currency: str | None = None) -> dict[str, Any]:
+    """Write one account custom-field value; the account's updatedTimestamp moves when it changed."""
     if field_id not in ac.acf_meta:
         raise no_result("AccountCustomFieldMetum", field_id)
-    now = ac.now()
-    for datum in ac.acf_data.values():
-        if datum["accountId"] == account["id"] and datum["customFieldId"] == field_id:
-            datum.update(fieldValue=_store_value(value), udate=now)
-            if currency:
-                datum["fieldCurrency"] = currency
-            account["udate"] = now
+    now, stored = ac.now(), _store_value(value)
+    for datum in ac.acf_data_of_account(account["id"]):
+        if datum["customFieldId"] == field_id:
+            changed = datum["fieldValue"] != stored or (bool(currency) and datum.get("fieldCurrency") != currency)
+            if changed:
+                datum.update(fieldValue=stored, udate=now)
+                if currency:
+                    datum["fieldCurrency"] = currency
+            ac.account_touched(account, changed)
             return datum
     did = ac.next_id("acfDatum")
-    datum = {"id": did, "accountId": account["id"], "customFieldId": field_id, "fieldValue": _store_value(value),
+    datum = {"id": did, "accountId": account["id"], "customFieldId": field_id, "fieldValue": stored,
              "fieldCurrency": currency, "cdate": now, "udate": now}
     ac.acf_data[did] = datum
-    account["udate"] = now
+    ac.acf_datum_added(did)
+    ac.account_touched(account, True)
     return datum
 
 
-def _apply_fields(ac: ACState, account: dict[str, Any], items: Any) -> None:
-    if items is None:
-        return
-    if not isinstance(items, list):
-        raise jsonapi(422, "fields must be an array", "field_invalid", "/data/attributes/fields")
-    for item in items:
-        fid = as_int(item.get("customFieldId")) if isinstance(item, dict) else None
+def _checked_fields(ac: ACState, data: dict[str, Any]) -> list[tuple[int, Any, str | None]]:
+    """``fields: [{customFieldId, fieldValue, fieldCurrency?}]`` checked before anything is written."""
+    out = []
+    for item in attrs.objects(data, "fields") or []:
+        fid = attrs.integer(item, "customFieldId")
         if fid is None:
             raise jsonapi(422, "customFieldId is required", "field_missing", "/data/attributes/fields")
-        set_acf_value(ac, account, fid, item.get("fieldValue"), item.get("fieldCurrency"))
+        if fid not in ac.acf_meta:
+            raise no_result("AccountCustomFieldMetum", fid)
+        out.append((fid, *_datum_value(item)))
+    return out
+
+
+def _apply_fields(ac: ACState, account: dict[str, Any], checked: list[tuple[int, Any, str | None]]) -> None:
+    for fid, value, currency in checked:
+        set_acf_value(ac, account, fid, value, currency)
 
 
 async def list_accounts(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
     limit, offset = paging(request)
-    items = [ac.accounts[i] for i in ac.account_ids.get()]
+    ids = ac.account_ids.get()
     if search := request.query_params.get("search"):
-        items = [a for a in items if search.lower() in a["name"].lower()]
-    return 200, {"accounts": [r.account(a) for a in items[offset:offset + limit]], "meta": page_meta(len(items))}
+        needle = search.lower()
+        ids = [i for i in ids if needle in ac.accounts[i]["name"].lower()]
+    # contactCount/dealCount are counted only with count_deals=true; otherwise "simply displayed as 0" (doc).
+    counted = request.query_params.get("count_deals", "").lower() in ("true", "1")
+    page = [r.account(ac.accounts[i], counted=counted) for i in ids[offset:offset + limit]]
+    return 200, {"accounts": page, "meta": page_meta(len(ids))}
 
 
 async def create_account(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
     data = await wrapped(request, "account")
-    name = str(data.get("name") or "").strip()
+    name = (attrs.text(data, "name") or "").strip()
     if not name:
         raise jsonapi(422, "The account name was not provided.", "field_missing", "/data/attributes/name")
-    for item in data.get("fields") or []:
-        if isinstance(item, dict) and as_int(item.get("customFieldId")) not in ac.acf_meta:
-            raise no_result("AccountCustomFieldMetum", item.get("customFieldId"))
-    account = ac.create_account(name, data.get("accountUrl"), as_int(data.get("owner")) or 1)
-    _apply_fields(ac, account, data.get("fields"))
+    url, owner = attrs.text(data, "accountUrl"), attrs.integer(data, "owner", default=1)
+    checked = _checked_fields(ac, data)
+    account = ac.create_account(name, url, owner or 1)
+    _apply_fields(ac, account, checked)
     return 201, {"account": r.account(account, with_fields=True)}
 
 
@@ -96,27 +110,33 @@ async def get_account(request: Request, ac: ACState, r: Renderer) -> tuple[int, 
 async def update_account(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
     account = _account(ac, request.path_params["id"])
     data = await wrapped(request, "account")
-    if "name" in data and data["name"] is not None:
-        name = str(data["name"]).strip()
+    checked = _checked_fields(ac, data)
+    url, owner = attrs.text(data, "accountUrl"), attrs.integer(data, "owner")
+    if (name := attrs.text(data, "name")) is not None:
+        name = name.strip()
+        if not name:
+            raise jsonapi(422, "The account name was not provided.", "field_missing", "/data/attributes/name")
         other = ac.account_named(name)
         if other is not None and other["id"] != account["id"]:
             raise jsonapi(422, f'An account named "{name}" already exists. Please choose a new name.', "duplicate",
                           "/data/attributes/name")
-        account["name"] = name
+    changed = False
+    for key, value, sent in (("name", name, name is not None), ("accountUrl", url, "accountUrl" in data),
+                             ("owner", owner, owner is not None)):
+        if sent and account.get(key) != value:
+            account[key], changed = value, True
+    if changed and name is not None:
         ac.account_renamed(account["id"])
-    if "accountUrl" in data:
-        account["accountUrl"] = data["accountUrl"]
-    _apply_fields(ac, account, data.get("fields"))
-    account["udate"] = ac.now()
+    ac.account_touched(account, changed)
+    _apply_fields(ac, account, checked)
     return 200, {"account": r.account(account, with_fields=True)}
 
 
 def _drop_account(ac: ACState, account: dict[str, Any]) -> None:
-    for store in (ac.account_contacts,):
-        for key in [k for k, v in store.items() if v["account"] == account["id"]]:
-            del store[key]
-    for key in [k for k, v in ac.acf_data.items() if v["accountId"] == account["id"]]:
-        del ac.acf_data[key]
+    for link in ac.links_of_account(account["id"]):
+        del ac.account_contacts[link["id"]]
+    for datum in ac.acf_data_of_account(account["id"]):
+        del ac.acf_data[datum["id"]]
     del ac.accounts[account["id"]]
 
 
@@ -149,7 +169,8 @@ async def create_account_contact(request: Request, ac: ACState, r: Renderer) -> 
             raise jsonapi(422, f"The {key} attribute was not provided", "field_missing", f"/data/attributes/{key}")
     contact = ac.get_contact(data["contact"])
     account = _account(ac, data["account"])
-    link = ac.link_account(contact.id, account["id"], str(data.get("jobTitle") or ""))
+    link = ac.link_account(contact.id, account["id"], attrs.text(data, "jobTitle") or "")
+    ac.link_touched_accounts(account["id"])
     return 201, {"accountContact": r.account_contact(link)}
 
 
@@ -182,17 +203,23 @@ async def get_account_contact(request: Request, ac: ACState, r: Renderer) -> tup
 async def update_account_contact(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
     link = _link(ac, request.path_params["id"])
     data = await wrapped(request, "accountContact")
+    title = attrs.text(data, "jobTitle")
+    target = _account(ac, data["account"])["id"] if data.get("account") not in (None, "") else link["account"]
+    before = link["account"]
     if "jobTitle" in data:
-        link["jobTitle"] = str(data["jobTitle"] or "")
-    if data.get("account") not in (None, ""):
-        link["account"] = _account(ac, data["account"])["id"]
+        link["jobTitle"] = title or ""
+    if target != before:
+        link["account"] = target
         ac.account_relinked(link["id"])
     link["udate"] = ac.now()
+    ac.link_touched_accounts(before, target)
     return 200, {"accountContact": r.account_contact(link)}
 
 
 async def delete_account_contact(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
-    del ac.account_contacts[_link(ac, request.path_params["id"])["id"]]
+    link = _link(ac, request.path_params["id"])
+    del ac.account_contacts[link["id"]]
+    ac.link_touched_accounts(link["account"])
     return 200, {}
 
 
@@ -204,18 +231,39 @@ def _meta(ac: ACState, raw: object) -> dict[str, Any]:
     return ac.acf_meta[mid]
 
 
+def _meta_attrs(data: dict[str, Any]) -> dict[str, Any]:
+    """The settable attributes of an accountCustomFieldMetum, checked (only those sent)."""
+    out: dict[str, Any] = {}
+    if "fieldLabel" in data:
+        out["fieldLabel"] = attrs.text(data, "fieldLabel")
+    if "fieldOptions" in data:
+        options = data["fieldOptions"]
+        if options is not None and (not isinstance(options, list)
+                                    or any(isinstance(o, bool) or not isinstance(o, str | int | float)
+                                           for o in options)):
+            raise attrs.invalid("fieldOptions", "must be an array of strings")
+        out["fieldOptions"] = [o if isinstance(o, str) else attrs.number_text(o) for o in options or []] or None
+    if "fieldDefault" in data:
+        out["fieldDefault"] = attrs.scalar_or_list(data["fieldDefault"], "fieldDefault")
+    if "fieldDefaultCurrency" in data:
+        out["fieldDefaultCurrency"] = attrs.text(data, "fieldDefaultCurrency")
+    for key in ("isFormVisible", "isRequired", "displayOrder"):
+        if key in data:
+            out[key] = attrs.integer(data, key, default=1 if key == "displayOrder" else 0, minimum=0)
+    return out
+
+
 def create_acf_meta_record(ac: ACState, data: dict[str, Any]) -> dict[str, Any]:
-    if data.get("fieldType") not in ACF_TYPES:
+    if not isinstance(data.get("fieldType"), str) or data["fieldType"] not in ACF_TYPES:
         raise ACError(422, {"errors": [{"title": "The field type field is required.", "detail": "", "code": 422}]})
-    if not str(data.get("fieldLabel") or "").strip():
+    checked = _meta_attrs(data)
+    if not (checked.get("fieldLabel") or "").strip():
         raise ACError(422, {"errors": [{"title": "The field label field is required.", "detail": "", "code": 422}]})
     mid = ac.next_id("acfMeta")
     now = ac.now()
-    record = {"id": mid, "fieldLabel": str(data["fieldLabel"]), "fieldType": data["fieldType"],
-              "fieldOptions": data.get("fieldOptions"), "fieldDefault": data.get("fieldDefault"),
-              "fieldDefaultCurrency": data.get("fieldDefaultCurrency"),
-              "isFormVisible": as_int(data.get("isFormVisible")) or 0, "isRequired": as_int(data.get("isRequired"))
-              or 0, "displayOrder": as_int(data.get("displayOrder")) or 1, "cdate": now, "udate": now}
+    record = {"id": mid, "fieldType": data["fieldType"], "fieldOptions": None, "fieldDefault": None,
+              "fieldDefaultCurrency": None, "isFormVisible": 0, "isRequired": 0, "displayOrder": 1, **checked,
+              "cdate": now, "udate": now}
     ac.acf_meta[mid] = record
     return record
 
@@ -239,10 +287,10 @@ async def get_acf_meta(request: Request, ac: ACState, r: Renderer) -> tuple[int,
 async def update_acf_meta(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
     record = _meta(ac, request.path_params["id"])
     data = await wrapped(request, "accountCustomFieldMetum")
-    for key in ("fieldLabel", "fieldOptions", "fieldDefault", "fieldDefaultCurrency", "isFormVisible",
-                "isRequired", "displayOrder"):
-        if key in data:
-            record[key] = data[key]
+    checked = _meta_attrs(data)
+    if "fieldLabel" in checked and not (checked["fieldLabel"] or "").strip():
+        raise ACError(422, {"errors": [{"title": "The field label field is required.", "detail": "", "code": 422}]})
+    record.update(checked)
     record["udate"] = ac.now()
     return 200, {"accountCustomFieldMetum": r.acf_meta(record)}
 
@@ -270,22 +318,29 @@ def _datum_account(ac: ACState, item: dict[str, Any]) -> dict[str, Any]:
     return _account(ac, raw)
 
 
+def _datum_value(item: dict[str, Any]) -> tuple[Any, str | None]:
+    if item.get("fieldValue") is None:  # required by the document
+        raise attrs.missing("fieldValue")
+    return attrs.scalar_or_list(item.get("fieldValue"), "fieldValue"), attrs.text(item, "fieldCurrency")
+
+
 async def create_acf_datum(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
     data = await wrapped(request, "accountCustomFieldDatum")
     account = _datum_account(ac, data)
     fid = as_int(data.get("customFieldId"))
     if fid is None:
         raise no_result("AccountCustomFieldMetum", data.get("customFieldId"))
-    datum = set_acf_value(ac, account, fid, data.get("fieldValue"), data.get("fieldCurrency"))
+    datum = set_acf_value(ac, account, fid, *_datum_value(data))
     return 200, {"accountCustomFieldDatum": r.acf_datum(datum)}
 
 
 async def list_acf_data(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
     limit, offset = paging(request)
-    items = sorted(ac.acf_data.values(), key=lambda d: d["id"])
     raw = request.query_params.get("filters[customerAccountId]") or request.query_params.get("filters[accountId]")
-    if raw is not None:
-        items = [d for d in items if str(d["accountId"]) == raw]
+    if raw is not None:  # through the per-account index
+        items = sorted(ac.acf_data_of_account(_exact_int(raw)), key=lambda d: d["id"])
+    else:
+        items = [ac.acf_data[i] for i in ac.acf_data_ids.get()]
     return 200, {"accountCustomFieldData": [r.acf_datum(d) for d in items[offset:offset + limit]],
                  "meta": page_meta(len(items))}
 
@@ -298,12 +353,15 @@ async def update_acf_datum(request: Request, ac: ACState, r: Renderer) -> tuple[
     datum = _datum(ac, request.path_params["id"])
     data = await wrapped(request, "accountCustomFieldDatum")
     account = ac.accounts[datum["accountId"]]
-    datum = set_acf_value(ac, account, datum["customFieldId"], data.get("fieldValue"), data.get("fieldCurrency"))
+    datum = set_acf_value(ac, account, datum["customFieldId"], *_datum_value(data))
     return 200, {"accountCustomFieldDatum": r.acf_datum(datum)}
 
 
 async def delete_acf_datum(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
-    del ac.acf_data[_datum(ac, request.path_params["id"])["id"]]
+    datum = _datum(ac, request.path_params["id"])
+    del ac.acf_data[datum["id"]]
+    if datum["accountId"] in ac.accounts:
+        ac.account_touched(ac.accounts[datum["accountId"]], True)
     return 200, {}
 
 
@@ -319,18 +377,18 @@ async def bulk_create_acf_data(request: Request, ac: ACState, r: Renderer) -> tu
     for item in items:  # validate everything first: all or nothing
         _datum_account(ac, item)
         _meta(ac, item.get("customFieldId"))
+        _datum_value(item)
     for item in items:
-        set_acf_value(ac, _datum_account(ac, item), _meta(ac, item.get("customFieldId"))["id"],
-                      item.get("fieldValue"), item.get("fieldCurrency"))
+        set_acf_value(ac, _datum_account(ac, item), _meta(ac, item.get("customFieldId"))["id"], *_datum_value(item))
     return 200, {"message": "the bulk insert was successful"}
 
 
 async def bulk_update_acf_data(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
     items = await _array_body(request)
     data = [_datum(ac, item.get("id")) for item in items]
-    for datum, item in zip(data, items, strict=True):
-        set_acf_value(ac, ac.accounts[datum["accountId"]], datum["customFieldId"], item.get("fieldValue"),
-                      item.get("fieldCurrency"))
+    values = [_datum_value(item) for item in items]
+    for datum, (value, currency) in zip(data, values, strict=True):
+        set_acf_value(ac, ac.accounts[datum["accountId"]], datum["customFieldId"], value, currency)
     ids = ", ".join(str(d["id"]) for d in data)
     return 200, {"message": f"AccountCustomFieldDatas with ID(s): {ids} successfully bulk updated."}
 

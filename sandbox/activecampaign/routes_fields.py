@@ -8,9 +8,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.routing import Route
 
+from . import attrs
 from .errors import ACError, jsonapi, no_result
+from .events import emit
 from .render import Renderer
-from .state import FIELD_TYPES, ACState, as_int
+from .state import FIELD_TYPES, ACState, Contact, as_int
 from .web import api, body_json, page_meta, paging, wrapped
 
 
@@ -56,14 +58,12 @@ async def list_fields(request: Request, ac: ACState, r: Renderer) -> tuple[int, 
 
 async def create_field(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
     data = await wrapped(request, "field")
-    title, ftype = str(data.get("title") or "").strip(), str(data.get("type") or "")
+    title, ftype = (attrs.text(data, "title") or "").strip(), attrs.text(data, "type") or ""
     if not title:
         raise jsonapi(422, "Field title is required", "field_missing", "/data/attributes/title")
     if ftype not in FIELD_TYPES:
         raise jsonapi(422, f"Invalid field type {ftype!r}", "field_invalid", "/data/attributes/type")
-    record = create_field_record(ac, title, ftype, data.get("perstag"), descript=data.get("descript"),
-                                 defval=data.get("defval"), visible=as_int(data.get("visible")) or 0,
-                                 ordernum=as_int(data.get("ordernum")) or 1)
+    record = create_field_record(ac, title, ftype, attrs.text(data, "perstag"), **_field_attrs(data))
     rendered = r.field(record)
     # The doc's 201 example is a copy of the list shape; the singular key is served as well (ASSUMPTIONS.md).
     return 201, {"field": rendered, "fieldOptions": [], "fieldRels": [], "fields": [rendered],
@@ -78,12 +78,24 @@ async def get_field(request: Request, ac: ACState, r: Renderer) -> tuple[int, An
     return 200, {"fieldOptions": options, "fieldRels": rels, "field": r.field(record)}
 
 
+def _field_attrs(data: dict[str, Any], *, update: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {"descript": attrs.text(data, "descript"), "defval": attrs.text(data, "defval"),
+                           "visible": attrs.integer(data, "visible", default=0, minimum=0),
+                           "ordernum": attrs.integer(data, "ordernum", default=1, minimum=0)}
+    if update:  # only what was sent changes
+        out = {k: v for k, v in out.items() if data.get(k) is not None}
+        if data.get("title") is not None:
+            title = (attrs.text(data, "title") or "").strip()
+            if not title:
+                raise jsonapi(422, "Field title is required", "field_missing", "/data/attributes/title")
+            out["title"] = title
+    return out
+
+
 async def update_field(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
     record = _field(ac, request.path_params["id"])
     data = await wrapped(request, "field")
-    for key in ("title", "descript", "defval", "visible", "ordernum"):
-        if key in data:
-            record[key] = data[key]
+    record.update(_field_attrs(data, update=True))
     record["udate"] = ac.now()
     return 200, {"field": r.field(record)}
 
@@ -108,15 +120,17 @@ async def bulk_field_options(request: Request, ac: ACState, r: Renderer) -> tupl
     items = body.get("fieldOptions") if isinstance(body, dict) else None
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
         raise ACError(422, {"errors": "Bulk operation failed. Request must contain an array of fieldOption objects."})
+    checked = []
     for item in items:
-        _field(ac, item.get("field"))
+        checked.append({"field": _field(ac, item.get("field"))["id"], "label": attrs.text(item, "label") or "",
+                        "value": attrs.text(item, "value") or "",
+                        "orderid": attrs.integer(item, "orderid", default=1, minimum=0),
+                        "isdefault": bool(attrs.integer(item, "isdefault", default=0))})
     created = []
     now = ac.now()
-    for item in items:
+    for values in checked:
         oid = ac.next_id("fieldOption")
-        record = {"id": oid, "field": as_int(item.get("field")), "label": str(item.get("label") or ""),
-                  "value": str(item.get("value") or ""), "orderid": item.get("orderid", 1),
-                  "isdefault": bool(item.get("isdefault")), "cdate": now, "udate": now}
+        record = {"id": oid, **values, "cdate": now, "udate": now}
         ac.field_options[oid] = record
         created.append(r.field_option(record))
     return 201, {"fieldOptions": created}
@@ -155,25 +169,41 @@ def _field_value(ac: ACState, raw: object) -> dict[str, Any]:
     return ac.field_values[fv_id]
 
 
+def _changed(ac: ACState, contact: Contact, changed: bool) -> None:
+    """A field-value write: udate as registered, and an ``update`` webhook event when the value changed."""
+    ac.touch(contact, changed)
+    if changed:
+        emit(ac, "update", "api", contact=contact)
+
+
 async def create_field_value(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
     data = await wrapped(request, "fieldValue")
     contact = ac.get_contact(data.get("contact"))
     field = _field(ac, data.get("field"))
-    if ac.set_field_value(contact, field["id"], data.get("value")):
-        ac.touch(contact, True)
+    _changed(ac, contact, ac.set_field_value(contact, field["id"], attrs.scalar_or_list(data.get("value"), "value")))
     fv = ac.field_values[contact.field_values[field["id"]]]
     return 200, {"contacts": [r.contact(contact)], "fieldValue": r.field_value(fv, numeric_ids=True)}
 
 
 async def list_field_values(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    """``filters[fieldid]`` (exact id) through the per-field index, ``filters[val]`` (exact value); id order."""
     limit, offset = paging(request)
-    items = sorted(ac.field_values.values(), key=lambda v: v["id"])
-    if (fid := request.query_params.get("filters[fieldid]")) is not None:
-        items = [v for v in items if str(v["field"]) == fid]
-    if (val := request.query_params.get("filters[val]")) is not None:
-        items = [v for v in items if v["value"] == val]
-    return 200, {"fieldValues": [r.field_value(v) for v in items[offset:offset + limit]],
-                 "meta": page_meta(len(items))}
+    fid, val = request.query_params.get("filters[fieldid]"), request.query_params.get("filters[val]")
+    field_id = as_int(fid) if fid is not None else None
+    page: list[dict[str, Any]]
+    if fid is not None and (field_id is None or str(field_id) != fid):
+        total, page = 0, []
+    elif val is None and field_id is not None:  # a field's values are indexed in id order (ids only grow)
+        total, page = ac.values_by_field.page(field_id, offset, limit)
+    elif val is None:
+        ids = ac.field_value_ids.get()
+        total, page = len(ids), [ac.field_values[i] for i in ids[offset:offset + limit]]
+    else:
+        pool = ac.values_by_field.records(field_id) if field_id is not None else \
+            [ac.field_values[i] for i in ac.field_value_ids.get()]
+        matching = [v for v in pool if v["value"] == val]
+        total, page = len(matching), matching[offset:offset + limit]
+    return 200, {"fieldValues": [r.field_value(v) for v in page], "meta": page_meta(total)}
 
 
 async def get_field_value(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
@@ -184,8 +214,7 @@ async def update_field_value(request: Request, ac: ACState, r: Renderer) -> tupl
     fv = _field_value(ac, request.path_params["id"])
     data = await wrapped(request, "fieldValue")
     contact = ac.contacts[fv["contact"]]
-    if ac.set_field_value(contact, fv["field"], data.get("value")):
-        ac.touch(contact, True)
+    _changed(ac, contact, ac.set_field_value(contact, fv["field"], attrs.scalar_or_list(data.get("value"), "value")))
     return 200, {"contacts": [r.contact(contact)], "fieldValue": r.field_value(fv, numeric_ids=True)}
 
 

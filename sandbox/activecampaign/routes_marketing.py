@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -10,6 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .errors import ACError, no_result
+from .marketing import can_send, links_of_campaign
 from .render import Renderer
 from .state import ACState, as_int
 from .web import api, page_meta, paging, wrapped
@@ -17,9 +19,23 @@ from .web import api, page_meta, paging, wrapped
 V1_ACTIONS = frozenset({"send", "copy", "test", "source", "messagesize", "spamcheck", "preview"})
 
 
+def undocumented_filters(request: Request, ac: ACState, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``filters[status|type|name]`` on automations and campaigns: not in the doc (register
+    ``undocumented_list_filters``); ``name`` is "contains", the others exact."""
+    if ac.switches["undocumented_list_filters"] != "honoured":
+        return items
+    q = request.query_params
+    for key in ("status", "type"):
+        if (value := q.get(f"filters[{key}]")) is not None:
+            items = [x for x in items if str(x.get(key, "single" if key == "type" else 0)) == value]
+    if (name := q.get("filters[name]")) is not None:
+        items = [x for x in items if name.lower() in x["name"].lower()]
+    return items
+
+
 async def list_automations(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
     limit, offset = paging(request)
-    items = sorted(ac.automations.values(), key=lambda a: a["id"])
+    items = undocumented_filters(request, ac, sorted(ac.automations.values(), key=lambda a: a["id"]))
     return 200, {"automations": [r.automation(a) for a in items[offset:offset + limit]],
                  "meta": {**page_meta(len(items)), "starts": [], "filtered": False, "smsLogs": []}}
 
@@ -37,17 +53,21 @@ async def add_contact_automation(request: Request, ac: ACState, r: Renderer) -> 
     automation = ac.automations.get(aid) if aid is not None else None
     if cid is None or cid not in ac.contacts or automation is None or automation["status"] != 1:
         raise ACError(403, {"message": "Could not create SubscriberSeries"})
-    xid = ac.next_id("contactAutomation")
-    record = {"id": xid, "contact": cid, "automation": aid, "adddate": ac.now()}
-    ac.contact_automations[xid] = record
+    inside = [x for x in ac.automations_of_contact(cid) if x["automation"] == automation["id"]
+              and x.get("status", 1) == 1]
+    if inside and ac.switches["automation_reentry"] == "refused":
+        raise ACError(403, {"message": "Could not create SubscriberSeries"})
+    record = ac.add_contact_automation(ac.contacts[cid], automation["id"])
     return 201, {"contacts": [r.contact(ac.contacts[cid])], "contactAutomation": r.contact_automation(record)}
 
 
 async def list_contact_automations(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
     limit, offset = paging(request)
-    items = sorted(ac.contact_automations.values(), key=lambda x: x["id"])
     if (contact := request.query_params.get("filters[contact]")) is not None:
+        items = sorted(ac.automations_of_contact(as_int(contact) or -1), key=lambda x: x["id"])
         items = [x for x in items if str(x["contact"]) == contact]
+    else:
+        items = sorted(ac.contact_automations.values(), key=lambda x: x["id"])
     if (seriesid := request.query_params.get("filters[seriesid]")) is not None:
         items = [x for x in items if str(x["automation"]) == seriesid]
     return 200, {"contactAutomations": [r.contact_automation(x) for x in items[offset:offset + limit]],
@@ -73,16 +93,62 @@ async def delete_contact_automation(request: Request, ac: ACState, r: Renderer) 
 
 
 async def list_campaigns(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    """The doc's parameters: ``orders[sdate]`` (default ASC), ``orders[ldate]``, ``filters[seriesid]``."""
     limit, offset = paging(request)
+    q = request.query_params
     items = sorted(ac.campaigns.values(), key=lambda c: c["id"])
+    if (seriesid := q.get("filters[seriesid]")) is not None:
+        items = [c for c in items if str(c.get("seriesid", 0)) == seriesid]
+    items = undocumented_filters(request, ac, items)
+    for key in ("ldate", "sdate"):  # sdate sorts last, so it decides first when both are given
+        if (direction := q.get(f"orders[{key}]")) is not None:  # never-sent campaigns last either way
+            dated = [c for c in items if _time_of(ac, c, key) is not None]
+            dated.sort(key=_order_key(ac, key), reverse=direction.strip().lower() == "desc")
+            items = dated + [c for c in items if _time_of(ac, c, key) is None]
     return 200, {"campaigns": [r.campaign(c) for c in items[offset:offset + limit]], "meta": page_meta(len(items))}
 
 
 async def get_campaign(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
-    cid = as_int(request.path_params["id"])
+    return 200, {"campaign": r.campaign(_campaign(ac, request.path_params["id"]))}
+
+
+def _order_key(ac: ACState, key: str) -> Callable[[dict[str, Any]], tuple[bool, float]]:
+    def order(campaign: dict[str, Any]) -> tuple[bool, float]:
+        when = _time_of(ac, campaign, key)
+        return when is None, when or 0.0
+
+    return order
+
+
+def _time_of(ac: ACState, campaign: dict[str, Any], key: str) -> float | None:
+    if key == "sdate":
+        value: float | None = campaign.get("sdate")
+        return value
+    return max((s["time"] for s in ac.sends if s["campaignid"] == campaign["id"]), default=campaign.get("ldate"))
+
+
+def _campaign(ac: ACState, raw: str) -> dict[str, Any]:
+    cid = as_int(raw)
     if cid is None or cid not in ac.campaigns:
-        raise no_result("Campaign", request.path_params["id"])
-    return 200, {"campaign": r.campaign(ac.campaigns[cid])}
+        raise no_result("Campaign", raw)
+    return ac.campaigns[cid]
+
+
+async def campaign_links(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    campaign = _campaign(ac, request.path_params["id"])
+    return 200, {"links": [r.link(x) for x in links_of_campaign(ac, campaign["id"])]}
+
+
+async def list_scores(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    limit, offset = paging(request)
+    items = sorted(ac.scores.values(), key=lambda x: x["id"]) if ac.has_feature("scoring") else []
+    return 200, {"scores": [r.score(x) for x in items[offset:offset + limit]], "meta": page_meta(len(items))}
+
+
+async def contact_score_values(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
+    contact = ac.get_contact(request.path_params["id"])
+    values = ac.scores_by_contact.records(contact.id) if ac.has_feature("scoring") else []
+    return 200, {"scoreValues": [r.score_value(v) for v in sorted(values, key=lambda v: v["id"])]}
 
 
 async def list_messages(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
@@ -142,10 +208,12 @@ def _campaign_send(ac: ACState, params: dict[str, str]) -> JSONResponse:
         return _v1(0, "Campaign not found")
     if mid is None or mid not in campaign.get("messages", []):
         return _v1(0, "Message not found in this campaign")
+    if action in ("send", "copy") and (refusal := can_send(ac, campaign, contact)) is not None:
+        return _v1(0, refusal)
     if action in ("send", "copy", "test"):
         ac.sends.append({"contact": contact.id, "campaignid": campaign["id"], "messageid": mid, "action": action,
                          "type": params.get("type", "html"), "time": ac.now()})
-        if action == "send":
+        if action == "send" and ac.switches["campaign_events_in_activities"]:
             ac.add_activity(contact.id, "CampaignSend", campaign["id"], "send")
         return _v1(1, "Message sent")
     return _v1(1, f"Campaign {action} completed")
@@ -160,6 +228,9 @@ ROUTES: list[Route] = [
     api("/contactAutomations/{id}", delete_contact_automation, ["DELETE"]),
     api("/campaigns", list_campaigns, ["GET"]),
     api("/campaigns/{id}", get_campaign, ["GET"]),
+    api("/campaigns/{id}/links", campaign_links, ["GET"]),
+    api("/scores", list_scores, ["GET"]),
+    api("/contacts/{id}/scoreValues", contact_score_values, ["GET"]),
     api("/messages", list_messages, ["GET"]),
     api("/messages/{id}", get_message, ["GET"]),
     Route("/admin/api.php", v1_api, methods=["GET", "POST"]),

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
 from starlette.routing import Route
 
+from . import attrs
 from .errors import ACError, jsonapi, no_result, with_status
+from .events import emit
 from .render import Renderer
 from .state import ACState, as_int
 from .web import api, page_meta, paging, wrapped
@@ -23,23 +26,41 @@ def _tag(ac: ACState, raw: object) -> dict[str, Any]:
 
 async def list_tags(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
     limit, offset = paging(request)
+    q = request.query_params
+    exact = q.get("filters[search][eq]")
     tags = sorted(ac.tags.values(), key=lambda t: t["id"])
-    if search := request.query_params.get("search"):
+    if search := q.get("search"):  # "contains" is assumed (doc)
         tags = [t for t in tags if search.lower() in t["tag"].lower()]
-    if (exact := request.query_params.get("filters[search][eq]")) is not None:
-        tags = [t for t in tags if t["tag"].lower() == exact.lower()]
+    for key, value in q.multi_items():
+        if match := SEARCH_FILTER.match(key):
+            if match.group(1) not in SEARCH_OPERATORS:
+                raise with_status(400, "Bad Request", f"Unsupported operator {match.group(1)!r}")
+            tags = [t for t in tags if SEARCH_OPERATORS[match.group(1)](t["tag"].lower(), value.lower())]
+    if (order := (q.get("orders[search]") or "").lower()) in ("asc", "desc"):
+        tags.sort(key=lambda t: t["tag"].lower(), reverse=order == "desc")
+    elif order == "weight":
+        needle = (search or exact or next((v for k, v in q.multi_items() if SEARCH_FILTER.match(k)), "")).lower()
+        tags.sort(key=lambda t: (t["tag"].lower() != needle, not t["tag"].lower().startswith(needle)))
     return 200, {"tags": [r.tag(t) for t in tags[offset:offset + limit]], "meta": page_meta(len(tags))}
+
+
+SEARCH_FILTER = re.compile(r"^filters\[search\]\[([a-z_]+)\]$")
+# Operators of filters[search][<operator>] (doc): eq, neq, lt, lte, gt, gte, contains, starts_with.
+SEARCH_OPERATORS: dict[str, Callable[[str, str], bool]] = {
+    "eq": lambda a, b: a == b, "neq": lambda a, b: a != b, "lt": lambda a, b: a < b, "lte": lambda a, b: a <= b,
+    "gt": lambda a, b: a > b, "gte": lambda a, b: a >= b, "contains": lambda a, b: b in a,
+    "starts_with": lambda a, b: a.startswith(b)}
 
 
 async def create_tag(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
     data = await wrapped(request, "tag")
-    name = str(data.get("tag") or "").strip()
+    name = (attrs.text(data, "tag") or "").strip()
     if not name:
         raise jsonapi(422, "Tag name is required", "field_missing", "/data/attributes/tag")
-    tag_type = str(data.get("tagType") or "contact")
-    if any(t["tag"].lower() == name.lower() and t["tagType"] == tag_type for t in ac.tags.values()):
+    tag_type = attrs.text(data, "tagType") or "contact"
+    if ac.tag_named(name, tag_type) is not None:
         raise jsonapi(422, "Duplicate tag", "duplicate", "/data/attributes/tag")
-    return 201, {"tag": r.tag(ac.create_tag(name, tag_type, str(data.get("description") or "")))}
+    return 201, {"tag": r.tag(ac.create_tag(name, tag_type, attrs.text(data, "description") or ""))}
 
 
 async def get_tag(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
@@ -49,16 +70,18 @@ async def get_tag(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]
 async def update_tag(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
     tag = _tag(ac, request.path_params["id"])
     data = await wrapped(request, "tag")
-    for key in ("tag", "tagType", "description"):
-        if key in data and data[key] is not None:
-            tag[key] = str(data[key])
+    changes = {key: attrs.text(data, key) for key in ("tag", "tagType", "description")}
+    for key, value in changes.items():
+        if value is not None:
+            tag[key] = value
+    ac.tag_renamed(tag["id"])
     return 200, {"tag": r.tag(tag)}
 
 
 async def delete_tag(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
     tag = _tag(ac, request.path_params["id"])
-    for ct_id in [k for k, v in ac.contact_tags.items() if v["tag"] == tag["id"]]:
-        ac.remove_contact_tag(ct_id)
+    for ct in ac._tags_by_tag.records(tag["id"]):
+        ac.remove_contact_tag(ct["id"])
     del ac.tags[tag["id"]]
     return 200, {}
 
@@ -111,11 +134,13 @@ def create_list_record(ac: ACState, name: str, stringid: str | None = None, **ex
 
 async def create_list(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
     data = await wrapped(request, "list")
-    name = str(data.get("name") or "").strip()
+    name = (attrs.text(data, "name") or "").strip()
     if not name:
         raise jsonapi(422, "List name is required", "field_missing", "/data/attributes/name")
-    record = create_list_record(ac, name, data.get("stringid"), sender_url=str(data.get("sender_url") or ""),
-                                sender_reminder=str(data.get("sender_reminder") or ""))
+    record = create_list_record(ac, name, attrs.text(data, "stringid"), sender_url=attrs.text(data, "sender_url") or "",
+                                sender_reminder=attrs.text(data, "sender_reminder") or "")
+    emit(ac, "list_add", "api", list_id=record["id"], extra=[("list[id]", str(record["id"])),
+                                                              ("list[name]", record["name"])])
     rendered = r.list(record)
     return 200, {"list": {"name": rendered["name"], "stringid": rendered["stringid"], "cdate": rendered["cdate"],
                           "udate": rendered["cdate"], "links": rendered["links"], "id": rendered["id"]}}
@@ -127,8 +152,8 @@ async def get_list(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any
 
 async def delete_list(request: Request, ac: ACState, r: Renderer) -> tuple[int, Any]:
     lst = _list(ac, request.path_params["id"])
-    for key in [k for k, v in ac.contact_lists.items() if v["list"] == lst["id"]]:
-        del ac.contact_lists[key]
+    for cl in ac._lists_by_list.records(lst["id"]):
+        del ac.contact_lists[cl["id"]]
     for key in [k for k, v in ac.field_rels.items() if v["relid"] == lst["id"]]:
         del ac.field_rels[key]
     del ac.lists[lst["id"]]
@@ -145,7 +170,7 @@ async def update_contact_list(request: Request, ac: ACState, r: Renderer) -> tup
     if status not in (1, 2):
         raise jsonapi(422, "Invalid status", "field_invalid", "/data/attributes/status")
     contact = ac.contacts[cid]
-    cl = ac.set_list_status(contact, lid, status, sourceid=as_int(data.get("sourceid")) or 0)
+    cl = ac.set_list_status(contact, lid, status, sourceid=attrs.integer(data, "sourceid", default=0) or 0)
     body = r.contact_list(cl)
     body["status"] = status
     return 200, {"contacts": [r.contact(contact)], "contactList": body}

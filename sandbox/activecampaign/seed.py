@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .marketing import add_link
 from .routes_fields import create_field_record
 from .routes_taxonomy import create_list_record
 from .state import ACState
@@ -37,8 +38,14 @@ def seed_account(ac: ACState, contacts: int) -> None:
     if not ac.campaigns:
         for index, name in enumerate(("Welcome campaign", "Win-back campaign", "Invoice campaign"), start=1):
             cid = ac.next_id("campaign")
-            ac.campaigns[cid] = {"id": cid, "name": name, "cdate": now - 20 * DAY, "status": 5, "messages": [index],
-                                 "sdate": now - 10 * DAY}
+            ac.campaigns[cid] = {"id": cid, "name": name, "cdate": now - 20 * DAY, "status": 5 if index < 3 else 0,
+                                 "messages": [index], "sdate": now - 10 * DAY if index < 3 else None,
+                                 "seriesid": 1 if index == 1 else 0}
+            add_link(ac, cid, index, "open", "Read Tracker")
+            add_link(ac, cid, index, f"https://example.com/offer/{cid}", f"Offer {cid}")
+    if not ac.scores:
+        ac.scores[1] = {"id": 1, "name": "Engagement", "reltype": "contact", "descript": "+10 per click",
+                        "status": 1, "cdate": now - 30 * DAY}
     tag_ids, list_ids = sorted(ac.tags), sorted(ac.lists)
     start = len(ac.contacts)
     for n in range(start, start + contacts):

@@ -207,3 +207,15 @@ async def test_v1_campaign_send(client: httpx.AsyncClient, ac: ACState) -> None:
         assert r.status_code == 200 and r.json()["result_code"] == 0
         r = await bare.get("/admin/api.php", params={**params, "api_key": TOKEN})
         assert r.json()["result_code"] == 1
+
+
+async def test_account_fields_of_the_wrong_kind_are_a_422(client: httpx.AsyncClient, ac: ACState) -> None:
+    """Found by fuzzing with the document: a number or boolean ``fields`` answered 500."""
+    acct = (await client.post("/api/3/accounts", json={"account": {"name": "Kinds"}})).json()["account"]
+    wrong: list[Any] = [5, True, "x", {"customFieldId": 1}, [5], [{"customFieldId": {}}]]
+    for fields in wrong:
+        for method, url in (("POST", "/api/3/accounts"), ("PUT", f"/api/3/accounts/{acct['id']}")):
+            r = await client.request(method, url, json={"account": {"name": "Other", "fields": fields}})
+            assert r.status_code == 422, (method, fields, r.text)
+            assert r.json()["errors"][0]["code"] in ("field_invalid", "field_missing")
+    assert [a["name"] for a in ac.accounts.values()] == ["Kinds"]  # nothing was written

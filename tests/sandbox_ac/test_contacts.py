@@ -197,3 +197,26 @@ async def test_activities_and_tracking_logs(client: httpx.AsyncClient, ac: ACSta
     assert [a["reference_action"] for a in after.json()["activities"]] == ["click"]
     logs = (await client.get(f"/api/3/contacts/{cid}/trackingLogs")).json()["trackingLogs"]
     assert [(x["type"], x["value"], x["contact"]) for x in logs] == [("visited", "/pricing", str(cid))]
+
+
+async def test_write_answers_give_organization_as_a_string(client: httpx.AsyncClient) -> None:
+    """The document types ``organization`` as a string in the create and sync answers (fuzzing found null)."""
+    created = (await client.post("/api/3/contacts", json={"contact": {"email": "o@example.com"}})).json()
+    synced = (await client.post("/api/3/contact/sync", json={"contact": {"email": "o@example.com"}})).json()
+    new = (await client.post("/api/3/contact/sync", json={"contact": {"email": "o2@example.com"}})).json()
+    assert [b["contact"]["organization"] for b in (created, synced, new)] == ["", "", ""]
+
+
+async def test_attributes_of_the_wrong_kind(client: httpx.AsyncClient) -> None:
+    c = await new_contact(client, "kind@example.com")
+    r = await client.put(f"/api/3/contacts/{c['id']}", json={"contact": {"firstName": {"x": 1}}})
+    assert r.status_code == 422 and r.json()["errors"][0]["source"]["pointer"] == "/data/attributes/firstName"
+    r = await client.put(f"/api/3/contacts/{c['id']}", json={"contact": {"phone": 5551234}})
+    assert r.status_code == 200 and r.json()["contact"]["phone"] == "5551234"  # numbers are kept as digits
+
+
+async def test_ids_that_are_not_ascii_digits_are_not_found(client: httpx.AsyncClient) -> None:
+    """Found by the large fuzz run: "²" passes str.isdigit() but is no id."""
+    await new_contact(client, "d@example.com")
+    assert (await client.get("/api/3/contacts", params={"listid": "²"})).status_code == 400
+    assert (await client.get("/api/3/lists/¹")).status_code == 404

@@ -68,7 +68,8 @@ async def test_renamed_account_is_found_by_its_new_name(client: httpx.AsyncClien
     linked = {ac.contacts[x["contact"]].email: x["account"] for x in ac.account_contacts.values()}
     assert linked["a1@example.com"] == int(account["id"])
     assert linked["a2@example.com"] != int(account["id"])  # link_or_create made a new "Before Ltd"
-    counts = {a["name"]: a["contactCount"] for a in (await client.get("/api/3/accounts")).json()["accounts"]}
+    listed = (await client.get("/api/3/accounts", params={"count_deals": "true"})).json()["accounts"]
+    counts = {a["name"]: a["contactCount"] for a in listed}
     assert counts == {"After Ltd": "1", "Before Ltd": "1"}
 
 
@@ -118,4 +119,49 @@ async def test_account_contacts_listing_and_filters(client: httpx.AsyncClient, a
     assert (await client.get("/api/3/accountContacts", params={"filters[contact]": "0" + links[1]["contact"]})
             ).json()["accountContacts"] == []
     await client.delete(f"/api/3/accountContacts/{links[3]['id']}")
-    assert (await client.get("/api/3/accounts")).json()["accounts"][1]["contactCount"] == "2"
+    assert (await client.get("/api/3/accounts", params={"count_deals": "true"})).json()["accounts"][1][
+        "contactCount"] == "2"
+
+
+def test_store_index_notices_a_direct_insert_before_a_noted_one() -> None:
+    store: dict[int, dict[str, Any]] = {1: {"k": "a"}}
+    index = StoreIndex(store, lambda r: r["k"])
+    assert index.ids("a") == [1]
+    store[2] = {"k": "a"}  # not noted
+    store[3] = {"k": "a"}
+    index.note(3)
+    assert index.ids("a") == [1, 2, 3]
+    del store[1]  # deletions need no note
+    assert index.ids("a") == [2, 3]
+
+
+async def test_query_indexes_follow_every_kind_of_write(client: httpx.AsyncClient, ac: ACState,
+                                                        ac_clock: SandboxClock) -> None:
+    """updated_after, tag, list/status and email-order lookups answer what a scan would after each write."""
+    from sandbox.activecampaign.index import TimeIndex
+
+    from .helpers import emails, new_list, new_tag
+
+    tag, lst = await new_tag(client, "t"), await new_list(client, "L")
+    people = [await new_contact(client, f"{name}@example.com") for name in ("c", "a", "b")]
+    ac_clock.advance(100)
+    ac.contacts[int(people[0]["id"])].udate = ac.now()  # set directly, as seeding and tests do
+    since = "2026-05-28T20:27:00Z"
+    assert await emails(client, **{"filters[updated_after]": since}) == ["c@example.com"]
+    await client.put(f"/api/3/contacts/{people[1]['id']}", json={"contact": {"email": "z@example.com"}})
+    assert await emails(client, **{"filters[updated_after]": since}) == ["c@example.com", "z@example.com"]
+    assert await emails(client) == ["b@example.com", "c@example.com", "z@example.com"]  # email order re-sorted
+    await client.post("/api/3/contactTags", json={"contactTag": {"contact": people[2]["id"], "tag": tag}})
+    await client.post("/api/3/contactLists", json={"contactList": {"list": lst, "contact": people[2]["id"],
+                                                                   "status": 1}})
+    assert await emails(client, tagid=tag) == ["b@example.com"]
+    await client.post("/api/3/contactLists", json={"contactList": {"list": lst, "contact": people[2]["id"],
+                                                                   "status": 2}})
+    assert await emails(client, listid=lst, status=1) == [] and await emails(client, listid=lst, status=2) == [
+        "b@example.com"]
+    await client.delete(f"/api/3/contacts/{people[2]['id']}")
+    assert await emails(client, tagid=tag) == [] and await emails(client, listid=lst) == []
+    index = TimeIndex()
+    for rid, when in ((1, 50.0), (2, 10.5), (3, 30.0), (2, 60.0)):  # out of order, and a move
+        index.move(rid, when)
+    assert sorted(index.at_or_after(30)) == [1, 2, 3] and sorted(index.at_or_after(51)) == [2]

@@ -126,7 +126,64 @@ def test_live_check_runs_against_the_sandbox(server_url: str, monkeypatch: pytes
     assert out["updated_after_tz_and_granularity"]["found"] == {
         "offset_exact": True, "naive_account_wall_time": True, "date_only": True, "later_same_day": False}
     assert out["custom_object_update_status"] == {"create": 201, "update": 201}
+    noop = out["account_udate_on_noop"]
+    assert noop["before"] == noop["after"]
+    link = out["account_udate_on_contact_link"]
+    assert link["before"] == link["after"]
+    assert out["undocumented_list_filters"]["campaigns_with_status_0"] == out["undocumented_list_filters"][
+        "campaigns_total"]
+    assert out["automation_reentry"]["first"] == 201 and out["automation_reentry"]["second"][0] == 403
+    assert out["contacts_list_include"] == {"status": 200, "top_level_keys": ["contacts", "meta", "scoreValues"]}
     with httpx.Client(base_url=server_url) as c:  # everything the probe created was deleted again
         state = c.get("/_sandbox/state").json()["counts"]
     assert (state["contacts"], state["customObjectSchemas"], state["accounts"], state["tags"], state["fields"]) == (
         3, 0, 0, 4, 4)
+
+
+def test_webhooks_are_delivered_over_real_http(server_url: str) -> None:
+    from urllib.parse import parse_qsl
+
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    received: list[dict[str, str]] = []
+
+    async def hook(request: Request) -> Response:
+        received.append(dict(parse_qsl((await request.body()).decode(), keep_blank_values=True)))
+        return Response(status_code=200 if len(received) == 1 else 410)
+
+    receiver = uvicorn.Server(uvicorn.Config(Starlette(routes=[Route("/hook", hook, methods=["POST"])]),
+                                             host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=receiver.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not receiver.started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    port = receiver.servers[0].sockets[0].getsockname()[1]
+    try:
+        with httpx.Client(base_url=server_url, headers={"Api-Token": TOKEN}, timeout=10) as c:
+            c.post("/_sandbox/reset", json={"seed_contacts": 2})
+            c.post("/_sandbox/clock", json={"advance": 2})
+            r = c.post("/api/3/webhooks", json={"webhook": {"name": "loop", "url": f"http://127.0.0.1:{port}/hook",
+                                                            "events": ["subscribe"], "sources": ["api"]}})
+            assert r.status_code == 201, r.text
+            lst = c.post("/api/3/lists", json={"list": {"name": "Loop", "stringid": "loop", "sender_url": "",
+                                                        "sender_reminder": ""}}).json()["list"]["id"]
+            for cid in ("1", "2"):
+                r = c.post("/api/3/contactLists", json={"contactList": {"list": lst, "contact": cid, "status": 1}})
+                assert r.status_code in (200, 201), r.text
+            r = c.post("/_sandbox/automations/1/webhook", json={"contact": 1, "url": f"http://127.0.0.1:{port}/hook"})
+            until = time.monotonic() + 10  # real HTTP posts finish after the answers: wait for the third
+            while len(deliveries := c.get("/_sandbox/webhooks/deliveries").json()["deliveries"]) < 3 \
+                    and time.monotonic() < until:
+                time.sleep(0.01)
+        # Over loopback the events are posted after each answer, concurrently with the next request: compare sorted.
+        assert sorted((d["event"], d["status"] or 0) for d in deliveries) == [
+            ("automation", 410), ("subscribe", 200), ("subscribe", 410)]
+        assert sorted(f["type"] for f in received) == ["automation", "subscribe", "subscribe"]
+        assert received[0]["contact[id]"] == "1" and any(f.get("seriesid") == "1" for f in received)
+    finally:
+        receiver.should_exit = True
+        thread.join(timeout=10)

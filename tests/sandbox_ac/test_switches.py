@@ -277,3 +277,156 @@ async def test_switch_rate_limit_status(ac_clock: SandboxClock, status: int) -> 
         codes = [(await client.get("/api/3/users/me")) for _ in range(6)]
     assert [r.status_code for r in codes] == [200] * 5 + [status]
     assert int(codes[-1].headers["Retry-After"]) >= 1
+
+
+@pytest.mark.parametrize("moves", [False, True])
+async def test_switch_account_udate_on_noop(client: httpx.AsyncClient, ac: ACState, ac_clock: SandboxClock,
+                                            moves: bool) -> None:
+    ac.switches["account_udate_on_noop"] = moves
+    acct = (await client.post("/api/3/accounts", json={"account": {"name": "Same"}})).json()["account"]
+    ac_clock.advance(60)
+    r = await client.put(f"/api/3/accounts/{acct['id']}", json={"account": {"name": "Same"}})
+    assert (r.json()["account"]["updatedTimestamp"] > acct["updatedTimestamp"]) is moves
+
+
+@pytest.mark.parametrize("moves", [False, True])
+async def test_switch_account_udate_on_contact_link(client: httpx.AsyncClient, ac: ACState, ac_clock: SandboxClock,
+                                                    moves: bool) -> None:
+    ac.switches["account_udate_on_contact_link"] = moves
+    acct = (await client.post("/api/3/accounts", json={"account": {"name": "Linked"}})).json()["account"]
+    c = await new_contact(client, "link@example.com")
+    ac_clock.advance(60)
+    await client.post("/api/3/accountContacts", json={"accountContact": {"contact": c["id"], "account": acct["id"]}})
+    got = (await client.get(f"/api/3/accounts/{acct['id']}")).json()["account"]
+    assert (got["updatedTimestamp"] > acct["updatedTimestamp"]) is moves
+
+
+@pytest.mark.parametrize("mode", ["ignored", "honoured"])
+async def test_switch_contacts_list_include(client: httpx.AsyncClient, ac: ACState, mode: str) -> None:
+    ac.switches["contacts_list_include"] = mode
+    field, lst, tag = await new_field(client, "City"), await new_list(client, "L"), await new_tag(client, "t")
+    c = await new_contact(client, "inc@example.com", fieldValues=[{"field": field, "value": "Austin"}])
+    await client.post("/api/3/contactLists", json={"contactList": {"list": lst, "contact": c["id"], "status": 1}})
+    await client.post("/api/3/contactTags", json={"contactTag": {"contact": c["id"], "tag": tag}})
+    body = (await client.get("/api/3/contacts", params={"include": "fieldValues,contactLists,contactTags"})).json()
+    if mode == "ignored":
+        assert set(body) == {"scoreValues", "contacts", "meta"}
+    else:
+        assert [v["value"] for v in body["fieldValues"]] == ["Austin"]
+        assert [x["list"] for x in body["contactLists"]] == [lst] and [x["tag"] for x in body["contactTags"]] == [tag]
+
+
+@pytest.mark.parametrize("scope", ["list", "all_lists"])
+async def test_switch_bounce_scope(client: httpx.AsyncClient, ac: ACState, scope: str) -> None:
+    ac.switches["bounce_scope"] = scope
+    one, two = await new_list(client, "One"), await new_list(client, "Two")
+    c = await new_contact(client, "b@example.com")
+    for lst in (one, two):
+        await client.post("/api/3/contactLists", json={"contactList": {"list": lst, "contact": c["id"], "status": 1}})
+    await client.post("/_sandbox/bounce", json={"contact": c["id"], "list": one, "type": "hard"})
+    rows = (await client.get(f"/api/3/contacts/{c['id']}/contactLists")).json()["contactLists"]
+    assert {x["list"]: x["status"] for x in rows} == {one: "3", two: "3" if scope == "all_lists" else "1"}
+
+
+@pytest.mark.parametrize("reading", ["unreadable", "all_lists"])
+async def test_switch_global_unsubscribe_reading(client: httpx.AsyncClient, ac: ACState, reading: str) -> None:
+    ac.switches["global_unsubscribe_reading"] = reading
+    lst = await new_list(client, "L")
+    c = await new_contact(client, "g@example.com")
+    await client.post("/api/3/contactLists", json={"contactList": {"list": lst, "contact": c["id"], "status": 1}})
+    await client.post("/_sandbox/global_unsubscribe", json={"contact": c["id"]})
+    rows = (await client.get(f"/api/3/contacts/{c['id']}/contactLists")).json()["contactLists"]
+    assert rows[0]["status"] == ("2" if reading == "all_lists" else "1")
+    assert await emails(client, listid=lst, status=2) == (["g@example.com"] if reading == "all_lists" else [])
+    assert await emails(client, listid=lst, status=1) == ([] if reading == "all_lists" else ["g@example.com"])
+
+
+def _receiver(ac: ACState) -> list[dict[str, str]]:
+    from urllib.parse import parse_qsl
+
+    forms: list[dict[str, str]] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        forms.append(dict(parse_qsl(request.content.decode(), keep_blank_values=True)))
+        return httpx.Response(200)
+
+    ac.webhook_transport = httpx.MockTransport(handle)
+    return forms
+
+
+async def _hook(client: httpx.AsyncClient, events: list[str]) -> None:
+    r = await client.post("/api/3/webhooks", json={"webhook": {"name": "h", "url": "https://p.example/h",
+                                                                "events": events, "sources": ["api", "system"]}})
+    assert r.status_code == 201
+
+
+@pytest.mark.parametrize("mode", ["never", "always"])
+async def test_switch_webhook_duplicates(client: httpx.AsyncClient, ac: ACState, mode: str) -> None:
+    ac.switches["webhook_duplicates"] = mode
+    forms = _receiver(ac)
+    await _hook(client, ["subscribe"])
+    lst, c = await new_list(client, "L"), await new_contact(client, "d@example.com")
+    await client.post("/api/3/contactLists", json={"contactList": {"list": lst, "contact": c["id"], "status": 1}})
+    assert len(forms) == (2 if mode == "always" else 1) and forms[0] == forms[-1]
+
+
+@pytest.mark.parametrize("fires", [False, True])
+async def test_switch_import_fires_webhooks(client: httpx.AsyncClient, ac: ACState, ac_clock: SandboxClock,
+                                            fires: bool) -> None:
+    ac.switches["import_fires_webhooks"] = fires
+    forms = _receiver(ac)
+    await _hook(client, ["subscribe", "contact_tag_added"])
+    lst = await new_list(client, "L")
+    await _import(client, [{"email": "i1@example.com", "tags": ["x"], "subscribe": [{"listid": int(lst)}]},
+                           {"email": "i2@example.com"}], ac_clock)
+    await client.get("/api/3/users/me")
+    assert sorted(f["type"] for f in forms) == (["contact_tag_added", "subscribe"] if fires else [])
+
+
+@pytest.mark.parametrize("mode", ["with_envelope", "contact_only"])
+async def test_switch_automation_webhook_envelope(client: httpx.AsyncClient, ac: ACState, mode: str) -> None:
+    ac.switches["automation_webhook_envelope"] = mode
+    ac.reset(seed_contacts=1)
+    forms = _receiver(ac)
+    await client.post("/_sandbox/automations/1/webhook", json={"contact": 1, "url": "https://p.example/a"})
+    assert forms[0]["seriesid"] == "1" and forms[0]["contact[id]"] == "1"
+    assert ("date_time" in forms[0]) is (mode == "with_envelope")
+
+
+@pytest.mark.parametrize("shown", [True, False])
+async def test_switch_campaign_events_in_activities(client: httpx.AsyncClient, ac: ACState, shown: bool) -> None:
+    ac.switches["campaign_events_in_activities"] = shown
+    ac.reset(seed_contacts=1)
+    lst = await new_list(client, "L")
+    await client.post("/api/3/contactLists", json={"contactList": {"list": lst, "contact": "1", "status": 1}})
+    ac.activities.clear()
+    await client.get("/admin/api.php", params={"api_action": "campaign_send", "api_output": "json",
+                                               "email": ac.contacts[1].email, "campaignid": 1, "messageid": 1,
+                                               "action": "send"})
+    await client.post("/_sandbox/campaigns/1/events", json={"contact": 1, "event": "open"})
+    acts = (await client.get("/api/3/activities", params={"contact": 1})).json()["activities"]
+    assert [a["reference_action"] for a in acts] == (["open", "send"] if shown else [])
+    assert (await client.get("/api/3/campaigns/1")).json()["campaign"]["opens"] == "1"  # counted either way
+
+
+@pytest.mark.parametrize("mode", ["ignored", "honoured"])
+async def test_switch_undocumented_list_filters(client: httpx.AsyncClient, ac: ACState, mode: str) -> None:
+    ac.switches["undocumented_list_filters"] = mode
+    ac.reset(seed_contacts=1)
+    campaigns = (await client.get("/api/3/campaigns", params={"filters[status]": "0"})).json()["campaigns"]
+    automations = (await client.get("/api/3/automations", params={"filters[name]": "welcome"})).json()["automations"]
+    assert [c["name"] for c in campaigns] == (["Invoice campaign"] if mode == "honoured" else
+                                              ["Welcome campaign", "Win-back campaign", "Invoice campaign"])
+    assert len(automations) == (1 if mode == "honoured" else 3)
+
+
+@pytest.mark.parametrize("mode", ["refused", "duplicate"])
+async def test_switch_automation_reentry(client: httpx.AsyncClient, ac: ACState, mode: str) -> None:
+    ac.switches["automation_reentry"] = mode
+    ac.reset(seed_contacts=1)
+    body = {"contactAutomation": {"contact": "1", "automation": "1"}}
+    assert (await client.post("/api/3/contactAutomations", json=body)).status_code == 201
+    again = await client.post("/api/3/contactAutomations", json=body)
+    assert again.status_code == (201 if mode == "duplicate" else 403)
+    assert len((await client.get("/api/3/contacts/1/contactAutomations")).json()["contactAutomations"]) == (
+        2 if mode == "duplicate" else 1)
