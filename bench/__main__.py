@@ -39,8 +39,6 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--readings", choices=("default", "all"), default=None,
                    help="run the large initial sync under the sandbox's default reading only, or under every "
                         "reading that changes the bound (default: all with --quick, else default)")
-    p.add_argument("--plain-sandbox", action="store_true",
-                   help="run the AC stand-in as is (its look-ups scan every row: O(n^2) imports at 100k)")
     return p
 
 
@@ -86,16 +84,11 @@ def main(argv: list[str] | None = None) -> int:
     sample = args.sample or (200 if args.quick else 500)
     readings_mode = args.readings or ("all" if args.quick else "default")
     accounts = _accounts_enabled(args.accounts)
-    if args.plain_sandbox:
-        import bench.run
-
-        bench.run.INDEXED_SANDBOX = False
     default_reading = Reading(bulk_spends_rps=True, import_links_accounts=True)
     started = time.perf_counter()
     print(f"engine: {_revision()}", flush=True)
     print(f"bench: {big_n:,} contacts (delta {changes:,} changes at {big_n:,} and {small_n:,}), per-record sample "
           f"{sample:,}; accounts {'on' if accounts else 'off'}; "
-          f"sandbox look-ups {'as is' if args.plain_sandbox else 'indexed (bench.fast_sandbox)'}; "
           f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} ({platform.python_version()})", flush=True)
     # Kept after the run: jobs, results and the sandboxes' and Azurite's logs.
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))

@@ -20,8 +20,6 @@ from bench.stack import AC_KEY, DV_TOKEN, Sandboxes, process_cpu_seconds, runnin
 from devtools.azurite import ROOT
 
 CONNECTION = "bench"
-INDEXED_SANDBOX = True
-"""Launch the sandboxes through bench.fast_sandbox (``--plain-sandbox`` turns it off)."""
 EDIT_AFTER = 1800.0
 """Simulated seconds after the initial sync when the Dynamics edits happen; the next hourly
 timer fires as long again after them."""
@@ -156,8 +154,7 @@ def dataset(storage: str, workdir: Path, *, name: str, contacts: int, accounts: 
             ac_options: dict[str, Any], changes: int, verify_links: bool = True) -> DatasetResult:
     """Seed, initial sync until idle, then (``changes`` > 0) edits and one timer pass until idle."""
     print(f"[{name}] sandboxes with {contacts:,} Dynamics contacts, switches {switches or 'default'}", flush=True)
-    with running_sandboxes(contacts, workdir / f"sandbox-{name}.log", ac_switches=switches,
-                           indexed=INDEXED_SANDBOX) as sb:
+    with running_sandboxes(contacts, workdir / f"sandbox-{name}.log", ac_switches=switches) as sb:
         cen = asyncio.run(census(sb))
         prefix = f"bench{name}"
         secrets_path = workdir / f"secrets-{name}.json"
@@ -214,7 +211,7 @@ async def _sample_emails(sb: Sandboxes, ids: list[str]) -> dict[str, str]:
 
 def generic(workdir: Path, *, sample: int) -> Measured:
     print(f"[generic] one contact/sync per contact for {sample:,} contacts", flush=True)
-    with running_sandboxes(sample, workdir / "sandbox-generic.log", indexed=INDEXED_SANDBOX) as sb:
+    with running_sandboxes(sample, workdir / "sandbox-generic.log") as sb:
         m = measure(sb, {"mode": "generic", "sample": sample}, workdir, "generic", "per-record path")
         in_ac = int(sb.control("state")["counts"]["contacts"])
         m.checks.append(f"AC contacts {in_ac:,} of {sample:,}")

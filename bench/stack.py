@@ -42,13 +42,11 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_sandboxes(seed_contacts: int, log_path: Path, *, ac_switches: dict[str, Any] | None = None,
-                      indexed: bool = True) -> Iterator[Sandboxes]:
-    """Both stand-ins in one process sharing one clock, which is frozen before any product call.
-
-    ``indexed``: launch through :mod:`bench.fast_sandbox` (same behaviour, indexed look-ups)."""
+def running_sandboxes(seed_contacts: int, log_path: Path, *, ac_switches: dict[str, Any] | None = None
+                      ) -> Iterator[Sandboxes]:
+    """Both stand-ins in one process sharing one clock, which is frozen before any product call."""
     ac_port, dv_port = _free_port(), _free_port()
-    module = "bench.fast_sandbox" if indexed else "sandbox"
+    module = "sandbox"
     with log_path.open("ab") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", module, "--ac-port", str(ac_port), "--dynamics-port", str(dv_port),

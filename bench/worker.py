@@ -49,16 +49,16 @@ def _add(total: dict[str, int], more: dict[str, int]) -> None:
 
 
 async def run_engine(job: dict[str, Any], clock: SimClock) -> dict[str, Any]:
-    from sync_core.engine import DefaultClientFactory, SyncEngine
+    from sync_core.engine import ClientFactory, SyncEngine
     from sync_core.engine.scheduling import PassRequest, handle_request
     from sync_core.model.hosts import HostPolicy
     from sync_core.store import LocalSecretStore, SyncStore
 
     store = SyncStore.from_connection_string(job["storage"], table_prefix=job["prefix"], clock=clock)
-    factory = DefaultClientFactory(store=store, secrets=LocalSecretStore(job["secrets_path"]), clock=clock,
-                                   ac_options=job.get("ac_options") or None,
-                                   host_policy=HostPolicy(local=True))  # the loopback stand-ins
-    engine = SyncEngine(store, factory, clock=clock, holder="bench-worker")
+    factory = ClientFactory(clock=clock, ac_options=job.get("ac_options") or None,
+                            host_policy=HostPolicy(local=True))  # the loopback stand-ins
+    engine = SyncEngine(store, factory.bound(store, LocalSecretStore(job["secrets_path"])), clock=clock,
+                        holder="bench-worker")
     queue = SimQueue(clock)
     cid = job["connection_id"]
     start = clock.time()

@@ -87,7 +87,7 @@ def test_no_import_cycles_among_the_modules() -> None:
         for nxt in sorted(graph[node]):
             if state.get(nxt) == 1:
                 # Importing a package's __init__ from one of its own modules is not a cycle of code.
-                cycle = path[path.index(nxt):] + [nxt]
+                cycle = [*path[path.index(nxt):], nxt]
                 if not all(m.startswith(nxt + ".") or m == nxt for m in cycle):
                     cycles.append(cycle)
             elif nxt not in state:
@@ -110,7 +110,8 @@ def test_no_hidden_imports() -> None:
                     if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sync_core"):
                         found.append(f"{module}.{fn.name} imports {node.module}")
         for node in ast.walk(tree):
-            if isinstance(node, ast.ExceptHandler) and node.type is not None and "ImportError" in ast.unparse(node.type):
+            caught = ast.unparse(node.type) if isinstance(node, ast.ExceptHandler) and node.type else ""
+            if "ImportError" in caught:
                 found.append(f"{module} catches ImportError")
     assert found == []
 

@@ -6,6 +6,7 @@ See :class:`DataverseClient`. Errors mix into :mod:`sync_core.model.errors` by r
 
 from sync_core.dynamics._client import DataverseClient
 from sync_core.dynamics._credentials import CredentialKind, SignIn, StaticTokenCredential, credential_from_settings
+from sync_core.dynamics._criteria import compile_criteria
 from sync_core.dynamics._errors import (
     AuthenticationError,
     ChangeTrackingDisabledError,
@@ -31,7 +32,6 @@ from sync_core.dynamics._filter import (
     Node,
     Not,
     ODataSyntaxError,
-    compile_criteria,
     like_regex,
     parse_filter,
 )

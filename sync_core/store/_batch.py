@@ -6,8 +6,8 @@ page of 5,000 links CPU-bound in the client. This module writes the same ``$batc
 changeset, the format of the Table service's "Performing entity group transactions" page) as
 text and reads back only what we need (status, ETag, error code), sending it through the
 table client's own pipeline, so authentication, retries and logging stay the SDK's. It needs a
-storage endpoint (not Cosmos) and the SDK internals pinned in requirements.txt; otherwise
-:func:`submit_transaction` falls back to the SDK.
+storage endpoint (not Cosmos; there :func:`submit_transaction` falls back to the SDK) and the SDK
+internals of the version pinned in requirements.txt.
 """
 
 from __future__ import annotations
@@ -22,14 +22,11 @@ from urllib.parse import quote
 from azure.core.exceptions import HttpResponseError
 from azure.core.rest import HttpRequest
 from azure.data.tables import TableTransactionError
-from azure.data.tables.aio import TableClient
 
-try:  # private SDK helpers; their absence only turns the fast path off
-    from azure.data.tables._error import _decode_error
-    from azure.data.tables._serialize import _add_entity_properties
-except ImportError:  # pragma: no cover - depends on the installed SDK
-    _decode_error = None  # type: ignore[assignment]
-    _add_entity_properties = None  # type: ignore[assignment]
+# Private SDK helpers of the version pinned in requirements.txt (tests/store/test_batch.py exercises them).
+from azure.data.tables._error import _decode_error
+from azure.data.tables._serialize import _add_entity_properties
+from azure.data.tables.aio import TableClient
 
 Operation = tuple[Any, ...]
 """One transaction operation as ``submit_transaction`` takes it: ``(verb, entity[, kwargs])``."""
@@ -47,7 +44,7 @@ def _verb(op: Operation) -> str:
 
 
 def _fast_ok(table: TableClient, ops: Sequence[Operation]) -> bool:
-    if _add_entity_properties is None or _decode_error is None or getattr(table, "_cosmos_endpoint", True):
+    if getattr(table, "_cosmos_endpoint", True):
         return False
     for op in ops:
         verb, kwargs = _verb(op), (op[2] if len(op) > 2 else {})
@@ -76,7 +73,6 @@ def _body(table: TableClient, base: str, ops: Sequence[Operation], changeset: st
             out.append(f"DELETE {address} HTTP/1.1\r\nAccept: application/json;odata=minimalmetadata\r\n"
                        "DataServiceVersion: 3.0\r\nIf-Match: *\r\n\r\n\r\n")
             continue
-        assert _add_entity_properties is not None
         payload = json.dumps(_add_entity_properties(entity), ensure_ascii=False).encode("utf-8")
         if verb == "create":
             line = f"POST {table_url} HTTP/1.1\r\nPrefer: return-no-content\r\n"
@@ -138,7 +134,6 @@ async def submit_transaction(table: TableClient, ops: Sequence[Operation]) -> li
     response = await table._client.send_request(request, stream=True)
     await response.read()
     if response.status_code != 202:
-        assert _decode_error is not None
         raise _decode_error(response)
     parts = _PART.findall(response.text())
     results: list[Mapping[str, Any]] = []

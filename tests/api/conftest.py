@@ -22,10 +22,9 @@ from jwt.algorithms import RSAAlgorithm
 
 from sync_core.api import create_app
 from sync_core.api.auth import AuthSettings, JwksCache, TokenValidator
-from sync_core.api.clients import ApiClients
 from sync_core.clock import FakeClock
 from sync_core.dynamics import StaticTokenCredential
-from sync_core.engine import DefaultClientFactory
+from sync_core.engine import ClientFactory
 from sync_core.model.hosts import HostPolicy
 from sync_core.runtime import Runtime, build_runtime
 from sync_core.settings import Settings
@@ -199,9 +198,10 @@ async def api_harness(storage_connection_string: str, table_prefix: str, clock: 
                         local_secrets_path=str(tmp_path / "secrets.json"), in_azure=not local, local_mode=local)
     secrets = LocalSecretStore(tmp_path / "secrets.json")
     rt = build_runtime(settings, clock=clock, secrets=secrets, clients=None)
-    factory = DefaultClientFactory(store=rt.store, secrets=secrets, clock=clock, ac_transport=ac_t, dv_transport=dv_t,
-                                   dv_options={"page_size": 4}, host_policy=policy)
-    rt.engine = type(rt.engine)(rt.store, factory, clock=clock)
+    factory = ClientFactory(clock=clock, ac_transport=ac_t, dv_transport=dv_t, dv_options={"page_size": 4},
+                            host_policy=policy, app_identity=app_identity)
+    rt.engine = type(rt.engine)(rt.store, factory.bound(rt.store, secrets), clock=clock)
+    rt.clients = factory
     await rt.ready()
     auth_settings = AuthSettings.entra(TENANT, AUDIENCE, frozenset({TENANT, OTHER_TENANT.replace("2222", "3333")}))
     validator = TokenValidator(auth_settings, JwksCache(auth_settings.jwks_uri, transport=jwks_transport(signing_key),
@@ -210,7 +210,7 @@ async def api_harness(storage_connection_string: str, table_prefix: str, clock: 
     async def runtime() -> Runtime:
         return rt
 
-    clients = ApiClients(ac_transport=ac_t, dv_transport=dv_t, host_policy=policy, app_identity=app_identity)
+    clients = factory.interactive()
     app = create_app(runtime, auth=validator, clients=clients, preview_wait_seconds=30.0)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api.test") as client:
         yield Api(client=client, app=app, ac_app=ac_app, dv_app=dv_app, rt=rt, clock=clock, key=signing_key,

@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from sync_core.api import create_app
-from sync_core.api.clients import ApiClients
 from sync_core.dynamics._filter import MAX_CONDITIONS, MAX_NESTING, ODataSyntaxError, parse_filter
+from sync_core.engine import ClientFactory
 from sync_core.model.hosts import HostPolicy
 from sync_core.model.secrets import pem_problem
 from sync_core.runtime import Runtime, build_runtime
@@ -136,7 +136,8 @@ async def test_a_storage_outage_is_a_documented_503(api: Api, storage_connection
     async def runtime() -> Runtime:
         return rt
 
-    app = create_app(runtime, auth=api.app.state.api._auth, clients=ApiClients(host_policy=HostPolicy(local=True)))
+    clients = ClientFactory(clock=api.clock, host_policy=HostPolicy(local=True)).interactive()
+    app = create_app(runtime, auth=api.app.state.api._auth, clients=clients)
     spec: dict[str, Any] = app.openapi()
     assert "storage_unavailable" in spec["paths"][P.replace(CID, "{connection_id}") + "/config"]["get"][
         "responses"]["503"]["description"]

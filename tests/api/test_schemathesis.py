@@ -38,9 +38,9 @@ from schemathesis.checks import (
 
 from sync_core.api import create_app
 from sync_core.api.auth import AuthSettings, JwksCache, TokenValidator
-from sync_core.api.clients import ApiClients
 from sync_core.clock import SYSTEM_CLOCK
-from sync_core.engine import DefaultClientFactory, SyncEngine
+from sync_core.engine import ClientFactory, SyncEngine
+from sync_core.engine.clients import Patience
 from sync_core.model.hosts import HostPolicy
 from sync_core.runtime import Runtime, build_runtime
 from sync_core.settings import Settings
@@ -88,18 +88,18 @@ def live(storage_connection_string: str, tmp_path_factory: pytest.TempPathFactor
     async def runtime() -> Runtime:  # built in the server's event loop, on the first request
         secrets = LocalSecretStore(tmp / "secrets.json")
         rt = build_runtime(settings_, secrets=secrets)
-        rt.engine = SyncEngine(rt.store, DefaultClientFactory(store=rt.store, secrets=secrets, clock=SYSTEM_CLOCK,
-                                                              ac_transport=router, dv_transport=router,
-                                                              host_policy=HostPolicy(local=True)),
-                               clock=SYSTEM_CLOCK)
+        factory = ClientFactory(clock=SYSTEM_CLOCK, ac_transport=router, dv_transport=router,
+                                host_policy=HostPolicy(local=True))
+        rt.engine = SyncEngine(rt.store, factory.bound(rt.store, secrets), clock=SYSTEM_CLOCK)
         runtimes.append(rt)
         return await rt.ready()
 
     auth = AuthSettings.entra(TENANT, AUDIENCE)
     validator = TokenValidator(auth, JwksCache(auth.jwks_uri, transport=jwks_transport(signing_key)))
     # No retries (an unreachable host fails at once); the AC stand-in's rate limit is off, so the budget is raised.
-    clients = ApiClients(ac_transport=router, dv_transport=router, max_retries=0, ac_requests_per_second=1000,
-                         host_policy=HostPolicy(local=True))
+    clients = ClientFactory(clock=SYSTEM_CLOCK, ac_transport=router, dv_transport=router, ac_requests_per_second=1000,
+                            host_policy=HostPolicy(local=True),
+                            patience=Patience(max_retries=0, max_retry_wait=20.0, ac_timeout=30.0, dv_timeout=30.0))
     app = create_app(runtime, auth=validator, clients=clients, preview_wait_seconds=20.0)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from sync_core.clock import FakeClock
-from sync_core.engine import DefaultClientFactory, PassResult, SyncEngine
+from sync_core.engine import ClientFactory, PassResult, SyncEngine
 from sync_core.engine.pass_state import Checkpoint
 from sync_core.model.config import ConnectionConfig
 from sync_core.model.hosts import HostPolicy
@@ -63,12 +63,11 @@ class Harness:
 
     def engine(self, *, checkpoint: Checkpoint | None = None, holder: str | None = None,
                ac_transport: httpx.AsyncBaseTransport | None = None) -> SyncEngine:
-        factory = DefaultClientFactory(
-            store=self.store, secrets=self.secrets, clock=self.clock,
-            ac_transport=ac_transport or httpx.ASGITransport(app=self.ac_app),
+        factory = ClientFactory(
+            clock=self.clock, ac_transport=ac_transport or httpx.ASGITransport(app=self.ac_app),
             dv_transport=httpx.ASGITransport(app=self.dv_app),
             dv_options={"page_size": self.page_size}, host_policy=HostPolicy(local=True),
-        )
+        ).bound(self.store, self.secrets)
         cp = checkpoint or self.checkpoint
         if cp is None:
             return SyncEngine(self.store, factory, clock=self.clock, holder=holder)
