@@ -14,12 +14,13 @@ from sync_core.api import create_app
 from sync_core.api.roles_setup import setup_connection_roles
 from sync_core.clock import SYSTEM_CLOCK
 from sync_core.engine import PassResult
-from sync_core.model.config import ConnectionConfig
+from sync_core.model.config import SCHEMA_VERSION, ConnectionConfig
 from sync_core.model.errors import ConfigurationError
 from sync_core.model.hosts import HostRefused
 from sync_core.model.secrets import PURPOSES, SECRET_KINDS, SecretPurpose, mask, secret_names, secret_problem
 from sync_core.model.state import EntityName, Side
 from sync_core.runtime import Runtime, build_runtime
+from sync_core.store import migrate_document
 
 IDLE_WAIT_SECONDS = 2.0
 MAX_IDLE_PASSES = 500
@@ -100,8 +101,14 @@ def _parse_config(text: str) -> ConnectionConfig:
         raise ApplyRefused(f"not JSON: {e}") from None
     if isinstance(doc, dict) and doc.get("schema_version") == 1:
         raise ApplyRefused("schema_version 1 named its secrets: drop activecampaign.api_key_secret and "
-                           "dynamics.auth.secret_name, set schema_version 2, and pass the secrets with --secrets "
+                           "dynamics.auth.secret_name, set schema_version 3, and pass the secrets with --secrets "
                            'keyed by purpose ({"activecampaign_api_key": …, "dynamics_secret": …})')
+    notes: list[str] = []
+    if isinstance(doc, dict) and isinstance(doc.get("schema_version"), int) and 1 < doc["schema_version"] < \
+            SCHEMA_VERSION:
+        doc = migrate_document(doc, notes=notes)
+    for n in notes:
+        print(f"note: {n}", file=sys.stderr)
     try:
         return ConnectionConfig.model_validate(doc)
     except ValueError as e:

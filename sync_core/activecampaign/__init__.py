@@ -21,7 +21,7 @@ from sync_core.activecampaign._errors import (
     default_plan_limit_rule,
     parse_error_body,
 )
-from sync_core.activecampaign._models import BulkImportResult, ImportOutcome, ImportStatus, RejectedRow
+from sync_core.activecampaign._models import BulkImportResult, ContactPage, ImportOutcome, ImportStatus, RejectedRow
 
 __all__ = [
     "ActiveCampaignClient",
@@ -30,6 +30,7 @@ __all__ = [
     "BulkImportRejected",
     "BulkImportResult",
     "CampaignSendError",
+    "ContactPage",
     "DuplicateError",
     "ErrorBody",
     "ImportOutcome",

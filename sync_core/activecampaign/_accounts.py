@@ -13,13 +13,14 @@ from sync_core.activecampaign._shapes import one, seg
 class AccountsApi(ClientBase):
     """``/accounts``, ``/accountContacts``, ``/accountCustomFieldMeta``, ``/accountCustomFieldData``."""
 
-    def iter_accounts(self, *, search: str | None = None) -> AsyncIterator[dict[str, Any]]:
+    def iter_accounts(self, *, search: str | None = None, offset: int = 0) -> AsyncIterator[dict[str, Any]]:
+        """Accounts in AC's order (id order: no other is documented), from the ``offset``-th."""
         extra = {"search": search} if search else {}
 
         async def fetch(paging: dict[str, Any]) -> dict[str, Any]:
             return await self._get("accounts", kind="accounts.list", params={**extra, **paging})
 
-        return iter_offset(fetch, "accounts")
+        return iter_offset(fetch, "accounts", start=offset)
 
     async def get_account(self, account_id: str) -> dict[str, Any]:
         return one(await self._get(f"accounts/{seg(account_id)}", kind="account.get"), "account")

@@ -8,7 +8,8 @@ from typing import Any
 
 from sync_core.activecampaign._base import ClientBase
 from sync_core.activecampaign._errors import DuplicateError, PaginationLoopError
-from sync_core.activecampaign._paging import iter_id_greater, iter_offset
+from sync_core.activecampaign._models import ContactPage
+from sync_core.activecampaign._paging import MAX_LIMIT, as_int, iter_id_greater, iter_offset
 from sync_core.activecampaign._shapes import many, one, seg
 
 
@@ -53,6 +54,52 @@ class ContactsApi(ClientBase):
 
         return iter_id_greater(fetch, "contacts", page_size=page_size,
                                start_after=int(after_id) if after_id is not None else None)
+
+    async def contact_pages(self, *, updated_after: datetime, after_id: str | None = None,
+                            include_field_values: bool = False, page_size: int = 100
+                            ) -> AsyncIterator[ContactPage]:
+        """Contacts updated since ``updated_after`` in id order, a page at a time with the page's ``meta.total``.
+
+        With ``include_field_values`` the call asks ``include=fieldValues``: the document does not list
+        ``include`` for this list (register: ``contacts_list_include``), so ``field_values`` is ``None``
+        when the answer side-loads nothing — the caller then reads them another way.
+        """
+        last = int(after_id) if after_id is not None else None
+        limit = max(1, min(page_size, MAX_LIMIT))
+        while True:
+            params: list[tuple[str, Any]] = [("filters[updated_after]", ac_datetime(updated_after)),
+                                             ("orders[id]", "ASC"), ("limit", limit)]
+            if last is not None:
+                params.append(("id_greater", last))
+            if include_field_values:
+                params.append(("include", "fieldValues"))
+            body = await self._get("contacts", kind="contacts.list", params=params)
+            rows = many(body, "contacts")
+            ids = [as_int(r.get("id")) for r in rows]
+            if any(i is None for i in ids) or (rows and last is not None and max(i or 0 for i in ids) <= last):
+                raise PaginationLoopError("paging changed contacts: id_greater did not advance")
+            side = body.get("fieldValues") if include_field_values else None
+            yield ContactPage(rows, [v for v in side if isinstance(v, dict)] if isinstance(side, list) else None,
+                              as_int((body.get("meta") or {}).get("total")) if isinstance(body.get("meta"), dict)
+                              else None)
+            if len(rows) < limit:
+                return
+            last = max(i or 0 for i in ids)
+
+    async def count_field_values(self, field_id: str) -> int | None:
+        """How many contacts hold a value of this custom field (``meta.total`` of one row)."""
+        body = await self._get("fieldValues", kind="fieldValues.list",
+                               params={"filters[fieldid]": field_id, "limit": 1})
+        meta = body.get("meta")
+        return as_int(meta.get("total")) if isinstance(meta, dict) else None
+
+    def iter_field_values(self, field_id: str) -> AsyncIterator[dict[str, Any]]:
+        """Every contact's value of one custom field, 100 a call."""
+        async def fetch(paging: dict[str, Any]) -> dict[str, Any]:
+            return await self._get("fieldValues", kind="fieldValues.list",
+                                   params={"filters[fieldid]": field_id, **paging})
+
+        return iter_offset(fetch, "fieldValues")
 
     async def latest_contact_id(self) -> str | None:
         """The highest contact id now (``orders[id]=DESC``, one contact), or None when there are none."""

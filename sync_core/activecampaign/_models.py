@@ -49,3 +49,13 @@ class ImportStatus:
     @property
     def finished(self) -> bool:
         return self.status.lower() in ("completed", "complete", "finished", "done")
+
+
+@dataclass(frozen=True)
+class ContactPage:
+    """One page of a contacts list: the contacts, their side-loaded field values when the answer carried
+    them (``None``: it did not), and ``meta.total`` (the contacts the whole filter matches)."""
+
+    contacts: list[dict[str, Any]]
+    field_values: list[dict[str, Any]] | None
+    total: int | None

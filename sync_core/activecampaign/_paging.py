@@ -41,10 +41,11 @@ def _meta(page: dict[str, Any]) -> dict[str, Any]:
     return meta if isinstance(meta, dict) else {}
 
 
-async def iter_offset(fetch: Fetch, key: str, *, page_size: int = MAX_LIMIT) -> AsyncIterator[dict[str, Any]]:
-    """Every item of ``key`` across pages, offset by the items received."""
+async def iter_offset(fetch: Fetch, key: str, *, page_size: int = MAX_LIMIT,
+                      start: int = 0) -> AsyncIterator[dict[str, Any]]:
+    """Every item of ``key`` across pages (from the ``start``-th), offset by the items received."""
     limit = max(1, min(page_size, MAX_LIMIT))
-    offset = 0
+    offset = max(0, start)
     seen_offsets: set[int] = set()
     previous_ids: tuple[Any, ...] | None = None
     while True:

@@ -125,7 +125,7 @@ async def _read_new(p: Pass, cursor: AcCursor, pending: dict[str, list[Pending]]
     async for contact in p.ac.iter_contacts(after_id=cursor.position):
         p.count("contact", "ac_read")
         top = max(top, int(contact["id"]))
-        _learn_offset(cursor, contact)
+        learn_offset(cursor, contact)
         await _complete(p, contact, pending, done, by_id=True)
         if len(done) >= COMPLETE_CHUNK:
             await _link_found(p, done)
@@ -152,7 +152,7 @@ async def _read_updated(p: Pass, cursor: AcCursor, pending: dict[str, list[Pendi
         if key in seen:
             continue
         p.count("contact", "ac_read")
-        _learn_offset(cursor, contact)
+        learn_offset(cursor, contact)
         await _complete(p, contact, pending, done)
         if len(done) >= COMPLETE_CHUNK:
             await _link_found(p, done)
@@ -166,7 +166,7 @@ async def _read_updated(p: Pass, cursor: AcCursor, pending: dict[str, list[Pendi
         await _link_found(p, done)
 
 
-def _learn_offset(cursor: AcCursor, contact: dict[str, Any]) -> None:
+def learn_offset(cursor: AcCursor, contact: dict[str, Any]) -> None:
     udate = parse_ac_time(contact.get("udate"))
     offset = udate.utcoffset() if udate is not None else None
     if offset is not None:

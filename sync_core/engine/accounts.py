@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sync_core.engine import history
 from sync_core.engine.handler import Record, select_for
 from sync_core.engine.mapping import ac_values_for, changed_columns, dynamics_values, parse_ac_time
 from sync_core.engine.pass_state import PRIMARY_ID, Pass
@@ -142,13 +143,19 @@ class AccountHandler:
                 p.count("account", "created")
             else:
                 assert link.ac_id is not None
-                await p.ac.update_account(link.ac_id, account_body(self.fields, sent))
+                updated = await p.ac.update_account(link.ac_id, account_body(self.fields, sent))
+                # AC's own time of this write: the account scan then knows the change is ours (an echo).
+                link.ac_modified = parse_ac_time(updated.get("updatedTimestamp")) or link.ac_modified
                 p.count("account", "updated")
         except (SkippableError, RetriableError) as e:
             await p.sink.fail(Failure("account", did, e.error_code, f"{type(e).__name__}: {e}",
                                       retriable=not isinstance(e, ConflictError)))
             return None
+        before = dict(link.dynamics_values)
         link.dynamics_values = dict(x.values)
+        history.pushed(link, before, at=p.clock.now(), run_id=p.run.run_id)
+        etag = x.record.get("@odata.etag")
+        link.dynamics_etag = str(etag) if etag else link.dynamics_etag
         link.ac_values = {**link.ac_values, **sent}
         link.dynamics_modified = parse_ac_time(x.record.get("modifiedon")) or link.dynamics_modified
         link.synced_at = p.clock.now()

@@ -13,11 +13,12 @@ BY_ID_CHUNK = 25
 """Ids per ``$filter`` (``id eq … or …``): keeps the URL well under the service's limit."""
 
 
-async def read_by_ids(p: Pass, entity: EntityName, select: list[str], ids: Sequence[str]) -> list[Mapping[str, Any]]:
+async def read_by_ids(p: Pass, entity: EntityName, select: list[str], ids: Sequence[str], *,
+                      chunk_size: int = BY_ID_CHUNK) -> list[Mapping[str, Any]]:
     id_col = PRIMARY_ID[entity]
     records: list[Mapping[str, Any]] = []
-    for start in range(0, len(ids), BY_ID_CHUNK):
-        flt = " or ".join(f"{id_col} eq {i}" for i in ids[start:start + BY_ID_CHUNK])
+    for start in range(0, len(ids), chunk_size):
+        flt = " or ".join(f"{id_col} eq {i}" for i in ids[start:start + chunk_size])
         async for page in p.dv.query(ENTITY_SET[entity], select=select, filter=flt):
             records.extend(page.records)
     return records

@@ -13,6 +13,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sync_core.engine import history
 from sync_core.engine.pass_state import PRIMARY_ID, Pass
 from sync_core.engine.sink import Action, Failure, Plan
 from sync_core.model.codes import ErrorCode
@@ -44,7 +45,10 @@ class MergeWriter:
             link, winner_id = action.item
             p.count(self.entity, "merged")
             if winner_id not in self.winner_links:
-                moved = dataclasses.replace(link, dynamics_id=winner_id, etag=None, index_keys=None)
+                moved = dataclasses.replace(link, dynamics_id=winner_id, etag=None, index_keys=None,
+                                            dynamics_etag=None, history=list(link.history))
+                history.add(moved, at=p.clock.now(), run_id=p.run.run_id, direction="push", why="merge",
+                            changes={"record": (action.record_id, winner_id)})
                 await p.sink.save_links([moved])
                 self.winner_links[winner_id] = moved
                 self.to_push.append(winner_id)

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sync_core.engine import history
 from sync_core.engine.handler import Record, select_for
 from sync_core.engine.mapping import changed_columns, dynamics_values, normalize, parse_ac_time
 from sync_core.engine.pass_state import PRIMARY_ID, Pass
@@ -187,7 +188,9 @@ class OpportunityHandler:
             p.count(ENTITY, "created" if x.link is None else "updated")
             link = x.link or RecordLink(entity=ENTITY, dynamics_id=did, ac_id=None)
             link.ac_id = str(upserted.get("id") or link.ac_id or "")
+            before = dict(link.dynamics_values)
             link.dynamics_values = x.values
+            history.pushed(link, before, at=p.clock.now(), run_id=p.run.run_id)
             link.ac_values = {"contact": x.contact_id}
             link.dynamics_modified = parse_ac_time(x.record.get("modifiedon")) or link.dynamics_modified
             link.synced_at = p.clock.now()

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import logging
 
-from sync_core.engine import ac_reader, imports
+from sync_core.engine import ac_accounts, ac_changes, ac_reader, imports
 from sync_core.engine.accounts import AccountHandler, AccountsUnavailable
 from sync_core.engine.entity_pass import push_entity
 from sync_core.engine.handler import EntityHandler
 from sync_core.engine.opportunities import OpportunitiesUnavailable, OpportunityHandler
 from sync_core.engine.pass_state import Pass
 from sync_core.engine.people import PeopleHandler
+from sync_core.engine.pull import BatchSize, pull_entity
+from sync_core.engine.pull_linking import link_by_email
 from sync_core.model.errors import PlanLimitError, RetriableError, SkippableError
 from sync_core.model.state import EntityName
 
@@ -27,6 +29,7 @@ PASS_ORDER: tuple[EntityName, ...] = ("account", "contact", "lead", "opportunity
 ENGINE_ENTITIES: frozenset[EntityName] = frozenset(PASS_ORDER)
 """Entities this engine pushes (Dynamics → ActiveCampaign)."""
 PLAN_GATED: frozenset[EntityName] = frozenset({"account", "opportunity"})
+PEOPLE: tuple[EntityName, ...] = ("contact", "lead")
 
 
 def handler_for(p: Pass, entity: EntityName) -> EntityHandler:
@@ -54,11 +57,52 @@ async def read_activecampaign(p: Pass, people: list[EntityName]) -> None:
         _fail(p, people, "ActiveCampaign contacts read", e)
 
 
+async def pull_changes(p: Pass) -> None:
+    """ActiveCampaign → Dynamics: the AC changes read, reconciled with Dynamics read again, written; the
+    AC cursor moves past them only once they are durable."""
+    batch = BatchSize()
+    for entity in PASS_ORDER:
+        m = p.connection.entities.of(entity)
+        if m.pulls and not m.pushes:  # pull-only: its records are found by email (name), not pushed
+            try:
+                await link_by_email(p, entity)
+            except (SkippableError, RetriableError) as e:
+                _fail(p, [entity], f"{entity} linking", e)
+    if p.connection.entities.of("account").pulls and "account" not in p.outcome.failed:
+        try:
+            scan = await ac_accounts.read(p)
+            await pull_entity(p, "account", scan.changes, batch=batch)
+            await ac_accounts.commit(p, scan)
+        except (SkippableError, RetriableError) as e:
+            _fail(p, ["account"], "account pull", e)
+    pulled: list[EntityName] = [e for e in PEOPLE if p.connection.entities.of(e).pulls]
+    if not pulled:
+        return
+    try:
+        inbound = await ac_changes.read(p)
+    except (SkippableError, RetriableError) as e:
+        _fail(p, pulled, "ActiveCampaign changes read", e)
+        return
+    for entity in pulled:
+        try:
+            retried = await ac_changes.due_retries(p, entity)
+            fresh = {c.link.dynamics_id for c in inbound.changes.get(entity, [])}
+            await pull_entity(p, entity, [*inbound.changes.get(entity, []),
+                                          *(c for c in retried if c.link.dynamics_id not in fresh)], batch=batch)
+        except (SkippableError, RetriableError) as e:
+            _fail(p, [entity], f"{entity} pull", e)
+            return
+    await ac_changes.commit(p, inbound)
+    if not inbound.finished:
+        p.time.more_work = True
+
+
 async def run_entities(p: Pass) -> None:
     pushed = [e for e in PASS_ORDER if p.connection.entities.of(e).pushes]
-    people: list[EntityName] = [e for e in pushed if e in ("contact", "lead")]
+    people: list[EntityName] = [e for e in pushed if e in PEOPLE]
     if people:
         await read_activecampaign(p, people)
+    await pull_changes(p)
     ran_one = False
     for entity in pushed:
         if entity in p.outcome.failed:

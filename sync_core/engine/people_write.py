@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sync_core.engine import history
 from sync_core.engine.associations import ensure_associations
 from sync_core.engine.mapping import ac_values_for, contact_payload, import_row, parse_ac_time
 from sync_core.engine.pass_state import Pass
@@ -89,9 +90,14 @@ def tags_for(p: Pass, entity: EntityName) -> list[str]:
 def next_link(p: Pass, entity: EntityName, x: Planned, *, ac_id: str | None, sent: Mapping[str, Any],
               ac_contact: Mapping[str, Any] | None, batch: str | None) -> RecordLink:
     link = x.link or RecordLink(entity=entity, dynamics_id=x.dynamics_id, ac_id=None)
+    before = dict(link.dynamics_values)
     link.ac_id = ac_id if ac_id is not None else link.ac_id
     link.email = x.email
     link.dynamics_values = dict(x.values)
+    history.pushed(link, before, at=p.clock.now(), run_id=p.run.run_id,
+                   why="email move" if x.move is not None else "pushed")
+    etag = x.record.get("@odata.etag")
+    link.dynamics_etag = str(etag) if etag else link.dynamics_etag
     link.ac_values = {**link.ac_values, **dict(sent)}
     modified = x.record.get("modifiedon")
     link.dynamics_modified = parse_ac_time(modified) if isinstance(modified, str) else link.dynamics_modified

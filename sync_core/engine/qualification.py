@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sync_core.engine import history
 from sync_core.engine.pass_state import PRIMARY_ID, Pass
 from sync_core.engine.sink import Action, Plan
 from sync_core.model.state import RecordLink
@@ -68,7 +69,9 @@ class _TakeOver:
                 mine = RecordLink(entity="contact", dynamics_id=contact_id, ac_id=lead_link.ac_id,
                                   email=lead_link.email, dynamics_values=dict(lead_link.dynamics_values),
                                   ac_values=dict(lead_link.ac_values), ac_modified=lead_link.ac_modified,
-                                  synced_at=p.clock.now())
+                                  synced_at=p.clock.now(), history=list(lead_link.history))
+                history.add(mine, at=p.clock.now(), run_id=p.run.run_id, direction="push", why="qualified",
+                            changes={"record": (f"lead {lead_id}", f"contact {contact_id}")})
                 await p.sink.save_links([mine])
             await p.checkpoint("after_lead_taken_over", {"contact": contact_id, "lead": lead_id})
             await p.sink.delete_link(lead_link)

@@ -20,6 +20,7 @@ from sync_core.clock import Clock
 from sync_core.model.codes import ErrorCode
 from sync_core.model.state import (
     AcCursor,
+    ConflictRecord,
     DynamicsCursor,
     EntityName,
     ImportBatch,
@@ -80,6 +81,8 @@ class Plan:
     """Records in step again whose open error clears."""
     writer: Writer | None = None
     """Carries out ``actions`` (the live sink only)."""
+    conflicts: list[ConflictRecord] = field(default_factory=list)
+    """Decisions of a conflict rule this plan carries out (the writer records them once written)."""
 
 
 class Sink(Protocol):
@@ -87,6 +90,7 @@ class Sink(Protocol):
 
     async def apply(self, p: Pass, plan: Plan) -> None: ...
     async def fail(self, failure: Failure) -> None: ...
+    async def record_conflicts(self, conflicts: Sequence[ConflictRecord]) -> None: ...
     async def clear(self, entity: EntityName, record_id: str, side: Side = "activecampaign") -> None: ...
     async def save_cursor(self, cursor: C) -> C: ...
     async def save_links(self, links: Sequence[RecordLink]) -> None: ...
@@ -126,6 +130,12 @@ class LiveSink:
 
     async def clear(self, entity: EntityName, record_id: str, side: Side = "activecampaign") -> None:
         await self._store.clear_error(self._cid, entity, side, record_id)
+
+    async def record_conflicts(self, conflicts: Sequence[ConflictRecord]) -> None:
+        for c in conflicts:
+            self._run.count(c.entity, "conflicts")
+        if conflicts:
+            await self._store.record_conflicts(self._cid, conflicts)
 
     async def save_cursor(self, cursor: C) -> C:
         return await self._store.save_cursor(self._cid, cursor)
@@ -168,6 +178,12 @@ class DryRunSink:
         for a in plan.actions:
             self._run.count(plan.entity, f"would_{a.kind}")
             self.sample(plan.entity, a.kind, a.record_id, a.label, a.reason)
+        await self.record_conflicts(plan.conflicts)
+
+    async def record_conflicts(self, conflicts: Sequence[ConflictRecord]) -> None:
+        for c in conflicts:
+            self._run.count(c.entity, "conflicts")
+            self.sample(c.entity, "conflict", c.dynamics_id, c.field, f"{c.rule}: {c.winner} wins")
 
     async def fail(self, failure: Failure) -> None:
         if failure.counted_as:

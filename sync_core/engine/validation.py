@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from sync_core.engine.validation_criteria import check_criteria, value_problem
+from sync_core.engine.validation_criteria import check_criteria
 from sync_core.engine.validation_types import (
     AC_OPTION_TYPES,
     AUTO_FILLED,
@@ -75,9 +75,7 @@ def check_entity(entity: EntityName, mapping: EntityMapping, meta: EntityMetadat
             issues.extend(_check_pair(entity, m, meta, ac, f"{prefix}.custom[{i}]", mapping=mapping))
         issues.extend(_check_duplicates(mapping, prefix))
     issues.extend(check_criteria(entity, mapping, meta, prefix))
-    issues.extend(_check_constants(entity, mapping, meta, prefix))
-    if mapping.direction != "push" and entity != "opportunity":
-        issues.extend(_check_required(entity, mapping, meta, prefix))
+    issues.extend(_check_pulled_columns(entity, mapping, meta, prefix))
     return issues
 
 
@@ -114,8 +112,6 @@ def _check_pair(entity: EntityName, m: FieldMapping, meta: EntityMetadata, ac: M
         out.append(ConfigIssue(path, f"{m.dynamics} ({attr.type_name}) is not compatible with "
                                      f"{m.activecampaign} ({acf.type})", candidates_for_dynamics(attr.type_name, ac)))
         return out
-    if pull and not attr.is_valid_for_update and not attr.is_valid_for_create:
-        out.append(ConfigIssue(f"{path}.dynamics", f"{m.dynamics} is read-only in Dynamics: it can only be pushed"))
     if attr.type_name in OPTION_TYPES and acf.type in AC_OPTION_TYPES:
         out.extend(_check_options(m, attr, acf, path, push=push, pull=pull))
     elif m.option_map is not None:
@@ -172,28 +168,21 @@ def _check_duplicates(mapping: EntityMapping, prefix: str) -> list[ConfigIssue]:
 # ---------------------------------------------------------------------------------------------- creates
 
 
-def _check_constants(entity: EntityName, mapping: EntityMapping, meta: EntityMetadata,
-                     prefix: str) -> list[ConfigIssue]:
+def _check_pulled_columns(entity: EntityName, mapping: EntityMapping, meta: EntityMetadata,
+                          prefix: str) -> list[ConfigIssue]:
+    """A field that travels ActiveCampaign → Dynamics must be a column Dataverse lets us update."""
     out: list[ConfigIssue] = []
-    for col, value in mapping.constants.items():
-        attr = meta.attributes.get(col)
-        path = f"{prefix}.constants.{col}"
-        if attr is None:
-            out.append(ConfigIssue(path, f"{entity} has no column {col!r}"))
-        elif not attr.is_valid_for_create:
-            out.append(ConfigIssue(path, f"{col} cannot be set when a {entity} is created"))
-        elif (problem := value_problem(attr, value)) is not None:
-            out.append(ConfigIssue(path, problem))
+    standard = {s.dynamics: s.key for s in STANDARD_FIELDS[entity]}
+    custom = {m.dynamics: i for i, m in enumerate(mapping.custom)}
+    for f in mapped_fields(entity, mapping):
+        attr = meta.attributes.get(f.dynamics)
+        if attr is None or not mapping.flows(f)[1] or attr.is_valid_for_update:
+            continue
+        path = (f"{prefix}.custom[{custom[f.dynamics]}].direction" if f.dynamics in custom
+                else f"{prefix}.standard.{standard.get(f.dynamics, f.dynamics)}")
+        out.append(ConfigIssue(path, f"{f.dynamics} cannot be updated in Dynamics (not valid for update): it can "
+                                     "only travel Dynamics → ActiveCampaign (direction push)"))
     return out
-
-
-def _check_required(entity: EntityName, mapping: EntityMapping, meta: EntityMetadata,
-                    prefix: str) -> list[ConfigIssue]:
-    mapped = {f.dynamics for f in mapped_fields(entity, mapping) if mapping.flows(f)[1]}
-    needed = required_columns(meta)
-    return [ConfigIssue(f"{prefix}.constants.{col}",
-                        f"{col} is required to create a {entity} in Dynamics: map it or give it a constant")
-            for col in sorted(needed - mapped - set(mapping.constants))]
 
 
 def required_columns(meta: EntityMetadata) -> set[str]:

@@ -2,7 +2,7 @@
 
 One document per connection: where the two systems are (never a secret, nor a secret's name:
 the server derives those, ``model.secrets``), what syncs, how fields map, and the sync settings.
-The store keeps it as JSON; ``schema_version`` drives migrations (:func:`migrate_v1_to_v2`).
+The store keeps it as JSON; ``schema_version`` drives migrations (``model.migrations``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sync_core.model.criteria import matches
 from sync_core.model.standard import STANDARD_FIELDS
 from sync_core.model.state import EntityName
 
-SCHEMA_VERSION: Literal[2] = 2
+SCHEMA_VERSION: Literal[3] = 3
 MAX_CUSTOM_FILTER_LENGTH = 4000
 """Characters of a custom ``$filter`` (the parser also bounds its conditions and nesting)."""
 
@@ -107,9 +107,19 @@ class EntityMapping(_Model):
     """Standard mapping toggles by key; missing keys are on."""
     custom: list[FieldMapping] = Field(default_factory=list)
     constants: dict[str, Scalar] = Field(default_factory=dict)
-    """Dynamics column → value used when a create needs a column no mapping fills."""
+    """Dynamics column → value a create needs where no mapping fills it: for creating Dynamics records on
+    ActiveCampaign's request, which is not built yet, so any constant is refused."""
     conflict: ConflictRule = "newest_wins"
     _entity: EntityName | None = PrivateAttr(default=None)
+
+    @field_validator("constants")
+    @classmethod
+    def _no_constants_yet(cls, v: dict[str, Scalar]) -> dict[str, Scalar]:
+        if v:
+            raise ValueError("constants fill required columns of Dynamics records created on ActiveCampaign's "
+                             "request, which is not built yet: leave them out")
+        return v
+
 
     @property
     def entity(self) -> EntityName:
@@ -222,7 +232,7 @@ class EntitiesConfig(_Model):
 class ConnectionConfig(_Model):
     """One Dynamics environment paired with one ActiveCampaign account."""
 
-    schema_version: Literal[2] = SCHEMA_VERSION
+    schema_version: Literal[3] = SCHEMA_VERSION
     connection_id: str
     display_name: str = ""
     tenant_id: str | None = None
@@ -262,21 +272,3 @@ def mapped_fields(entity: EntityName, mapping: EntityMapping) -> list[FieldMappi
 
 def to_document(config: ConnectionConfig) -> dict[str, Any]:
     return config.model_dump(mode="json")
-
-
-def migrate_v1_to_v2(doc: dict[str, Any]) -> dict[str, Any]:
-    """Schema 1 named its secrets (``activecampaign.api_key_secret``, ``dynamics.auth.secret_name``), and
-    those names could come from a request: they are dropped, not trusted, and the connection must be
-    connected again before any secret is used (its old secrets stay in the vault until an operator
-    deletes them)."""
-    doc = dict(doc)
-    ac = dict(doc.get("activecampaign") or {})
-    ac.pop("api_key_secret", None)
-    dv = dict(doc.get("dynamics") or {})
-    auth = dict(dv.get("auth") or {})
-    auth.pop("secret_name", None)
-    if dv:
-        dv["auth"] = auth
-    doc["activecampaign"], doc["dynamics"] = ac, dv
-    doc["reconnect_required"] = True
-    return doc

@@ -7,7 +7,7 @@ step on read: ``MIGRATIONS[n]`` turns a version-``n`` document into a version ``
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from azure.core import MatchConditions
@@ -16,21 +16,18 @@ from azure.data.tables import UpdateMode
 from azure.data.tables.aio import TableClient
 
 from sync_core.clock import Clock
-from sync_core.model.config import SCHEMA_VERSION, ConnectionConfig, migrate_v1_to_v2
+from sync_core.model.config import SCHEMA_VERSION, ConnectionConfig
+from sync_core.model.migrations import MIGRATIONS, NOTES, Migration
 from sync_core.store import _codec as codec
 from sync_core.store.errors import StaleConfigError
 
 CONFIG_ROW = "config"
 
-Migration = Callable[[dict[str, Any]], dict[str, Any]]
-MIGRATIONS: dict[int, Migration] = {1: migrate_v1_to_v2}
-"""``{from_version: step}``; add a step (and its test) with every schema change."""
-
-
 def migrate_document(
-    doc: dict[str, Any], *, migrations: Mapping[int, Migration] = MIGRATIONS, target: int = SCHEMA_VERSION
+    doc: dict[str, Any], *, migrations: Mapping[int, Migration] = MIGRATIONS, target: int = SCHEMA_VERSION,
+    notes: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Bring a stored document up to ``target``, one version at a time."""
+    """Bring a stored document up to ``target``, one version at a time; what the steps noted goes to ``notes``."""
     version = int(doc.get("schema_version", 1))
     if version > target:
         raise ValueError(f"configuration schema {version} is newer than this code understands ({target})")
@@ -39,6 +36,9 @@ def migrate_document(
         if step is None:
             raise ValueError(f"no migration from configuration schema {version}")
         doc = step(dict(doc))
+        found = doc.pop(NOTES, [])
+        if notes is not None:
+            notes.extend(str(n) for n in found)
         version += 1
         doc["schema_version"] = version
     return doc
@@ -57,17 +57,29 @@ def _to_entity(config: ConnectionConfig, clock: Clock) -> dict[str, Any]:
     return entity
 
 
-def _from_entity(entity: Mapping[str, Any]) -> ConnectionConfig:
+def _from_entity(entity: Mapping[str, Any]) -> tuple[ConnectionConfig, int, list[str]]:
+    """The configuration, the schema it was stored in, and what migrating it changed."""
     doc = codec.get_json(entity, "doc")
     if not isinstance(doc, dict):
         raise ValueError(f"stored configuration of {entity.get('PartitionKey')} is not a JSON object")
-    return ConnectionConfig.model_validate(migrate_document(doc))
+    notes: list[str] = []
+    stored = int(doc.get("schema_version", 1))
+    return ConnectionConfig.model_validate(migrate_document(doc, notes=notes)), stored, notes
+
+
+Migrated = Callable[[ConnectionConfig, int, list[str]], Awaitable[None]]
+"""Told when a stored document was migrated and written back (the store audits it)."""
+
+
+async def _nothing(config: ConnectionConfig, stored: int, notes: list[str]) -> None:
+    return None
 
 
 class ConfigRepository:
-    def __init__(self, table: TableClient, clock: Clock) -> None:
+    def __init__(self, table: TableClient, clock: Clock, *, migrated: Migrated = _nothing) -> None:
         self._t = table
         self._clock = clock
+        self._migrated = migrated
 
     async def save(self, config: ConnectionConfig, *, etag: str | None, only_if_new: bool) -> str:
         entity = _to_entity(config, self._clock)
@@ -91,10 +103,27 @@ class ConfigRepository:
             entity = await self._t.get_entity(connection_id, CONFIG_ROW)
         except ResourceNotFoundError:
             return None
-        return _from_entity(entity), str(entity.metadata["etag"])
+        return await self._current(entity)
 
     async def list(self) -> list[ConnectionConfig]:
         out = []
         async for entity in self._t.query_entities("RowKey eq @rk", parameters={"rk": CONFIG_ROW}):
-            out.append(_from_entity(entity))
+            out.append((await self._current(entity))[0])
         return out
+
+    async def _current(self, entity: Mapping[str, Any]) -> tuple[ConnectionConfig, str]:
+        """A document stored in an older schema is migrated and written back once (another reader that got
+        there first wins; its version is read again)."""
+        config, stored, notes = _from_entity(entity)
+        etag = str(entity.metadata["etag"])  # type: ignore[attr-defined]
+        if stored >= SCHEMA_VERSION:
+            return config, etag
+        try:
+            etag = await self.save(config, etag=etag, only_if_new=False)
+        except StaleConfigError:
+            found = await self.get(config.connection_id)
+            if found is None:
+                raise
+            return found
+        await self._migrated(config, stored, notes)
+        return config, etag

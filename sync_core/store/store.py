@@ -20,6 +20,7 @@ from sync_core.model.config import ConnectionConfig
 from sync_core.model.state import (
     AcCursor,
     AuditEntry,
+    ConflictRecord,
     Cursor,
     DynamicsCursor,
     EntityName,
@@ -35,6 +36,7 @@ from sync_core.store._transport import ShortKeepAliveTransport
 from sync_core.store.audit import AuditRepository
 from sync_core.store.budget import SharedRequestBudget
 from sync_core.store.configs import ConfigRepository
+from sync_core.store.conflicts import ConflictRepository
 from sync_core.store.cursors import C, CursorRepository
 from sync_core.store.fence import Fence, FenceRepository
 from sync_core.store.imports import ImportRepository
@@ -52,15 +54,21 @@ class SyncStore:
         self.clock: Clock = clock or SYSTEM_CLOCK
         self.tables = Tables(service, table_prefix)
         t = self.tables
-        self._configs = ConfigRepository(t["connections"], self.clock)
+        self._configs = ConfigRepository(t["connections"], self.clock, migrated=self._audit_migration)
         self._links = LinkRepository(t["links"], concurrency=link_write_concurrency)
         self._cursors = CursorRepository(t["cursors"])
         self._runs = RunRepository(t["runs"])
         self._errors = ErrorRepository(t["errors"], self.clock)
         self._imports = ImportRepository(t["imports"])
         self._audit = AuditRepository(t["audit"])
+        self._conflicts = ConflictRepository(t["conflicts"])
         self._leases = LeaseRepository(t["leases"], self.clock)
         self._fences = FenceRepository({"links": t["links"], "cursors": t["cursors"], "imports": t["imports"]})
+
+    async def _audit_migration(self, config: ConnectionConfig, stored: int, notes: list[str]) -> None:
+        await self._audit.append(config.connection_id, AuditEntry(
+            at=self.clock.now(), actor="schema migration", action="config_migrated",
+            target=f"schema {stored} → {config.schema_version}", detail={"changes": notes}))
 
     @classmethod
     def from_connection_string(cls, conn_str: str, *, table_prefix: str = "", clock: Clock | None = None) -> SyncStore:
@@ -205,6 +213,16 @@ class SyncStore:
 
     async def delete_import(self, cid: str, batch_id: str, *, fence: Fence | None = None) -> None:
         await self._imports.delete(cid, batch_id, fence)
+
+    async def record_conflicts(self, cid: str, conflicts: Sequence[ConflictRecord]) -> None:
+        await self._conflicts.record(cid, conflicts)
+
+    async def list_conflicts(self, cid: str, *, entity: EntityName | None = None, field: str | None = None,
+                             since: datetime | None = None, after: str | None = None, limit: int = 50,
+                             dynamics_id: str | None = None) -> list[ConflictRecord]:
+        """Newest first; ``after``: the ``key`` of the last row of the previous page."""
+        return await self._conflicts.list(cid, entity=entity, field=field, since=since, after=after, limit=limit,
+                                          dynamics_id=dynamics_id)
 
     async def append_audit(self, cid: str, entry: AuditEntry) -> None:
         await self._audit.append(cid, entry)
