@@ -13,7 +13,14 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 
 from sync_core import __version__
-from sync_core.api import routes_config, routes_connection, routes_status, routes_sync, routes_users
+from sync_core.api import (
+    routes_config,
+    routes_connection,
+    routes_health,
+    routes_status,
+    routes_sync,
+    routes_users,
+)
 from sync_core.api.auth import TokenValidator, truthy, validator_from_env
 from sync_core.api.context import ApiContext, RuntimeFactory
 from sync_core.api.cors import install_cors
@@ -63,6 +70,6 @@ def create_app(runtime_factory: RuntimeFactory | None = None, *, auth: TokenVali
         mode = ctx.auth_mode()
         return Health(status="ok", version=__version__, auth=mode)
 
-    for module in (routes_connection, routes_users, routes_config, routes_sync, routes_status):
+    for module in (routes_connection, routes_users, routes_config, routes_sync, routes_status, routes_health):
         app.include_router(module.router)
     return app

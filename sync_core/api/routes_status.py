@@ -12,6 +12,7 @@ from sync_core.api.context import AdminDep
 from sync_core.api.errors import STANDARD, ApiError, documented
 from sync_core.api.progress import progress
 from sync_core.api.schemas import AuditView, ErrorView, RetryRequest, RetryResult, RunView, StatusView
+from sync_core.model.codes import code_of
 from sync_core.model.secrets import secret_names
 from sync_core.model.state import EntityName, RecordError, RunRecord, Side
 
@@ -25,7 +26,7 @@ def run_view(r: RunRecord) -> RunView:
 
 
 def error_view(e: RecordError) -> ErrorView:
-    return ErrorView(entity=e.entity, side=e.side, record_id=e.record_id, code=e.code, cause=e.cause[:2000],
+    return ErrorView(entity=e.entity, side=e.side, record_id=e.record_id, code=code_of(e.code), cause=e.cause[:2000],
                      attempts=e.attempts, retriable=e.retriable, first_seen=e.first_seen, last_seen=e.last_seen,
                      next_retry=e.next_retry)
 
@@ -50,7 +51,10 @@ async def status(a: AdminDep, runs: Annotated[int, Query(ge=1, le=100)] = 10) ->
         if a.config.entities.of(key).enabled:
             last_success.setdefault(key, None)
     key_set = bool(await rt.secrets.get_secret(secret_names(a.config)["activecampaign_api_key"]))
+    directions = {e: a.config.entities.of(e).direction for e in ("account", "contact", "lead", "opportunity")
+                  if a.config.entities.of(e).enabled}
     return StatusView(connection_id=cid, connected=key_set, global_enabled=a.config.sync.global_enabled,
+                      directions=directions,
                       frequency=a.config.sync.frequency, progress=await progress(rt.store, a.config, now),
                       last_success=last_success, last_runs=[run_view(r) for r in recent[:runs]],
                       api_calls_24h=calls, open_errors=len(await rt.store.list_errors(cid, limit=1000)))

@@ -231,7 +231,54 @@ class StatusView(BaseModel):
     last_success: dict[str, datetime | None]
     last_runs: list[RunView]
     api_calls_24h: dict[str, int] = Field(description="API calls per side in the runs of the last 24 hours")
+    directions: dict[str, Literal["bidirectional", "push", "pull"]] = Field(
+        default_factory=dict, description="Each enabled entity's direction")
     open_errors: int
+
+
+class ConflictView(BaseModel):
+    at: datetime
+    run_id: str
+    entity: EntityName
+    dynamics_id: str
+    ac_id: str | None
+    field: str = Field(description="The Dynamics column")
+    ac_field: str | None = Field(description="The ActiveCampaign field it maps to (as configured now)")
+    dynamics_value: Any
+    ac_value: Any
+    dynamics_time: datetime | None
+    ac_time: datetime | None
+    rule: Literal["newest_wins", "dynamics_wins", "activecampaign_wins"]
+    winner: Side
+
+
+class ConflictPage(BaseModel):
+    items: list[ConflictView]
+    next_cursor: str | None = Field(description="Pass as cursor for the next (older) page; null: no more")
+
+
+class FieldChange(BaseModel):
+    field: str
+    from_: Any = Field(alias="from", serialization_alias="from")
+    to: Any
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class HistoryEntry(BaseModel):
+    at: datetime
+    run_id: str
+    direction: Literal["push", "pull"]
+    why: str = Field(description="pushed, pulled, conflict:<rule>, merge, qualified, email move, …")
+    changes: list[FieldChange]
+
+
+class RecordHistory(BaseModel):
+    entity: EntityName
+    dynamics_id: str
+    ac_id: str | None
+    email: str | None
+    items: list[HistoryEntry] = Field(description="Newest first, at most the last 50")
 
 
 class ErrorView(BaseModel):

@@ -39,16 +39,22 @@ def migrate_v1_to_v2(doc: dict[str, Any]) -> dict[str, Any]:
 def migrate_v2_to_v3(doc: dict[str, Any]) -> dict[str, Any]:
     """Up to schema 2, ``direction`` defaulted to ``bidirectional`` while only Dynamics → ActiveCampaign
     was built: those connections pushed only. Schema 3 carries out every direction, so an upgrade must
-    not start writing to anyone's Dynamics unasked: their directions become ``push``."""
+    not start writing to anyone's system unasked: ``bidirectional`` becomes ``push`` and an enabled ``pull``
+    entity (which synced nothing) is turned off, keeping its direction."""
     doc = dict(doc)
     entities = dict(doc.get("entities") or {})
     for key in ("accounts", "contacts", "leads"):
         mapping = dict(entities.get(key) or {})
-        if mapping.get("direction", "bidirectional") != "push":
-            before = mapping.get("direction", "bidirectional")
+        before = mapping.get("direction", "bidirectional")
+        if before == "bidirectional":
             mapping["direction"] = "push"
-            note(doc, f"entities.{key}.direction: {before} → push (ActiveCampaign → Dynamics was not built before "
-                      "schema 3, so this connection only ever pushed; choose bidirectional or pull to turn it on)")
+            note(doc, f"entities.{key}.direction: bidirectional → push (ActiveCampaign → Dynamics was not built "
+                      "before schema 3, so this connection only ever pushed; choose bidirectional to turn it on)")
+        elif before == "pull" and mapping.get("enabled"):
+            # A pull-only entity synced nothing before; pushing instead would write to AC unasked.
+            mapping["enabled"] = False
+            note(doc, f"entities.{key}.enabled: true → false (direction pull did nothing before schema 3; "
+                      "enable it to start writing ActiveCampaign's changes to Dynamics)")
         entities[key] = mapping
     doc["entities"] = entities
     return doc

@@ -173,7 +173,7 @@ async def write_raw(store: SyncStore, doc: dict[str, Any]) -> None:
 
 
 def test_schema_1_migrates_to_2_without_trusting_its_secret_names() -> None:
-    out = migrate_document(schema_1_document())
+    out = migrate_document(schema_1_document(), target=2)
     assert out["schema_version"] == 2 and out["reconnect_required"] is True
     assert "api_key_secret" not in out["activecampaign"] and "secret_name" not in out["dynamics"]["auth"]
     assert out["dynamics"]["auth"] == {"kind": "client_secret", "tenant_id": "t1", "client_id": "c1"}
@@ -182,11 +182,11 @@ def test_schema_1_migrates_to_2_without_trusting_its_secret_names() -> None:
 async def test_a_stored_schema_1_connection_reads_as_reconnect_required(store: SyncStore) -> None:
     await write_raw(store, schema_1_document())
     config = await store.get_config("conn-1")
-    assert config is not None and config.schema_version == 2 and config.reconnect_required
+    assert config is not None and config.schema_version == 3 and config.reconnect_required
     names = secret_names(config)
     assert set(names) == {"activecampaign_api_key", "dynamics_secret"}
     assert all(n.startswith("sync-") and "someone-else" not in n for n in names.values())
-    # Saved again (any route): schema 2, the flag kept until the connection is connected again.
+    # Saved again (any route): the current schema, the flag kept until the connection is connected again.
     await store.save_config(config)
     again = await store.get_config("conn-1")
     assert again is not None and again.reconnect_required
@@ -223,3 +223,38 @@ def test_derived_names_are_bound_to_tenant_connection_host_and_sign_in() -> None
         assert got["dynamics_secret"] != names["dynamics_secret"]
         assert got["activecampaign_api_key"] == names["activecampaign_api_key"]
     assert "dynamics_secret" not in changed(dynamics__auth__kind="managed_identity")
+
+
+def schema_2_document(connection_id: str = "conn-2") -> dict[str, Any]:
+    """As schema 2 stored it: ``bidirectional`` by default (while only pushes were built)."""
+    return {"schema_version": 2, "connection_id": connection_id, "tenant_id": "t1",
+            "activecampaign": {"api_url": "https://acme.api-us1.com"},
+            "dynamics": {"environment_url": "https://acme.crm.dynamics.com"},
+            "entities": {"contacts": {"enabled": True},  # the default: bidirectional
+                         "accounts": {"enabled": True, "direction": "bidirectional"},
+                         "leads": {"enabled": True, "direction": "pull"}}}
+
+
+def test_schema_2_directions_migrate_so_an_upgrade_writes_nothing_new() -> None:
+    notes: list[str] = []
+    out = migrate_document(schema_2_document(), notes=notes)
+    assert out["schema_version"] == 3
+    ents = out["entities"]
+    assert ents["contacts"]["direction"] == "push" and ents["accounts"]["direction"] == "push"
+    # Pull did nothing before: kept as the admin chose it, but off until they turn it on.
+    assert ents["leads"] == {"enabled": False, "direction": "pull"}
+    assert len(notes) == 3 and any("entities.leads.enabled" in n for n in notes)
+
+
+async def test_a_stored_schema_2_bidirectional_config_is_migrated_once_and_audited(store: SyncStore) -> None:
+    await write_raw(store, schema_2_document())
+    config = await store.get_config("conn-2")
+    assert config is not None and config.schema_version == 3
+    assert config.entities.contacts.direction == "push" and not config.entities.leads.enabled
+    audit = [e for e in await store.list_audit("conn-2") if e.action == "config_migrated"]
+    assert len(audit) == 1 and audit[0].target == "schema 2 → 3" and audit[0].actor == "schema migration"
+    assert any("contacts.direction: bidirectional → push" in n for n in audit[0].detail["changes"])
+    # Written back: a second read finds schema 3 and audits nothing again.
+    again = await store.get_config("conn-2")
+    assert again is not None and again.entities.contacts.direction == "push"
+    assert len([e for e in await store.list_audit("conn-2") if e.action == "config_migrated"]) == 1

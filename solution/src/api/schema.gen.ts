@@ -56,6 +56,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/connections/{connection_id}/conflicts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The conflict log: each decision of a conflict rule, newest first */
+        get: operations["conflicts_api_connections__connection_id__conflicts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/connections/{connection_id}/connection": {
         parameters: {
             query?: never;
@@ -169,6 +186,23 @@ export interface paths {
         };
         /** A preview job's progress and, when done, its result */
         get: operations["get_job_api_connections__connection_id__jobs__job_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/connections/{connection_id}/records/{entity}/{dynamics_id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What changed on this linked record, on which side, when and why */
+        get: operations["history_api_connections__connection_id__records__entity___dynamics_id__history_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -417,6 +451,63 @@ export interface components {
             /** Etag */
             etag: string;
         };
+        /** ConflictPage */
+        ConflictPage: {
+            /** Items */
+            items: components["schemas"]["ConflictView"][];
+            /**
+             * Next Cursor
+             * @description Pass as cursor for the next (older) page; null: no more
+             */
+            next_cursor: string | null;
+        };
+        /** ConflictView */
+        ConflictView: {
+            /**
+             * Ac Field
+             * @description The ActiveCampaign field it maps to (as configured now)
+             */
+            ac_field: string | null;
+            /** Ac Id */
+            ac_id: string | null;
+            /** Ac Time */
+            ac_time: string | null;
+            /** Ac Value */
+            ac_value: unknown;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Dynamics Id */
+            dynamics_id: string;
+            /** Dynamics Time */
+            dynamics_time: string | null;
+            /** Dynamics Value */
+            dynamics_value: unknown;
+            /**
+             * Entity
+             * @enum {string}
+             */
+            entity: "account" | "contact" | "lead" | "opportunity";
+            /**
+             * Field
+             * @description The Dynamics column
+             */
+            field: string;
+            /**
+             * Rule
+             * @enum {string}
+             */
+            rule: "newest_wins" | "dynamics_wins" | "activecampaign_wins";
+            /** Run Id */
+            run_id: string;
+            /**
+             * Winner
+             * @enum {string}
+             */
+            winner: "dynamics" | "activecampaign";
+        };
         /** ConnectRequest */
         ConnectRequest: {
             /**
@@ -640,6 +731,15 @@ export interface components {
              */
             side: "dynamics" | "activecampaign";
         };
+        /** FieldChange */
+        FieldChange: {
+            /** Field */
+            field: string;
+            /** From */
+            from: unknown;
+            /** To */
+            to: unknown;
+        };
         /** FieldInfo */
         FieldInfo: {
             /** Label */
@@ -709,6 +809,28 @@ export interface components {
             status: string;
             /** Version */
             version: string;
+        };
+        /** HistoryEntry */
+        HistoryEntry: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Changes */
+            changes: components["schemas"]["FieldChange"][];
+            /**
+             * Direction
+             * @enum {string}
+             */
+            direction: "push" | "pull";
+            /** Run Id */
+            run_id: string;
+            /**
+             * Why
+             * @description pushed, pulled, conflict:<rule>, merge, qualified, email move, …
+             */
+            why: string;
         };
         /** ImportRequest */
         ImportRequest: {
@@ -851,6 +973,25 @@ export interface components {
              */
             tag_pushed: string;
         };
+        /** RecordHistory */
+        RecordHistory: {
+            /** Ac Id */
+            ac_id: string | null;
+            /** Dynamics Id */
+            dynamics_id: string;
+            /** Email */
+            email: string | null;
+            /**
+             * Entity
+             * @enum {string}
+             */
+            entity: "account" | "contact" | "lead" | "opportunity";
+            /**
+             * Items
+             * @description Newest first, at most the last 50
+             */
+            items: components["schemas"]["HistoryEntry"][];
+        };
         /** RetryRequest */
         RetryRequest: {
             /** Entity */
@@ -929,6 +1070,13 @@ export interface components {
             connected: boolean;
             /** Connection Id */
             connection_id: string;
+            /**
+             * Directions
+             * @description Each enabled entity's direction
+             */
+            directions?: {
+                [key: string]: "bidirectional" | "push" | "pull";
+            };
             /**
              * Frequency
              * @enum {string}
@@ -1304,6 +1452,88 @@ export interface operations {
             };
             /** @description Conflicts with the current state (changed meanwhile, not connected, reconnect_required, sync off, sync running) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; `error.field` names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ActiveCampaign or Dynamics answered with an error (credentials refused, plan limit, unexpected answer) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ActiveCampaign, Dynamics, the token issuer or the app's storage (code storage_unavailable) is unavailable or throttling; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    conflicts_api_connections__connection_id__conflicts_get: {
+        parameters: {
+            query?: {
+                entity?: ("account" | "contact" | "lead" | "opportunity") | null;
+                field?: string | null;
+                since?: string | null;
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                connection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConflictPage"];
+                };
+            };
+            /** @description No bearer token, or one that does not validate */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller lacks System Administrator / ActiveCampaign Admin in the connection's Dynamics */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such connection for the caller's tenant (or no such item) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2064,6 +2294,84 @@ export interface operations {
             };
             /** @description Conflicts with the current state (changed meanwhile, not connected, reconnect_required, sync off, sync running) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; `error.field` names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ActiveCampaign or Dynamics answered with an error (credentials refused, plan limit, unexpected answer) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ActiveCampaign, Dynamics, the token issuer or the app's storage (code storage_unavailable) is unavailable or throttling; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    history_api_connections__connection_id__records__entity___dynamics_id__history_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: "account" | "contact" | "lead" | "opportunity";
+                dynamics_id: string;
+                connection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecordHistory"];
+                };
+            };
+            /** @description No bearer token, or one that does not validate */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller lacks System Administrator / ActiveCampaign Admin in the connection's Dynamics */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such connection for the caller's tenant (or no such item) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
