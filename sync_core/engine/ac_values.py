@@ -54,29 +54,28 @@ def same_ac(key: str, a: Any, b: Any) -> bool:
     return bool(fa == fb)
 
 
-def contact_ac_values(contact: Mapping[str, Any], field_values: Mapping[str, Any] | None,
-                      fields: list[FieldMapping]) -> dict[str, Any]:
-    """The AC values of ``fields`` this contact read holds (custom ones only when ``field_values`` is known)."""
+def _ac_values(record: Mapping[str, Any], field_values: Mapping[str, Any] | None, fields: list[FieldMapping],
+               standard: tuple[str, ...]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for f in fields:
         key = f.activecampaign
-        if key in CONTACT_KEYS:
-            out[key] = ac_form(key, contact.get(key))
+        if key in standard:
+            out[key] = ac_form(key, record.get(key))
         elif key.startswith("field:") and field_values is not None:
             out[key] = ac_form(key, field_values.get(key.split(":", 1)[1]))
     return out
+
+
+def contact_ac_values(contact: Mapping[str, Any], field_values: Mapping[str, Any] | None,
+                      fields: list[FieldMapping]) -> dict[str, Any]:
+    """The AC values of ``fields`` this contact read holds (custom ones only when ``field_values`` is known)."""
+    return _ac_values(contact, field_values, fields, CONTACT_KEYS)
 
 
 def account_ac_values(account: Mapping[str, Any], field_values: Mapping[str, Any] | None,
                       fields: list[FieldMapping]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for f in fields:
-        key = f.activecampaign
-        if key in ACCOUNT_KEYS:
-            out[key] = ac_form(key, account.get(key))
-        elif key.startswith("field:") and field_values is not None:
-            out[key] = ac_form(key, field_values.get(key.split(":", 1)[1]))
-    return out
+    """As :func:`contact_ac_values`, for an AC account."""
+    return _ac_values(account, field_values, fields, ACCOUNT_KEYS)
 
 
 def to_dynamics(f: FieldMapping, ac_value: Any, attr: AttributeMetadata | None) -> Any:

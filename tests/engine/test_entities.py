@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from sync_core.model.config import ConnectionConfig, FieldMapping
-from tests.engine.conftest import Harness, HarnessFactory, base_config
+from tests.engine.conftest import Harness, HarnessFactory, ac_request, base_config
 
 
 def _config(**entities: Any) -> ConnectionConfig:
@@ -315,19 +315,7 @@ SOURCES = {1: "Advertisement", 2: "Employee Referral", 3: "External Referral", 4
 
 
 async def _ac(h: Harness, method: str, path: str, **kwargs: Any) -> Any:
-    import httpx
-
-    from tests.engine.conftest import AC_KEY, AC_URL
-
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=h.ac_app), base_url=AC_URL,
-                                 headers={"Api-Token": AC_KEY}) as c:
-        while True:
-            r = await c.request(method, f"/api/3/{path}", **kwargs)
-            if r.status_code not in (429, 503):  # over 5/s: 429 or 503 (register #21)
-                break
-            h.clock.advance(float(r.headers.get("Retry-After", "1")))
-        assert r.status_code < 300, r.text
-        return r.json()
+    return (await ac_request(h, method, path, **kwargs)).json()
 
 
 @pytest.mark.parametrize("fmt", ["plain", "pipes"])

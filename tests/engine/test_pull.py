@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from sync_core.model.config import ConnectionConfig, FieldMapping
-from tests.engine.conftest import AC_KEY, AC_URL, Harness, HarnessFactory, base_config
+from tests.engine.conftest import Harness, HarnessFactory, ac_request, base_config
 
 
 def two_way(**contacts: Any) -> ConnectionConfig:
@@ -17,18 +17,6 @@ def two_way(**contacts: Any) -> ConnectionConfig:
     doc = cfg.model_dump(mode="json")
     doc["entities"]["contacts"] = {"enabled": True, "direction": "bidirectional", **contacts}
     return ConnectionConfig.model_validate(doc)
-
-
-async def ac_request(h: Harness, method: str, path: str, **kwargs: Any) -> httpx.Response:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=h.ac_app), base_url=AC_URL,
-                                 headers={"Api-Token": AC_KEY}) as c:
-        while True:
-            r = await c.request(method, f"/api/3/{path}", **kwargs)
-            if r.status_code not in (429, 503):  # over 5/s: 429 or 503 (register #21)
-                break
-            h.clock.advance(float(r.headers.get("Retry-After", "1")))
-        assert r.status_code < 300, r.text
-        return r
 
 
 async def edit_ac_contact(h: Harness, ac_id: str, **fields: Any) -> None:
@@ -383,3 +371,35 @@ async def test_a_pass_killed_between_writing_dynamics_and_saving_its_links_loses
     assert all(s is not None and s.ac_values.get("lastName") == f"Killed-{i}" for i, s in enumerate(stored))
     quiet = await h.until_idle()
     assert sum(h.ac_writes(r) for r in quiet) == 0
+
+
+async def test_a_dry_run_shows_inbound_updates_and_conflicts_and_writes_nothing(harness: HarnessFactory) -> None:
+    h = await harness(seed_contacts=4, config=two_way(conflict="activecampaign_wins"))
+    links = (await synced(h))["links"]
+    h.clock.advance(600)
+    await edit_ac_contact(h, str(links[0].ac_id), lastName="Only-In-AC")
+    await h.dv_patch("contacts", links[1].dynamics_id, {"lastname": "Both-Dyn"})
+    h.clock.advance(60)
+    await edit_ac_contact(h, str(links[1].ac_id), lastName="Both-AC")
+    h.clock.advance(60)
+    dv_before = {k: dict(v) for k, v in h.dv.rows["contact"].items()}
+    stored_before = {lk.dynamics_id: lk for lk in await h.links("contact")}
+    cursor_before = await h.store.get_ac_cursor(h.cid, "contact")
+    preview = await h.run(dry_run=True)
+    assert preview.run is not None
+    counts = preview.run.counts["contact"]
+    assert counts.get("would_pull") == 2 and counts.get("conflicts") == 1, counts
+    samples = {(s["action"], s["id"]) for s in preview.samples["contact"]}
+    assert ("pull", links[0].dynamics_id) in samples and ("conflict", links[1].dynamics_id) in samples
+    conflict = next(s for s in preview.samples["contact"] if s["action"] == "conflict")
+    assert conflict["label"] == "lastname" and "activecampaign wins" in conflict["reason"]
+    # Nothing written anywhere: Dynamics, links, conflict log, cursors.
+    assert {k: dict(v) for k, v in h.dv.rows["contact"].items()} == dv_before
+    assert {lk.dynamics_id: lk for lk in await h.links("contact")} == stored_before
+    assert await h.store.list_conflicts(h.cid) == []
+    assert await h.store.get_ac_cursor(h.cid, "contact") == cursor_before
+    # The live pass then does what the preview said.
+    await h.until_idle()
+    assert (await dv_contact(h, links[0].dynamics_id))["lastname"] == "Only-In-AC"
+    assert (await dv_contact(h, links[1].dynamics_id))["lastname"] == "Both-AC"
+    assert len(await h.store.list_conflicts(h.cid)) == 1
