@@ -17,7 +17,7 @@ from typing import Any
 
 from sync_core.engine import history
 from sync_core.engine.handler import Record, select_for
-from sync_core.engine.mapping import ac_values_for, changed_columns, dynamics_values, parse_ac_time
+from sync_core.engine.mapping import ac_values_for, changed_columns, dynamics_values, own_write, parse_ac_time
 from sync_core.engine.pass_state import PRIMARY_ID, Pass
 from sync_core.engine.sink import Action, Failure, Plan
 from sync_core.model.codes import ErrorCode
@@ -97,7 +97,7 @@ class AccountHandler:
             link = links.get(did)
             changed = changed_columns(values, link.dynamics_values if link else None)
             if link is not None and not changed:
-                p.count("account", "unchanged")
+                p.count("account", "skipped_echo" if own_write(r, link) else "unchanged")
                 if did in self.open_errors:
                     plan.cleared.append(did)
                     self.open_errors.discard(did)

@@ -15,6 +15,7 @@ from typing import Any
 
 from sync_core.model.config import FieldMapping
 from sync_core.model.standard import read_column
+from sync_core.model.state import RecordLink
 
 AC_CONTACT_STANDARD = {"email": "email", "firstName": "first_name", "lastName": "last_name", "phone": "phone"}
 """v3 contact field → bulk-import row field (bulk import uses snake_case)."""
@@ -65,6 +66,14 @@ def changed_columns(current: Mapping[str, Any], last: Mapping[str, Any] | None) 
     if last is None:
         return [c for c, v in current.items() if v is not None]
     return [c for c, v in current.items() if last.get(c) != v]
+
+
+def own_write(record: Mapping[str, Any], link: RecordLink) -> bool:
+    """Whether this read of a Dynamics record is the sync's own last write (a pull) coming back: the record
+    still has the etag that write left (an echo, counted as such rather than as unchanged)."""
+    etag = record.get("@odata.etag")
+    last = link.history[-1] if link.history else None
+    return bool(etag) and etag == link.dynamics_etag and last is not None and last.get("direction") == "pull"
 
 
 def ac_value(field: FieldMapping, value: Any) -> Any:

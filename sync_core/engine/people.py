@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from sync_core.engine import people_write
 from sync_core.engine.handler import Record, select_for
 from sync_core.engine.link_index import PEOPLE, LinkIndex
-from sync_core.engine.mapping import changed_columns, dynamics_values
+from sync_core.engine.mapping import changed_columns, dynamics_values, own_write
 from sync_core.engine.pass_state import PRIMARY_ID, Pass
 from sync_core.engine.people_rows import ACCOUNT_COLUMN, EMAIL, EmailMove, Planned, accounts_on
 from sync_core.engine.qualification import LEAD_STATE, ORIGIN, qualified_lead
@@ -55,7 +55,7 @@ class PeopleHandler:
             link = links.get(did)
             changed = changed_columns(values, link.dynamics_values if link else None)
             if link is not None and not changed:
-                p.count(entity, "unchanged")
+                p.count(entity, "skipped_echo" if own_write(r, link) else "unchanged")
                 if did in self.open_errors:
                     plan.cleared.append(did)
                     self.open_errors.discard(did)

@@ -53,6 +53,9 @@ async def test_an_ac_edit_reaches_dynamics_and_does_not_come_back(harness: Harne
     writes = sum(h.ac_writes(r) for r in again)
     pulled = sum((r.run.counts.get("contact", {}).get("pulled", 0) if r.run else 0) for r in again)
     assert (writes, pulled) == (0, 0)
+    # Echoes on both sides cost nothing and are counted: the 4 unedited contacts the initial push wrote
+    # come back from AC, and Dynamics change tracking returns the record the pull wrote (its etag is ours).
+    assert counts.get("skipped_echo") == 5 and "unchanged" not in counts, counts
     stored = await h.store.get_link(h.cid, "contact", link.dynamics_id)
     assert stored is not None and stored.history[-1]["direction"] == "pull"
     assert stored.history[-1]["changes"][0]["to"] == "Pulled-From-AC"
