@@ -165,7 +165,7 @@ async def _apply(runtime: Runtime, file: Path, secrets_file: Path | None) -> int
         supplied = _parse_secrets(secrets_text, config)
         names = secret_names(config)
         for purpose, name in names.items():
-            if purpose not in supplied and not await runtime.secrets.get_secret(name):
+            if purpose not in supplied and not await runtime.secrets.has_secret(name):
                 raise ApplyRefused(f"{purpose}: nothing is stored for this connection's host and sign-in (new, or "
                                    f"changed): pass it in --secrets as {purpose}", in_secrets=True)
     except OSError as e:

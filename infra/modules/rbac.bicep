@@ -95,6 +95,9 @@ resource secretWriterRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' =
         dataActions: [
           'Microsoft.KeyVault/vaults/secrets/setSecret/action'
           'Microsoft.KeyVault/vaults/secrets/delete'
+          // Soft delete keeps a disconnected connection's secret for the retention period; a reconnect
+          // (same derived name) recovers it before writing the new value.
+          'Microsoft.KeyVault/vaults/secrets/recover/action'
         ]
         notDataActions: []
       }

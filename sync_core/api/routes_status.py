@@ -50,7 +50,7 @@ async def status(a: AdminDep, runs: Annotated[int, Query(ge=1, le=100)] = 10) ->
     for key in ("account", "contact", "lead", "opportunity"):
         if a.config.entities.of(key).enabled:
             last_success.setdefault(key, None)
-    key_set = bool(await rt.secrets.get_secret(secret_names(a.config)["activecampaign_api_key"]))
+    key_set = await rt.secrets.has_secret(secret_names(a.config)["activecampaign_api_key"])
     directions = {e: a.config.entities.of(e).direction for e in ("account", "contact", "lead", "opportunity")
                   if a.config.entities.of(e).enabled}
     return StatusView(connection_id=cid, connected=key_set, global_enabled=a.config.sync.global_enabled,

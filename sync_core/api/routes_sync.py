@@ -39,7 +39,7 @@ async def put_sync(a: AdminDep, body: SyncSettingsUpdate) -> SyncSettingsView:
     if body.frequency is not None:
         config.sync.frequency = body.frequency
     turned_on = config.sync.global_enabled and not a.config.sync.global_enabled
-    if turned_on and not await a.runtime.secrets.get_secret(secret_names(config)["activecampaign_api_key"]):
+    if turned_on and not await a.runtime.secrets.has_secret(secret_names(config)["activecampaign_api_key"]):
         raise ApiError(409, "not_connected", "connect ActiveCampaign before turning sync on", field="global_enabled")
     await save_config(a.runtime, config, a.etag)
     await audit_log.record(a.runtime, config.connection_id, a.caller, "update_sync",

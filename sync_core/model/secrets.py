@@ -32,6 +32,10 @@ class SecretStore(Protocol):
         """The secret's value, or ``None`` when there is none."""
         ...
 
+    async def has_secret(self, name: str) -> bool:
+        """Whether the secret is set, read from its metadata where the store allows (not its value)."""
+        ...
+
     async def set_secret(self, name: str, value: str) -> None:
         """Create or replace the secret."""
         ...

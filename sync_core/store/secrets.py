@@ -53,6 +53,9 @@ class LocalSecretStore:
             data = await asyncio.to_thread(self._read)
         return data.get(name)
 
+    async def has_secret(self, name: str) -> bool:
+        return bool(await self.get_secret(name))
+
     async def set_secret(self, name: str, value: str) -> None:
         async with self._lock:
             data = await asyncio.to_thread(self._read)

@@ -79,7 +79,7 @@ def test_no_broad_roles() -> None:
     assert not [role for role in broad if role in text]
 
 
-def test_secret_writer_role_sets_and_deletes_only() -> None:
+def test_secret_writer_role_sets_deletes_and_recovers_only() -> None:
     role = resource(RBAC, WRITER)
     assert role.type == "Microsoft.Authorization/roleDefinitions" and not role.existing and not role.conditional
     props = role.body["properties"]
@@ -87,6 +87,7 @@ def test_secret_writer_role_sets_and_deletes_only() -> None:
     (permission,) = props["permissions"]
     assert permission["actions"] == [] and permission["notActions"] == []
     assert sorted(permission["dataActions"]) == ["Microsoft.KeyVault/vaults/secrets/delete",
+                                                 "Microsoft.KeyVault/vaults/secrets/recover/action",
                                                  "Microsoft.KeyVault/vaults/secrets/setSecret/action"]
     assert [expr(s) for s in props["assignableScopes"]] == ["resource_group().id"]
     # Role names are unique per tenant: two deployments in one tenant need two names.
@@ -103,5 +104,5 @@ def test_readme_documents_every_assignment() -> None:
     for role in EXPECTED:
         ident = "custom" if role == WRITER else role
         assert sum(ident in row for row in rows) == 1, f"README role table: {role}"
-    for data_action in ("setSecret/action", "secrets/delete"):
+    for data_action in ("setSecret/action", "secrets/delete", "secrets/recover/action"):
         assert data_action in table
