@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from sync_core.model.errors import ConfigurationError
+from sync_core.model.config import SCHEMA_VERSION
 from sync_core.model.secrets import secret_names
 from sync_core.store import _codec as codec
 from tests.api.conftest import CID, DV_TOKEN, DV_URL, TENANT, Api
@@ -44,7 +45,7 @@ async def test_a_schema_1_connection_waits_to_be_connected_again(api: Api) -> No
     assert r.status_code == 200, r.text
     assert r.json()["reconnect_required"] is False and r.json()["connected"] is True
     config = await api.rt.store.get_config(CID)
-    assert config is not None and not config.reconnect_required and config.schema_version == 2
+    assert config is not None and not config.reconnect_required and config.schema_version == SCHEMA_VERSION
     assert config.sync.frequency == "2h"  # the rest of the document survived
     assert set(secret_names(config).values()) <= set(await _names(api))
     assert (await api.client.get(f"{P}/config", headers=api.auth())).status_code == 200

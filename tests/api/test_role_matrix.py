@@ -11,6 +11,7 @@ from tests.api.conftest import CID, OTHER_TENANT, Api
 
 ALLOWED_OTHER_TENANT = OTHER_TENANT.replace("2222", "3333")
 P = f"/api/connections/{CID}"
+NO_RECORD = "5e1f0000-0000-4000-8000-000000000000"  # a Dynamics id the sync never linked
 
 
 def routes(api: Api) -> list[tuple[str, str, Any, int]]:
@@ -41,6 +42,8 @@ def routes(api: Api) -> list[tuple[str, str, Any, int]]:
         ("GET", f"{P}/errors", None, 200),
         ("POST", f"{P}/errors/retry", {}, 200),
         ("GET", f"{P}/audit", None, 200),
+        ("GET", f"{P}/conflicts?entity=contact", None, 200),
+        ("GET", f"{P}/records/contact/{NO_RECORD}/history", None, 404),
         ("DELETE", f"{P}/connection", None, 200),
     ]
 
@@ -95,6 +98,7 @@ def path_template(path: str) -> str:
     path = path.replace(f"/connections/{CID}", "/connections/{connection_id}")
     path = re.sub(r"/users/[0-9a-f-]{36}/roles/[a-z]+$", "/users/{user_id}/roles/{role}", path)
     path = re.sub(r"/jobs/[0-9a-f]+$", "/jobs/{job_id}", path)
+    path = re.sub(r"/records/[a-z]+/[0-9a-f-]{36}/history$", "/records/{entity}/{dynamics_id}/history", path)
     return re.sub(r"/fields/[a-z]+$", "/fields/{entity}", path)
 
 
