@@ -24,7 +24,7 @@ from sync_core.activecampaign import ActiveCampaignClient
 from sync_core.api.auth import Caller, SigningKeysUnavailable, TokenValidator, Unauthenticated, validator_from_env
 from sync_core.api.errors import ApiError, upstream_error
 from sync_core.api.jobs import JobRegistry
-from sync_core.api.roles import CallerRoles, RoleCache, product_roots, roles_of
+from sync_core.api.roles import CallerRoles, RecordAccessCache, RoleCache, product_roots, roles_of
 from sync_core.dynamics import DataverseClient
 from sync_core.engine import ClientFactory
 from sync_core.model.config import ConnectionConfig, DynamicsSettings
@@ -48,6 +48,7 @@ class ApiContext:
         self.preview_wait_seconds = preview_wait_seconds
         self.jobs = JobRegistry()
         self._roles: RoleCache | None = None
+        self._access: RecordAccessCache | None = None
 
     async def runtime(self) -> Runtime:
         if self._runtime is None:
@@ -72,6 +73,23 @@ class ApiContext:
         if self._roles is None:
             self._roles = RoleCache((await self.runtime()).clock)
         return self._roles
+
+    async def can_read(self, config: ConnectionConfig, user_id: str, entity_set: str, record_id: str) -> bool:
+        """Whether that user (not the app's identity) may read the record in Dynamics; cached briefly."""
+        if self._access is None:
+            self._access = RecordAccessCache((await self.runtime()).clock)
+        env = config.dynamics.environment_url
+        hit = self._access.get(env, user_id, entity_set, record_id)
+        if hit is not None:
+            return hit
+        try:
+            async with self.dynamics(config) as dv:
+                rights = await dv.principal_access(user_id, entity_set, record_id)
+        except SyncError as e:
+            raise upstream_error(e, "dynamics") from None
+        readable = rights is not None and "ReadAccess" in rights
+        self._access.put(env, user_id, entity_set, record_id, readable)
+        return readable
 
     @asynccontextmanager
     async def dynamics(self, config: ConnectionConfig) -> AsyncIterator[DataverseClient]:
@@ -180,7 +198,8 @@ async def visible_config(ctx: ApiContext, caller: Caller, connection_id: str
     return found
 
 
-async def admin(ctx: Ctx, caller: CallerDep, connection_id: str) -> Admin:
+async def member(ctx: ApiContext, caller: Caller, connection_id: str) -> tuple[ConnectionConfig, str, CallerRoles]:
+    """The connection and the caller's roles, if the caller is a user of its Dynamics environment."""
     found = await visible_config(ctx, caller, connection_id)
     if found is None:
         raise not_found(connection_id)
@@ -190,6 +209,11 @@ async def admin(ctx: Ctx, caller: CallerDep, connection_id: str) -> Admin:
     roles = await ctx.caller_roles(config, caller)
     if roles.user_id is None:
         raise not_found(connection_id)  # not a user of that environment: its connections are not visible
+    return config, etag, roles
+
+
+async def admin(ctx: Ctx, caller: CallerDep, connection_id: str) -> Admin:
+    config, etag, roles = await member(ctx, caller, connection_id)
     if not roles.is_admin:
         raise ApiError(403, "forbidden", "this needs the System Administrator or ActiveCampaign Admin security role "
                                          "in the connection's Dynamics environment")

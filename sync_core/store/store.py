@@ -152,6 +152,10 @@ class SyncStore:
     async def delete_link(self, cid: str, link: RecordLink, *, fence: Fence | None = None) -> None:
         await self._links.delete(cid, link, fence)
 
+    async def insert_link(self, cid: str, link: RecordLink) -> bool:
+        """Write ``link`` only if its record has none yet; ``False``: one exists (nothing written)."""
+        return await self._links.insert(cid, link)
+
     def iter_links(self, cid: str, entity: EntityName | None = None) -> AsyncIterator[RecordLink]:
         return self._links.iterate(cid, entity)
 
