@@ -45,6 +45,8 @@ class ApiContext:
         self._auth = auth
         self._lock = asyncio.Lock()
         self.clients = clients
+        self.people = clients.for_people()
+        """Clients for sales actions: the AC share passes leave free, and no waiting on a throttled service."""
         self.preview_wait_seconds = preview_wait_seconds
         self.jobs = JobRegistry()
         self._roles: RoleCache | None = None
@@ -92,20 +94,23 @@ class ApiContext:
         return readable
 
     @asynccontextmanager
-    async def dynamics(self, config: ConnectionConfig) -> AsyncIterator[DataverseClient]:
+    async def dynamics(self, config: ConnectionConfig, *, people: bool = False) -> AsyncIterator[DataverseClient]:
         """The saved connection's Dynamics with its stored credential, to its stored host only."""
+        factory = self.people if people else self.clients
         async with AsyncExitStack() as stack:
             try:
                 rt = await self.runtime()
-                dv = await stack.enter_async_context(self.clients.stored_dynamics(rt.secrets, config))
+                dv = await stack.enter_async_context(factory.stored_dynamics(rt.secrets, config))
             except ConfigurationError as e:
                 raise unusable(config, e) from None
             yield dv  # a sign-in failure inside is a SyncError (dynamics.SignIn), mapped by the caller
 
     @asynccontextmanager
-    async def activecampaign(self, api_url: str, key: str) -> AsyncIterator[ActiveCampaignClient]:
-        """An AC client spending the account's shared budget, as the worker does."""
-        async with self.clients.activecampaign((await self.runtime()).store, api_url, key) as ac:
+    async def activecampaign(self, api_url: str, key: str, *, people: bool = False
+                             ) -> AsyncIterator[ActiveCampaignClient]:
+        """An AC client spending the account's shared budget, as the worker does (``people``: a sales action's)."""
+        factory = self.people if people else self.clients
+        async with factory.activecampaign((await self.runtime()).store, api_url, key) as ac:
             yield ac
 
     def supplied_dynamics(self, settings: DynamicsSettings, secret: str | None

@@ -50,7 +50,7 @@ async def clients(r: SellerRecord) -> AsyncIterator[tuple[ActiveCampaignClient, 
     """Both clients and the record, read with the app's identity once the caller's own access was checked."""
     s = r.seller
     try:
-        async with both_clients(s.ctx, s.config) as (ac, dv):
+        async with both_clients(s.ctx, s.config, people=True) as (ac, dv):
             person = await read_person(dv, s.config, r.entity, r.dynamics_id)
             if person is None:
                 raise ApiError(403, "record_forbidden", f"you cannot read this {r.entity} in Dynamics",
@@ -115,7 +115,7 @@ async def _choices(s: SellerDep, kind: str, search: str, cursor: str | None, lim
     if cursor is not None and not cursor.isdigit():
         raise ApiError(422, "invalid_cursor", "cursor is the next_cursor of a previous page", field="cursor")
     try:
-        async with both_clients(s.ctx, s.config) as (ac, _):
+        async with both_clients(s.ctx, s.config, people=True) as (ac, _):
             rows = ac.iter_automations() if kind == "automations" else ac.iter_campaigns()
             usable = sales_actions.usable_automation if kind == "automations" else sales_actions.usable_campaign
             found, nxt = await sales_actions.choices(rows, usable, search, int(cursor or 0), limit)

@@ -253,9 +253,11 @@ class SyncStore:
         """This store, with every link, cursor and import write carrying ``fence``."""
         return FencedStore(self, fence)
 
-    def request_budget(self, key: str, *, limit: int, window: float) -> SharedRequestBudget:
-        """A budget shared by every holder of ``key`` (e.g. the AC account host) in any process."""
-        return SharedRequestBudget(self.tables["budgets"], key, limit=limit, window=window, clock=self.clock)
+    def request_budget(self, key: str, *, limit: int, window: float, reserve: int = 0) -> SharedRequestBudget:
+        """A budget shared by every holder of ``key`` (e.g. the AC account host) in any process; this holder
+        leaves ``reserve`` of the ``limit`` to holders without a reserve."""
+        return SharedRequestBudget(self.tables["budgets"], key, limit=limit, window=window, clock=self.clock,
+                                   reserve=reserve)
 
 
 class FencedStore(SyncStore):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sync_core.engine.clients import PEOPLE_RESERVE, ac_budget_key
 from tests.api.conftest import Api
 from tests.api.sales_helpers import P, catalogue, owned_lead, record_path
 
@@ -98,3 +99,41 @@ async def test_a_seller_who_cannot_read_the_record_gets_403_on_every_route_of_it
     assert api.ac.contact_by_email("alex.lead@example.com") is not None  # synced by Marie's action, not Sam's
     me = (await api.client.get(f"{P}/me", headers=h)).json()
     assert me["is_seller"] is True and me["is_admin"] is False and me["roles"] == ["ActiveCampaign User"]
+
+
+async def test_a_throttled_activecampaign_is_a_503_with_retry_after_at_once(api: Api) -> None:
+    await api.connect()
+    catalogue(api)
+    lead = owned_lead(api, "Sam Seller")
+    h = api.auth("Sam Seller")
+    api.ac.inject_fault(force_429=3)
+    before = api.clock.time()
+    r = await api.client.post(f"{record_path('lead', lead)}/automations", json={"automation_id": "1"}, headers=h)
+    assert r.status_code == 503, r.text
+    assert r.json()["error"]["code"] == "activecampaign_unavailable" and int(r.headers["Retry-After"]) >= 1
+    assert api.clock.time() - before < 1.0  # the seller is told at once, not kept waiting
+    assert api.ac_key not in r.text
+    failed = [e for e in await api.rt.store.list_audit("contoso", limit=5) if e.action == "add_to_automation"]
+    assert failed and str((failed[0].after or {}).get("outcome", "")).startswith("failed")
+
+
+async def test_passes_leave_the_reserved_share_to_people(api: Api) -> None:
+    """A pass stops at 5 - PEOPLE_RESERVE grants a second; a sales action's client may take the rest at once."""
+    factory = api.rt.clients
+    assert factory is not None
+    pass_budget = factory.ac_budget(api.rt.store, api.ac_url)
+    people_budget = factory.for_people().ac_budget(api.rt.store, api.ac_url)
+    start = api.clock.time()
+    for _ in range(5 - PEOPLE_RESERVE):
+        await pass_budget.acquire()
+    assert api.clock.time() == start
+    for _ in range(PEOPLE_RESERVE):
+        await people_budget.acquire()  # the reserved share: no wait although the pass spent its own
+    assert api.clock.time() == start
+    api.clock.advance(5)
+    start = api.clock.time()
+    for _ in range(5 - PEOPLE_RESERVE):
+        await pass_budget.acquire()
+    await pass_budget.acquire()  # a pass never takes the reserved share, even when no one else spends
+    assert api.clock.time() >= start + 1.0
+    assert ac_budget_key(api.ac_url) == "ac-ac.sandbox"
