@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 from sync_core.clock import SYSTEM_CLOCK, Clock
+from sync_core.settings import LOCAL_TENANT
 
 log = logging.getLogger("sync_core.api.auth")
 
@@ -39,7 +40,6 @@ DEFAULT_SCOPE = "access_as_user"
 DEFAULT_APP_ROLE = "Sync.Access"
 JWKS_TTL_SECONDS = 24 * 3600.0
 JWKS_MIN_REFRESH_SECONDS = 60.0
-LOCAL_TENANT = "00000000-0000-0000-0000-00000000100c"
 LOCAL_AUDIENCE = "api://activecampaign-dynamics-sync-local"
 LOCAL_KID = "local-signing-key"
 LOCAL_KEY_PATH = ".local/auth-signing-key.pem"
