@@ -22,7 +22,7 @@ from devtools.demo import AC_KEY, DV_TOKEN, DemoFailed, running_sandboxes
 from sync_core.cli.local import add_up_arguments
 
 NEXT = """next, in another terminal (the settings above are read from the file):
-  .venv/bin/python -m sync_core config apply sandbox/connection.example.json \
+  .venv/bin/python -m sync_core config apply sandbox/connection.example.json \\
       --secrets sandbox/connection.secrets.example.json
   .venv/bin/python -m sync_core sync --connection demo --until-idle
   .venv/bin/python -m sync_core status --connection demo"""
