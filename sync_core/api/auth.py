@@ -237,9 +237,18 @@ class LocalSigner:
         p.parent.mkdir(parents=True, exist_ok=True)
         pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
-        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        # Written whole under another name, then linked into place only if absent: a process that
+        # starts at the same time (``serve`` and ``auth token``) never signs with a key that loses.
+        tmp = p.with_name(f"{p.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(pem)
+        try:
+            os.link(tmp, p)
+        except FileExistsError:
+            return cls.load_or_create(p)
+        finally:
+            tmp.unlink()
         return cls(key)
 
     @classmethod

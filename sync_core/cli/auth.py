@@ -16,11 +16,12 @@ from sync_core.api.roles import AC_USER, roles_of
 from sync_core.cli._errors import CliError, Exit
 from sync_core.cli._parsers import Subcommands, group
 from sync_core.cli._run import connection
-from sync_core.dynamics import DataverseClient
+from sync_core.dynamics import DataverseClient, quote_string
 from sync_core.model.config import ConnectionConfig
 from sync_core.runtime import Runtime
 
 USERS_LOOKED_AT = 50
+USER_COLUMNS = ("systemuserid", "fullname", "domainname", "azureactivedirectoryobjectid")
 
 
 def register(sub: Subcommands) -> None:
@@ -47,10 +48,12 @@ def _holds(roles: Any, role: str) -> bool:
 
 
 async def _pick(dv: DataverseClient, role: str, login: str | None) -> dict[str, Any]:
-    users = await dv.search_users(login or "", top=USERS_LOOKED_AT)
+    flt = "isdisabled eq false and applicationid eq null and azureactivedirectoryobjectid ne null"  # people only
+    if login:
+        flt += f" and domainname eq {quote_string(login)}"
+    users = await dv.query_all("systemusers", select=list(USER_COLUMNS), filter=flt, orderby="fullname asc",
+                               top=USERS_LOOKED_AT)
     for user in users:
-        if login and str(user.get("domainname", "")).lower() != login.lower():
-            continue
         oid = user.get("azureactivedirectoryobjectid")
         if oid and _holds(await roles_of(dv, str(oid)), role):
             return user
