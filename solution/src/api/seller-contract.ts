@@ -1,10 +1,9 @@
 /**
- * HAND-WRITTEN, until the seller routes (issue 19) are in the API's OpenAPI document.
+ * HAND-WRITTEN contract of the seller routes (issue 19), which the API now implements exactly.
  *
- * The lead fixed this contract; the backend implements exactly it. Every answer is checked at run
- * time against it (`parse*` below), so a drift shows up as a clear "unexpected answer" instead of
- * a half-drawn panel. When the routes land, `npm run openapi` regenerates `schema.gen.ts` and
- * `contract-drift.test.ts` starts comparing these types with the generated ones.
+ * Every answer is checked at run time against it (`parse*` below), so a drift shows up as a clear
+ * "unexpected answer" instead of a half-drawn panel; `contract-drift.test.ts` checks at compile time that
+ * these types are the generated ones (`schema.gen.ts`, from the API's OpenAPI document) both ways.
  */
 
 export type Entity = "lead" | "contact";
