@@ -26,8 +26,8 @@ TAG_SECONDS = 600.0
 
 class SalesCache:
     """What sales actions would otherwise read on every click, per AC account: the automations and campaigns
-    (a minute: a new or paused one shows within it; AC still refuses a paused automation itself) and the
-    ids of the sync's tags (ten minutes)."""
+    (a minute: a new or paused one shows within it; AC still refuses a paused automation itself), the tag
+    names (a minute), the lists and the ids of the sync's tags (ten minutes)."""
 
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
@@ -51,6 +51,14 @@ class SalesCache:
     async def campaigns(self, ac: ActiveCampaignClient) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = await self._get((ac.api_url, "campaigns"), CATALOGUE_SECONDS,
                                                      lambda: _all(ac.iter_campaigns()))
+        return rows
+
+    async def lists(self, ac: ActiveCampaignClient) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = await self._get((ac.api_url, "lists"), TAG_SECONDS, ac.list_lists)
+        return rows
+
+    async def tags(self, ac: ActiveCampaignClient) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = await self._get((ac.api_url, "tags"), CATALOGUE_SECONDS, ac.list_tags)
         return rows
 
     async def tag_id(self, ac: ActiveCampaignClient, name: str) -> str:

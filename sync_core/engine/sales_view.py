@@ -61,12 +61,14 @@ def _by_id(rows: Sequence[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
 async def contact_view(ac: ActiveCampaignClient, cache: SalesCache, ac_id: str) -> dict[str, Any]:
     """The contact, its lists with status, tags, score and automations, in the contract's shape."""
     contact = await ac.get_contact(ac_id)
-    lists = _by_id(await ac.list_lists())
+    lists = _by_id(await cache.lists(ac))
     memberships = [{"id": str(m.get("list")), "name": str(lists.get(str(m.get("list")), {}).get("name", "")),
                     "status": LIST_STATUS.get(str(m.get("status")), "unconfirmed")}
                    for m in await ac.list_contact_lists(ac_id)]
     tag_ids = [str(t.get("tag")) for t in await ac.list_contact_tags(ac_id)]
-    names = {str(t.get("id")): str(t.get("tag", "")) for t in await ac.list_tags()} if tag_ids else {}
+    names = _tag_names(await cache.tags(ac)) if tag_ids else {}
+    if any(t not in names for t in tag_ids):  # a tag newer than the cached list
+        names = _tag_names(await ac.list_tags())
     scores = await ac.list_contact_score_values(ac_id)
     score = float(str(scores[0].get("value", "0"))) if scores else None
     app = app_url(ac.api_url)
@@ -88,6 +90,10 @@ async def automation_runs(ac: ActiveCampaignClient, cache: SalesCache, ac_id: st
                     "started_at": parse_ac_time(r.get("adddate")),
                     "finished_at": parse_ac_time(r.get("remdate")) if done else None})
     return out
+
+
+def _tag_names(rows: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    return {str(t.get("id")): str(t.get("tag", "")) for t in rows}
 
 
 def _names(rows: Sequence[Mapping[str, Any]]) -> dict[str, str]:

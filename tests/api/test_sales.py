@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sync_core.engine.clients import PEOPLE_RESERVE, ac_budget_key
+from sync_core.model.state import RecordError
 from tests.api.conftest import Api
 from tests.api.sales_helpers import P, catalogue, owned_lead, record_path
 
@@ -146,3 +147,19 @@ async def test_passes_leave_the_reserved_share_to_people(api: Api) -> None:
         await people_budget.acquire()  # people still have all but the pass's one
     assert api.clock.time() == resumed
     assert ac_budget_key(api.ac_url) == "ac-ac.sandbox"
+
+
+async def test_why_a_record_is_not_synced(api: Api) -> None:
+    await api.connect()  # contacts on, leads off
+    h = api.auth("Sam Seller")
+    sam = api.user("Sam Seller")["systemuserid"]
+    contact = api.dv.create("contact", {"firstname": "Cy", "lastname": "Contact", "emailaddress1": "cy@example.com"})
+    contact["_ownerid_value"] = sam
+    view = (await api.client.get(f"{record_path('contact', contact['contactid'])}/marketing", headers=h)).json()
+    assert (view["synced"], view["reason"], view["error"]) == (False, "not_yet_synced", None)
+    now = api.clock.now()
+    await api.rt.store.record_error("contoso", RecordError(
+        entity="contact", side="dynamics", record_id=contact["contactid"], code="refused",
+        cause="ActiveCampaign refused the email", first_seen=now, last_seen=now, next_retry=now))
+    view = (await api.client.get(f"{record_path('contact', contact['contactid'])}/marketing", headers=h)).json()
+    assert view["reason"] == "error" and "refused the email" in view["error"]["message"]
