@@ -12,7 +12,8 @@ contactLists; fields, fieldOption/bulk, fieldRels, fieldValues; accounts, accoun
 import/bulk_import, import/info; customObjects schemas/records; automations, contactAutomations, campaigns (with
 campaigns/{id}/links), messages, scores; webhooks, webhook/events.
 Control routes: ``/_sandbox/{state,reset,seed,faults,plan,switches,clock,requests,events}``, ``/_sandbox/bounce``,
-``/_sandbox/global_unsubscribe``, ``/_sandbox/campaigns/{id}/events`` (open, click, reply, forward, unsubscribe,
+``/_sandbox/unsubscribe`` (a person unsubscribing outside a campaign), ``/_sandbox/global_unsubscribe``,
+``/_sandbox/campaigns/{id}/events`` (open, click, reply, forward, unsubscribe,
 bounce), ``/_sandbox/automations/{id}/finish``, ``/_sandbox/automations/{id}/webhook``, ``/_sandbox/scores``,
 ``/_sandbox/webhooks/{deliver,deliveries}`` (control_events.py says what each takes).
 Behaviour no primary source confirms is listed in ASSUMPTIONS.md with a switch each.

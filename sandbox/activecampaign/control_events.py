@@ -3,8 +3,12 @@
 - ``POST /_sandbox/bounce`` ``{"contact": 1, "list": 2 (optional), "type": "hard"|"soft", "campaign": 1, "message": 1,
   "code": "5.1.1", "description": "..."}``: a bounce as a mail server reports it (``bounceLogs``, ``bounced_*``,
   list status 3 per ``bounce_scope``, a ``bounce`` webhook event).
+- ``POST /_sandbox/unsubscribe`` ``{"contact": 1, "list": 2 (optional: every list it is active or unconfirmed on),
+  "reason": "..."}``: the person unsubscribes through a list's unsubscribe or preferences page, outside any campaign
+  (list status 2 with ``unsubreason``, an ``unsubscribe`` webhook event from source ``public``; ``udate`` per
+  register ``udate_on_list_change``). A campaign's unsubscribe link is ``campaigns/{id}/events``.
 - ``POST /_sandbox/global_unsubscribe`` ``{"contact": 1}``: the account-wide unsubscribe
-  (register ``global_unsubscribe_reading``).
+  (register ``global_unsubscribe_reading``; ``udate`` per ``udate_on_list_change``).
 - ``POST /_sandbox/automations/{id}/webhook`` ``{"contact": 1, "url": "https://..."}``: the automation's webhook step
   reached by the contact (one POST, never retried; a 410 deactivates the step); answers what was posted and got.
 - ``POST /_sandbox/campaigns/{id}/events`` ``{"contact": 1, "event": "open"|"click"|"reply"|"forward"|
@@ -106,6 +110,25 @@ async def bounce(request: Request, ac: ACState) -> Response:
 
 
 @refusing
+async def unsubscribe(request: Request, ac: ACState) -> Response:
+    body = await _body(request)
+    contact = contact_of(ac, body)
+    list_id = _int(body, "list", required=False) or None
+    if list_id is not None and list_id not in ac.lists:
+        raise Refused(f"no list {list_id}")
+    if list_id is not None and all(cl["list"] != list_id for cl in ac.lists_of_contact(contact.id)):
+        raise Refused(f"contact {contact.id} is not on list {list_id}")
+    targets = [list_id] if list_id is not None else [
+        cl["list"] for cl in ac.lists_of_contact(contact.id) if cl["status"] in (0, 1)]
+    reason = body.get("reason", "")
+    if not isinstance(reason, str):
+        raise Refused("reason must be text")
+    for lid in targets:
+        ac.set_list_status(contact, lid, 2, source="public", reason=reason)
+    return JSONResponse({"contact": contact.id, "lists": sorted(targets)})
+
+
+@refusing
 async def global_unsubscribe(request: Request, ac: ACState) -> Response:
     contact = contact_of(ac, await _body(request))
     ac.unsubscribe_globally(contact)
@@ -202,6 +225,7 @@ async def deliveries(request: Request, ac: ACState) -> Response:
 
 ROUTES: list[Route] = [
     Route("/_sandbox/bounce", bounce, methods=["POST"]),
+    Route("/_sandbox/unsubscribe", unsubscribe, methods=["POST"]),
     Route("/_sandbox/global_unsubscribe", global_unsubscribe, methods=["POST"]),
     Route("/_sandbox/automations/{id}/webhook", automation_webhook, methods=["POST"]),
     Route("/_sandbox/campaigns/{id}/events", campaign_event, methods=["POST"]),

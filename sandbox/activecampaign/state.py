@@ -475,6 +475,8 @@ class ACState:
     def unsubscribe_globally(self, contact: Contact) -> None:
         contact.global_unsubscribed = True
         self.globally_unsubscribed.add(contact.id)
+        if self.switches["udate_on_list_change"]:
+            contact.udate = self.now()
 
     # ----------------------------------------------------------------- accounts
     def account_named(self, name: str) -> dict[str, Any] | None:
