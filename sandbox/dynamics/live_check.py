@@ -369,6 +369,14 @@ def owner_needs_read(live: Live) -> str:
     return "contact owned by a user without roles → " + _err(r)
 
 
+def application_required(live: Live) -> str:
+    r = live.req("POST", "leads", json={"firstname": f"{TAG}-required"})  # no subject, no lastname
+    if r.status_code < 300:
+        live.cleanup.append(r.headers.get("OData-EntityId", ""))
+        return f"lead without subject/lastname accepted ({r.status_code}: not_enforced)"
+    return "lead without subject/lastname → " + _err(r) + " (enforced)"
+
+
 PROBES: dict[str, Probe] = {
     f.__name__: f
     for f in (
@@ -399,6 +407,7 @@ PROBES: dict[str, Probe] = {
         bind_missing_status,
         disabled_owner_code,
         owner_needs_read,
+        application_required,
     )
 }
 

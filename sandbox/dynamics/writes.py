@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import roles, states
+from . import required, roles, states
 from .dataverse import Dataverse, Row
 from .errors import DUPLICATE_KEY, VALIDATION, DataverseError, bad_request
 from .http import ApiRequest, ApiResponse
@@ -87,6 +87,7 @@ def create(dv: Dataverse, req: ApiRequest, table: Table) -> ApiResponse:
     _default_owner(req, dv, table, binds)
     check(req, dv, table.logical, "Create", _prospective(binds))
     _check_owner(dv, table, binds)
+    required.check(dv, table, None, values, binds)
     states.apply(dv, table, None, values)
     row = dv.create(table.logical, values, binds)
     if table.logical == "role":
@@ -123,6 +124,7 @@ def patch(dv: Dataverse, req: ApiRequest, table: Table, key: str) -> ApiResponse
         _default_owner(req, dv, table, binds)
         check(req, dv, table.logical, "Create", _prospective(binds))
         _check_owner(dv, table, binds)
+        required.check(dv, table, None, values, binds)
         states.apply(dv, table, None, values)
         created = dv.create(table.logical, values, binds)
         if req.prefer().get("return") == "representation":
@@ -136,6 +138,7 @@ def patch(dv: Dataverse, req: ApiRequest, table: Table, key: str) -> ApiResponse
         check(req, dv, table.logical, "Assign", row)
         _check_owner(dv, table, binds)
     values.pop(table.pk, None)
+    required.check(dv, table, row, values, binds)
     states.apply(dv, table, row, values)
     updated = dv.update(table.logical, row[table.pk], values, binds)
     if req.prefer().get("return") == "representation":

@@ -332,3 +332,26 @@ async def test_switch_owner_needs_read(client: httpx.AsyncClient, dv: Dataverse)
     assert (await client.post(API + "contacts", json=body)).status_code == 403
     await _set(client, owner_needs_read=False)
     assert (await client.post(API + "contacts", json=body)).status_code == 204
+
+
+async def test_switch_application_required(client: httpx.AsyncClient, dv: Dataverse) -> None:
+    bare = {"firstname": "Only"}
+    lead = {"subject": "Web form", "lastname": "Request"}
+    for table, body in (("leads", bare), ("leads", {"lastname": "no subject"}), ("contacts", bare),
+                        ("accounts", {"telephone1": "1"})):
+        assert (await client.post(API + table, json=body)).status_code == 204, table  # forms-only reading
+    lead_id = dv.sorted_ids("lead")[0]
+    assert (await client.patch(API + f"leads({lead_id})", json={"subject": None})).status_code == 204
+    await _set(client, application_required="enforced")
+    for table, body, column in (("leads", bare, "subject"), ("leads", {"subject": "s"}, "lastname"),
+                                ("leads", {"subject": "s", "lastname": ""}, "lastname"), ("contacts", bare, "lastname"),
+                                ("accounts", {"telephone1": "1"}, "name")):
+        r = await client.post(API + table, json=body)
+        assert r.status_code == 400 and r.json()["error"]["code"] == "0x80044331", (table, body)
+        assert f"'{column}'" in r.json()["error"]["message"]
+    assert (await client.post(API + "leads", json=lead)).status_code == 204
+    r = await client.patch(API + f"leads({lead_id})", json={"lastname": None})
+    assert r.status_code == 400 and "'lastname'" in r.json()["error"]["message"]
+    assert (await client.patch(API + f"leads({lead_id})", json={"firstname": "x"})).status_code == 204
+    upsert = API + "contacts(11111111-2222-4333-8444-555555555555)"
+    assert (await client.patch(upsert, json=bare)).status_code == 400  # an upsert that creates is a create
