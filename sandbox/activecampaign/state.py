@@ -369,6 +369,8 @@ class ACState:
         self.contact_automations[xid] = record
         self._automations_by_contact.note(xid)
         self._automations_by_automation.note(xid)
+        if self.switches["campaign_events_in_activities"]:  # entered, as finish_automation records "complete"
+            self.add_activity(contact.id, "SubscriberSeries", automation_id, "add")
         return record
 
     # ----------------------------------------------------------------- custom field values
