@@ -64,9 +64,13 @@ async def test_switch_udate_on_tag_change(client: httpx.AsyncClient, ac: ACState
     tag = await new_tag(client, "t")
     c = await new_contact(client, "t@example.com")
     ac_clock.advance(60)
-    await client.post("/api/3/contactTags", json={"contactTag": {"contact": c["id"], "tag": tag}})
+    r = await client.post("/api/3/contactTags", json={"contactTag": {"contact": c["id"], "tag": tag}})
     udate = (await client.get(f"/api/3/contacts/{c['id']}")).json()["contact"]["udate"]
     assert (udate > c["udate"]) is moves
+    ac_clock.advance(60)  # removing the tag again, as a create-on-request pass does
+    await client.delete(f"/api/3/contactTags/{r.json()['contactTag']['id']}")
+    later = (await client.get(f"/api/3/contacts/{c['id']}")).json()["contact"]["udate"]
+    assert (later > udate) is moves
 
 
 @pytest.mark.parametrize("moves", [True, False])
