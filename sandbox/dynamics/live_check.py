@@ -127,8 +127,13 @@ def ct_expire_days(live: Live) -> str:
 
 def state_patch(live: Live) -> str:
     lid = live.create("leads", {"subject": TAG, "lastname": TAG})
-    r = live.req("PATCH", f"leads({lid})", json={"statecode": 2, "statuscode": 4})
-    return "PATCH lead statecode → " + (str(r.status_code) if r.status_code < 400 else _err(r))
+    r = live.req("PATCH", f"leads({lid})", json={"statecode": 1, "statuscode": 3})
+    qualified = str(r.status_code) if r.status_code < 400 else _err(r)
+    other = live.create("leads", {"subject": TAG, "lastname": TAG})
+    r = live.req("PATCH", f"leads({other})", json={"statecode": 2, "statuscode": 4})
+    return f"PATCH lead to Qualified → {qualified}; to Disqualified → " + (
+        str(r.status_code) if r.status_code < 400 else _err(r)
+    )
 
 
 def _me(live: Live) -> dict[str, Any]:

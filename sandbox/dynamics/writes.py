@@ -20,8 +20,15 @@ from .security import OWNED, principal, privilege_name
 PRINCIPAL_PRIVILEGE_DENIED = "0x80040231"  # data-service-error-codes.md; 403 per compose-http-requests…md
 
 
+# States with a message of their own (QualifyLead; Win/LoseOpportunity). Disqualifying a lead (2) is an update under
+# both readings: SetState is deprecated for Update (special-update-operation-behavior.md) and no Web API message
+# disqualifies.
+_MESSAGE_STATES = {"lead": (1,), "opportunity": (1, 2)}
+
+
 def _state_guard(dv: Dataverse, table: Table, values: dict[str, Any]) -> None:
-    if table.logical in ("lead", "opportunity") and "statecode" in values and dv.switches["state_patch"] == "refuse":
+    closing = values.get("statecode") in _MESSAGE_STATES.get(table.logical, ())
+    if closing and dv.switches["state_patch"] == "refuse":
         message = "QualifyLead" if table.logical == "lead" else "WinOpportunity or LoseOpportunity"
         raise bad_request(
             f"The statecode of a {table.logical} cannot be changed by an update; use {message}.", code="0x80040203"

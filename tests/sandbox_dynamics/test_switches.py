@@ -113,11 +113,19 @@ async def test_switch_ct_expire_days(client: httpx.AsyncClient, sandbox_clock: S
 
 
 async def test_switch_state_patch(client: httpx.AsyncClient, dv: Dataverse) -> None:
-    lead_id = dv.sorted_ids("lead")[0]
-    body = {"statecode": 2, "statuscode": 4}
-    assert (await client.patch(API + f"leads({lead_id})", json=body)).status_code == 204
+    lead_id, other = dv.sorted_ids("lead")[:2]
+    opportunity = dv.sorted_ids("opportunity")[0]
+    dv.rows["lead"][other].update(statecode=0, statuscode=1)
+    dv.rows["opportunity"][opportunity].update(statecode=0, statuscode=1)
+    qualify, won = {"statecode": 1, "statuscode": 3}, {"statecode": 1, "statuscode": 3}
+    assert (await client.patch(API + f"leads({lead_id})", json=qualify)).status_code == 204
     await _set(client, state_patch="refuse")
-    assert (await client.patch(API + f"leads({lead_id})", json=body)).status_code == 400
+    r = await client.patch(API + f"leads({other})", json=qualify)
+    assert r.status_code == 400 and "QualifyLead" in r.json()["error"]["message"]
+    r = await client.patch(API + f"opportunities({opportunity})", json=won)
+    assert r.status_code == 400 and "WinOpportunity" in r.json()["error"]["message"]
+    disqualify = {"statecode": 2, "statuscode": 6}  # an update under both readings (SetState is deprecated)
+    assert (await client.patch(API + f"leads({other})", json=disqualify)).status_code == 204
 
 
 async def test_switch_role_other_bu_code(client: httpx.AsyncClient, dv: Dataverse) -> None:
