@@ -172,3 +172,26 @@ async def test_contacts_by_list_and_status_page_with_limit_and_offset(client: ht
     after = (await client.get("/api/3/contacts", params={"listid": lst, "status": 2, "limit": 5,
                                                          "offset": 5})).json()["contacts"]
     assert after[0]["email"] == unsubscribed[6]
+
+
+async def test_opt_outs_resume_from_an_id_checkpoint(client: httpx.AsyncClient, ac: ACState) -> None:
+    """``listid`` + ``status`` + ``id_greater`` + ``orders[id]=ASC``: a scan capped per pass resumes after the last id
+    it saw, and a contact that unsubscribes meanwhile with a lower id is found by the next full scan only."""
+    lst = await new_list(client, "News")
+    made = [await new_contact(client, f"c{i}@example.com") for i in range(8)]
+    for i, c in enumerate(made):
+        await client.post("/api/3/contactLists", json={"contactList": {"list": lst, "contact": c["id"],
+                                                                       "status": 2 if i in (1, 4, 6) else 1}})
+
+    async def page(after: int) -> list[str]:
+        r = await client.get("/api/3/contacts", params={"listid": lst, "status": 2, "id_greater": after,
+                                                        "orders[id]": "ASC", "limit": 2})
+        return [c["id"] for c in r.json()["contacts"]]
+
+    first = await page(0)
+    assert first == [made[1]["id"], made[4]["id"]]
+    await client.post("/api/3/contactLists", json={"contactList": {"list": lst, "contact": made[0]["id"],
+                                                                   "status": 2}})
+    assert await page(int(first[-1])) == [made[6]["id"]]
+    assert await page(int(made[6]["id"])) == []
+    assert await page(0) == [made[0]["id"], made[1]["id"]]
