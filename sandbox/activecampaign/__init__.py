@@ -13,7 +13,8 @@ contactLists; fields, fieldOption/bulk, fieldRels, fieldValues; accounts, accoun
 import/bulk_import, import/info; customObjects schemas/records; automations, contactAutomations, campaigns (with
 campaigns/{id}/links), messages, scores; webhooks, webhook/events.
 Control routes: ``/_sandbox/{state,reset,seed,faults,plan,switches,clock,requests,events}``, ``/_sandbox/bounce``,
-``/_sandbox/unsubscribe`` (a person unsubscribing outside a campaign), ``/_sandbox/global_unsubscribe``,
+``/_sandbox/unsubscribe`` / ``/_sandbox/subscribe`` (a person leaving or joining a list outside a campaign),
+``/_sandbox/global_unsubscribe``,
 ``/_sandbox/campaigns/{id}/events`` (open, click, reply, forward, unsubscribe,
 bounce), ``/_sandbox/automations/{id}/finish``, ``/_sandbox/automations/{id}/webhook``, ``/_sandbox/scores``,
 ``/_sandbox/webhooks/{deliver,deliveries}`` (control_events.py says what each takes).

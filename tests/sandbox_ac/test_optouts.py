@@ -195,3 +195,22 @@ async def test_opt_outs_resume_from_an_id_checkpoint(client: httpx.AsyncClient, 
     assert await page(int(first[-1])) == [made[6]["id"]]
     assert await page(int(made[6]["id"])) == []
     assert await page(0) == [made[0]["id"], made[1]["id"]]
+
+
+async def test_a_person_subscribes_again_through_a_form(client: httpx.AsyncClient, ac: ACState) -> None:
+    receiver = Receiver()
+    ac.webhook_transport = httpx.MockTransport(receiver)
+    await hook(client, ["subscribe"])
+    lst = await new_list(client, "News")
+    c = await new_contact(client, "back@example.com")
+    await client.post("/api/3/contactLists", json={"contactList": {"list": lst, "contact": c["id"], "status": 2}})
+    r = await client.post("/_sandbox/subscribe", json={"contact": c["id"], "list": lst, "unconfirmed": True})
+    assert r.json()["status"] == 0 and await _status(client, c["id"], lst) == "0"  # awaiting the confirmation
+    assert receiver.forms("subscribe") == []
+    r = await client.post("/_sandbox/subscribe", json={"contact": c["id"], "list": lst})
+    assert r.json()["status"] == 1 and await emails(client, listid=lst, status=1) == ["back@example.com"]
+    [form] = receiver.forms("subscribe")
+    assert (form["initiated_from"], form["list"]) == ("public", lst)
+    for bad in ({"contact": c["id"]}, {"contact": c["id"], "list": 999}, {"contact": c["id"], "list": lst,
+                                                                          "unconfirmed": "yes"}):
+        assert (await client.post("/_sandbox/subscribe", json=bad)).status_code == 400
