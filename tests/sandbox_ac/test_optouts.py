@@ -214,3 +214,7 @@ async def test_a_person_subscribes_again_through_a_form(client: httpx.AsyncClien
     for bad in ({"contact": c["id"]}, {"contact": c["id"], "list": 999}, {"contact": c["id"], "list": lst,
                                                                           "unconfirmed": "yes"}):
         assert (await client.post("/_sandbox/subscribe", json=bad)).status_code == 400
+    ac.switches["global_unsubscribe_reading"] = "all_lists"
+    await client.post("/_sandbox/global_unsubscribe", json={"contact": c["id"]})
+    await client.post("/_sandbox/subscribe", json={"contact": c["id"], "list": lst})
+    assert await _status(client, c["id"], lst) == "2"  # a form subscribe does not lift the global unsubscribe
