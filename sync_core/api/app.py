@@ -17,6 +17,7 @@ from sync_core.api import (
     routes_config,
     routes_connection,
     routes_health,
+    routes_sales,
     routes_status,
     routes_sync,
     routes_users,
@@ -70,6 +71,7 @@ def create_app(runtime_factory: RuntimeFactory | None = None, *, auth: TokenVali
         mode = ctx.auth_mode()
         return Health(status="ok", version=__version__, auth=mode)
 
-    for module in (routes_connection, routes_users, routes_config, routes_sync, routes_status, routes_health):
+    for module in (routes_connection, routes_users, routes_config, routes_sync, routes_status, routes_health,
+                   routes_sales):
         app.include_router(module.router)
     return app

@@ -7,6 +7,9 @@ If-Match write of that row. Two holders that read the same state cannot both wri
 re-reads and decides again, so the window holds across processes. Times are the clock's wall
 time (``Clock.time``), the only time processes share.
 
+A holder with a ``reserve`` stops at ``limit - reserve`` grants in the window, leaving the rest to holders
+without one: passes hold back a share that people's requests (sales actions) can always have at once.
+
 Each instance keeps the row it last wrote, so a lone holder spends one round trip per grant; a
 stale copy only costs a failed write and a re-read.
 """
@@ -38,11 +41,13 @@ class _Window:
 class SharedRequestBudget:
     """Implements :class:`sync_core.model.budget.RequestBudget` for every holder of ``key``."""
 
-    def __init__(self, table: TableClient, key: str, *, limit: int, window: float, clock: Clock) -> None:
-        if limit < 1 or window <= 0:
-            raise ValueError("a budget needs limit >= 1 and window > 0")
+    def __init__(self, table: TableClient, key: str, *, limit: int, window: float, clock: Clock,
+                 reserve: int = 0) -> None:
+        if limit < 1 or window <= 0 or not 0 <= reserve < limit:
+            raise ValueError("a budget needs limit >= 1, window > 0 and 0 <= reserve < limit")
         self.key = key
         self.limit = limit
+        self.reserve = reserve
         self.window = window
         self._t = table
         self._pk = enc(key)
@@ -81,8 +86,9 @@ class SharedRequestBudget:
     def _next_free(self, state: _Window, now: float) -> float:
         t = max(now, state.paused_until)
         recent = [g for g in state.grants if g > now - self.window]
-        if len(recent) >= self.limit:
-            t = max(t, recent[-self.limit] + self.window)
+        cap = self.limit - self.reserve
+        if len(recent) >= cap:
+            t = max(t, recent[-cap] + self.window)
         return t
 
     async def acquire(self) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any, cast
 
 from azure.core.exceptions import ResourceNotFoundError, ServiceRequestError, ServiceResponseError
@@ -252,6 +253,20 @@ class LinkRepository:
             link.etag = results[i].get("etag")
             link.index_keys = tuple(sorted(index_keys_of(link)))
             i += len(ops)
+
+    async def insert(self, cid: str, link: RecordLink) -> bool:
+        """A new link, only if none exists for its record (a conditional insert, unfenced): ``False`` when
+        one does (a pass wrote it first; the caller adopts that one)."""
+        fresh = replace(link, etag=None, index_keys=None)
+        try:
+            results = await self.submit(link_ops(cid, fresh))
+        except TableTransactionError as e:
+            if getattr(e, "error_code", None) == "EntityAlreadyExists":
+                return False
+            raise
+        link.etag = results[0].get("etag")
+        link.index_keys = tuple(sorted(index_keys_of(link)))
+        return True
 
     async def _learn_stored_keys(self, cid: str, links: Sequence[RecordLink]) -> None:
         async def learn(link: RecordLink) -> None:

@@ -152,6 +152,10 @@ class SyncStore:
     async def delete_link(self, cid: str, link: RecordLink, *, fence: Fence | None = None) -> None:
         await self._links.delete(cid, link, fence)
 
+    async def insert_link(self, cid: str, link: RecordLink) -> bool:
+        """Write ``link`` only if its record has none yet; ``False``: one exists (nothing written)."""
+        return await self._links.insert(cid, link)
+
     def iter_links(self, cid: str, entity: EntityName | None = None) -> AsyncIterator[RecordLink]:
         return self._links.iterate(cid, entity)
 
@@ -249,9 +253,11 @@ class SyncStore:
         """This store, with every link, cursor and import write carrying ``fence``."""
         return FencedStore(self, fence)
 
-    def request_budget(self, key: str, *, limit: int, window: float) -> SharedRequestBudget:
-        """A budget shared by every holder of ``key`` (e.g. the AC account host) in any process."""
-        return SharedRequestBudget(self.tables["budgets"], key, limit=limit, window=window, clock=self.clock)
+    def request_budget(self, key: str, *, limit: int, window: float, reserve: int = 0) -> SharedRequestBudget:
+        """A budget shared by every holder of ``key`` (e.g. the AC account host) in any process; this holder
+        leaves ``reserve`` of the ``limit`` to holders without a reserve."""
+        return SharedRequestBudget(self.tables["budgets"], key, limit=limit, window=window, clock=self.clock,
+                                   reserve=reserve)
 
 
 class FencedStore(SyncStore):
