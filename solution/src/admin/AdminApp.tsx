@@ -1,7 +1,10 @@
 /** The pages of the admin app, by route. */
 import type { ApiClient } from "../api/client";
 import { Dashboard } from "./Dashboard";
+import { DataConfig } from "./DataConfig";
+import { Health } from "./Health";
 import { Settings } from "./Settings";
+import { SyncSettings } from "./SyncSettings";
 import { type PageKey, Shell } from "./Shell";
 import { Users } from "./Users";
 
@@ -10,7 +13,9 @@ function page(key: PageKey) {
     case "dashboard": return <Dashboard />;
     case "settings": return <Settings />;
     case "users": return <Users />;
-    default: return <Dashboard />;
+    case "data": return <DataConfig />;
+    case "sync": return <SyncSettings />;
+    case "health": return <Health />;
   }
 }
 
