@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from sync_core.model.config import DynamicsAuth, EntitiesConfig, Frequency, PushSettings, TextOnly
+from sync_core.model.config import ConsentSettings, DynamicsAuth, EntitiesConfig, Frequency, PushSettings, TextOnly
 from sync_core.model.secrets import header_safe_problem
 from sync_core.model.state import EntityName, Side
 
@@ -114,6 +114,7 @@ class DataConfig(TextOnly):
     model_config = ConfigDict(extra="forbid")
     entities: EntitiesConfig
     push: PushSettings = Field(default_factory=PushSettings)
+    consent: ConsentSettings = Field(default_factory=ConsentSettings)
 
 
 class ConfigView(BaseModel):
@@ -313,6 +314,7 @@ class ConfigDocument(TextOnly):
     schema_version: Literal[1] = 1
     entities: EntitiesConfig
     push: PushSettings = Field(default_factory=PushSettings)
+    consent: ConsentSettings = Field(default_factory=ConsentSettings)
     frequency: Frequency = "1h"
 
 

@@ -78,6 +78,10 @@ def _forward_entity(cid: str, link: RecordLink) -> dict[str, Any]:
         e["dynamics_etag"] = link.dynamics_etag
     if link.history:
         codec.put_json(e, "history", link.history)
+    if link.opted_out:
+        e["opted_out"] = True
+    if link.dynamics_opt_out is not None:
+        e["dynamics_opt_out"] = link.dynamics_opt_out
     codec.check_size(e, f"link {link.entity} {link.dynamics_id}")
     return e
 
@@ -96,6 +100,8 @@ def link_from_entity(e: Mapping[str, Any]) -> RecordLink:
         synced_at=codec.get_dt(e, "synced_at"),
         dynamics_etag=e.get("dynamics_etag"),
         history=codec.get_json(e, "history", []),
+        opted_out=bool(e.get("opted_out", False)),
+        dynamics_opt_out=e.get("dynamics_opt_out"),
         etag=getattr(e, "metadata", {}).get("etag"),
     )
     link.index_keys = tuple(sorted(index_keys_of(link)))

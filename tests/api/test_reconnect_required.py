@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from sync_core.model.errors import ConfigurationError
 from sync_core.model.config import SCHEMA_VERSION
+from sync_core.model.errors import ConfigurationError
 from sync_core.model.secrets import secret_names
 from sync_core.store import _codec as codec
 from tests.api.conftest import CID, DV_TOKEN, DV_URL, TENANT, Api

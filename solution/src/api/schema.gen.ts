@@ -615,6 +615,7 @@ export interface components {
          * @description A connection's configuration without its identity or secrets, to apply to another connection.
          */
         ConfigDocument: {
+            consent?: components["schemas"]["ConsentSettings"];
             entities: components["schemas"]["EntitiesConfig"];
             /**
              * Frequency
@@ -782,10 +783,33 @@ export interface components {
             tenant_id: string | null;
         };
         /**
+         * ConsentSettings
+         * @description Opt-outs both ways for contacts and leads (README "Consent"). An opt-out on either side wins and
+         *     the sync never re-subscribes anyone, unless ``opt_in`` lets a Dynamics opt-in travel.
+         */
+        ConsentSettings: {
+            /** Ac Statuses */
+            ac_statuses?: ("unsubscribed" | "bounced")[];
+            /** Dynamics Columns */
+            dynamics_columns?: ("donotbulkemail" | "donotemail")[];
+            /**
+             * Opt In
+             * @default never
+             * @enum {string}
+             */
+            opt_in: "never" | "from_dynamics";
+            /**
+             * Scan Pages Per Pass
+             * @default 20
+             */
+            scan_pages_per_pass: number;
+        };
+        /**
          * DataConfig
          * @description The writable part of the configuration: what syncs and how fields map.
          */
         DataConfig: {
+            consent?: components["schemas"]["ConsentSettings"];
             entities: components["schemas"]["EntitiesConfig"];
             push?: components["schemas"]["PushSettings"];
         };
