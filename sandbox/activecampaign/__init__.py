@@ -6,7 +6,7 @@
 
 Real routes: ``/api/3/...`` (every one exists in the official OpenAPI document, see
 tests/sandbox_ac/test_openapi.py) and v1 ``/admin/api.php?api_action=`` ``campaign_send``,
-``campaign_report_open_list``, ``campaign_report_link_list`` (v1_reports.py): users/me; contacts (list
+``campaign_report_{open,link,bounce,unsubscription}_list`` (v1_reports.py): users/me; contacts (list
 with the documented filters, CRUD, contact/sync, sub-resources fieldValues, contactLists, contactTags,
 contactAutomations, accountContacts, trackingLogs, bounceLogs, scoreValues), activities; tags, contactTags, lists,
 contactLists; fields, fieldOption/bulk, fieldRels, fieldValues; accounts, accountContacts, accountCustomFieldMeta/Data;

@@ -201,3 +201,32 @@ async def test_v1_open_and_link_reports_name_who_opened_and_clicked_which_link(
     assert (await v1("campaign_report_open_list", campaignid=99))["result_code"] == 0
     await client.delete(f"/api/3/contacts/{b['id']}")
     assert "1" not in await v1("campaign_report_open_list")  # a deleted contact leaves the report
+
+
+async def test_v1_bounce_and_unsubscription_reports(client: httpx.AsyncClient, ac: ACState,
+                                                    ac_clock: SandboxClock) -> None:
+    catalogue(ac)
+    a, lst = await _subscribed(client, "a@example.com")
+    b, _ = await _subscribed(client, "b@example.com")
+    ac_clock.advance(60)
+    await client.post("/_sandbox/campaigns/1/events", json={"contact": a["id"], "event": "unsubscribe",
+                                                            "reason": "too often"})
+    ac_clock.advance(60)
+    await client.post("/_sandbox/campaigns/1/events", json={"contact": b["id"], "event": "bounce"})
+    await client.post("/_sandbox/bounce", json={"contact": a["id"], "type": "soft", "campaign": 2, "message": 2})
+
+    async def v1(action: str, campaign: int = 1) -> dict[str, Any]:
+        r = await client.get("/admin/api.php", params={"api_action": action, "api_output": "json",
+                                                       "api_key": ac.api_token, "campaignid": campaign})
+        body: dict[str, Any] = r.json()
+        return body
+
+    unsubs = await v1("campaign_report_unsubscription_list")
+    assert unsubs["result_code"] == 1 and "1" not in unsubs
+    assert {k: unsubs["0"][k] for k in ("subscriberid", "email", "listid", "reason")} == {
+        "subscriberid": a["id"], "email": "a@example.com", "listid": lst, "reason": "too often"}
+    bounces = await v1("campaign_report_bounce_list")
+    assert (bounces["0"]["email"], bounces["0"]["type"]) == ("b@example.com", "hard")
+    assert "1" not in bounces
+    assert (await v1("campaign_report_bounce_list", 2))["0"]["type"] == "soft"
+    assert (await v1("campaign_report_unsubscription_list", 2))["result_code"] == 0
