@@ -458,7 +458,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Health */
+        /** Ready to serve: storage reachable and token validation configured (503 says what is not) */
         get: operations["health_api_health_get"];
         put?: never;
         post?: never;
@@ -1034,8 +1034,16 @@ export interface components {
              * @enum {string}
              */
             auth: "entra" | "local" | "unconfigured";
-            /** Status */
-            status: string;
+            /**
+             * Problems
+             * @default []
+             */
+            problems: string[];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "ok" | "not_ready";
             /** Version */
             version: string;
         };
@@ -4022,6 +4030,15 @@ export interface operations {
         responses: {
             /** @description Successful Response */
             200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+            /** @description Not ready: storage or sign-in is not configured */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
