@@ -85,12 +85,12 @@ describe("the admin pages on the real API", () => {
     await noSeriousViolations();
     const key = frame.getByLabel("API key");
     await key.fill("wrong-key");
-    await frame.getByRole("button", { name: "Connect" }).click();
+    await frame.getByRole("button", { name: "Connect", exact: true }).click();
     await expect.poll(() => key.getAttribute("aria-invalid"), LIVE).toBe("true");
     expect(await frame.getByLabel("Environment URL").getAttribute("aria-invalid")).not.toBe("true");
     await shoot("admin-settings-wrong-key.png");
     await key.fill(AC_KEY);
-    await frame.getByRole("button", { name: "Connect" }).click();
+    await frame.getByRole("button", { name: "Connect", exact: true }).click();
     await frame.getByText("Connected: both systems accepted the sign-in.").waitFor({ timeout: 30_000 });
     await shoot("admin-settings.png");
 
@@ -221,7 +221,7 @@ describe("keyboard alone", () => {
     await frame.getByRole("heading", { name: "Settings", level: 1 }).waitFor();
     await tabTo(frame.getByLabel("API key"));
     await page.keyboard.type(AC_KEY);
-    await tabTo(frame.getByRole("button", { name: "Connect" }));
+    await tabTo(frame.getByRole("button", { name: "Connect", exact: true }));
     await page.keyboard.press("Enter");
     await frame.getByText("Connected: both systems accepted the sign-in.").waitFor({ timeout: 30_000 });
 
