@@ -16,6 +16,7 @@ from sync_core import __version__
 from sync_core.api import (
     routes_config,
     routes_connection,
+    routes_erasure,
     routes_health,
     routes_status,
     routes_sync,
@@ -70,6 +71,7 @@ def create_app(runtime_factory: RuntimeFactory | None = None, *, auth: TokenVali
         mode = ctx.auth_mode()
         return Health(status="ok", version=__version__, auth=mode)
 
-    for module in (routes_connection, routes_users, routes_config, routes_sync, routes_status, routes_health):
+    for module in (routes_connection, routes_users, routes_config, routes_sync, routes_status, routes_health,
+                   routes_erasure):
         app.include_router(module.router)
     return app
