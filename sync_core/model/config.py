@@ -110,6 +110,13 @@ class EntityMapping(_Model):
     """Dynamics column → value a create needs where no mapping fills it: for creating Dynamics records on
     ActiveCampaign's request, which is not built yet, so any constant is refused."""
     conflict: ConflictRule = "newest_wins"
+    on_delete: Literal["keep", "unsubscribe", "tag", "delete"] = "keep"
+    """A record deleted in Dynamics: ``keep`` unlinks (AC untouched); ``unsubscribe`` also unsubscribes the AC
+    contact from the connection's lists; ``tag`` adds ``push.tag_deleted``; ``delete`` deletes the AC contact
+    unless another linked record shares it. Contacts and leads only (else ``keep``)."""
+    on_ac_delete: Literal["keep", "deactivate"] = "keep"
+    """A linked AC record deleted: ``keep`` unlinks; ``deactivate`` also deactivates the Dynamics record
+    (statecode, never a delete). Contacts and accounts only."""
     _entity: EntityName | None = PrivateAttr(default=None)
 
     @field_validator("constants")
@@ -214,6 +221,7 @@ class PushSettings(_Model):
     tag_pushed: str = "D365: Pushed from Dynamics"
     tag_lead: str = "D365: Lead"
     tag_contact: str = "D365: Contact"
+    tag_deleted: str = "D365: Deleted in Dynamics"
 
 
 OptOutColumn = Literal["donotbulkemail", "donotemail"]
@@ -253,6 +261,18 @@ class EntitiesConfig(_Model):
     contacts: EntityMapping = Field(default_factory=lambda: EntityMapping(enabled=True))
     leads: EntityMapping = Field(default_factory=EntityMapping)
     opportunities: EntityMapping = Field(default_factory=lambda: EntityMapping(direction="push"))
+
+    @model_validator(mode="after")
+    def _delete_policies(self) -> EntitiesConfig:
+        for name, m in (("accounts", self.accounts), ("opportunities", self.opportunities)):
+            if m.on_delete != "keep":
+                raise ValueError(f"entities.{name}.on_delete: only contacts and leads have a delete policy "
+                                 "other than keep")
+        for name, m in (("leads", self.leads), ("opportunities", self.opportunities)):
+            if m.on_ac_delete != "keep":
+                raise ValueError(f"entities.{name}.on_ac_delete: deactivate is for contacts and accounts "
+                                 "(a lead closes by qualifying or disqualifying)")
+        return self
 
     def of(self, entity: EntityName) -> EntityMapping:
         m = {"account": self.accounts, "contact": self.contacts,
