@@ -20,24 +20,30 @@ from sync_core.settings import SettingMissing
 
 
 class Exit(IntEnum):
-    """The command line's exit codes (README lists them)."""
+    """The command line's exit codes (README's table is ``MEANINGS``, checked by a test)."""
 
     OK = 0
     FAILED = 1
-    """The work ran and did not succeed (a pass failed; see the message and ``status``)."""
     USAGE = 2
-    """Bad input: an argument, a file that is missing or not valid, a refused configuration."""
     BUSY = 3
-    """Another pass holds the connection's lease."""
     NOT_FOUND = 4
-    """No such connection (or record)."""
     NOT_CONFIGURED = 5
-    """A setting or a stored secret is missing: the message names it."""
     UNREACHABLE = 6
-    """Storage, ActiveCampaign or Dynamics did not answer (or answered with a server error)."""
     REFUSED = 7
-    """ActiveCampaign or Dynamics refused the stored credentials (or they lack a right)."""
     INTERRUPTED = 130
+
+
+MEANINGS: dict[Exit, str] = {
+    Exit.OK: "done",
+    Exit.FAILED: "the work ran and did not succeed (the message and `status` say why)",
+    Exit.USAGE: "bad input: an argument, a file that is missing or not valid, a refused configuration",
+    Exit.BUSY: "another pass holds the connection's lease",
+    Exit.NOT_FOUND: "no such connection, record or user",
+    Exit.NOT_CONFIGURED: "a setting or a stored secret is missing (the message names it)",
+    Exit.UNREACHABLE: "storage, ActiveCampaign or Dynamics did not answer, or answered with a server error",
+    Exit.REFUSED: "ActiveCampaign, Dynamics or storage refused the credentials, or they lack a right",
+    Exit.INTERRUPTED: "interrupted (Ctrl-C)",
+}
 
 
 class CliError(Exception):

@@ -126,6 +126,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/connections/{connection_id}/erasure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Erase a person: their ActiveCampaign contact and every row naming them; Dynamics is left to you, and the person is not pushed back until the suppression is lifted */
+        post: operations["erase_api_connections__connection_id__erasure_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/connections/{connection_id}/errors": {
         parameters: {
             query?: never;
@@ -358,6 +375,23 @@ export interface paths {
         get: operations["status_api_connections__connection_id__status_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/connections/{connection_id}/suppressions/lift": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Lift a person's suppression (after an erasure or an AC delete): the sync may push them again */
+        post: operations["lift_api_connections__connection_id__suppressions_lift_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -615,6 +649,7 @@ export interface components {
          * @description A connection's configuration without its identity or secrets, to apply to another connection.
          */
         ConfigDocument: {
+            consent?: components["schemas"]["ConsentSettings"];
             entities: components["schemas"]["EntitiesConfig"];
             /**
              * Frequency
@@ -782,10 +817,33 @@ export interface components {
             tenant_id: string | null;
         };
         /**
+         * ConsentSettings
+         * @description Opt-outs both ways for contacts and leads (README "Consent"). An opt-out on either side wins and
+         *     the sync never re-subscribes anyone, unless ``opt_in`` lets a Dynamics opt-in travel.
+         */
+        ConsentSettings: {
+            /** Ac Statuses */
+            ac_statuses?: ("unsubscribed" | "bounced")[];
+            /** Dynamics Columns */
+            dynamics_columns?: ("donotbulkemail" | "donotemail")[];
+            /**
+             * Opt In
+             * @default never
+             * @enum {string}
+             */
+            opt_in: "never" | "from_dynamics";
+            /**
+             * Scan Pages Per Pass
+             * @default 20
+             */
+            scan_pages_per_pass: number;
+        };
+        /**
          * DataConfig
          * @description The writable part of the configuration: what syncs and how fields map.
          */
         DataConfig: {
+            consent?: components["schemas"]["ConsentSettings"];
             entities: components["schemas"]["EntitiesConfig"];
             push?: components["schemas"]["PushSettings"];
         };
@@ -852,6 +910,18 @@ export interface components {
              */
             enabled: boolean;
             /**
+             * On Ac Delete
+             * @default keep
+             * @enum {string}
+             */
+            on_ac_delete: "keep" | "deactivate";
+            /**
+             * On Delete
+             * @default keep
+             * @enum {string}
+             */
+            on_delete: "keep" | "unsubscribe" | "tag" | "delete";
+            /**
              * Scope
              * @default all
              * @enum {string}
@@ -888,6 +958,33 @@ export interface components {
             started_at: string | null;
             /** Total */
             total: number | null;
+        };
+        /** ErasureRequest */
+        ErasureRequest: {
+            /** Email */
+            email: string;
+        };
+        /** ErasureView */
+        ErasureView: {
+            /** Ac Contacts Deleted */
+            ac_contacts_deleted: number;
+            /**
+             * Dynamics
+             * @description What happens in Dynamics 365: nothing; it is left to the customer's process
+             */
+            dynamics: string;
+            /**
+             * Rows Removed
+             * @description Table rows deleted or rewritten without the email, by table
+             */
+            rows_removed: {
+                [key: string]: number;
+            };
+            /**
+             * Suppression
+             * @description The salted hash the suppression is keyed by (the email is not kept)
+             */
+            suppression: string;
         };
         /** ErrorBody */
         ErrorBody: {
@@ -1128,6 +1225,18 @@ export interface components {
              */
             status: "running" | "done" | "failed";
         };
+        /** LiftRequest */
+        LiftRequest: {
+            /** Email */
+            email: string;
+        };
+        /** LiftView */
+        LiftView: {
+            /** Lifted */
+            lifted: boolean;
+            /** Suppression */
+            suppression: string;
+        };
         /** ListMembership */
         ListMembership: {
             /** Id */
@@ -1230,6 +1339,11 @@ export interface components {
              * @default D365: Contact
              */
             tag_contact: string;
+            /**
+             * Tag Deleted
+             * @default D365: Deleted in Dynamics
+             */
+            tag_deleted: string;
             /**
              * Tag Lead
              * @default D365: Lead
@@ -2220,6 +2334,86 @@ export interface operations {
             };
             /** @description Conflicts with the current state (changed meanwhile, not connected, reconnect_required, sync off, sync running) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; `error.field` names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ActiveCampaign or Dynamics answered with an error (credentials refused, plan limit, unexpected answer) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ActiveCampaign, Dynamics, the token issuer or the app's storage (code storage_unavailable) is unavailable or throttling; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    erase_api_connections__connection_id__erasure_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                connection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ErasureRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErasureView"];
+                };
+            };
+            /** @description No bearer token, or one that does not validate */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller lacks System Administrator / ActiveCampaign Admin in the connection's Dynamics */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such connection for the caller's tenant (or no such item) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3359,6 +3553,86 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["StatusView"];
+                };
+            };
+            /** @description No bearer token, or one that does not validate */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller lacks System Administrator / ActiveCampaign Admin in the connection's Dynamics */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such connection for the caller's tenant (or no such item) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; `error.field` names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ActiveCampaign or Dynamics answered with an error (credentials refused, plan limit, unexpected answer) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ActiveCampaign, Dynamics, the token issuer or the app's storage (code storage_unavailable) is unavailable or throttling; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    lift_api_connections__connection_id__suppressions_lift_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                connection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LiftRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LiftView"];
                 };
             };
             /** @description No bearer token, or one that does not validate */
