@@ -34,9 +34,9 @@ from sync_core.store import SyncStore
 
 AC_REQUESTS_PER_SECOND = 5
 PEOPLE_RESERVE = 2
-"""Of the account's 5 requests a second, what passes leave free for people's sales actions, so a seller's
-click never queues behind a bulk pass (passes then spend at most 3 a second, and only into an empty second
-while people are active; people up to all 5)."""
+"""Of the account's 5 requests a second, what passes leave free for people's sales actions while someone is
+at work (a sales action in the last minute: store.budget.PEOPLE_SESSION_WINDOWS), so a seller's clicks do not
+queue behind a bulk pass; with no one at work a pass spends all 5 (the bulk path's bound)."""
 IN_FLIGHT_PER_CONNECTION: int | None = None
 """Calls of one connection in flight at once, both services together (None: no bound; the AC budget
 still caps AC at 5/s)."""

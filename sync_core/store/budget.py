@@ -7,8 +7,9 @@ If-Match write of that row. Two holders that read the same state cannot both wri
 re-reads and decides again, so the window holds across processes. Times are the clock's wall
 time (``Clock.time``), the only time processes share.
 
-A holder with a ``reserve`` (a pass) stops at ``limit - reserve`` grants in the window, leaving the rest to
-holders without one (people: sales actions), who can always have that share at once; and while people were
+A holder with a ``reserve`` (a pass) stops at ``limit - reserve`` grants in the window while a person is at
+work (a grant to a holder without one, people's sales actions, in the last :data:`PEOPLE_SESSION_WINDOWS`
+windows), leaving people that share at once; with no one at work it spends the whole limit; and while people were
 granted a request in the last two windows, it takes a request only when the window holds none, so a person's
 few calls in a row are not spread over seconds behind a bulk pass (the pass goes on between a person's clicks).
 
@@ -31,6 +32,10 @@ from sync_core.clock import Clock
 from sync_core.store._keys import enc
 
 WINDOW_ROW = "window"
+PEOPLE_SESSION_WINDOWS = 60
+"""A holder with a reserve leaves it free only this many windows after a person's latest grant: with no one
+at work a pass spends the whole budget (the bulk path's throughput), and a session's first click waits at most
+one window."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,9 +98,11 @@ class SharedRequestBudget:
     def _next_free(self, state: _Window, now: float) -> float:
         t = max(now, state.paused_until)
         recent = [g for g in state.grants if g > now - self.window]
-        cap = self.limit - self.reserve
-        if self.reserve and state.people_at > now - 2 * self.window:
-            cap = 1  # people were served in the last two windows: a pass waits for an empty window
+        cap = self.limit
+        if self.reserve and state.people_at > now - PEOPLE_SESSION_WINDOWS * self.window:
+            cap = self.limit - self.reserve  # a person is at work: their share stays free
+            if state.people_at > now - 2 * self.window:
+                cap = 1  # people were served in the last two windows: a pass waits for an empty window
         if len(recent) >= cap:
             t = max(t, recent[-cap] + self.window)
         return t

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sync_core.engine.clients import PEOPLE_RESERVE, ac_budget_key
 from sync_core.model.state import RecordError
+from sync_core.store.budget import PEOPLE_SESSION_WINDOWS
 from tests.api.conftest import Api
 from tests.api.sales_helpers import P, catalogue, owned_lead, record_path
 
@@ -118,12 +119,20 @@ async def test_a_throttled_activecampaign_is_a_503_with_retry_after_at_once(api:
     assert failed and str((failed[0].after or {}).get("outcome", "")).startswith("failed")
 
 
-async def test_passes_leave_the_reserved_share_to_people(api: Api) -> None:
-    """A pass stops at 5 - PEOPLE_RESERVE grants a second; a sales action's client may take the rest at once."""
+async def test_passes_leave_the_reserved_share_to_people_while_someone_is_at_work(api: Api) -> None:
+    """With no one at work a pass spends the whole 5 a second; a person's first request waits at most one
+    window; then, for PEOPLE_SESSION_WINDOWS, the pass stops at 5 - PEOPLE_RESERVE and people take the rest at once."""
     factory = api.rt.clients
     assert factory is not None
     pass_budget = factory.ac_budget(api.rt.store, api.ac_url)
     people_budget = factory.for_people().ac_budget(api.rt.store, api.ac_url)
+    start = api.clock.time()
+    for _ in range(5):
+        await pass_budget.acquire()  # no one at work: the bulk path's whole bound
+    assert api.clock.time() == start
+    await people_budget.acquire()  # a session's first click waits for the window, no longer
+    assert start < api.clock.time() <= start + 1.0
+    api.clock.advance(5)  # past the two windows of priority, inside the session
     start = api.clock.time()
     for _ in range(5 - PEOPLE_RESERVE):
         await pass_budget.acquire()
@@ -135,7 +144,7 @@ async def test_passes_leave_the_reserved_share_to_people(api: Api) -> None:
     start = api.clock.time()
     for _ in range(5 - PEOPLE_RESERVE):
         await pass_budget.acquire()
-    await pass_budget.acquire()  # a pass never takes the reserved share, even when no one else spends
+    await pass_budget.acquire()  # inside the session a pass never takes the reserved share
     assert api.clock.time() >= start + 1.0
     api.clock.advance(5)
     start = api.clock.time()
@@ -146,6 +155,11 @@ async def test_passes_leave_the_reserved_share_to_people(api: Api) -> None:
     for _ in range(4):
         await people_budget.acquire()  # people still have all but the pass's one
     assert api.clock.time() == resumed
+    api.clock.advance(PEOPLE_SESSION_WINDOWS + 1)  # the session is over: the pass has the whole bound again
+    start = api.clock.time()
+    for _ in range(5):
+        await pass_budget.acquire()
+    assert api.clock.time() == start
     assert ac_budget_key(api.ac_url) == "ac-ac.sandbox"
 
 
