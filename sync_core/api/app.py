@@ -17,6 +17,7 @@ from sync_core.api import (
     routes_config,
     routes_connection,
     routes_health,
+    routes_hooks,
     routes_sales,
     routes_status,
     routes_sync,
@@ -72,6 +73,6 @@ def create_app(runtime_factory: RuntimeFactory | None = None, *, auth: TokenVali
         return Health(status="ok", version=__version__, auth=mode)
 
     for module in (routes_connection, routes_users, routes_config, routes_sync, routes_status, routes_health,
-                   routes_sales):
+                   routes_sales, routes_hooks):
         app.include_router(module.router)
     return app

@@ -244,6 +244,8 @@ class StatusView(BaseModel):
     directions: dict[str, Literal["bidirectional", "push", "pull"]] = Field(
         default_factory=dict, description="Each enabled entity's direction")
     open_errors: int
+    create_requests: dict[str, int] = Field(
+        default_factory=dict, description="Creates asked for by ActiveCampaign: pending, done and failed")
 
 
 class ConflictView(BaseModel):

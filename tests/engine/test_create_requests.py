@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
+from sync_core.engine.create_requests import record_id
 from sync_core.model.config import ConnectionConfig
+from sync_core.model.state import CreateRequest, EntityName
 from tests.engine.conftest import Harness, HarnessFactory, ac_request, base_config
 
 CREATE_LEAD, CREATE_CONTACT = "D365: Create Lead", "D365: Create Contact"
@@ -164,3 +166,52 @@ async def test_the_dry_run_shows_what_would_be_created(harness: HarnessFactory) 
     assert result.run is not None and result.run.counts["lead"].get("would_request_create") == 1
     assert any(s["action"] == "request_create" and s["label"] == "maybe@example.com" for s in result.samples["lead"])
     assert records(h, "lead", "maybe@example.com") == []
+
+
+async def queue_webhook(h: Harness, entity: str, ac_id: str) -> None:
+    """What ``POST /api/hooks/…`` stores (tests/api/test_hooks.py): a pending request, nothing else."""
+    table: EntityName = "lead" if entity == "lead" else "contact"
+    await h.store.save_request(h.cid, CreateRequest(entity=table, ac_id=ac_id, source="webhook",
+                                                    dynamics_id=record_id(h.cid, table, ac_id),
+                                                    requested_at=h.clock.now()))
+
+
+async def test_a_webhook_request_reads_the_contact_again_and_a_tag_for_the_same_person_adds_nothing(
+        harness: HarnessFactory) -> None:
+    h = await requesting(harness)
+    ac_id = await new_ac_contact(h, "hook@example.com", None, firstName="Hook", lastName="Step")
+    only_hook = await new_ac_contact(h, "only.hook@example.com", None, lastName="Only")
+    await queue_webhook(h, "lead", only_hook)
+    await queue_webhook(h, "lead", ac_id)
+    await tag_contact(h, ac_id, CREATE_LEAD)  # the same automation asks both ways
+    await ac_request(h, "PUT", f"contacts/{ac_id}", json={"contact": {"firstName": "Hooked"}})  # AC's value now
+    h.clock.advance(60)
+    await h.until_idle()
+    (lead,) = records(h, "lead", "hook@example.com")
+    assert lead["firstname"] == "Hooked" and lead["_ownerid_value"] == seller(h)
+    assert [r["lastname"] for r in records(h, "lead", "only.hook@example.com")] == ["Only"]
+    await queue_webhook(h, "lead", ac_id)  # the webhook again, later
+    h.clock.advance(60)
+    await h.until_idle()
+    assert len(records(h, "lead", "hook@example.com")) == 1
+    request = await h.store.get_request(h.cid, "lead", ac_id)
+    assert request is not None and request.status == "done"
+    assert await tags_of(h, ac_id) == {"D365: Lead", PULLED}
+
+
+async def test_a_contact_request_for_a_lead_follows_the_other_kind_rule(harness: HarnessFactory) -> None:
+    h = await requesting(harness, other_kind="refuse")
+    await h.dv_create("leads", {"emailaddress1": "both@example.com", "lastname": "Lead", "subject": "x"})
+    h.clock.advance(60)
+    await h.until_idle()
+    ac_id = str(h.ac_by_email()["both@example.com"].id)
+    await tag_contact(h, ac_id, CREATE_CONTACT)
+    h.clock.advance(60)
+    results = await h.until_idle()
+    assert records(h, "contact", "both@example.com") == []
+    errors = await h.store.list_errors(h.cid, entity="contact")
+    assert [e.code for e in errors if e.record_id == ac_id] == ["exists_as_other_kind"]
+    assert sum((r.run.counts.get("contact", {}).get("requests_failed", 0) if r.run else 0) for r in results) == 1
+    request = await h.store.get_request(h.cid, "contact", ac_id)
+    assert request is not None and request.status == "failed"
+    assert CREATE_CONTACT in await tags_of(h, ac_id)  # kept: asked again once the rule or the lead changes
