@@ -21,7 +21,7 @@ from sync_core.engine.ac_values import contact_ac_values, to_dynamics
 from sync_core.engine.mapping import dynamics_values, parse_ac_time, select_columns
 from sync_core.engine.pass_state import ENTITY_SET, PRIMARY_ID, Pass
 from sync_core.engine.sink import Action, Failure, Plan
-from sync_core.model.errors import SkippableError
+from sync_core.model.errors import ConflictError, SkippableError
 from sync_core.model.state import CreateRequest, EntityName, RecordLink
 
 ACCOUNT_KEYS = ("account", "jobTitle")
@@ -93,7 +93,13 @@ async def _create(p: Pass, entity: EntityName, item: RequestItem, fields: list[A
     assert owner is not None, "the configuration refuses requests without an owner"
     body["ownerid@odata.bind"] = f"/{'systemusers' if owner.kind == 'systemuser' else 'teams'}({owner.id})"
     body[PRIMARY_ID[entity]] = item.record_id
-    created = await p.dv.create(ENTITY_SET[entity], body, return_representation=True)
+    try:
+        created = await p.dv.create(ENTITY_SET[entity], body, return_representation=True)
+    except ConflictError:  # its id exists: another attempt of this request created it meanwhile
+        existing = await p.dv.get(ENTITY_SET[entity], item.record_id)
+        if existing is None:
+            raise
+        return existing
     return created if isinstance(created, dict) else {PRIMARY_ID[entity]: created}
 
 
