@@ -159,9 +159,11 @@ def _duplicates(entity: EntityName, email: str, rest: Sequence[Mapping[str, Any]
 
 
 def _refused(p: Pass, plan: Plan, request: CreateRequest, code: ErrorCode, cause: str) -> Plan:
-    """A request that cannot be carried out: a record error on the AC contact, retried later."""
+    """A request that cannot be carried out: a record error on the AC contact. The request row retries it
+    (``next_attempt``); the error is not ``retriable`` so the push's retries never read the AC id as a
+    Dynamics id."""
     plan.failures.append(Failure(plan.entity, request.ac_id, code, cause, counted_as="requests_failed",
-                                 sample=("request_failed", request.email or request.ac_id)))
+                                 retriable=False, sample=("request_failed", request.email or request.ac_id)))
     request.status, request.outcome = "failed", cause
     request.attempts += 1
     request.updated_at = p.clock.now()

@@ -137,7 +137,8 @@ async def _failed(p: Pass, entity: EntityName, request: CreateRequest, e: Skippa
     request.attempts += 1
     request.next_attempt = p.clock.now() + backoff(request.attempts)
     await p.sink.save_request(request)
-    await p.sink.fail(Failure(entity, request.ac_id, e.error_code, cause, counted_as="requests_failed"))
+    await p.sink.fail(Failure(entity, request.ac_id, e.error_code, cause, counted_as="requests_failed",
+                              retriable=False))  # retried by the request row, not as a Dynamics record
 
 
 def backoff(attempts: int) -> timedelta:

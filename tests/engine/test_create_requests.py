@@ -209,9 +209,19 @@ async def test_a_contact_request_for_a_lead_follows_the_other_kind_rule(harness:
     h.clock.advance(60)
     results = await h.until_idle()
     assert records(h, "contact", "both@example.com") == []
+    still = await h.store.list_errors(h.cid, entity="contact")
+    assert [e.code for e in still if e.record_id == ac_id] == ["exists_as_other_kind"]  # still shown
     errors = await h.store.list_errors(h.cid, entity="contact")
     assert [e.code for e in errors if e.record_id == ac_id] == ["exists_as_other_kind"]
     assert sum((r.run.counts.get("contact", {}).get("requests_failed", 0) if r.run else 0) for r in results) == 1
     request = await h.store.get_request(h.cid, "contact", ac_id)
     assert request is not None and request.status == "failed"
     assert CREATE_CONTACT in await tags_of(h, ac_id)  # kept: asked again once the rule or the lead changes
+    # Tried again later (the request's own backoff), and the error never disturbs the contacts' push retries.
+    h.clock.advance(7200)
+    again = await h.until_idle()
+    assert not any((r.run.counts.get("contact", {}).get("failed") if r.run else 0) for r in again)
+    assert sum((r.run.counts.get("contact", {}).get("requests_failed", 0) if r.run else 0) for r in again) == 1
+    assert records(h, "contact", "both@example.com") == []
+    still = await h.store.list_errors(h.cid, entity="contact")
+    assert [e.code for e in still if e.record_id == ac_id] == ["exists_as_other_kind"]  # still shown
