@@ -117,3 +117,17 @@ def test_the_host_records_no_request_url_and_the_app_instruments_no_requests() -
     # The app's own exporter sends only custom events: no request or client instrumentation.
     assert {"fastapi", "httpx", "requests", "urllib", "urllib3", "azure_sdk"} <= set(
         telemetry._DISABLED_INSTRUMENTATIONS)
+
+
+async def test_request_settings_the_engine_cannot_carry_out_are_a_422_naming_the_field(api: Api) -> None:
+    await api.connect()
+    leads = {"enabled": True, "direction": "bidirectional", "constants": {"subject": "s", "lastname": "l"}}
+    base = {"entities": {"contacts": {"enabled": True, "direction": "push"}, "leads": leads}}
+    app_user = api.dv.app_user
+    for requests, field in [({"enabled": True, "tag_create_contact": None}, "create_requests.owner"),
+                            ({"enabled": True, "tag_create_contact": None,
+                              "owner": {"kind": "systemuser", "id": app_user}}, "create_requests.owner.id")]:
+        r = await api.client.put(f"{P}/config", json={"config": {**base, "create_requests": requests}},
+                                 headers=api.auth())
+        assert r.status_code == 422, r.text
+        assert r.json()["error"]["field"] == field, r.text

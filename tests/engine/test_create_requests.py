@@ -34,8 +34,7 @@ def request_config(owner: str, **create_requests: Any) -> ConnectionConfig:
 async def requesting(harness: HarnessFactory, *, ac_switches: dict[str, Any] | None = None,
                      dv_switches: dict[str, Any] | None = None, **create_requests: Any) -> Harness:
     """A connection synced once, then switched to creates on request (the owner is the seeded seller)."""
-    h = await harness(seed_contacts=3, ac_switches=ac_switches,
-                      dv_switches={"application_required": "enforced", **(dv_switches or {})})
+    h = await harness(seed_contacts=3, ac_switches=ac_switches, dv_switches=dv_switches)
     h.config = request_config(seller(h), **create_requests)
     await h.store.save_config(h.config)
     await h.until_idle()
