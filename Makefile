@@ -4,12 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv azurite checkov lint typecheck test test-all readings demo bench serve sandboxes clean \
+.PHONY: help venv azurite checkov lint typecheck test test-all readings demo dev bench serve sandboxes clean \
 	solution-deps solution-build solution openapi openapi-check frontend-check chromium e2e pages screenshots
 
 help:
 	@echo "make test   - install everything, lint, type-check and run the test suite"
 	@echo "make demo   - run the end-to-end demo against Azurite and the sandboxes"
+	@echo "make dev    - start Azurite and the sandboxes for the command line and the API (Ctrl-C stops them)"
 	@echo "make bench  - run the benchmarks (not part of the tests)"
 	@echo "make readings - the scenario tests under every register reading (not part of CI)"
 	@echo "make solution - build the Dynamics solution zip (solution/out/acds_ActiveCampaignSync.zip)"
@@ -54,6 +55,9 @@ readings: venv azurite
 
 demo: venv azurite
 	$(BIN)/python -m devtools.demo
+
+dev: venv azurite
+	$(BIN)/python -m sync_core local up
 
 bench: venv azurite
 	$(BIN)/python -m bench

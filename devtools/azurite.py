@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -17,10 +18,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from sync_core.settings import AZURITE_KEY
+
 AZURITE_VERSION = "3.37.0"
 ACCOUNT = "devstoreaccount1"
-# Azurite's fixed, publicly documented development key: not a secret.
-ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+ACCOUNT_KEY = AZURITE_KEY
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS = ROOT / ".tools"
 
@@ -79,10 +81,10 @@ def _wait_listening(port: int, proc: subprocess.Popen[bytes], deadline: float) -
 
 
 @contextlib.contextmanager
-def running_azurite(*, timeout: float = 60.0) -> Iterator[Azurite]:
-    """Start Azurite (table, queue, blob) in memory on free ports; stop it on exit."""
+def running_azurite(*, timeout: float = 60.0, ports: Azurite | None = None) -> Iterator[Azurite]:
+    """Start Azurite (table, queue, blob) in memory on ``ports`` (default: free ones); stop it on exit."""
     exe = azurite_binary()
-    ports = Azurite(_free_port(), _free_port(), _free_port())
+    ports = ports or Azurite(_free_port(), _free_port(), _free_port())
     workdir = TOOLS / "azurite-work"
     workdir.mkdir(parents=True, exist_ok=True)
     proc = subprocess.Popen(
@@ -93,7 +95,8 @@ def running_azurite(*, timeout: float = 60.0) -> Iterator[Azurite]:
          "--blobHost", "127.0.0.1", "--blobPort", str(ports.blob_port)],
         cwd=workdir,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: stopped whole, whatever node starts under it
     )
     try:
         deadline = time.monotonic() + timeout
@@ -101,12 +104,28 @@ def running_azurite(*, timeout: float = 60.0) -> Iterator[Azurite]:
             _wait_listening(port, proc, deadline)
         yield ports
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_group(proc)
+
+
+def stop_group(proc: subprocess.Popen[bytes], *, grace: float = 10.0) -> None:
+    """SIGTERM the process group ``proc`` leads, then SIGKILL what is left after ``grace`` seconds."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def stop_on_sigterm() -> None:
+    """SIGTERM ends the process as Ctrl-C does, so every ``finally`` (stopping children) runs."""
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
 
 
 def connection_string_from_env() -> str | None:
@@ -115,8 +134,8 @@ def connection_string_from_env() -> str | None:
 
 if __name__ == "__main__":
     # `python -m devtools.azurite`: run Azurite in the foreground and print its connection string.
-    with running_azurite() as az:
+    stop_on_sigterm()
+    with contextlib.suppress(KeyboardInterrupt), running_azurite() as az:
         print(az.connection_string, flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            while True:
-                time.sleep(3600)
+        while True:
+            time.sleep(3600)

@@ -21,13 +21,13 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 
-from devtools.azurite import ROOT, running_azurite
+from devtools.azurite import ROOT, running_azurite, stop_group, stop_on_sigterm
 
-SEED_CONTACTS = int(os.environ.get("DEMO_SEED_CONTACTS", "500"))
+DEFAULT_SEED_CONTACTS = 500
 AC_KEY = "sandbox-ac-key"  # the sandbox's documented demo key, not a secret
 DV_TOKEN = "sandbox-dynamics-token"
 
@@ -38,13 +38,28 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class DemoFailed(Exception):
+    """The demo cannot go on; the message says why (printed without a traceback)."""
+
+
+def seed_contacts_from_env() -> int:
+    raw = os.environ.get("DEMO_SEED_CONTACTS", str(DEFAULT_SEED_CONTACTS))
+    if not raw.strip().isdigit() or int(raw) < 1:
+        raise DemoFailed(f"DEMO_SEED_CONTACTS={raw!r}: must be a whole number of at least 1 (the demo syncs the "
+                         f"seeded contacts and edits one of them; default {DEFAULT_SEED_CONTACTS})")
+    return int(raw)
+
+
 @contextlib.contextmanager
-def running_sandboxes(seed_contacts: int) -> Iterator[tuple[str, str]]:
-    ac_port, dv_port = _free_port(), _free_port()
+def running_sandboxes(seed_contacts: int, ports: tuple[int, int] | None = None,
+                      log: IO[bytes] | None = None) -> Iterator[tuple[str, str]]:
+    """Both sandboxes in one child process (``ports``: AC's and Dynamics', default free ones; ``log``:
+    where their output goes, else kept to report a failed start)."""
+    ac_port, dv_port = ports or (_free_port(), _free_port())
     proc = subprocess.Popen(
         [sys.executable, "-m", "sandbox", "--ac-port", str(ac_port), "--dynamics-port", str(dv_port),
          "--seed-contacts", str(seed_contacts)],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=ROOT, stdout=log or subprocess.DEVNULL, stderr=log or subprocess.PIPE, start_new_session=True,
     )
     try:
         deadline = time.monotonic() + 60
@@ -52,24 +67,22 @@ def running_sandboxes(seed_contacts: int) -> Iterator[tuple[str, str]]:
             while True:
                 if proc.poll() is not None:
                     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-                    raise RuntimeError(f"the sandboxes exited: {err[-2000:]}")
+                    raise DemoFailed(f"the sandboxes exited: {err[-2000:]}")
                 with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
                     break
                 if time.monotonic() > deadline:
-                    raise RuntimeError("the sandboxes did not start in time")
+                    raise DemoFailed("the sandboxes did not start in time")
                 time.sleep(0.1)
         yield f"http://127.0.0.1:{ac_port}", f"http://127.0.0.1:{dv_port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_group(proc)
 
 
 def _run_cli(*args: str, env: dict[str, str]) -> str:
-    out = subprocess.run([sys.executable, "-m", "sync_core", *args], cwd=ROOT, env=env, check=True,
+    out = subprocess.run([sys.executable, "-m", "sync_core", *args], cwd=ROOT, env=env,
                          capture_output=True, text=True)
+    if out.returncode != 0:
+        raise DemoFailed(f"`python -m sync_core {' '.join(args)}` exited {out.returncode}: {out.stderr.strip()}")
     return out.stdout
 
 
@@ -117,10 +130,22 @@ async def _edit_contact(dv_url: str, contact_id: str, first_name: str) -> None:
 
 
 def main() -> int:
+    stop_on_sigterm()
+    try:
+        return _demo(seed_contacts_from_env())
+    except DemoFailed as e:
+        print(f"demo: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("demo: interrupted", file=sys.stderr)
+        return 130
+
+
+def _demo(seed: int) -> int:
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp, running_azurite() as azurite, \
-            running_sandboxes(SEED_CONTACTS) as (ac_url, dv_url):
-        print(f"Azurite and the sandboxes are up (AC {ac_url}, Dynamics {dv_url}, {SEED_CONTACTS} contacts)")
+            running_sandboxes(seed) as (ac_url, dv_url):
+        print(f"Azurite and the sandboxes are up (AC {ac_url}, Dynamics {dv_url}, {seed} contacts)")
         env = {**os.environ, "SYNC_STORAGE_CONNECTION_STRING": azurite.connection_string,
                "SYNC_LOCAL_SECRETS_PATH": str(Path(tmp) / "secrets.json"), "SYNC_TABLE_PREFIX": "demo",
                "SYNC_LOCAL_AUTH": "1"}  # local mode: the stand-ins' http/loopback URLs and static token
@@ -134,7 +159,9 @@ def main() -> int:
         print("initial sync ...")
         print(_run_cli("sync", "--connection", "demo", "--until-idle", env=env))
         contacts = asyncio.run(_dynamics_contacts(dv_url))
-        target = next(c for c in contacts if c.get("emailaddress1"))
+        target = next((c for c in contacts if c.get("emailaddress1")), None)
+        if target is None:
+            raise DemoFailed("no seeded Dynamics contact has an email: raise DEMO_SEED_CONTACTS")
         asyncio.run(_edit_contact(dv_url, target["contactid"], "Edited-By-Demo"))
         print(f"edited Dynamics contact {target['emailaddress1']}: firstname = Edited-By-Demo")
         print("delta pass ...")

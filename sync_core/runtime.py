@@ -16,7 +16,7 @@ from sync_core.engine import ClientFactory, SyncEngine
 from sync_core.engine.scheduling import StorageQueue
 from sync_core.keyvault import KeyVaultSecretStore
 from sync_core.model.secrets import SecretStore
-from sync_core.settings import DEFAULT_QUEUE, Settings
+from sync_core.settings import DEFAULT_QUEUE, STORAGE_REMEDY, SettingMissing, Settings
 from sync_core.store import LocalSecretStore, SyncStore
 
 
@@ -55,17 +55,20 @@ def build_runtime(settings: Settings | None = None, *, clock: Clock = SYSTEM_CLO
                   clients: ClientFactory | None = None, secrets: SecretStore | None = None) -> Runtime:
     s = settings or Settings.from_env()
     if s.storage_connection_string:
-        store = SyncStore.from_connection_string(s.storage_connection_string, table_prefix=s.table_prefix,
-                                                 clock=clock)
-        queue = StorageQueue.from_connection_string(s.storage_connection_string, DEFAULT_QUEUE)
+        try:
+            store = SyncStore.from_connection_string(s.storage_connection_string, table_prefix=s.table_prefix,
+                                                     clock=clock)
+            queue = StorageQueue.from_connection_string(s.storage_connection_string, DEFAULT_QUEUE)
+        except ValueError as e:  # the SDKs' parse of the connection string
+            raise SettingMissing("SYNC_STORAGE_CONNECTION_STRING", f"{e} (an Azurite string names TableEndpoint "
+                                 "and QueueEndpoint; `python -m sync_core local up` writes one)") from None
     elif s.storage_account_url and s.queue_account_url:
         cred = _credential(s)
         store = SyncStore.from_account_url(s.storage_account_url, cred, table_prefix=s.table_prefix,
                                            clock=clock)
         queue = StorageQueue.from_account_url(s.queue_account_url, DEFAULT_QUEUE, cred)
     else:
-        raise RuntimeError("set SYNC_STORAGE_ACCOUNT_URL and SYNC_QUEUE_ACCOUNT_URL (or, locally, "
-                           "SYNC_STORAGE_CONNECTION_STRING)")
+        raise s.storage_problem() or SettingMissing("SYNC_STORAGE_ACCOUNT_URL", STORAGE_REMEDY)
     if secrets is None:
         secrets = _secret_store(s)
     factory = clients or ClientFactory(clock=clock, host_policy=s.host_policy())
@@ -78,7 +81,7 @@ def _secret_store(s: Settings) -> SecretStore:
     if s.key_vault_uri:
         return KeyVaultSecretStore(s.key_vault_uri, _credential(s))
     if s.in_azure:
-        raise RuntimeError("SYNC_KEY_VAULT_URI must be set in Azure: the local secret store is for development")
+        raise SettingMissing("SYNC_KEY_VAULT_URI", "must be set in Azure: the local secret store is for development")
     return LocalSecretStore(s.local_secrets_path)
 
 

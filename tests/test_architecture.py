@@ -19,6 +19,8 @@ LAYERS = {
     "engine": {"model", "clock", "http", "activecampaign", "dynamics", "store", "telemetry"},
     "api": {"model", "clock", "http", "activecampaign", "dynamics", "store", "engine", "telemetry", "settings",
             "runtime", "__init__"},
+    "cli": {"model", "clock", "http", "activecampaign", "dynamics", "store", "engine", "telemetry", "settings",
+            "runtime", "api", "__init__"},
 }
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 60

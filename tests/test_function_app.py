@@ -42,13 +42,26 @@ def test_http_function_is_anonymous_catch_all() -> None:
     assert trigger["route"] == "/{*route}"
 
 
-async def test_health_through_the_http_function() -> None:
+async def test_health_through_the_http_function(storage_connection_string: str, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
     handler = _functions()["http_app_func"].get_user_function()
     req = func.HttpRequest(method="GET", url="http://localhost/api/health", body=b"", headers={})
     ctx = SimpleNamespace(invocation_id="test", trace_context=None, function_name="http_app_func")
+    for name in ("SYNC_STORAGE_CONNECTION_STRING", "SYNC_STORAGE_ACCOUNT_URL", "SYNC_LOCAL_AUTH",
+                 "SYNC_AUTH_TENANT_ID"):
+        monkeypatch.delenv(name, raising=False)
+    await reset_runtime()
     resp: func.HttpResponse = await handler(req, ctx)
-    assert resp.status_code == 200
+    assert resp.status_code == 503 and json.loads(resp.get_body())["status"] == "not_ready"
+    monkeypatch.setenv("SYNC_STORAGE_CONNECTION_STRING", storage_connection_string)
+    monkeypatch.setenv("SYNC_LOCAL_SECRETS_PATH", str(tmp_path / "secrets.json"))
+    monkeypatch.setenv("SYNC_LOCAL_AUTH", "1")
+    monkeypatch.chdir(tmp_path)  # the local signing key goes to .local/ here
+    await reset_runtime()
+    resp = await handler(req, ctx)
+    assert resp.status_code == 200, resp.get_body()
     assert json.loads(resp.get_body())["status"] == "ok"
+    await reset_runtime()
 
 
 async def test_unknown_route_is_404_not_500() -> None:

@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 from sync_core.clock import SYSTEM_CLOCK, Clock
+from sync_core.settings import LOCAL_TENANT
 
 log = logging.getLogger("sync_core.api.auth")
 
@@ -39,7 +40,6 @@ DEFAULT_SCOPE = "access_as_user"
 DEFAULT_APP_ROLE = "Sync.Access"
 JWKS_TTL_SECONDS = 24 * 3600.0
 JWKS_MIN_REFRESH_SECONDS = 60.0
-LOCAL_TENANT = "00000000-0000-0000-0000-00000000100c"
 LOCAL_AUDIENCE = "api://activecampaign-dynamics-sync-local"
 LOCAL_KID = "local-signing-key"
 LOCAL_KEY_PATH = ".local/auth-signing-key.pem"
@@ -237,9 +237,18 @@ class LocalSigner:
         p.parent.mkdir(parents=True, exist_ok=True)
         pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
-        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        # Written whole under another name, then linked into place only if absent: a process that
+        # starts at the same time (``serve`` and ``auth token``) never signs with a key that loses.
+        tmp = p.with_name(f"{p.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(pem)
+        try:
+            os.link(tmp, p)
+        except FileExistsError:
+            return cls.load_or_create(p)
+        finally:
+            tmp.unlink()
         return cls(key)
 
     @classmethod

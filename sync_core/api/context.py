@@ -27,6 +27,7 @@ from sync_core.api.jobs import JobRegistry
 from sync_core.api.roles import CallerRoles, RecordAccessCache, RoleCache, product_roots, roles_of
 from sync_core.dynamics import DataverseClient
 from sync_core.engine import ClientFactory
+from sync_core.engine.sales_actions import SalesCache
 from sync_core.model.config import ConnectionConfig, DynamicsSettings
 from sync_core.model.errors import ConfigurationError, SyncError
 
@@ -46,6 +47,7 @@ class ApiContext:
         self._lock = asyncio.Lock()
         self.clients = clients
         self.people = clients.for_people()
+        self.sales_cache = SalesCache(clients.clock)
         """Clients for sales actions: the AC share passes leave free, and no waiting on a throttled service."""
         self.preview_wait_seconds = preview_wait_seconds
         self.jobs = JobRegistry()

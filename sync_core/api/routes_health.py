@@ -14,6 +14,7 @@ from sync_core.api.schemas import ConflictPage, ConflictView, FieldChange, Histo
 from sync_core.dynamics import is_guid
 from sync_core.model.config import ConnectionConfig
 from sync_core.model.state import ConflictRecord, EntityName
+from sync_core.store import SyncStore
 
 router = APIRouter(tags=["health"])
 ERRORS = documented(*STANDARD)
@@ -52,10 +53,18 @@ async def conflicts(a: AdminDep, entity: EntityName | None = None,
 async def history(a: AdminDep, entity: EntityName, dynamics_id: str) -> RecordHistory:
     if not is_guid(dynamics_id):
         raise ApiError(422, "invalid_record_id", "dynamics_id is the record's GUID", field="dynamics_id")
-    link = await a.runtime.store.get_link(a.config.connection_id, entity, dynamics_id.strip("{}").lower())
-    if link is None:
+    found = await record_history(a.runtime.store, a.config.connection_id, entity, dynamics_id)
+    if found is None:
         raise ApiError(404, "record_not_linked", f"no linked {entity} {dynamics_id}: it has not synced",
                        field="dynamics_id")
+    return found
+
+
+async def record_history(store: SyncStore, cid: str, entity: EntityName, dynamics_id: str) -> RecordHistory | None:
+    """A linked record's history, newest first (``None``: not linked); the API and ``record history`` show it."""
+    link = await store.get_link(cid, entity, dynamics_id.strip("{}").lower())
+    if link is None:
+        return None
     items = [HistoryEntry(at=h["at"], run_id=str(h.get("run", "")), direction=h.get("direction", "push"),
                           why=str(h.get("why", "")), changes=[FieldChange(field=str(c.get("field")),
                                                                           from_=_plain(c.get("from")),

@@ -72,7 +72,8 @@ async def me(ctx: Ctx, caller: CallerDep, connection_id: str) -> Me:
 async def marketing(r: RecordDep) -> Marketing:
     async with clients(r) as (ac, _, person):
         if (ac_id := await _ac_contact(r, person)) is not None:
-            return Marketing(synced=True, reason=None, error=None, **await sales_view.contact_view(ac, ac_id))
+            view = await sales_view.contact_view(ac, r.seller.ctx.sales_cache, ac_id)
+            return Marketing(synced=True, reason=None, error=None, **view)
     reason, error = await _not_synced(r, person)
     return Marketing(synced=False, reason=reason, error=error, contact=None, lists=[], tags=[], score=None,
                      automations=[])
@@ -106,7 +107,8 @@ async def activities(r: RecordDep, cursor: Cursor = None, limit: Limit = 20) -> 
     async with clients(r) as (ac, _, person):
         if (ac_id := await _ac_contact(r, person)) is None:
             return ActivityPage(items=[], next_cursor=None)
-        items, nxt = sales_view.page(await sales_view.timeline(ac, ac_id), cursor, limit)
+        everything = await sales_view.timeline(ac, r.seller.ctx.sales_cache, ac_id)
+        items, nxt = sales_view.page(everything, cursor, limit)
     return ActivityPage(items=[Activity(type=i.type, at=i.at, title=i.title, url=i.url, detail=i.detail)
                                for i in items], next_cursor=nxt)
 
@@ -116,9 +118,10 @@ async def _choices(s: SellerDep, kind: str, search: str, cursor: str | None, lim
         raise ApiError(422, "invalid_cursor", "cursor is the next_cursor of a previous page", field="cursor")
     try:
         async with both_clients(s.ctx, s.config, people=True) as (ac, _):
-            rows = ac.iter_automations() if kind == "automations" else ac.iter_campaigns()
+            cache = s.ctx.sales_cache
+            rows = await (cache.automations(ac) if kind == "automations" else cache.campaigns(ac))
             usable = sales_actions.usable_automation if kind == "automations" else sales_actions.usable_campaign
-            found, nxt = await sales_actions.choices(rows, usable, search, int(cursor or 0), limit)
+            found, nxt = sales_actions.choices(rows, usable, search, int(cursor or 0), limit)
     except SyncError as e:
         raise upstream_error(e, "activecampaign") from None
     return ChoicePage(items=[Choice(id=c.id, name=c.name) for c in found],
@@ -147,7 +150,8 @@ async def _synced(r: SellerRecord, ac: ActiveCampaignClient, person: PersonRecor
     """The person's AC contact id, synced on request if it has none; whether it was synced now."""
     s = r.seller
     try:
-        link, now = await sync_person(ac, s.runtime.store, s.config, person, clock=s.runtime.clock)
+        link, now = await sync_person(ac, s.runtime.store, s.config, person, clock=s.runtime.clock,
+                                      tag_id=s.ctx.sales_cache.tag_id)
     except NoEmail as e:
         await _audit(r, action, "refused: no_email")
         raise ApiError(422, "no_email", f"{e}, so it cannot have an ActiveCampaign contact",
@@ -179,7 +183,8 @@ async def add_to_automation(r: RecordDep, body: AddToAutomation) -> AutomationAd
     async with clients(r) as (ac, _, person):
         try:
             ac_id, now = await _synced(r, ac, person, action)
-            name = await sales_actions.add_to_automation(ac, ac_id, body.automation_id)
+            name = await sales_actions.add_to_automation(ac, r.seller.ctx.sales_cache, ac_id,
+                                                         body.automation_id)
         except (sales_actions.Refused, sales_actions.AlreadyInAutomation, SyncError) as e:
             raise await _refused(r, action, e, automation_id=body.automation_id) from None
     await _audit(r, action, "added", automation_id=body.automation_id, automation=name, ac_contact=ac_id)
@@ -194,7 +199,8 @@ async def send_campaign(r: RecordDep, body: SendCampaign) -> CampaignSent:
         try:
             ac_id, _ = await _synced(r, ac, person, action)
             assert person.email is not None
-            name = await sales_actions.send_campaign(ac, person.email, body.campaign_id)
+            name = await sales_actions.send_campaign(ac, r.seller.ctx.sales_cache, person.email,
+                                                     body.campaign_id)
         except (sales_actions.Refused, SyncError) as e:
             raise await _refused(r, action, e, campaign_id=body.campaign_id) from None
     await _audit(r, action, "sent", campaign_id=body.campaign_id, campaign=name, ac_contact=ac_id)

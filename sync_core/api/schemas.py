@@ -306,6 +306,26 @@ class ErrorView(BaseModel):
     next_retry: datetime | None
 
 
+class ErasureRequest(_In):
+    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+
+
+class ErasureView(BaseModel):
+    suppression: str = Field(description="The salted hash the suppression is keyed by (the email is not kept)")
+    ac_contacts_deleted: int
+    rows_removed: dict[str, int] = Field(description="Table rows deleted or rewritten without the email, by table")
+    dynamics: str = Field(description="What happens in Dynamics 365: nothing; it is left to the customer's process")
+
+
+class LiftRequest(_In):
+    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+
+
+class LiftView(BaseModel):
+    suppression: str
+    lifted: bool
+
+
 class RetryRequest(_In):
     entity: EntityName | None = None
     side: Side | None = None

@@ -10,7 +10,7 @@ The record is synced with its entity's mapping whatever the entity's criteria sa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,8 +71,11 @@ async def read_person(dv: DataverseClient, config: ConnectionConfig, entity: Ent
     return PersonRecord(entity, dynamics_id, row, dynamics_values(row, fields), in_scope)
 
 
+TagId = Callable[[ActiveCampaignClient, str], Awaitable[str]]
+
+
 async def sync_person(ac: ActiveCampaignClient, store: SyncStore, config: ConnectionConfig, person: PersonRecord,
-                      *, clock: Clock) -> tuple[RecordLink, bool]:
+                      *, clock: Clock, tag_id: TagId | None = None) -> tuple[RecordLink, bool]:
     """The record's link with its AC contact, syncing it first if it has none; ``True``: synced now."""
     cid = config.connection_id
     link = await store.get_link(cid, person.entity, person.dynamics_id)
@@ -85,7 +88,8 @@ async def sync_person(ac: ActiveCampaignClient, store: SyncStore, config: Connec
     sent = ac_values_for(fields, person.values, {c for c, v in person.values.items() if v is not None} | {EMAIL})
     contact = await ac.sync_contact(contact_payload(sent))
     ac_id = str(contact["id"])
-    await _tag_and_subscribe(ac, config, person.entity, ac_id, new_person=not shared)
+    await _tag_and_subscribe(ac, config, person.entity, ac_id, new_person=not shared,
+                             tag_id=tag_id or (lambda client, name: client.ensure_tag(name)))
     new = _link_for(person, ac_id, sent, contact, clock)
     if await store.insert_link(cid, new):
         return new, True
@@ -107,14 +111,14 @@ def _link_for(person: PersonRecord, ac_id: str, sent: Mapping[str, Any], contact
 
 
 async def _tag_and_subscribe(ac: ActiveCampaignClient, config: ConnectionConfig, entity: EntityName, ac_id: str,
-                             *, new_person: bool) -> None:
+                             *, new_person: bool, tag_id: TagId) -> None:
     """What a pass gives a contact it creates (the entity's tag only, when another record shares it)."""
     push = config.push
     tags = [push.tag_lead if entity == "lead" else push.tag_contact]
     if new_person:
         tags.append(push.tag_pushed)
     for name in tags:
-        await ac.add_contact_tag(ac_id, await ac.ensure_tag(name))
+        await ac.add_contact_tag(ac_id, await tag_id(ac, name))
     if new_person:
         for list_id in push.list_ids:
             await ac.set_contact_list_status(ac_id, str(list_id), 1 if push.subscribe else 2)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from sync_core.engine import consent, people_write
+from sync_core.engine import consent, deletes, people_write
 from sync_core.engine.handler import Record, select_for
 from sync_core.engine.link_index import PEOPLE, LinkIndex
 from sync_core.engine.mapping import changed_columns, dynamics_values, own_write
@@ -54,6 +54,9 @@ class PeopleHandler:
                 p.count(entity, "skipped_no_email")
                 continue
             link = links.get(did)
+            if link is None and await deletes.suppressed(p, str(values[EMAIL])):
+                p.count(entity, "skipped_suppressed")  # erased, or deleted in AC: not pushed back
+                continue
             changed = changed_columns(values, link.dynamics_values if link else None)
             out_now = consent.opted_out_in_dynamics(p, r)
             decision = consent.decide(p, link, out_now)

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sync_core.engine import consent, history
+from sync_core.engine import consent, deletes, history
 from sync_core.engine.associations import ensure_associations
 from sync_core.engine.mapping import ac_values_for, contact_payload, import_row, parse_ac_time
 from sync_core.engine.pass_state import Pass
@@ -21,7 +21,7 @@ from sync_core.engine.people_rows import EMAIL, Planned, association_for, titled
 from sync_core.engine.sink import Failure, Plan
 from sync_core.model.codes import ErrorCode
 from sync_core.model.config import FieldMapping
-from sync_core.model.errors import ConflictError, RetriableError, SkippableError
+from sync_core.model.errors import ConflictError, NotFoundError, RetriableError, SkippableError
 from sync_core.model.state import EntityName, ImportBatch, ImportRow, RecordLink
 
 log = logging.getLogger("sync_core.engine")
@@ -188,6 +188,9 @@ async def _update_by_id(p: Pass, h: People, x: Planned) -> RecordLink | None:
         await consent.carry_out(p, h.entity, ac_id, x.consent)
     except _Unresolved as e:
         await _fail(p, h, x, str(e), ErrorCode.PENDING)
+        return None
+    except NotFoundError:  # deleted in AC: unlinked, never made again by an upsert of the new email
+        await deletes.ac_deleted(p, x.link)
         return None
     except ConflictError as e:
         await _fail(p, h, x, f"the email changed to {x.email}, which an ActiveCampaign contact no Dynamics record "

@@ -10,15 +10,57 @@ contact) is a :class:`Refused` with AC's own reason; a contact already in the au
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sync_core.activecampaign import ActiveCampaignClient, CampaignSendError
+from sync_core.clock import Clock
 from sync_core.model.errors import NotFoundError, PermissionDeniedError, ValidationError
 
 ACTIVE_AUTOMATION = "1"
 SENDABLE_CAMPAIGN = frozenset({"2", "5"})
+CATALOGUE_SECONDS = 60.0
+TAG_SECONDS = 600.0
+
+
+class SalesCache:
+    """What sales actions would otherwise read on every click, per AC account: the automations and campaigns
+    (a minute: a new or paused one shows within it; AC still refuses a paused automation itself) and the
+    ids of the sync's tags (ten minutes)."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._rows: dict[tuple[str, str], tuple[float, Any]] = {}
+
+    async def _get(self, key: tuple[str, str], ttl: float, load: Callable[[], Awaitable[Any]]) -> Any:
+        hit = self._rows.get(key)
+        if hit is not None and self._clock.monotonic() - hit[0] < ttl:
+            return hit[1]
+        value = await load()
+        if len(self._rows) > 1000:
+            self._rows.clear()
+        self._rows[key] = (self._clock.monotonic(), value)
+        return value
+
+    async def automations(self, ac: ActiveCampaignClient) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = await self._get((ac.api_url, "automations"), CATALOGUE_SECONDS,
+                                                     lambda: _all(ac.iter_automations()))
+        return rows
+
+    async def campaigns(self, ac: ActiveCampaignClient) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = await self._get((ac.api_url, "campaigns"), CATALOGUE_SECONDS,
+                                                     lambda: _all(ac.iter_campaigns()))
+        return rows
+
+    async def tag_id(self, ac: ActiveCampaignClient, name: str) -> str:
+        found: str = await self._get((ac.api_url, "tag:" + name.strip().casefold()), TAG_SECONDS,
+                                     lambda: ac.ensure_tag(name))
+        return found
+
+
+async def _all(rows: AsyncIterator[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r async for r in rows]
 
 
 class Refused(Exception):
@@ -51,30 +93,23 @@ def usable_campaign(c: Mapping[str, Any]) -> bool:
     return str(c.get("status")) in SENDABLE_CAMPAIGN
 
 
-async def choices(rows: AsyncIterator[dict[str, Any]], usable: Any, search: str, offset: int, limit: int
-                  ) -> tuple[list[Choice], int | None]:
+def choices(rows: list[dict[str, Any]], usable: Callable[[Mapping[str, Any]], bool], search: str, offset: int,
+            limit: int) -> tuple[list[Choice], int | None]:
     """Usable rows whose name contains ``search`` (any case), from ``offset``; the next offset or None."""
     needle = search.strip().casefold()
-    found: list[Choice] = []
-    async for row in rows:
-        if usable(row) and needle in str(row.get("name", "")).casefold():
-            found.append(Choice(str(row.get("id")), str(row.get("name", ""))))
-            if len(found) > offset + limit:
-                break
+    found = [Choice(str(r.get("id")), str(r.get("name", ""))) for r in rows
+             if usable(r) and needle in str(r.get("name", "")).casefold()]
     chosen = found[offset:offset + limit]
     return chosen, offset + limit if len(found) > offset + limit else None
 
 
-async def _find(rows: AsyncIterator[dict[str, Any]], wanted: str) -> dict[str, Any] | None:
-    async for row in rows:
-        if str(row.get("id")) == wanted:
-            return row
-    return None
+def _find(rows: list[dict[str, Any]], wanted: str) -> dict[str, Any] | None:
+    return next((r for r in rows if str(r.get("id")) == wanted), None)
 
 
-async def add_to_automation(ac: ActiveCampaignClient, ac_id: str, automation_id: str) -> str:
+async def add_to_automation(ac: ActiveCampaignClient, cache: SalesCache, ac_id: str, automation_id: str) -> str:
     """Adds the contact; returns the automation's name."""
-    automation = await _find(ac.iter_automations(), automation_id)
+    automation = _find(await cache.automations(ac), automation_id)
     if automation is None or not usable_automation(automation):
         raise Refused("unknown_automation", f"no active automation {automation_id}", "automation_id")
     name = str(automation.get("name", ""))
@@ -88,9 +123,9 @@ async def add_to_automation(ac: ActiveCampaignClient, ac_id: str, automation_id:
     return name
 
 
-async def send_campaign(ac: ActiveCampaignClient, email: str, campaign_id: str) -> str:
+async def send_campaign(ac: ActiveCampaignClient, cache: SalesCache, email: str, campaign_id: str) -> str:
     """v1 ``campaign_send`` (action ``send``) with the campaign's message; returns the campaign's name."""
-    campaign = await _find(ac.iter_campaigns(), campaign_id)
+    campaign = _find(await cache.campaigns(ac), campaign_id)
     if campaign is None or not usable_campaign(campaign):
         raise Refused("unknown_campaign", f"no sendable campaign {campaign_id} (a draft or scheduled campaign "
                       "cannot be sent to one contact)", "campaign_id")

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from sync_core.activecampaign import ActiveCampaignClient
 from sync_core.engine.mapping import parse_ac_time
+from sync_core.engine.sales_actions import SalesCache
 
 LIST_STATUS = {"0": "unconfirmed", "1": "active", "2": "unsubscribed", "3": "bounced"}
 CAMPAIGN_EVENTS = {"CampaignSend": "campaign_send", "CampaignOpen": "open", "CampaignClick": "click",
@@ -57,7 +58,7 @@ def _by_id(rows: Sequence[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
     return {str(r.get("id")): r for r in rows}
 
 
-async def contact_view(ac: ActiveCampaignClient, ac_id: str) -> dict[str, Any]:
+async def contact_view(ac: ActiveCampaignClient, cache: SalesCache, ac_id: str) -> dict[str, Any]:
     """The contact, its lists with status, tags, score and automations, in the contract's shape."""
     contact = await ac.get_contact(ac_id)
     lists = _by_id(await ac.list_lists())
@@ -73,12 +74,12 @@ async def contact_view(ac: ActiveCampaignClient, ac_id: str) -> dict[str, Any]:
                         "first_name": str(contact.get("firstName") or ""),
                         "last_name": str(contact.get("lastName") or ""), "url": f"{app}/app/contacts/{ac_id}"},
             "lists": memberships, "tags": [names[t] for t in tag_ids if names.get(t)], "score": score,
-            "automations": await automation_runs(ac, ac_id)}
+            "automations": await automation_runs(ac, cache, ac_id)}
 
 
-async def automation_runs(ac: ActiveCampaignClient, ac_id: str) -> list[dict[str, Any]]:
+async def automation_runs(ac: ActiveCampaignClient, cache: SalesCache, ac_id: str) -> list[dict[str, Any]]:
     runs = await ac.list_contact_automations(ac_id)
-    names = await automation_names(ac) if runs else {}
+    names = _names(await cache.automations(ac)) if runs else {}
     out = []
     for r in sorted(runs, key=lambda r: str(r.get("adddate") or ""), reverse=True):
         aid = str(r.get("automation") or r.get("seriesid"))
@@ -89,15 +90,15 @@ async def automation_runs(ac: ActiveCampaignClient, ac_id: str) -> list[dict[str
     return out
 
 
-async def automation_names(ac: ActiveCampaignClient) -> dict[str, str]:
-    return {str(a.get("id")): str(a.get("name", "")) async for a in ac.iter_automations()}
+def _names(rows: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    return {str(r.get("id")): str(r.get("name", "")) for r in rows}
 
 
-async def timeline(ac: ActiveCampaignClient, ac_id: str) -> list[TimelineItem]:
+async def timeline(ac: ActiveCampaignClient, cache: SalesCache, ac_id: str) -> list[TimelineItem]:
     """Every item of the person's timeline, newest first."""
     app = app_url(ac.api_url)
-    items = await _campaign_activities(ac, ac_id, app)
-    names = await automation_names(ac)
+    items = await _campaign_activities(ac, cache, ac_id, app)
+    names = _names(await cache.automations(ac))
     for r in await ac.list_contact_automations(ac_id):
         aid = str(r.get("automation") or r.get("seriesid"))
         title, url = names.get(aid, f"Automation {aid}"), f"{app}/app/automations/{aid}"
@@ -114,10 +115,11 @@ async def timeline(ac: ActiveCampaignClient, ac_id: str) -> list[TimelineItem]:
     return sorted(items, key=TimelineItem.order, reverse=True)
 
 
-async def _campaign_activities(ac: ActiveCampaignClient, ac_id: str, app: str) -> list[TimelineItem]:
+async def _campaign_activities(ac: ActiveCampaignClient, cache: SalesCache, ac_id: str, app: str
+                               ) -> list[TimelineItem]:
     await ac.get_contact(ac_id)  # AC generates a contact's activities when the contact is read (§11)
     rows = [a for a in await ac.list_contact_activities(ac_id) if a.get("reference_type") in CAMPAIGN_EVENTS]
-    campaigns = {str(c.get("id")): str(c.get("name", "")) async for c in ac.iter_campaigns()} if rows else {}
+    campaigns = _names(await cache.campaigns(ac)) if rows else {}
     out = []
     for a in rows:
         at = parse_ac_time(a.get("tstamp"))

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from sync_core.model.create_requests import CreateRequestSettings, check_create_requests
 from sync_core.model.criteria import matches
 from sync_core.model.standard import STANDARD_FIELDS
 from sync_core.model.state import EntityName
@@ -110,6 +111,13 @@ class EntityMapping(_Model):
     """Dynamics column → value a record created on ActiveCampaign's request (``create_requests``) gets where
     its mapped AC value is empty; only contacts and leads are created, so only they take constants."""
     conflict: ConflictRule = "newest_wins"
+    on_delete: Literal["keep", "unsubscribe", "tag", "delete"] = "keep"
+    """A record deleted in Dynamics: ``keep`` unlinks (AC untouched); ``unsubscribe`` also unsubscribes the AC
+    contact from the connection's lists; ``tag`` adds ``push.tag_deleted``; ``delete`` deletes the AC contact
+    unless another linked record shares it. Contacts and leads only (else ``keep``)."""
+    on_ac_delete: Literal["keep", "deactivate"] = "keep"
+    """A linked AC record deleted: ``keep`` unlinks; ``deactivate`` also deactivates the Dynamics record
+    (statecode, never a delete). Contacts and accounts only."""
     _entity: EntityName | None = PrivateAttr(default=None)
 
     @property
@@ -205,6 +213,7 @@ class PushSettings(_Model):
     tag_pushed: str = "D365: Pushed from Dynamics"
     tag_lead: str = "D365: Lead"
     tag_contact: str = "D365: Contact"
+    tag_deleted: str = "D365: Deleted in Dynamics"
 
 
 OptOutColumn = Literal["donotbulkemail", "donotemail"]
@@ -239,50 +248,23 @@ class ConsentSettings(_Model):
         return sorted(set(v))
 
 
-_GUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-_PEOPLE: tuple[EntityName, ...] = ("contact", "lead")
-REQUIRED_ON_CREATE: dict[str, tuple[str, ...]] = {"lead": ("subject", "lastname"), "contact": ("lastname",)}
-"""Business-required columns of a record created on request: a constant fills them when AC has no value."""
-
-
-class OwnerRef(_Model):
-    """The Dynamics user or owner team that owns records created on request (checked against Dynamics)."""
-
-    kind: Literal["systemuser", "team"]
-    id: str = Field(pattern=_GUID)
-
-    @field_validator("id")
-    @classmethod
-    def _lower(cls, v: str) -> str:
-        return v.lower()
-
-
-class CreateRequestSettings(_Model):
-    """Dynamics leads and contacts created on ActiveCampaign's request (README "Creates on request")."""
-
-    enabled: bool = False
-    tag_create_lead: str | None = Field(default="D365: Create Lead", min_length=1, max_length=255)
-    """The AC tag an automation adds to ask for a lead (null: no lead requests by tag)."""
-    tag_create_contact: str | None = Field(default="D365: Create Contact", min_length=1, max_length=255)
-    tag_pulled: str = Field(default="D365: Pulled from ActiveCampaign", min_length=1, max_length=255)
-    owner: OwnerRef | None = None
-    """Owner of every record created: required, so the application user never silently owns them."""
-    other_kind: Literal["create", "refuse"] = "create"
-    """A request for a contact whose email is already a lead (or the reverse): ``create`` the record asked for
-    (the AC contact then links to both, as the link model allows); ``refuse`` records a
-    ``exists_as_other_kind`` error and creates nothing."""
-    pages_per_pass: int = Field(default=5, ge=1, le=100)
-    """Pages of 100 of the tag read (``GET /contacts?tagid=…``) one pass may spend per kind."""
-
-    def tag_for(self, entity: EntityName) -> str | None:
-        return self.tag_create_lead if entity == "lead" else self.tag_create_contact if entity == "contact" else None
-
-
 class EntitiesConfig(_Model):
     accounts: EntityMapping = Field(default_factory=EntityMapping)
     contacts: EntityMapping = Field(default_factory=lambda: EntityMapping(enabled=True))
     leads: EntityMapping = Field(default_factory=EntityMapping)
     opportunities: EntityMapping = Field(default_factory=lambda: EntityMapping(direction="push"))
+
+    @model_validator(mode="after")
+    def _delete_policies(self) -> EntitiesConfig:
+        for name, m in (("accounts", self.accounts), ("opportunities", self.opportunities)):
+            if m.on_delete != "keep":
+                raise ValueError(f"entities.{name}.on_delete: only contacts and leads have a delete policy "
+                                 "other than keep")
+        for name, m in (("leads", self.leads), ("opportunities", self.opportunities)):
+            if m.on_ac_delete != "keep":
+                raise ValueError(f"entities.{name}.on_ac_delete: deactivate is for contacts and accounts "
+                                 "(a lead closes by qualifying or disqualifying)")
+        return self
 
     def of(self, entity: EntityName) -> EntityMapping:
         m = {"account": self.accounts, "contact": self.contacts,
@@ -312,7 +294,7 @@ class ConnectionConfig(_Model):
     def requested(self) -> list[EntityName]:
         """The tables records are created in on request."""
         r = self.create_requests
-        return [e for e in _PEOPLE if r.enabled and r.tag_for(e)]
+        return r.requested()
 
     @field_validator("connection_id")
     @classmethod
@@ -330,35 +312,6 @@ class ConnectionConfig(_Model):
                              "and push.subscribe true")
         check_create_requests(self)
         return self
-
-
-def check_create_requests(config: ConnectionConfig) -> None:
-    """Refuse what creates on request could not carry out, naming the field."""
-    r, entities = config.create_requests, config.entities
-    if r.enabled and r.owner is None:
-        raise ValueError("create_requests.owner: a user or owner team must own the records created on request "
-                         "(never silently the application user)")
-    if r.enabled and not config.requested():
-        raise ValueError("create_requests.tag_create_lead: name at least one request tag")
-    names: dict[EntityName, tuple[str, str]] = {"lead": ("leads", "tag_create_lead"),
-                                                "contact": ("contacts", "tag_create_contact")}
-    for entity, (key, tag) in names.items():
-        if entity in config.requested() and not entities.of(entity).pulls:
-            raise ValueError(f"create_requests.{tag}: {key} must sync ActiveCampaign → Dynamics (entities.{key} "
-                             "enabled, direction bidirectional or pull), or set the tag to null")
-    for key in ("accounts", "opportunities"):
-        if getattr(entities, key).constants:
-            raise ValueError(f"entities.{key}.constants: only contacts and leads are created on request")
-    for entity, (key, _) in names.items():
-        constants = entities.of(entity).constants
-        if constants and entity not in config.requested():
-            raise ValueError(f"entities.{key}.constants: constants fill records created on request, which is off "
-                             f"for {key} (create_requests)")
-        if entity in config.requested():
-            for col in REQUIRED_ON_CREATE[entity]:
-                if constants.get(col) in (None, ""):
-                    raise ValueError(f"entities.{key}.constants: {col} is required by Dynamics for a {entity} "
-                                     "created on request; give it a constant (used when ActiveCampaign has none)")
 
 
 def mapped_fields(entity: EntityName, mapping: EntityMapping) -> list[FieldMapping]:

@@ -7,8 +7,10 @@ If-Match write of that row. Two holders that read the same state cannot both wri
 re-reads and decides again, so the window holds across processes. Times are the clock's wall
 time (``Clock.time``), the only time processes share.
 
-A holder with a ``reserve`` stops at ``limit - reserve`` grants in the window, leaving the rest to holders
-without one: passes hold back a share that people's requests (sales actions) can always have at once.
+A holder with a ``reserve`` (a pass) stops at ``limit - reserve`` grants in the window, leaving the rest to
+holders without one (people: sales actions), who can always have that share at once; and while people were
+granted a request in the last window, it stops at one grant a window, so a person's few calls in a row are
+not spread over seconds behind a bulk pass.
 
 Each instance keeps the row it last wrote, so a lone holder spends one round trip per grant; a
 stale copy only costs a failed write and a re-read.
@@ -36,6 +38,7 @@ class _Window:
     grants: tuple[float, ...]
     paused_until: float
     etag: str | None  # None: the row does not exist yet
+    people_at: float = 0.0  # the latest grant to a holder without a reserve
 
 
 class SharedRequestBudget:
@@ -62,15 +65,19 @@ class SharedRequestBudget:
             e = await self._t.get_entity(self._pk, WINDOW_ROW)
         except ResourceNotFoundError:
             return _Window((), 0.0, None)
-        return _Window(tuple(json.loads(e["grants"])), float(e["paused_until"]), str(e.metadata["etag"]))
+        return _Window(tuple(json.loads(e["grants"])), float(e["paused_until"]), str(e.metadata["etag"]),
+                       float(e.get("people_at", 0.0)))
 
-    async def _write(self, base: _Window, grants: tuple[float, ...], paused_until: float) -> _Window | None:
+    async def _write(self, base: _Window, grants: tuple[float, ...], paused_until: float,
+                     people_at: float | None = None) -> _Window | None:
         """Replace the row if it is still ``base``; ``None`` when another holder wrote first."""
+        people = base.people_at if people_at is None else people_at
         entity = {
             "PartitionKey": self._pk,
             "RowKey": WINDOW_ROW,
             "grants": json.dumps(list(grants)),
             "paused_until": float(paused_until),
+            "people_at": float(people),
         }
         try:
             if base.etag is None:
@@ -81,12 +88,14 @@ class SharedRequestBudget:
                 )
         except (ResourceExistsError, ResourceModifiedError, ResourceNotFoundError):
             return None
-        return _Window(grants, paused_until, str(meta["etag"]))
+        return _Window(grants, paused_until, str(meta["etag"]), people)
 
     def _next_free(self, state: _Window, now: float) -> float:
         t = max(now, state.paused_until)
         recent = [g for g in state.grants if g > now - self.window]
         cap = self.limit - self.reserve
+        if self.reserve and state.people_at > now - self.window:
+            cap = 1  # people are active: a pass yields all but one request a window
         if len(recent) >= cap:
             t = max(t, recent[-cap] + self.window)
         return t
@@ -102,7 +111,8 @@ class SharedRequestBudget:
                     await self._clock.sleep(t - now)
                     continue
                 grants = tuple(sorted((*(g for g in state.grants if g > now - self.window), now)))[-self.limit:]
-                written = await self._write(state, grants, state.paused_until)
+                written = await self._write(state, grants, state.paused_until,
+                                            None if self.reserve else now)
                 self._known = written
                 if written is not None:
                     self.last_grant = now

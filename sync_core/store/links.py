@@ -198,12 +198,17 @@ class LinkRepository:
         targets = await self._index_targets(cid, key(*parts))
         return await self.get_many(cid, targets)
 
-    async def iterate(self, cid: str, entity: EntityName | None) -> AsyncIterator[RecordLink]:
+    async def iterate(self, cid: str, entity: EntityName | None, *, after: str | None = None,
+                      page_size: int = 1000) -> AsyncIterator[RecordLink]:
+        """Links in Dynamics-id order; ``after``: only those after that Dynamics id (``entity`` needed)."""
         low, high = prefix_range(key("f", entity, "") if entity else key("f", ""))
+        op = "ge"
+        if after is not None and entity is not None:
+            low, op = forward_key(entity, after), "gt"
         async for e in self._t.query_entities(
-            "PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi",
+            f"PartitionKey eq @pk and RowKey {op} @lo and RowKey lt @hi",
             parameters={"pk": cid, "lo": low, "hi": high},
-            results_per_page=1000,
+            results_per_page=page_size,
         ):
             yield link_from_entity(e)
 

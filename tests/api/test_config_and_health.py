@@ -5,6 +5,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import httpx
+
+from sync_core.api import create_app
+from sync_core.settings import Settings
 from tests.api.conftest import CID, DV_URL, Api
 
 P = f"/api/connections/{CID}"
@@ -172,3 +176,39 @@ async def test_consent_settings_are_validated_and_their_change_audited(api: Api)
     audit = (await api.client.get(f"{P}/audit", headers=h)).json()
     change = next(a for a in audit if a["action"] == "update_config")
     assert (change["before"]["consent"]["opt_in"], change["after"]["consent"]["opt_in"]) == ("never", "from_dynamics")
+
+
+def _unconfigured_app(monkeypatch: Any, runtime: Any) -> httpx.AsyncClient:
+    """An app built with no sign-in settings in the environment, over ``runtime``."""
+    for name in ("SYNC_LOCAL_AUTH", "SYNC_AUTH_TENANT_ID", "SYNC_AUTH_AUDIENCE"):
+        monkeypatch.delenv(name, raising=False)
+    app = create_app(runtime)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api.test")
+
+
+async def test_health_is_503_naming_what_is_not_configured(monkeypatch: Any) -> None:
+    async def no_storage() -> Any:
+        raise Settings.from_env({}).storage_problem() or AssertionError("storage looks configured")
+
+    async with _unconfigured_app(monkeypatch, no_storage) as c:
+        r = await c.get("/api/health")
+    body = r.json()
+    assert r.status_code == 503 and body["status"] == "not_ready", body
+    assert any("SYNC_STORAGE_ACCOUNT_URL" in p for p in body["problems"]), body
+    assert any("SYNC_AUTH_TENANT_ID" in p for p in body["problems"]), body
+
+
+async def test_health_is_503_when_only_auth_is_missing(api: Api, monkeypatch: Any) -> None:
+    async def runtime() -> Any:
+        return api.rt
+
+    async with _unconfigured_app(monkeypatch, runtime) as c:
+        r = await c.get("/api/health")
+    assert r.status_code == 503 and [p.split(":")[0] for p in r.json()["problems"]] == ["auth"], r.text
+
+
+async def test_the_interactive_docs_are_served(api: Api) -> None:
+    r = await api.client.get("/api/docs")
+    assert r.status_code == 200 and "swagger" in r.text.lower() and "/api/openapi.json" in r.text
+    spec = (await api.client.get("/api/openapi.json")).json()
+    assert "/api/docs" not in spec["paths"]

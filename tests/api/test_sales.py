@@ -136,4 +136,13 @@ async def test_passes_leave_the_reserved_share_to_people(api: Api) -> None:
         await pass_budget.acquire()
     await pass_budget.acquire()  # a pass never takes the reserved share, even when no one else spends
     assert api.clock.time() >= start + 1.0
+    api.clock.advance(5)
+    start = api.clock.time()
+    await people_budget.acquire()
+    await pass_budget.acquire()
+    await pass_budget.acquire()  # people were served in this window: the pass yields all but one a window
+    assert api.clock.time() >= start + 1.0
+    for _ in range(3):
+        await people_budget.acquire()
+    assert api.clock.time() < start + 2.0
     assert ac_budget_key(api.ac_url) == "ac-ac.sandbox"

@@ -26,6 +26,13 @@ export function nextRun(st: StatusView): string {
   return when(new Date(new Date(last).getTime() + (HOURS[st.frequency] ?? 1) * 3600_000).toISOString());
 }
 
+/** "contact: 58 pushed, 2 unchanged" from a run's counts per entity and outcome. */
+export function countsOf(counts: Record<string, Record<string, number>>): string {
+  return Object.entries(counts).map(([entity, c]) =>
+    `${entity}: ${Object.entries(c).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k.replace(/_/g, " ")}`).join(", ") || "nothing"}`)
+    .join("; ") || "nothing";
+}
+
 function eta(seconds: number | null): string {
   if (seconds === null) return "";
   if (seconds < 90) return `about ${Math.round(seconds)} s left`;
@@ -124,6 +131,26 @@ export function Dashboard() {
                   <TableBody>{st.progress.map((p) => <ProgressRow key={`${p.entity}-${p.side}`} p={p} />)}</TableBody>
                 </Table>
               ) : <Text>Not started: it starts when global sync is turned on.</Text>}
+            </section>
+            <section className={s.section} aria-labelledby="acds-runs">
+              <Subtitle2 as="h2" id="acds-runs">Recent passes</Subtitle2>
+              {st.last_runs.length ? (
+                <Table aria-labelledby="acds-runs" size="small">
+                  <TableHeader><TableRow>
+                    <TableHeaderCell>Started</TableHeaderCell><TableHeaderCell>Why</TableHeaderCell>
+                    <TableHeaderCell>Outcome</TableHeaderCell><TableHeaderCell>Records</TableHeaderCell>
+                  </TableRow></TableHeader>
+                  <TableBody>
+                    {st.last_runs.slice(0, 5).map((r) => (
+                      <TableRow key={r.run_id}>
+                        <TableCell>{when(r.started_at)}</TableCell><TableCell>{r.reason.replace(/_/g, " ")}</TableCell>
+                        <TableCell>{r.status}{r.message ? `: ${r.message}` : ""}</TableCell>
+                        <TableCell>{countsOf(r.counts)}</TableCell>
+                      </TableRow>
+                    ))}
+                  </TableBody>
+                </Table>
+              ) : <Text>No pass has run yet.</Text>}
             </section>
           </>
         )}

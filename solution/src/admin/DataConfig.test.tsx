@@ -85,7 +85,7 @@ describe("Data Configuration", () => {
     expect(await screen.findByText(/Saved\. The next sync uses/)).toBeInTheDocument();
     expect((a.calls("PUT", "/config")[0]?.body as { config: unknown }).config).toEqual(previewed.config);
     expect(screen.queryByText("Unsaved changes")).not.toBeInTheDocument();
-  });
+  }, 120_000);
 
   it("shows the API's refusal at the criterion's value", async () => {
     const leadsOn = { ...CONFIG, config: { ...CONFIG.config, entities: { ...CONFIG.config.entities,

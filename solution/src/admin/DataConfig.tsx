@@ -9,7 +9,7 @@ import type { ConfigView, DataConfig as Config, FieldsView, JobView } from "../a
 import { ApiFailure, type FieldIssue } from "../api/client";
 import { Failure, type Loaded, Notice, PageFrame, Show, messageOf, useFrameStyles, useLoad } from "./common";
 import { EntitySection } from "./config/EntitySection";
-import { ENTITIES, type EntityKey, normalPath } from "./config/model";
+import { ENTITIES, type EntityKey, mappingOf, normalPath } from "./config/model";
 import { PreviewResult } from "./config/Preview";
 import { useAdmin } from "./Shell";
 
@@ -34,7 +34,7 @@ function Editor({ saved, onSaved }: { saved: ConfigView; onSaved: (v: ConfigView
   useEffect(() => { setDirty(dirty); }, [dirty, setDirty]);
   useEffect(() => () => setDirty(false), [setDirty]);
 
-  const enabledKeys = ENTITIES.filter((e) => draft.entities[e.key].enabled).map((e) => e.key).join(",");
+  const enabledKeys = ENTITIES.filter((e) => mappingOf(draft, e.key).enabled).map((e) => e.key).join(",");
   useEffect(() => {
     for (const { key, entity } of ENTITIES) {
       if (!enabledKeys.split(",").includes(key) || fields[key]) continue;
@@ -83,7 +83,7 @@ function Editor({ saved, onSaved }: { saved: ConfigView; onSaved: (v: ConfigView
   return (
     <>
       {ENTITIES.map(({ key }) => (
-        <EntitySection key={key} k={key} m={draft.entities[key]} fields={fields[key]} issue={issue}
+        <EntitySection key={key} k={key} m={mappingOf(draft, key)} fields={fields[key]} issue={issue}
                        onChange={(m) => setDraft((d) => ({ ...d, entities: { ...d.entities, [key]: m } }))} />
       ))}
       {issues.length ? (

@@ -39,7 +39,7 @@ export function Errors({ openHistory }: { openHistory: (entity: string, id: stri
   async function retry(e: ErrorView | null) {
     try {
       const r = await api.retry(e ? { entity: e.entity, side: e.side, record_id: e.record_id }
-        : { entity: filter.entity ?? null, side: filter.side ?? null, record_id: null });
+        : { entity: (filter.entity ?? null) as EntityParam | null, side: (filter.side ?? null) as ErrorView["side"] | null, record_id: null });
       setOutcome({ ok: true, message: `${r.scheduled} record(s) will be retried in the next pass.` });
       reload();
     } catch (x) { setOutcome({ ok: false, message: messageOf(x) }); }

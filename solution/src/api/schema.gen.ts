@@ -126,6 +126,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/connections/{connection_id}/erasure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Erase a person: their ActiveCampaign contact and every row naming them; Dynamics is left to you, and the person is not pushed back until the suppression is lifted */
+        post: operations["erase_api_connections__connection_id__erasure_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/connections/{connection_id}/errors": {
         parameters: {
             query?: never;
@@ -364,6 +381,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/connections/{connection_id}/suppressions/lift": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Lift a person's suppression (after an erasure or an AC delete): the sync may push them again */
+        post: operations["lift_api_connections__connection_id__suppressions_lift_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/connections/{connection_id}/sync": {
         parameters: {
             query?: never;
@@ -458,7 +492,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Health */
+        /** Ready to serve: storage reachable and token validation configured (503 says what is not) */
         get: operations["health_api_health_get"];
         put?: never;
         post?: never;
@@ -876,6 +910,18 @@ export interface components {
              */
             enabled: boolean;
             /**
+             * On Ac Delete
+             * @default keep
+             * @enum {string}
+             */
+            on_ac_delete: "keep" | "deactivate";
+            /**
+             * On Delete
+             * @default keep
+             * @enum {string}
+             */
+            on_delete: "keep" | "unsubscribe" | "tag" | "delete";
+            /**
              * Scope
              * @default all
              * @enum {string}
@@ -912,6 +958,33 @@ export interface components {
             started_at: string | null;
             /** Total */
             total: number | null;
+        };
+        /** ErasureRequest */
+        ErasureRequest: {
+            /** Email */
+            email: string;
+        };
+        /** ErasureView */
+        ErasureView: {
+            /** Ac Contacts Deleted */
+            ac_contacts_deleted: number;
+            /**
+             * Dynamics
+             * @description What happens in Dynamics 365: nothing; it is left to the customer's process
+             */
+            dynamics: string;
+            /**
+             * Rows Removed
+             * @description Table rows deleted or rewritten without the email, by table
+             */
+            rows_removed: {
+                [key: string]: number;
+            };
+            /**
+             * Suppression
+             * @description The salted hash the suppression is keyed by (the email is not kept)
+             */
+            suppression: string;
         };
         /** ErrorBody */
         ErrorBody: {
@@ -1034,8 +1107,16 @@ export interface components {
              * @enum {string}
              */
             auth: "entra" | "local" | "unconfigured";
-            /** Status */
-            status: string;
+            /**
+             * Problems
+             * @default []
+             */
+            problems: string[];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "ok" | "not_ready";
             /** Version */
             version: string;
         };
@@ -1144,6 +1225,18 @@ export interface components {
              */
             status: "running" | "done" | "failed";
         };
+        /** LiftRequest */
+        LiftRequest: {
+            /** Email */
+            email: string;
+        };
+        /** LiftView */
+        LiftView: {
+            /** Lifted */
+            lifted: boolean;
+            /** Suppression */
+            suppression: string;
+        };
         /** ListMembership */
         ListMembership: {
             /** Id */
@@ -1246,6 +1339,11 @@ export interface components {
              * @default D365: Contact
              */
             tag_contact: string;
+            /**
+             * Tag Deleted
+             * @default D365: Deleted in Dynamics
+             */
+            tag_deleted: string;
             /**
              * Tag Lead
              * @default D365: Lead
@@ -2236,6 +2334,86 @@ export interface operations {
             };
             /** @description Conflicts with the current state (changed meanwhile, not connected, reconnect_required, sync off, sync running) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; `error.field` names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ActiveCampaign or Dynamics answered with an error (credentials refused, plan limit, unexpected answer) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ActiveCampaign, Dynamics, the token issuer or the app's storage (code storage_unavailable) is unavailable or throttling; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    erase_api_connections__connection_id__erasure_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                connection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ErasureRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErasureView"];
+                };
+            };
+            /** @description No bearer token, or one that does not validate */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller lacks System Administrator / ActiveCampaign Admin in the connection's Dynamics */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such connection for the caller's tenant (or no such item) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3433,6 +3611,86 @@ export interface operations {
             };
         };
     };
+    lift_api_connections__connection_id__suppressions_lift_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                connection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LiftRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LiftView"];
+                };
+            };
+            /** @description No bearer token, or one that does not validate */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller lacks System Administrator / ActiveCampaign Admin in the connection's Dynamics */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such connection for the caller's tenant (or no such item) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; `error.field` names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ActiveCampaign or Dynamics answered with an error (credentials refused, plan limit, unexpected answer) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ActiveCampaign, Dynamics, the token issuer or the app's storage (code storage_unavailable) is unavailable or throttling; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     get_sync_api_connections__connection_id__sync_get: {
         parameters: {
             query?: never;
@@ -4022,6 +4280,15 @@ export interface operations {
         responses: {
             /** @description Successful Response */
             200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+            /** @description Not ready: storage or sign-in is not configured */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -89,6 +89,8 @@ export function normalPath(field: string | null): string {
   return field.replace(/^config\./, "").replace(/\.(\d+)(?=\.|$)/g, "[$1]");
 }
 
+/** An entity's mapping; the API's defaults when the document leaves it out. */
 export function mappingOf(config: DataConfig, key: EntityKey): EntityMapping {
-  return config.entities[key];
+  return config.entities[key] ?? { enabled: false, direction: "bidirectional", scope: "all", criteria: [], custom_filter: null,
+    standard: {}, custom: [], constants: {}, conflict: "newest_wins", on_delete: "keep", on_ac_delete: "keep" };
 }
