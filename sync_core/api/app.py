@@ -20,6 +20,7 @@ from sync_core.api import (
     routes_connection,
     routes_erasure,
     routes_health,
+    routes_hooks,
     routes_sales,
     routes_status,
     routes_sync,
@@ -104,6 +105,6 @@ def create_app(runtime_factory: RuntimeFactory | None = None, *, auth: TokenVali
         return JSONResponse(body.model_dump(mode="json"), status_code=503 if problems else 200)
 
     for module in (routes_connection, routes_users, routes_config, routes_sync, routes_status, routes_health,
-                   routes_sales, routes_erasure):
+                   routes_sales, routes_erasure, routes_hooks):
         app.include_router(module.router)
     return app

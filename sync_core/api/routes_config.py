@@ -41,7 +41,8 @@ PREVIEW_TIME_BUDGET = 600.0
 
 def data_config(config: ConnectionConfig) -> DataConfig:
     return DataConfig(entities=config.entities.model_copy(deep=True), push=config.push.model_copy(deep=True),
-                      consent=config.consent.model_copy(deep=True))
+                      consent=config.consent.model_copy(deep=True),
+                      create_requests=config.create_requests.model_copy(deep=True))
 
 
 def with_data(config: ConnectionConfig, data: DataConfig, frequency: str | None = None) -> ConnectionConfig:
@@ -50,6 +51,7 @@ def with_data(config: ConnectionConfig, data: DataConfig, frequency: str | None 
     doc["entities"] = data.entities.model_dump(mode="json")
     doc["push"] = data.push.model_dump(mode="json")
     doc["consent"] = data.consent.model_dump(mode="json")
+    doc["create_requests"] = data.create_requests.model_dump(mode="json")
     if frequency is not None:
         doc["sync"]["frequency"] = frequency
     try:
@@ -181,14 +183,15 @@ async def get_job(a: AdminDep, job_id: str) -> JobView:
             summary="The whole configuration as a document (no secrets, no connection identity)")
 async def export_config(a: AdminDep) -> ConfigDocument:
     return ConfigDocument(entities=a.config.entities, push=a.config.push, consent=a.config.consent,
-                          frequency=a.config.sync.frequency)
+                          create_requests=a.config.create_requests, frequency=a.config.sync.frequency)
 
 
 @router.post("/api/connections/{connection_id}/import", response_model=ImportResult, responses=ERRORS,
              summary="Apply an exported document, validated as one change; apply=false shows the difference")
 async def import_config(a: AdminDep, body: ImportRequest) -> ImportResult:
     doc = body.document
-    candidate = with_data(a.config, DataConfig(entities=doc.entities, push=doc.push, consent=doc.consent),
+    candidate = with_data(a.config, DataConfig(entities=doc.entities, push=doc.push, consent=doc.consent,
+                                                    create_requests=doc.create_requests),
                            frequency=doc.frequency)
     changes = changes_between(a.config, candidate)
     issues = await metadata_issues(a.ctx, candidate)

@@ -57,7 +57,8 @@ async def status(a: AdminDep, runs: Annotated[int, Query(ge=1, le=100)] = 10) ->
                       directions=directions,
                       frequency=a.config.sync.frequency, progress=await progress(rt.store, a.config, now),
                       last_success=last_success, last_runs=[run_view(r) for r in recent[:runs]],
-                      api_calls_24h=calls, open_errors=len(await rt.store.list_errors(cid, limit=1000)))
+                      api_calls_24h=calls, open_errors=len(await rt.store.list_errors(cid, limit=1000)),
+                      create_requests=await rt.store.count_requests(cid))
 
 
 @router.get("/api/connections/{connection_id}/runs", response_model=list[RunView], responses=ERRORS,

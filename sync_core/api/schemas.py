@@ -7,7 +7,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from sync_core.model.config import ConsentSettings, DynamicsAuth, EntitiesConfig, Frequency, PushSettings, TextOnly
+from sync_core.model.config import (
+    ConsentSettings,
+    CreateRequestSettings,
+    DynamicsAuth,
+    EntitiesConfig,
+    Frequency,
+    PushSettings,
+    TextOnly,
+)
 from sync_core.model.secrets import header_safe_problem
 from sync_core.model.state import EntityName, Side
 
@@ -115,6 +123,7 @@ class DataConfig(TextOnly):
     entities: EntitiesConfig
     push: PushSettings = Field(default_factory=PushSettings)
     consent: ConsentSettings = Field(default_factory=ConsentSettings)
+    create_requests: CreateRequestSettings = Field(default_factory=CreateRequestSettings)
 
 
 class ConfigView(BaseModel):
@@ -235,6 +244,8 @@ class StatusView(BaseModel):
     directions: dict[str, Literal["bidirectional", "push", "pull"]] = Field(
         default_factory=dict, description="Each enabled entity's direction")
     open_errors: int
+    create_requests: dict[str, int] = Field(
+        default_factory=dict, description="Creates asked for by ActiveCampaign: pending, done and failed")
 
 
 class ConflictView(BaseModel):
@@ -335,6 +346,7 @@ class ConfigDocument(TextOnly):
     entities: EntitiesConfig
     push: PushSettings = Field(default_factory=PushSettings)
     consent: ConsentSettings = Field(default_factory=ConsentSettings)
+    create_requests: CreateRequestSettings = Field(default_factory=CreateRequestSettings)
     frequency: Frequency = "1h"
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from sync_core.engine import ac_accounts, ac_changes, ac_optouts, ac_reader, imports, link_scan
+from sync_core.engine import ac_accounts, ac_changes, ac_optouts, ac_reader, create_requests, imports, link_scan
 from sync_core.engine.accounts import AccountHandler, AccountsUnavailable
 from sync_core.engine.entity_pass import push_entity
 from sync_core.engine.handler import EntityHandler
@@ -82,6 +82,10 @@ async def pull_changes(p: Pass) -> None:
         await ac_optouts.read(p)
     except (SkippableError, RetriableError) as e:
         p.outcome.notes.append(f"ActiveCampaign opt-out read: {type(e).__name__}: {e}")
+    try:
+        await create_requests.run(p)
+    except (SkippableError, RetriableError) as e:
+        p.outcome.notes.append(f"create requests: {type(e).__name__}: {e}")
     try:
         inbound = await ac_changes.read(p)
     except (SkippableError, RetriableError) as e:

@@ -21,6 +21,7 @@ from sync_core.model.codes import ErrorCode
 from sync_core.model.state import (
     AcCursor,
     ConflictRecord,
+    CreateRequest,
     DynamicsCursor,
     EntityName,
     ImportBatch,
@@ -97,6 +98,7 @@ class Sink(Protocol):
     async def delete_link(self, link: RecordLink) -> None: ...
     async def save_import(self, batch: ImportBatch) -> None: ...
     async def delete_import(self, batch_id: str) -> None: ...
+    async def save_request(self, request: CreateRequest) -> None: ...
 
 
 class LiveSink:
@@ -159,6 +161,9 @@ class LiveSink:
     async def delete_import(self, batch_id: str) -> None:
         await self._store.delete_import(self._cid, batch_id)
 
+    async def save_request(self, request: CreateRequest) -> None:
+        await self._store.save_request(self._cid, request)
+
 
 class DryRunSink:
     """Writes nothing: counts what would be done and keeps up to five samples of each action."""
@@ -208,4 +213,7 @@ class DryRunSink:
         return None
 
     async def delete_import(self, batch_id: str) -> None:
+        return None
+
+    async def save_request(self, request: CreateRequest) -> None:
         return None

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from sync_core.engine.validation_criteria import check_criteria
+from sync_core.engine.validation_requests import check_create_requests
 from sync_core.engine.validation_types import (
     AC_OPTION_TYPES,
     AUTO_FILLED,
@@ -54,6 +55,7 @@ async def validate_connection_config(config: ConnectionConfig, *, dv: DataverseC
         meta = await dv.entity_metadata(entity)
         fields = await ac_fields(ac, entity) if entity != "opportunity" else {}
         issues.extend(check_entity(entity, mapping, meta, fields, prefix=f"entities.{key}"))
+    issues.extend(await check_create_requests(config, dv))
     return issues
 
 

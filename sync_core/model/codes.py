@@ -32,6 +32,7 @@ class ErrorCode(StrEnum):
     ACCOUNT_CONTACT = "account_contact"
     PENDING = "pending"
     MERGE_PENDING = "merge_pending"
+    EXISTS_AS_OTHER_KIND = "exists_as_other_kind"
     # What a service answered (the error tree's codes).
     REFUSED = "refused"
     DUPLICATE = "duplicate"
@@ -79,6 +80,10 @@ REMEDIES: dict[ErrorCode, Remedy] = {
         "waits for AC to finish an import whose id it needs", "none", "yes"),
     ErrorCode.MERGE_PENDING: Remedy(
         "a merged-away record waits for its AC contact's import before its link follows the winner", "none", "yes"),
+    ErrorCode.EXISTS_AS_OTHER_KIND: Remedy(
+        "a create request for a lead (contact) whose email is already a Dynamics contact (lead), while "
+        "`create_requests.other_kind` is `refuse`", "qualify or remove the existing record, or set `other_kind` "
+        "to `create`; the request tag stays, so the request is tried again", "yes"),
     ErrorCode.REFUSED: Remedy(
         "the service refused the data (validation); the cause holds its message", "fix the value the message names",
         "yes"),

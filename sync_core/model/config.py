@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from sync_core.model.create_requests import CreateRequestSettings, check_create_requests
 from sync_core.model.criteria import matches
 from sync_core.model.standard import STANDARD_FIELDS
 from sync_core.model.state import EntityName
@@ -107,8 +108,8 @@ class EntityMapping(_Model):
     """Standard mapping toggles by key; missing keys are on."""
     custom: list[FieldMapping] = Field(default_factory=list)
     constants: dict[str, Scalar] = Field(default_factory=dict)
-    """Dynamics column → value a create needs where no mapping fills it: for creating Dynamics records on
-    ActiveCampaign's request, which is not built yet, so any constant is refused."""
+    """Dynamics column → value a record created on ActiveCampaign's request (``create_requests``) gets where
+    its mapped AC value is empty; only contacts and leads are created, so only they take constants."""
     conflict: ConflictRule = "newest_wins"
     on_delete: Literal["keep", "unsubscribe", "tag", "delete"] = "keep"
     """A record deleted in Dynamics: ``keep`` unlinks (AC untouched); ``unsubscribe`` also unsubscribes the AC
@@ -118,15 +119,6 @@ class EntityMapping(_Model):
     """A linked AC record deleted: ``keep`` unlinks; ``deactivate`` also deactivates the Dynamics record
     (statecode, never a delete). Contacts and accounts only."""
     _entity: EntityName | None = PrivateAttr(default=None)
-
-    @field_validator("constants")
-    @classmethod
-    def _no_constants_yet(cls, v: dict[str, Scalar]) -> dict[str, Scalar]:
-        if v:
-            raise ValueError("constants fill required columns of Dynamics records created on ActiveCampaign's "
-                             "request, which is not built yet: leave them out")
-        return v
-
 
     @property
     def entity(self) -> EntityName:
@@ -297,6 +289,12 @@ class ConnectionConfig(_Model):
     push: PushSettings = Field(default_factory=PushSettings)
     entities: EntitiesConfig = Field(default_factory=EntitiesConfig)
     consent: ConsentSettings = Field(default_factory=ConsentSettings)
+    create_requests: CreateRequestSettings = Field(default_factory=CreateRequestSettings)
+
+    def requested(self) -> list[EntityName]:
+        """The tables records are created in on request."""
+        r = self.create_requests
+        return r.requested()
 
     @field_validator("connection_id")
     @classmethod
@@ -312,6 +310,7 @@ class ConnectionConfig(_Model):
         if self.consent.opt_in == "from_dynamics" and not (self.push.list_ids and self.push.subscribe):
             raise ValueError("consent.opt_in: from_dynamics re-subscribes to push.list_ids, so it needs lists "
                              "and push.subscribe true")
+        check_create_requests(self)
         return self
 
 

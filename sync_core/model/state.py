@@ -244,3 +244,28 @@ class ImportBatch:
     status: Literal["submitted", "completed", "failed"] = "submitted"
     checked_at: datetime | None = None
     etag: str | None = None
+
+
+RequestStatus = Literal["pending", "done", "failed"]
+RequestSource = Literal["tag", "webhook"]
+
+
+@dataclass
+class CreateRequest:
+    """An ActiveCampaign contact's request for a Dynamics lead or contact, keyed by (table, AC contact).
+
+    Written ``pending`` before anything is created, with the id the record will have (derived from the
+    key), so a repeat or a pass killed mid-way finds the record it may already have made."""
+
+    entity: EntityName
+    ac_id: str
+    dynamics_id: str
+    source: RequestSource = "tag"
+    status: RequestStatus = "pending"
+    email: str | None = None
+    requested_at: datetime | None = None
+    updated_at: datetime | None = None
+    attempts: int = 0
+    next_attempt: datetime | None = None
+    outcome: str = ""
+    """``created``, ``linked`` (an existing record of that email) or the failure's cause."""

@@ -21,6 +21,7 @@ from sync_core.model.state import (
     AcCursor,
     AuditEntry,
     ConflictRecord,
+    CreateRequest,
     Cursor,
     DynamicsCursor,
     EntityName,
@@ -44,6 +45,7 @@ from sync_core.store.imports import ImportRepository
 from sync_core.store.lease import LeaseRepository
 from sync_core.store.links import LinkRepository
 from sync_core.store.record_errors import ErrorRepository
+from sync_core.store.requests import RequestRepository
 from sync_core.store.runs import RunRepository
 from sync_core.store.suppressions import SuppressionRepository
 
@@ -65,6 +67,7 @@ class SyncStore:
         self._audit = AuditRepository(t["audit"])
         self._conflicts = ConflictRepository(t["conflicts"])
         self._suppressions = SuppressionRepository(t["suppressions"])
+        self._requests = RequestRepository(t["requests"])
         self._leases = LeaseRepository(t["leases"], self.clock)
         self._fences = FenceRepository({"links": t["links"], "cursors": t["cursors"], "imports": t["imports"]})
 
@@ -249,6 +252,19 @@ class SyncStore:
         """Newest first; ``after``: the ``key`` of the last row of the previous page."""
         return await self._conflicts.list(cid, entity=entity, field=field, since=since, after=after, limit=limit,
                                           dynamics_id=dynamics_id)
+
+    async def save_request(self, cid: str, request: CreateRequest) -> None:
+        await self._requests.save(cid, request)
+
+    async def get_request(self, cid: str, entity: EntityName, ac_id: str) -> CreateRequest | None:
+        return await self._requests.get(cid, entity, ac_id)
+
+    async def list_requests(self, cid: str, *, status: Literal["pending", "done", "failed"] | None = None,
+                            limit: int = 1000) -> list[CreateRequest]:
+        return await self._requests.list(cid, status=status, limit=limit)
+
+    async def count_requests(self, cid: str) -> dict[str, int]:
+        return await self._requests.counts(cid)
 
     async def append_audit(self, cid: str, entry: AuditEntry) -> None:
         await self._audit.append(cid, entry)

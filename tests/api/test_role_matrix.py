@@ -55,6 +55,8 @@ def routes(api: Api) -> list[tuple[str, str, Any, int]]:
         ("GET", f"{P}/records/contact/{NO_RECORD}/history", None, 404),
         ("POST", f"{P}/erasure", {"email": "nobody@example.org"}, 200),
         ("POST", f"{P}/suppressions/lift", {"email": "nobody@example.org"}, 200),
+        ("GET", f"{P}/hooks/ac", None, 200),
+        ("POST", f"{P}/hooks/ac/rotate", None, 200),
         ("DELETE", f"{P}/connection", None, 200),
     ]
 

@@ -78,21 +78,80 @@ async def systems(clock: FakeClock, sandbox_switches: dict[str, dict[str, Any]])
         await ac.aclose()
 
 
-# --- constants (creates in Dynamics are not built yet) ------------------------------------------------
+# --- creates on request: constants and owner (issue 18) ---------------------------------------------
 
 
-def test_constants_are_refused_naming_the_field_until_creates_exist() -> None:
-    # A constant only fills a Dynamics create, which the engine does not do yet: accepting one would be
-    # an option that does nothing.
-    doc: dict[str, Any] = {
-        "connection_id": "rules", "activecampaign": {"api_url": AC_URL}, "dynamics": {"environment_url": DV_URL},
-        "entities": {"leads": {"enabled": True, "direction": "pull", "constants": {"subject": "From AC"}}}}
+def request_doc(**create_requests: Any) -> dict[str, Any]:
+    return {"connection_id": "rules", "activecampaign": {"api_url": AC_URL}, "dynamics": {"environment_url": DV_URL},
+            "entities": {"contacts": {"enabled": False},
+                         "leads": {"enabled": True, "direction": "bidirectional",
+                                   "constants": {"subject": "From ActiveCampaign", "lastname": "(unknown)"}}},
+            "create_requests": {"enabled": True, "tag_create_contact": None, **create_requests}}
+
+
+def refusal(doc: dict[str, Any]) -> str:
     with pytest.raises(ValidationError) as caught:
         ConnectionConfig.model_validate(doc)
     (error,) = caught.value.errors()
-    assert error["loc"] == ("entities", "leads", "constants") and "not built yet" in error["msg"]
-    doc["entities"]["leads"]["constants"] = {}
-    assert ConnectionConfig.model_validate(doc).entities.leads.constants == {}
+    return str(error["msg"])
+
+
+OWNER = {"kind": "systemuser", "id": "00000000-0000-0000-0000-000000000001"}
+
+
+def test_constants_and_request_settings_the_engine_cannot_carry_out_are_refused_naming_the_field() -> None:
+    doc = request_doc(owner=OWNER)
+    assert ConnectionConfig.model_validate(doc).requested() == ["lead"]
+    # No owner: the application user would silently own the records.
+    assert refusal(request_doc()).startswith("Value error, create_requests.owner:")
+    # A lead needs its required columns from a constant when AC has no value.
+    missing = request_doc(owner=OWNER)
+    del missing["entities"]["leads"]["constants"]["subject"]
+    assert "entities.leads.constants: subject is required" in refusal(missing)
+    # Constants of a table nothing creates do nothing: refused.
+    off = request_doc(owner=OWNER, enabled=False)
+    assert "entities.leads.constants: constants fill records created on request" in refusal(off)
+    accounts = request_doc(owner=OWNER)
+    accounts["entities"]["accounts"] = {"enabled": True, "direction": "pull", "constants": {"name": "x"}}
+    assert "entities.accounts.constants: only contacts and leads" in refusal(accounts)
+    # Requests for a table that does not pull cannot sync the record back.
+    push_only = request_doc(owner=OWNER, tag_create_contact="D365: Create Contact")
+    push_only["entities"]["contacts"] = {"enabled": True, "direction": "push", "constants": {"lastname": "x"}}
+    assert "create_requests.tag_create_contact: contacts must sync" in refusal(push_only)
+
+
+def _user(dv_app: Any, first: str) -> str:
+    return next(str(u["systemuserid"]) for u in dv_app.state.dataverse.rows["systemuser"].values()
+                if u.get("firstname") == first)
+
+
+async def test_the_owner_and_constant_columns_are_checked_against_dynamics(clock: FakeClock) -> None:
+    dv_app = dv_create_app(clock=clock, tokens=(DV_TOKEN,), seed=1, seed_contacts=0)
+    ac_app = ac_create_app(clock=clock, api_token=AC_KEY, seed=1, enforce_rate_limit=False)
+    dv = DataverseClient(DV_URL, StaticTokenCredential(DV_TOKEN), clock=clock,
+                         transport=httpx.ASGITransport(app=dv_app))
+    ac = ActiveCampaignClient(AC_URL, AC_KEY, clock=clock, transport=httpx.ASGITransport(app=ac_app))
+    state = dv_app.state.dataverse
+    team = next(t for t in state.rows["team"].values() if t.get("teamtype") == 0)
+
+    async def issues(owner: dict[str, Any], **constants: Any) -> list[tuple[str, str]]:
+        doc = request_doc(owner=owner)
+        doc["entities"]["leads"]["constants"].update(constants)
+        found = await validate_connection_config(ConnectionConfig.model_validate(doc), dv=dv, ac=ac)
+        return [(i.field, i.message) for i in found]
+
+    try:
+        assert await issues({"kind": "systemuser", "id": _user(dv_app, "Sam")}) == []
+        assert await issues({"kind": "team", "id": str(team["teamid"])}) == []
+        (unknown,) = await issues(OWNER)
+        assert unknown[0] == "create_requests.owner.id" and "no Dynamics user" in unknown[1]
+        (app_user,) = await issues({"kind": "systemuser", "id": str(state.app_user)})
+        assert app_user[0] == "create_requests.owner.id" and "application user" in app_user[1]
+        (bad_column,) = await issues({"kind": "team", "id": str(team["teamid"])}, nosuchcolumn="x")
+        assert bad_column[0] == "entities.leads.constants.nosuchcolumn"
+    finally:
+        await dv.aclose()
+        await ac.aclose()
 
 
 # --- compatibility, deal fields, unknown names --------------------------------------------------------
