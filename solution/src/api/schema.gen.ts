@@ -211,6 +211,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/connections/{connection_id}/hooks/ac": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The webhook URL for ActiveCampaign automations (made on first use) */
+        get: operations["hook_url_api_connections__connection_id__hooks_ac_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/connections/{connection_id}/hooks/ac/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A new webhook key version: every URL given before answers 404 from now on */
+        post: operations["rotate_hook_api_connections__connection_id__hooks_ac_rotate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/connections/{connection_id}/import": {
         parameters: {
             query?: never;
@@ -502,6 +536,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/hooks/{connection_id}/ac/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** An ActiveCampaign automation's webhook step: queue a Dynamics lead or contact for the contact */
+        post: operations["ac_hook_api_hooks__connection_id__ac__token__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -650,6 +701,7 @@ export interface components {
          */
         ConfigDocument: {
             consent?: components["schemas"]["ConsentSettings"];
+            create_requests?: components["schemas"]["CreateRequestSettings"];
             entities: components["schemas"]["EntitiesConfig"];
             /**
              * Frequency
@@ -839,11 +891,50 @@ export interface components {
             scan_pages_per_pass: number;
         };
         /**
+         * CreateRequestSettings
+         * @description Dynamics leads and contacts created on ActiveCampaign's request (README "Creates on request").
+         */
+        CreateRequestSettings: {
+            /**
+             * Enabled
+             * @default false
+             */
+            enabled: boolean;
+            /**
+             * Other Kind
+             * @default create
+             * @enum {string}
+             */
+            other_kind: "create" | "refuse";
+            owner?: components["schemas"]["OwnerRef"] | null;
+            /**
+             * Pages Per Pass
+             * @default 5
+             */
+            pages_per_pass: number;
+            /**
+             * Tag Create Contact
+             * @default D365: Create Contact
+             */
+            tag_create_contact: string | null;
+            /**
+             * Tag Create Lead
+             * @default D365: Create Lead
+             */
+            tag_create_lead: string | null;
+            /**
+             * Tag Pulled
+             * @default D365: Pulled from ActiveCampaign
+             */
+            tag_pulled: string;
+        };
+        /**
          * DataConfig
          * @description The writable part of the configuration: what syncs and how fields map.
          */
         DataConfig: {
             consent?: components["schemas"]["ConsentSettings"];
+            create_requests?: components["schemas"]["CreateRequestSettings"];
             entities: components["schemas"]["EntitiesConfig"];
             push?: components["schemas"]["PushSettings"];
         };
@@ -1142,6 +1233,24 @@ export interface components {
              */
             why: string;
         };
+        /** HookQueued */
+        HookQueued: {
+            /**
+             * Queued
+             * @description The request waits for the next pass
+             */
+            queued: boolean;
+        };
+        /** HookUrl */
+        HookUrl: {
+            /** Key Version */
+            key_version: number;
+            /**
+             * Path
+             * @description The path to give the automation's webhook step (after the app's host)
+             */
+            path: string;
+        };
         /** ImportRequest */
         ImportRequest: {
             /**
@@ -1291,6 +1400,19 @@ export interface components {
             roles: string[];
             /** User Id */
             user_id: string | null;
+        };
+        /**
+         * OwnerRef
+         * @description The Dynamics user or owner team that owns records created on request (checked against Dynamics).
+         */
+        OwnerRef: {
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "systemuser" | "team";
         };
         /** PreviewCounts */
         PreviewCounts: {
@@ -1460,6 +1582,13 @@ export interface components {
             connected: boolean;
             /** Connection Id */
             connection_id: string;
+            /**
+             * Create Requests
+             * @description Creates asked for by ActiveCampaign: pending, done and failed
+             */
+            create_requests?: {
+                [key: string]: number;
+            };
             /**
              * Directions
              * @description Each enabled entity's direction
@@ -2749,6 +2878,158 @@ export interface operations {
             };
             /** @description Conflicts with the current state (changed meanwhile, not connected, reconnect_required, sync off, sync running) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; `error.field` names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ActiveCampaign or Dynamics answered with an error (credentials refused, plan limit, unexpected answer) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ActiveCampaign, Dynamics, the token issuer or the app's storage (code storage_unavailable) is unavailable or throttling; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    hook_url_api_connections__connection_id__hooks_ac_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                connection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HookUrl"];
+                };
+            };
+            /** @description No bearer token, or one that does not validate */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller lacks System Administrator / ActiveCampaign Admin in the connection's Dynamics */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such connection for the caller's tenant (or no such item) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; `error.field` names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ActiveCampaign or Dynamics answered with an error (credentials refused, plan limit, unexpected answer) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ActiveCampaign, Dynamics, the token issuer or the app's storage (code storage_unavailable) is unavailable or throttling; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    rotate_hook_api_connections__connection_id__hooks_ac_rotate_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                connection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HookUrl"];
+                };
+            };
+            /** @description No bearer token, or one that does not validate */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller lacks System Administrator / ActiveCampaign Admin in the connection's Dynamics */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such connection for the caller's tenant (or no such item) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4294,6 +4575,59 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    ac_hook_api_hooks__connection_id__ac__token__post: {
+        parameters: {
+            query?: {
+                /** @description The table to create in (default: the only one requested) */
+                create?: ("lead" | "contact") | null;
+            };
+            header?: never;
+            path: {
+                connection_id: string;
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HookQueued"];
+                };
+            };
+            /** @description No such connection for the caller's tenant (or no such item) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; `error.field` names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ActiveCampaign, Dynamics, the token issuer or the app's storage (code storage_unavailable) is unavailable or throttling; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
