@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from dataclasses import dataclass
 
 from azure.core import MatchConditions
@@ -26,6 +27,10 @@ from sync_core.clock import Clock
 from sync_core.store._keys import enc
 
 WINDOW_ROW = "window"
+
+log = logging.getLogger("sync_core.store.budget")
+NOTICEABLE_WAIT = 1.0
+"""Seconds of waiting for a grant worth a log line."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +98,9 @@ class SharedRequestBudget:
                 t = self._next_free(state, now)
                 if t > now:
                     self._known = None  # others may write while we wait
+                    if t - now >= NOTICEABLE_WAIT:  # a hold-off (429/503), not the pacing: say so (progress shows it)
+                        log.info("waiting %.1fs for the %s request budget (the service asked to slow down)",
+                                 t - now, self.key)
                     await self._clock.sleep(t - now)
                     continue
                 grants = tuple(sorted((*(g for g in state.grants if g > now - self.window), now)))[-self.limit:]
