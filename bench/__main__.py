@@ -2,10 +2,13 @@
 
     python -m bench [--quick] [--contacts N] [--small N] [--changes N] [--sample N]
                     [--accounts auto|on|off] [--readings default|all]
+                    [--only all|outbound|inbound] [--inbound N] [--inbound-changes N]
 
 Runs (each sync run is its own process, see bench/README.md): the initial sync of N Dynamics
 contacts (10 per account) until idle; a delta pass of ``--changes`` edits at N and at ``--small``
-records; one ``contact/sync`` per contact on a ``--sample``. Prints the arithmetic of the bound
+records; one ``contact/sync`` per contact on a ``--sample``; the ActiveCampaign → Dynamics delta of
+``--inbound-changes`` AC edits at ``--inbound`` linked pairs and the account scan (``bench.inbound``).
+Prints the arithmetic of the bound
 under each reading of the register, every run's calls and times, and a summary table.
 """
 
@@ -39,6 +42,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--readings", choices=("default", "all"), default=None,
                    help="run the large initial sync under the sandbox's default reading only, or under every "
                         "reading that changes the bound (default: all with --quick, else default)")
+    p.add_argument("--only", choices=("all", "outbound", "inbound"), default="all",
+                   help="the Dynamics -> AC runs, the AC -> Dynamics delta, or both (default)")
+    p.add_argument("--inbound", type=int, help="linked pairs of the AC -> Dynamics delta (default 100,000)")
+    p.add_argument("--inbound-changes", type=int, help="AC edits of that delta (default 10,000)")
     return p
 
 
@@ -85,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     readings_mode = args.readings or ("all" if args.quick else "default")
     accounts = _accounts_enabled(args.accounts)
     default_reading = Reading(bulk_spends_rps=True, import_links_accounts=True)
+    inbound_sizes = None if args.only == "outbound" else _inbound_sizes(args)
     started = time.perf_counter()
     print(f"engine: {_revision()}", flush=True)
     print(f"bench: {big_n:,} contacts (delta {changes:,} changes at {big_n:,} and {small_n:,}), per-record sample "
@@ -94,16 +102,39 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
     print(f"work directory (logs, results): {workdir}", flush=True)
     env_conn = connection_string_from_env()
+    if args.only == "inbound":
+        return _inbound_only(env_conn, workdir, args, started)
     if env_conn:
         return _run(env_conn, workdir, big_n, small_n, changes, sample, accounts, default_reading,
-                    readings_mode, started)
+                    readings_mode, started, inbound_sizes)
     with running_azurite_logged(workdir / "azurite.log") as conn:
         return _run(conn, workdir, big_n, small_n, changes, sample, accounts, default_reading,
-                    readings_mode, started)
+                    readings_mode, started, inbound_sizes)
+
+
+def _inbound_sizes(args: argparse.Namespace) -> tuple[int, int]:
+    return (args.inbound or (10_000 if args.quick else 100_000),
+            args.inbound_changes or (1_000 if args.quick else 10_000))
+
+
+def _inbound_only(env_conn: str | None, workdir: Path, args: argparse.Namespace, started: float) -> int:
+    from bench.inbound import inbound
+    from bench.inbound_report import inbound_rows, print_inbound
+
+    linked, changes = _inbound_sizes(args)
+    if env_conn:
+        result = inbound(env_conn, workdir, contacts=linked, changes=changes)
+    else:
+        with running_azurite_logged(workdir / "azurite.log") as conn:
+            result = inbound(conn, workdir, contacts=linked, changes=changes)
+    print_inbound(result)
+    print_table(inbound_rows(result))
+    print(f"\nbench finished in {time.perf_counter() - started:,.0f} s wall")
+    return 0
 
 
 def _run(storage: str, workdir: Path, big_n: int, small_n: int, changes: int, sample: int, accounts: bool,
-         reading: Reading, readings_mode: str, started: float) -> int:
+         reading: Reading, readings_mode: str, started: float, inbound_sizes: tuple[int, int] | None = None) -> int:
     sw, opts = _switches(reading, accounts)
     big = dataset(storage, workdir, name="large", contacts=big_n, accounts=accounts, switches=sw, ac_options=opts,
                   changes=changes)
@@ -143,6 +174,13 @@ def _run(storage: str, workdir: Path, big_n: int, small_n: int, changes: int, sa
         print(f"\n[large under reading: {r.label}]")
         print_run(ds.initial, records=ds.census.with_email)
     rows = summarize(big, small, gen, reading=reading, accounts=accounts, extra_readings=extra)
+    if inbound_sizes is not None:
+        from bench.inbound import inbound
+        from bench.inbound_report import inbound_rows, print_inbound
+
+        result = inbound(storage, workdir, contacts=inbound_sizes[0], changes=inbound_sizes[1])
+        print_inbound(result)
+        rows.extend(inbound_rows(result))
     print_table(rows)
     print(f"\nbench finished in {time.perf_counter() - started:,.0f} s wall")
     return 0

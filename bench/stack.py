@@ -42,19 +42,20 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_sandboxes(seed_contacts: int, log_path: Path, *, ac_switches: dict[str, Any] | None = None
+def running_sandboxes(seed_contacts: int, log_path: Path, *, ac_switches: dict[str, Any] | None = None,
+                      module: str = "sandbox", extra_args: tuple[str, ...] = (), start_seconds: float = 120
                       ) -> Iterator[Sandboxes]:
-    """Both stand-ins in one process sharing one clock, which is frozen before any product call."""
+    """Both stand-ins in one process sharing one clock, which is frozen before any product call
+    (``module``: ``sandbox``, or the inbound bench's ``bench.inbound_stand_ins``)."""
     ac_port, dv_port = _free_port(), _free_port()
-    module = "sandbox"
     with log_path.open("ab") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", module, "--ac-port", str(ac_port), "--dynamics-port", str(dv_port),
-             "--seed-contacts", str(seed_contacts)],
+             "--seed-contacts", str(seed_contacts), *extra_args],
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log,
         )
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + start_seconds
         for port in (ac_port, dv_port):
             while True:
                 if proc.poll() is not None:

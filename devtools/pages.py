@@ -77,6 +77,12 @@ def _start_api(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def _start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """The queue worker the Functions host would be: passes for "Sync now", global sync on, retries."""
+    return subprocess.Popen([sys.executable, "-m", "devtools.queue_worker"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 async def _wait_http(url: str, deadline: float, proc: subprocess.Popen[bytes] | None = None) -> None:
     async with httpx.AsyncClient(verify=False, timeout=2.0) as http:  # noqa: S501 - the stub's own self-signed cert
         while True:
@@ -119,6 +125,7 @@ async def serve(args: argparse.Namespace, azurite_conn: str, tmp: Path) -> None:
            "SYNC_LOCAL_SECRETS_PATH": str(tmp / "secrets.json"), "SYNC_LOCAL_AUTH": "1"}
     await asyncio.to_thread(_apply_connection, env, tmp, url["ac"], url["org"])
     api = _start_api(env, ports["api"])
+    worker = _start_worker(env)
     try:
         deadline = time.monotonic() + 60
         await _wait_http(f"{url['api']}/api/health", deadline, api)
@@ -134,11 +141,13 @@ async def serve(args: argparse.Namespace, azurite_conn: str, tmp: Path) -> None:
         for s in servers:
             s.should_exit = True
         await asyncio.gather(*tasks, return_exceptions=True)
-        api.terminate()
-        try:
-            api.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            api.kill()
+        for proc in (api, worker):
+            proc.terminate()
+        for proc in (api, worker):
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 def _announce(args: argparse.Namespace, url: dict[str, str], dataverse: Any) -> None:

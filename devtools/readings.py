@@ -1,14 +1,15 @@
-"""Run the engine's scenario tests once per reading of each sandbox register entry on the outbound path.
+"""Run the engine's scenario tests once per reading of each sandbox register entry on the sync path.
 
-    python -m devtools.readings [--jobs 2] [--only NAME ...] [--list] [-- PYTEST ARGS]
+    python -m devtools.readings [--jobs 2] [--only NAME ...] [--inbound] [--list] [-- PYTEST ARGS]
 
 The sandboxes' registers (``sandbox/*/ASSUMPTIONS.md``) list behaviours no primary source confirms,
 each behind a switch. Issue 6 asks that the scenario tests hold under every reading that touches the
-Dynamics -> ActiveCampaign path: this runs ``pytest tests/engine`` once as is, then with
-``--sandbox-switch`` set to each non-default value in turn (one Azurite for all runs, ``--jobs`` runs
-at once), prints a line per reading and exits 1 if any run failed. Switches off that path are listed
-in ``NOT_OUTBOUND`` with the reason; ``tests/engine/test_register_readings.py`` fails when a switch
-is in neither list.
+Dynamics -> ActiveCampaign path, and issue 16 the same of the ActiveCampaign -> Dynamics path: this
+runs ``pytest tests/engine`` once as is, then with ``--sandbox-switch`` set to each non-default value
+in turn (one Azurite for all runs, ``--jobs`` runs at once), prints a line per reading and exits 1 if
+any run failed. ``--inbound`` runs only the inbound scenario tests (:data:`INBOUND_TESTS`) under every
+reading. Switches off both paths are listed in ``NOT_OUTBOUND`` with the reason;
+``tests/engine/test_register_readings.py`` fails when a switch is in neither list.
 """
 
 from __future__ import annotations
@@ -36,13 +37,23 @@ OPEN_VALUES: dict[tuple[str, str], tuple[Any, ...]] = {
 
 NOT_OUTBOUND: dict[tuple[str, str], str] = {
     ("ac", "v1_header_auth"): "v1 serves only the campaign-send sales action, not the sync",
-    ("dataverse", "state_patch"): "the outbound path never writes lead/opportunity state to Dynamics",
+    ("dataverse", "state_patch"): "no path writes lead/opportunity state to Dynamics (the pull maps no state)",
     ("dataverse", "role_other_bu_code"): "security-role administration (admin API), not the sync",
     ("dataverse", "role_copies_to_child_bus"): "security-role administration (admin API), not the sync",
     ("dataverse", "reassociate_duplicate"): "security-role administration (admin API), not the sync",
-    ("dataverse", "concurrency_code"): "the outbound path sends no If-Match to Dynamics",
     ("dataverse", "qualify_closed_lead"): "QualifyLead is not called by the sync",
 }
+"""Switches on neither path (the name is older than the inbound path)."""
+INBOUND_TESTS = ["tests/engine/test_pull.py"]
+"""The ActiveCampaign -> Dynamics scenarios (issue 16): pulls, directions, echoes, conflicts, 412, batches."""
+INBOUND_FIRST = ("updated_after_tz", "updated_after_granularity", "account_timezone", "contacts_list_include",
+                 "udate_on_tag_change", "udate_on_list_change", "udate_on_import", "udate_on_noop_update",
+                 "account_udate_on_noop", "account_udate_on_contact_link", "dropdown_value_format",
+                 "rate_limit_status", "contacts_default_order", "concurrency_code", "max_length_unit",
+                 "inactive_update", "bind_missing_status", "filter_accent_insensitive", "skiptoken_format",
+                 "top_with_maxpagesize", "customer_acct_name")
+"""With ``--inbound``, these switches (what the pull reads and writes) are swept first, then the others
+(which the inbound tests' initial push meets)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,18 +135,21 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m devtools.readings", description=__doc__.split("\n\n")[0])
     p.add_argument("--jobs", type=int, default=2, help="pytest runs at once (default 2)")
     p.add_argument("--only", action="append", default=[], metavar="NAME", help="only these switches")
+    p.add_argument("--inbound", action="store_true", help="only the inbound scenario tests (INBOUND_TESTS)")
     p.add_argument("--list", action="store_true", help="print the readings and the switches left out, then stop")
     p.add_argument("--azurite-per-run", action="store_true",
                    help="each pytest run starts its own Azurite (a shared one slows as tables pile up)")
     args = p.parse_args(argv)
     readings = [DEFAULTS] + [r for r in outbound_readings() if not args.only or r.name in args.only]
+    if args.inbound:
+        readings.sort(key=lambda r: r is not DEFAULTS and r.name not in INBOUND_FIRST)
     if args.list:
         for r in readings:
             print(r.label)
         for (sandbox, name), why in NOT_OUTBOUND.items():
             print(f"not swept: {sandbox}:{name}: {why}")
         return 0
-    pytest_args = extra or ["tests/engine"]
+    pytest_args = extra or (list(INBOUND_TESTS) if args.inbound else ["tests/engine"])
     logs = Path(tempfile.mkdtemp(prefix="readings-"))
     print(f"{len(readings)} readings x pytest {' '.join(pytest_args)}; {args.jobs} at once; logs in {logs}",
           flush=True)

@@ -5,14 +5,17 @@
                      seed_contacts=0, plan="enterprise")
 
 Real routes: ``/api/3/...`` (every one exists in the official OpenAPI document, see
-tests/sandbox_ac/test_openapi.py) and v1 ``/admin/api.php?api_action=campaign_send``: users/me; contacts (list
+tests/sandbox_ac/test_openapi.py) and v1 ``/admin/api.php?api_action=`` ``campaign_send``,
+``campaign_report_{open,link,bounce,unsubscription}_list`` (v1_reports.py): users/me; contacts (list
 with the documented filters, CRUD, contact/sync, sub-resources fieldValues, contactLists, contactTags,
 contactAutomations, accountContacts, trackingLogs, bounceLogs, scoreValues), activities; tags, contactTags, lists,
 contactLists; fields, fieldOption/bulk, fieldRels, fieldValues; accounts, accountContacts, accountCustomFieldMeta/Data;
 import/bulk_import, import/info; customObjects schemas/records; automations, contactAutomations, campaigns (with
 campaigns/{id}/links), messages, scores; webhooks, webhook/events.
 Control routes: ``/_sandbox/{state,reset,seed,faults,plan,switches,clock,requests,events}``, ``/_sandbox/bounce``,
-``/_sandbox/global_unsubscribe``, ``/_sandbox/campaigns/{id}/events`` (open, click, reply, forward, unsubscribe,
+``/_sandbox/unsubscribe`` / ``/_sandbox/subscribe`` (a person leaving or joining a list outside a campaign),
+``/_sandbox/global_unsubscribe``,
+``/_sandbox/campaigns/{id}/events`` (open, click, reply, forward, unsubscribe,
 bounce), ``/_sandbox/automations/{id}/finish``, ``/_sandbox/automations/{id}/webhook``, ``/_sandbox/scores``,
 ``/_sandbox/webhooks/{deliver,deliveries}`` (control_events.py says what each takes).
 Behaviour no primary source confirms is listed in ASSUMPTIONS.md with a switch each.

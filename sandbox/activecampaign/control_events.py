@@ -3,8 +3,15 @@
 - ``POST /_sandbox/bounce`` ``{"contact": 1, "list": 2 (optional), "type": "hard"|"soft", "campaign": 1, "message": 1,
   "code": "5.1.1", "description": "..."}``: a bounce as a mail server reports it (``bounceLogs``, ``bounced_*``,
   list status 3 per ``bounce_scope``, a ``bounce`` webhook event).
+- ``POST /_sandbox/unsubscribe`` ``{"contact": 1, "list": 2 (optional: every list it is active or unconfirmed on),
+  "reason": "..."}``: the person unsubscribes through a list's unsubscribe or preferences page, outside any campaign
+  (list status 2 with ``unsubreason``, an ``unsubscribe`` webhook event from source ``public``; ``udate`` per
+  register ``udate_on_list_change``). A campaign's unsubscribe link is ``campaigns/{id}/events``.
+- ``POST /_sandbox/subscribe`` ``{"contact": 1, "list": 2, "unconfirmed": false}``: the person (re-)subscribes through
+  a list's subscription form (status 1, or 0 awaiting a double opt-in confirmation; a ``subscribe`` webhook event
+  from source ``public`` for status 1); the opt-in a consent setting may or may not let travel.
 - ``POST /_sandbox/global_unsubscribe`` ``{"contact": 1}``: the account-wide unsubscribe
-  (register ``global_unsubscribe_reading``).
+  (register ``global_unsubscribe_reading``; ``udate`` per ``udate_on_list_change``).
 - ``POST /_sandbox/automations/{id}/webhook`` ``{"contact": 1, "url": "https://..."}``: the automation's webhook step
   reached by the contact (one POST, never retried; a 410 deactivates the step); answers what was posted and got.
 - ``POST /_sandbox/campaigns/{id}/events`` ``{"contact": 1, "event": "open"|"click"|"reply"|"forward"|
@@ -72,6 +79,16 @@ def contact_of(ac: ACState, body: dict[str, Any]) -> Contact:
     return ac.contacts[cid]
 
 
+def list_of(ac: ACState, body: dict[str, Any], *, required: bool = False) -> int | None:
+    """The ``list`` a control route names (None when optional and absent); an unknown list is refused."""
+    list_id = _int(body, "list", required=required) or None
+    if list_id is not None and list_id not in ac.lists:
+        raise Refused(f"no list {list_id}")
+    if required and list_id is None:
+        raise Refused("list is required")
+    return list_id
+
+
 def refusing(fn: Any) -> Any:
     async def run(request: Request) -> Response:
         try:
@@ -96,13 +113,40 @@ async def bounce(request: Request, ac: ACState) -> Response:
     kind = body.get("type", "hard")
     if kind not in ("hard", "soft"):
         raise Refused("type is hard or soft")
-    list_id = _int(body, "list", required=False) or None
-    if list_id is not None and list_id not in ac.lists:
-        raise Refused(f"no list {list_id}")
+    list_id = list_of(ac, body)
     out = ac.bounce(contact, kind=kind, list_id=list_id, campaign=_int(body, "campaign", required=False),
                     message=_int(body, "message", required=False), code=str(body.get("code", "5.1.1")),
                     description=str(body.get("description", "")))
     return JSONResponse({"bounced": out["bounced"], "bounceLog": out["bounceLog"]["id"]})
+
+
+@refusing
+async def unsubscribe(request: Request, ac: ACState) -> Response:
+    body = await _body(request)
+    contact = contact_of(ac, body)
+    list_id = list_of(ac, body)
+    if list_id is not None and all(cl["list"] != list_id for cl in ac.lists_of_contact(contact.id)):
+        raise Refused(f"contact {contact.id} is not on list {list_id}")
+    targets = [list_id] if list_id is not None else [
+        cl["list"] for cl in ac.lists_of_contact(contact.id) if cl["status"] in (0, 1)]
+    reason = body.get("reason", "")
+    if not isinstance(reason, str):
+        raise Refused("reason must be text")
+    for lid in targets:
+        ac.set_list_status(contact, lid, 2, source="public", reason=reason)
+    return JSONResponse({"contact": contact.id, "lists": sorted(targets)})
+
+
+@refusing
+async def subscribe(request: Request, ac: ACState) -> Response:
+    body = await _body(request)
+    contact = contact_of(ac, body)
+    list_id = list_of(ac, body, required=True) or 0
+    unconfirmed = body.get("unconfirmed", False)
+    if not isinstance(unconfirmed, bool):
+        raise Refused("unconfirmed must be true or false")
+    cl = ac.set_list_status(contact, list_id, 0 if unconfirmed else 1, source="public")
+    return JSONResponse({"contact": contact.id, "list": list_id, "status": cl["status"]})
 
 
 @refusing
@@ -149,9 +193,7 @@ async def campaign_event(request: Request, ac: ACState) -> Response:
         link = ac.links.get(_int(body, "link"))
         if link is None or link["campaign"] != campaign["id"]:
             raise Refused("link must be a link of this campaign (GET /api/3/campaigns/{id}/links)")
-    list_id = _int(body, "list", required=False) or None
-    if list_id is not None and list_id not in ac.lists:
-        raise Refused(f"no list {list_id}")
+    list_id = list_of(ac, body)
     message = _int(body, "message", required=False) or None
     if message is not None and message not in campaign.get("messages", []):
         raise Refused(f"message {message} is not a message of this campaign")
@@ -202,6 +244,8 @@ async def deliveries(request: Request, ac: ACState) -> Response:
 
 ROUTES: list[Route] = [
     Route("/_sandbox/bounce", bounce, methods=["POST"]),
+    Route("/_sandbox/unsubscribe", unsubscribe, methods=["POST"]),
+    Route("/_sandbox/subscribe", subscribe, methods=["POST"]),
     Route("/_sandbox/global_unsubscribe", global_unsubscribe, methods=["POST"]),
     Route("/_sandbox/automations/{id}/webhook", automation_webhook, methods=["POST"]),
     Route("/_sandbox/campaigns/{id}/events", campaign_event, methods=["POST"]),

@@ -290,6 +290,21 @@ class Probe:
         params = {"api_action": "account_view", "api_output": "json"}
         header = self.c.get("/admin/api.php", params=params)
         self.record("v1_header_auth", status=header.status_code, body=header.text[:200])
+        sent = self.call("GET", "/api/3/campaigns", params={"orders[sdate]": "DESC", "limit": 20}).json()
+        campaign = next((x for x in sent.get("campaigns", []) if str(x.get("status")) in ("2", "5")), None)
+        if campaign is None:
+            self.record("v1_campaign_reports", skipped="no sent campaign")
+            return
+        shapes: dict[str, Any] = {}
+        for action in ("open", "link", "bounce", "unsubscription"):
+            r = self.call("GET", "/admin/api.php", params={"api_action": f"campaign_report_{action}_list",
+                                                           "api_output": "json", "campaignid": campaign["id"],
+                                                           "api_key": self.c.headers.get("Api-Token", "")})
+            body = r.json() if r.headers.get("content-type", "").startswith("application/json") else {}
+            first = body.get("0") if isinstance(body, dict) else None
+            shapes[action] = {"result_code": body.get("result_code"), "message": body.get("result_message"),
+                              "row_fields": sorted(first) if isinstance(first, dict) else None}  # names, never values
+        self.record("v1_campaign_reports", campaign=campaign["id"], shapes=shapes)
 
     def run(self) -> dict[str, Observation]:
         try:

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from . import v1_reports
 from .errors import ACError, no_result
 from .marketing import can_send, links_of_campaign
 from .render import Renderer
@@ -185,6 +186,9 @@ async def v1_api(request: Request) -> Response:
         return _v1(0, "You are not authorized to access this file")
     if params.get("api_output", "xml") != "json":
         return _v1(0, "This sandbox answers api_output=json only")
+    if params.get("api_action") in v1_reports.ACTIONS:
+        code, text, rows = v1_reports.report(ac, params)
+        return _v1(code, text, **rows)
     if params.get("api_action") != "campaign_send":
         return _v1(0, f"Unknown or unsupported api_action {params.get('api_action')!r}")
     return _campaign_send(ac, params)

@@ -369,6 +369,8 @@ class ACState:
         self.contact_automations[xid] = record
         self._automations_by_contact.note(xid)
         self._automations_by_automation.note(xid)
+        if self.switches["campaign_events_in_activities"]:  # entered, as finish_automation records "complete"
+            self.add_activity(contact.id, "SubscriberSeries", automation_id, "add")
         return record
 
     # ----------------------------------------------------------------- custom field values
@@ -475,6 +477,8 @@ class ACState:
     def unsubscribe_globally(self, contact: Contact) -> None:
         contact.global_unsubscribed = True
         self.globally_unsubscribed.add(contact.id)
+        if self.switches["udate_on_list_change"]:
+            contact.udate = self.now()
 
     # ----------------------------------------------------------------- accounts
     def account_named(self, name: str) -> dict[str, Any] | None:

@@ -79,7 +79,7 @@ SPECS: tuple[SwitchSpec, ...] = (
     SwitchSpec("global_unsubscribe_reading", "unreadable", ("unreadable", "all_lists"),
                "an account-wide unsubscribe shows in no API read, or as status 2 on every list of the contact"),
     SwitchSpec("webhook_duplicates", "never", ("never", "always"),
-               "at-least-once delivery: each webhook event is posted once, or twice"),
+               "at-least-once delivery: each webhook event and automation webhook step is posted once, or twice"),
     SwitchSpec("import_fires_webhooks", False, (False, True),
                "bulk-import rows fire subscribe/unsubscribe/update/tag webhook events"),
     SwitchSpec("automation_webhook_envelope", "with_envelope", ("with_envelope", "contact_only"),

@@ -129,10 +129,13 @@ async def run_automation_webhook(ac: ACState, automation: dict[str, Any], contac
     if not step["active"]:
         return {"sent": False, "reason": "the step was deactivated by a 410", "status": None}
     form = automation_webhook_form(ac, automation, contact)
-    status, error = await _post(ac, url, form)
-    step["sent"] += 1
-    ac.webhook_deliveries.append(Delivery(webhook_id=None, url=url, event="automation", form=form, time=ac.now(),
-                                          status=status, error=error))
-    if status == 410:
-        step["active"] = False
-    return {"sent": True, "status": status, "error": error, "form": form}
+    copies = 2 if ac.switches["webhook_duplicates"] == "always" else 1  # at least once (register)
+    for copy in range(1, copies + 1):
+        status, error = await _post(ac, url, form)
+        step["sent"] += 1
+        ac.webhook_deliveries.append(Delivery(webhook_id=None, url=url, event="automation", form=form,
+                                              time=ac.now(), status=status, error=error, copy=copy))
+        if status == 410:
+            step["active"] = False
+            break
+    return {"sent": True, "status": status, "error": error, "form": form, "copies": copy}

@@ -576,6 +576,9 @@ def _check_value(table: Table, column: Column, value: Any, utf16: bool = True) -
 
 
 def _defaults(table: Table, row: Row) -> None:
+    for column in table.columns.values():
+        if column.default is not None and row.get(column.name) is None:
+            row[column.name] = column.default
     if "statecode" in table.columns and "statecode" not in row:
         row["statecode"] = 0
         row.setdefault("statuscode", 1)

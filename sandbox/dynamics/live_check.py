@@ -127,8 +127,13 @@ def ct_expire_days(live: Live) -> str:
 
 def state_patch(live: Live) -> str:
     lid = live.create("leads", {"subject": TAG, "lastname": TAG})
-    r = live.req("PATCH", f"leads({lid})", json={"statecode": 2, "statuscode": 4})
-    return "PATCH lead statecode → " + (str(r.status_code) if r.status_code < 400 else _err(r))
+    r = live.req("PATCH", f"leads({lid})", json={"statecode": 1, "statuscode": 3})
+    qualified = str(r.status_code) if r.status_code < 400 else _err(r)
+    other = live.create("leads", {"subject": TAG, "lastname": TAG})
+    r = live.req("PATCH", f"leads({other})", json={"statecode": 2, "statuscode": 4})
+    return f"PATCH lead to Qualified → {qualified}; to Disqualified → " + (
+        str(r.status_code) if r.status_code < 400 else _err(r)
+    )
 
 
 def _me(live: Live) -> dict[str, Any]:
@@ -369,6 +374,14 @@ def owner_needs_read(live: Live) -> str:
     return "contact owned by a user without roles → " + _err(r)
 
 
+def application_required(live: Live) -> str:
+    r = live.req("POST", "leads", json={"firstname": f"{TAG}-required"})  # no subject, no lastname
+    if r.status_code < 300:
+        live.cleanup.append(r.headers.get("OData-EntityId", ""))
+        return f"lead without subject/lastname accepted ({r.status_code}: not_enforced)"
+    return "lead without subject/lastname → " + _err(r) + " (enforced)"
+
+
 PROBES: dict[str, Probe] = {
     f.__name__: f
     for f in (
@@ -399,6 +412,7 @@ PROBES: dict[str, Probe] = {
         bind_missing_status,
         disabled_owner_code,
         owner_needs_read,
+        application_required,
     )
 }
 

@@ -93,6 +93,8 @@ def attribute(table: Table, column: Column) -> dict[str, Any]:
         out["MinValue"], out["MaxValue"], out["Precision"] = MONEY_MIN, MONEY_MAX, MONEY_PRECISION
     if column.is_lookup:
         out["Targets"] = list(column.targets)
+    if column.default is not None:
+        out["DefaultValue"] = column.default
     return out
 
 

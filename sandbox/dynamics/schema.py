@@ -23,6 +23,7 @@ class Column:
     derived: bool = False  # computed from ownerid when read (owninguser, owningteam, owningbusinessunit)
     targets: tuple[str, ...] = ()  # lookup targets (logical names)
     options: tuple[tuple[int, str], ...] = ()  # picklist/state/status labels
+    default: bool | None = None  # DefaultValue of a Boolean column, set on create when not sent
 
     @property
     def is_lookup(self) -> bool:
@@ -64,6 +65,13 @@ def _s(name: str, length: int = 100, required: str = "None") -> Column:
     return Column(name, "String", max_length=length, required=required)
 
 
+# Consent flags of contact and lead: Boolean, RequiredLevel None, DefaultValue False, options 1 "Do Not Allow" /
+# 0 "Allow" (MicrosoftDocs powerapps-docs reference/entities/contact.md and account.md DoNotBulkEMail, DoNotEMail;
+# dynamics-365-customer-engagement ce/developer/entities/lead.md lists both on lead with the same metadata).
+_CONSENT = (
+    Column("donotbulkemail", "Boolean", default=False, options=((1, "Do Not Allow"), (0, "Allow"))),
+    Column("donotemail", "Boolean", default=False, options=((1, "Do Not Allow"), (0, "Allow"))),
+)
 _OWNER = Column("ownerid", "Owner", required="SystemRequired", targets=("systemuser", "team"))
 # Read-only owner columns of user/team-owned tables (reference/entities/contact.md and the others).
 _OWNING = (
@@ -132,7 +140,7 @@ def build_tables() -> dict[str, Table]:
             _s("telephone1", 50),
             _s("mobilephone", 50),
             *_address(),
-            Column("donotbulkemail", "Boolean"),
+            *_CONSENT,
             Column("parentcustomerid", "Customer", targets=("account", "contact")),
             Column("originatingleadid", "Lookup", targets=("lead",)),
             *_OWNING,
@@ -167,6 +175,7 @@ def build_tables() -> dict[str, Table]:
             _s("telephone1", 50),
             _s("mobilephone", 20),
             *_address(),
+            *_CONSENT,
             Column("salesstage", "Picklist", options=((0, "Qualify"),)),
             Column(
                 "leadsourcecode",

@@ -322,6 +322,7 @@ def _seed_contacts(
             "telephone1": f"+1 512 555 {i:04d}" if i % 4 else None,
             **_address(i, city, country),
             "donotbulkemail": i % 23 == 0,
+            "donotemail": False,  # the seed's opt-outs are donotbulkemail only (tests set the rest)
             "_ownerid_value": owners[i % len(owners)],
             "_ownerid_value" + LLN: "systemuser",
             "statecode": 0,
@@ -361,6 +362,8 @@ def _seed_leads(
             "companyname": f"{COMPANY[i % len(COMPANY)]} {SUFFIX[(i + 2) % len(SUFFIX)]}",
             "emailaddress1": email,
             "leadsourcecode": 1 + i % 10,
+            "donotbulkemail": False,
+            "donotemail": False,
             "address1_city": CITIES[i % len(CITIES)][0],
             "address1_country": CITIES[i % len(CITIES)][1],
             "_ownerid_value": owners[i % len(owners)],

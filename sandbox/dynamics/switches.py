@@ -67,6 +67,8 @@ SWITCHES: dict[str, tuple[Any, tuple[Any, ...]]] = {
     "disabled_owner_code": ("0x8004022b", ("0x8004022b", "0x80040225")),
     # A record's new owner must hold the table's Read privilege (403 PrincipalPrivilegeDenied) vs. not checked.
     "owner_needs_read": (True, (True, False)),
+    # ApplicationRequired columns on Web API writes: not enforced (forms only) vs. a create without one refused.
+    "application_required": ("not_enforced", ("not_enforced", "enforced")),
 }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import roles, states
+from . import required, roles, states
 from .dataverse import Dataverse, Row
 from .errors import DUPLICATE_KEY, VALIDATION, DataverseError, bad_request
 from .http import ApiRequest, ApiResponse
@@ -20,8 +20,15 @@ from .security import OWNED, principal, privilege_name
 PRINCIPAL_PRIVILEGE_DENIED = "0x80040231"  # data-service-error-codes.md; 403 per compose-http-requests…md
 
 
+# States with a message of their own (QualifyLead; Win/LoseOpportunity). Disqualifying a lead (2) is an update under
+# both readings: SetState is deprecated for Update (special-update-operation-behavior.md) and no Web API message
+# disqualifies.
+_MESSAGE_STATES = {"lead": (1,), "opportunity": (1, 2)}
+
+
 def _state_guard(dv: Dataverse, table: Table, values: dict[str, Any]) -> None:
-    if table.logical in ("lead", "opportunity") and "statecode" in values and dv.switches["state_patch"] == "refuse":
+    closing = values.get("statecode") in _MESSAGE_STATES.get(table.logical, ())
+    if closing and dv.switches["state_patch"] == "refuse":
         message = "QualifyLead" if table.logical == "lead" else "WinOpportunity or LoseOpportunity"
         raise bad_request(
             f"The statecode of a {table.logical} cannot be changed by an update; use {message}.", code="0x80040203"
@@ -87,6 +94,7 @@ def create(dv: Dataverse, req: ApiRequest, table: Table) -> ApiResponse:
     _default_owner(req, dv, table, binds)
     check(req, dv, table.logical, "Create", _prospective(binds))
     _check_owner(dv, table, binds)
+    required.check(dv, table, None, values, binds)
     states.apply(dv, table, None, values)
     row = dv.create(table.logical, values, binds)
     if table.logical == "role":
@@ -123,6 +131,7 @@ def patch(dv: Dataverse, req: ApiRequest, table: Table, key: str) -> ApiResponse
         _default_owner(req, dv, table, binds)
         check(req, dv, table.logical, "Create", _prospective(binds))
         _check_owner(dv, table, binds)
+        required.check(dv, table, None, values, binds)
         states.apply(dv, table, None, values)
         created = dv.create(table.logical, values, binds)
         if req.prefer().get("return") == "representation":
@@ -136,6 +145,7 @@ def patch(dv: Dataverse, req: ApiRequest, table: Table, key: str) -> ApiResponse
         check(req, dv, table.logical, "Assign", row)
         _check_owner(dv, table, binds)
     values.pop(table.pk, None)
+    required.check(dv, table, row, values, binds)
     states.apply(dv, table, row, values)
     updated = dv.update(table.logical, row[table.pk], values, binds)
     if req.prefer().get("return") == "representation":

@@ -40,7 +40,7 @@ describe("sign-in through MSAL and gating on the real API", () => {
     await page.goto(home(info.users.seller));
     const frame = page.frameLocator("iframe.content");
     await signInThroughPopup(page, frame);
-    await expect.poll(() => frame.getByText(/needs the ActiveCampaign Admin/).count(), { timeout: 30_000 }).toBe(1);
+    await expect.poll(() => frame.getByText(/You need the ActiveCampaign Admin role/).count(), { timeout: 30_000 }).toBe(1);
     expect(await frame.getByText("Connected", { exact: true }).count()).toBe(0);
     await ctx.close();
   });

@@ -40,6 +40,15 @@ class MarketingApi(ClientBase):
 
         return iter_offset(fetch, "campaigns")
 
+    async def list_campaign_links(self, campaign_id: str) -> list[dict[str, Any]]:
+        """``campaigns/{id}/links``: each link names its ``messageid`` (the message a one-contact send needs)."""
+        body = await self._get(f"campaigns/{seg(campaign_id)}/links", kind="campaign.links")
+        return many(body, "links")
+
+    async def list_contact_score_values(self, contact_id: str) -> list[dict[str, Any]]:
+        body = await self._get(f"contacts/{seg(contact_id)}/scoreValues", kind="contact.scoreValues")
+        return many(body, "scoreValues")
+
     async def list_messages(self) -> list[dict[str, Any]]:
         async def fetch(paging: dict[str, Any]) -> dict[str, Any]:
             return await self._get("messages", kind="messages.list", params=paging)

@@ -18,7 +18,9 @@ from sync_core import __version__
 from sync_core.api import (
     routes_config,
     routes_connection,
+    routes_erasure,
     routes_health,
+    routes_sales,
     routes_status,
     routes_sync,
     routes_users,
@@ -101,6 +103,7 @@ def create_app(runtime_factory: RuntimeFactory | None = None, *, auth: TokenVali
                       problems=problems)
         return JSONResponse(body.model_dump(mode="json"), status_code=503 if problems else 200)
 
-    for module in (routes_connection, routes_users, routes_config, routes_sync, routes_status, routes_health):
+    for module in (routes_connection, routes_users, routes_config, routes_sync, routes_status, routes_health,
+                   routes_sales, routes_erasure):
         app.include_router(module.router)
     return app

@@ -24,9 +24,10 @@ from sync_core.activecampaign import ActiveCampaignClient
 from sync_core.api.auth import Caller, SigningKeysUnavailable, TokenValidator, Unauthenticated, validator_from_env
 from sync_core.api.errors import ApiError, upstream_error
 from sync_core.api.jobs import JobRegistry
-from sync_core.api.roles import CallerRoles, RoleCache, product_roots, roles_of
+from sync_core.api.roles import CallerRoles, RecordAccessCache, RoleCache, product_roots, roles_of
 from sync_core.dynamics import DataverseClient
 from sync_core.engine import ClientFactory
+from sync_core.engine.sales_actions import SalesCache
 from sync_core.model.config import ConnectionConfig, DynamicsSettings
 from sync_core.model.errors import ConfigurationError, SyncError
 
@@ -45,9 +46,13 @@ class ApiContext:
         self._auth = auth
         self._lock = asyncio.Lock()
         self.clients = clients
+        self.people = clients.for_people()
+        self.sales_cache = SalesCache(clients.clock)
+        """Clients for sales actions: the AC share passes leave free, and no waiting on a throttled service."""
         self.preview_wait_seconds = preview_wait_seconds
         self.jobs = JobRegistry()
         self._roles: RoleCache | None = None
+        self._access: RecordAccessCache | None = None
 
     async def runtime(self) -> Runtime:
         if self._runtime is None:
@@ -73,21 +78,41 @@ class ApiContext:
             self._roles = RoleCache((await self.runtime()).clock)
         return self._roles
 
+    async def can_read(self, config: ConnectionConfig, user_id: str, entity_set: str, record_id: str) -> bool:
+        """Whether that user (not the app's identity) may read the record in Dynamics; cached briefly."""
+        if self._access is None:
+            self._access = RecordAccessCache((await self.runtime()).clock)
+        env = config.dynamics.environment_url
+        hit = self._access.get(env, user_id, entity_set, record_id)
+        if hit is not None:
+            return hit
+        try:
+            async with self.dynamics(config) as dv:
+                rights = await dv.principal_access(user_id, entity_set, record_id)
+        except SyncError as e:
+            raise upstream_error(e, "dynamics") from None
+        readable = rights is not None and "ReadAccess" in rights
+        self._access.put(env, user_id, entity_set, record_id, readable)
+        return readable
+
     @asynccontextmanager
-    async def dynamics(self, config: ConnectionConfig) -> AsyncIterator[DataverseClient]:
+    async def dynamics(self, config: ConnectionConfig, *, people: bool = False) -> AsyncIterator[DataverseClient]:
         """The saved connection's Dynamics with its stored credential, to its stored host only."""
+        factory = self.people if people else self.clients
         async with AsyncExitStack() as stack:
             try:
                 rt = await self.runtime()
-                dv = await stack.enter_async_context(self.clients.stored_dynamics(rt.secrets, config))
+                dv = await stack.enter_async_context(factory.stored_dynamics(rt.secrets, config))
             except ConfigurationError as e:
                 raise unusable(config, e) from None
             yield dv  # a sign-in failure inside is a SyncError (dynamics.SignIn), mapped by the caller
 
     @asynccontextmanager
-    async def activecampaign(self, api_url: str, key: str) -> AsyncIterator[ActiveCampaignClient]:
-        """An AC client spending the account's shared budget, as the worker does."""
-        async with self.clients.activecampaign((await self.runtime()).store, api_url, key) as ac:
+    async def activecampaign(self, api_url: str, key: str, *, people: bool = False
+                             ) -> AsyncIterator[ActiveCampaignClient]:
+        """An AC client spending the account's shared budget, as the worker does (``people``: a sales action's)."""
+        factory = self.people if people else self.clients
+        async with factory.activecampaign((await self.runtime()).store, api_url, key) as ac:
             yield ac
 
     def supplied_dynamics(self, settings: DynamicsSettings, secret: str | None
@@ -180,7 +205,8 @@ async def visible_config(ctx: ApiContext, caller: Caller, connection_id: str
     return found
 
 
-async def admin(ctx: Ctx, caller: CallerDep, connection_id: str) -> Admin:
+async def member(ctx: ApiContext, caller: Caller, connection_id: str) -> tuple[ConnectionConfig, str, CallerRoles]:
+    """The connection and the caller's roles, if the caller is a user of its Dynamics environment."""
     found = await visible_config(ctx, caller, connection_id)
     if found is None:
         raise not_found(connection_id)
@@ -190,6 +216,11 @@ async def admin(ctx: Ctx, caller: CallerDep, connection_id: str) -> Admin:
     roles = await ctx.caller_roles(config, caller)
     if roles.user_id is None:
         raise not_found(connection_id)  # not a user of that environment: its connections are not visible
+    return config, etag, roles
+
+
+async def admin(ctx: Ctx, caller: CallerDep, connection_id: str) -> Admin:
+    config, etag, roles = await member(ctx, caller, connection_id)
     if not roles.is_admin:
         raise ApiError(403, "forbidden", "this needs the System Administrator or ActiveCampaign Admin security role "
                                          "in the connection's Dynamics environment")

@@ -26,14 +26,14 @@ if TYPE_CHECKING:
 
 
 @asynccontextmanager
-async def both_clients(ctx: ApiContext, config: ConnectionConfig
+async def both_clients(ctx: ApiContext, config: ConnectionConfig, *, people: bool = False
                        ) -> AsyncIterator[tuple[ActiveCampaignClient, DataverseClient]]:
     rt = await ctx.runtime()
-    async with ctx.dynamics(config) as dv:  # checks the connection against the host policy first
+    async with ctx.dynamics(config, people=people) as dv:  # checks the connection against the host policy first
         key = await rt.secrets.get_secret(secret_names(config)["activecampaign_api_key"])
         if not key:
             raise ApiError(409, "not_connected", "the connection has no ActiveCampaign key: connect it first")
-        async with ctx.activecampaign(config.activecampaign.api_url, key) as ac:
+        async with ctx.activecampaign(config.activecampaign.api_url, key, people=people) as ac:
             yield ac, dv
 
 

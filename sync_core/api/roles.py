@@ -140,3 +140,25 @@ class RoleCache:
         for k in [k for k in self._entries if k[0] == environment_url]:
             del self._entries[k]
         self._roots.pop(environment_url, None)
+
+
+RECORD_ACCESS_SECONDS = 30.0
+
+
+class RecordAccessCache:
+    """Whether a user may read a record (``RetrievePrincipalAccess``), per environment, for ``ttl`` seconds:
+    a seller opening a record and acting on it costs one check, and a revoked share holds within the ttl."""
+
+    def __init__(self, clock: Clock, ttl: float = RECORD_ACCESS_SECONDS) -> None:
+        self._clock = clock
+        self._ttl = ttl
+        self._entries: dict[tuple[str, str, str, str], tuple[float, bool]] = {}
+
+    def get(self, environment_url: str, user_id: str, entity: str, record_id: str) -> bool | None:
+        hit = self._entries.get((environment_url, user_id, entity, record_id))
+        return hit[1] if hit is not None and self._clock.monotonic() - hit[0] < self._ttl else None
+
+    def put(self, environment_url: str, user_id: str, entity: str, record_id: str, readable: bool) -> None:
+        if len(self._entries) > 50_000:
+            self._entries.clear()
+        self._entries[(environment_url, user_id, entity, record_id)] = (self._clock.monotonic(), readable)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
@@ -39,7 +40,8 @@ PREVIEW_TIME_BUDGET = 600.0
 
 
 def data_config(config: ConnectionConfig) -> DataConfig:
-    return DataConfig(entities=config.entities.model_copy(deep=True), push=config.push.model_copy(deep=True))
+    return DataConfig(entities=config.entities.model_copy(deep=True), push=config.push.model_copy(deep=True),
+                      consent=config.consent.model_copy(deep=True))
 
 
 def with_data(config: ConnectionConfig, data: DataConfig, frequency: str | None = None) -> ConnectionConfig:
@@ -47,15 +49,25 @@ def with_data(config: ConnectionConfig, data: DataConfig, frequency: str | None 
     doc = to_document(config)
     doc["entities"] = data.entities.model_dump(mode="json")
     doc["push"] = data.push.model_dump(mode="json")
+    doc["consent"] = data.consent.model_dump(mode="json")
     if frequency is not None:
         doc["sync"]["frequency"] = frequency
     try:
         return ConnectionConfig.model_validate(doc)
     except PydanticValidationError as e:  # the parts are valid alone but not together
-        issues = [ErrorDetail(code="invalid", message=str(x.get("msg")), field=".".join(map(str, x.get("loc", ()))))
-                  for x in e.errors()]
+        issues = [ErrorDetail(code="invalid", message=str(x.get("msg")), field=_field_of(x)) for x in e.errors()]
         raise ApiError(422, "invalid_config", issues[0].message if issues else "invalid configuration",
                        field=issues[0].field if issues else None, issues=issues) from None
+
+
+_NAMED = re.compile(r"^Value error, ([a-z_]+(?:\.[a-z_]+)+):")
+
+
+def _field_of(error: Any) -> str:
+    """The field an error is about: its location, or for a rule across parts the path its message names."""
+    loc = ".".join(map(str, error.get("loc", ())))
+    named = _NAMED.match(str(error.get("msg", "")))
+    return loc or (named.group(1) if named else "")
 
 
 def changes_between(before: ConnectionConfig, after: ConnectionConfig) -> list[Change]:
@@ -168,14 +180,16 @@ async def get_job(a: AdminDep, job_id: str) -> JobView:
 @router.get("/api/connections/{connection_id}/export", response_model=ConfigDocument, responses=ERRORS,
             summary="The whole configuration as a document (no secrets, no connection identity)")
 async def export_config(a: AdminDep) -> ConfigDocument:
-    return ConfigDocument(entities=a.config.entities, push=a.config.push, frequency=a.config.sync.frequency)
+    return ConfigDocument(entities=a.config.entities, push=a.config.push, consent=a.config.consent,
+                          frequency=a.config.sync.frequency)
 
 
 @router.post("/api/connections/{connection_id}/import", response_model=ImportResult, responses=ERRORS,
              summary="Apply an exported document, validated as one change; apply=false shows the difference")
 async def import_config(a: AdminDep, body: ImportRequest) -> ImportResult:
     doc = body.document
-    candidate = with_data(a.config, DataConfig(entities=doc.entities, push=doc.push), frequency=doc.frequency)
+    candidate = with_data(a.config, DataConfig(entities=doc.entities, push=doc.push, consent=doc.consent),
+                           frequency=doc.frequency)
     changes = changes_between(a.config, candidate)
     issues = await metadata_issues(a.ctx, candidate)
     if not body.apply or issues:

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from sync_core.model.config import DynamicsAuth, EntitiesConfig, Frequency, PushSettings, TextOnly
+from sync_core.model.config import ConsentSettings, DynamicsAuth, EntitiesConfig, Frequency, PushSettings, TextOnly
 from sync_core.model.secrets import header_safe_problem
 from sync_core.model.state import EntityName, Side
 
@@ -114,6 +114,7 @@ class DataConfig(TextOnly):
     model_config = ConfigDict(extra="forbid")
     entities: EntitiesConfig
     push: PushSettings = Field(default_factory=PushSettings)
+    consent: ConsentSettings = Field(default_factory=ConsentSettings)
 
 
 class ConfigView(BaseModel):
@@ -294,6 +295,26 @@ class ErrorView(BaseModel):
     next_retry: datetime | None
 
 
+class ErasureRequest(_In):
+    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+
+
+class ErasureView(BaseModel):
+    suppression: str = Field(description="The salted hash the suppression is keyed by (the email is not kept)")
+    ac_contacts_deleted: int
+    rows_removed: dict[str, int] = Field(description="Table rows deleted or rewritten without the email, by table")
+    dynamics: str = Field(description="What happens in Dynamics 365: nothing; it is left to the customer's process")
+
+
+class LiftRequest(_In):
+    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+
+
+class LiftView(BaseModel):
+    suppression: str
+    lifted: bool
+
+
 class RetryRequest(_In):
     entity: EntityName | None = None
     side: Side | None = None
@@ -313,6 +334,7 @@ class ConfigDocument(TextOnly):
     schema_version: Literal[1] = 1
     entities: EntitiesConfig
     push: PushSettings = Field(default_factory=PushSettings)
+    consent: ConsentSettings = Field(default_factory=ConsentSettings)
     frequency: Frequency = "1h"
 
 

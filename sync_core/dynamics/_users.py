@@ -31,6 +31,19 @@ class UsersApi(RecordsApi):
                                     filter=f"azureactivedirectoryobjectid eq {normalize_guid(aad_object_id)}", top=1)
         return rows[0] if rows else None
 
+    async def principal_access(self, user_id: str, entity_set: str, record_id: str) -> frozenset[str] | None:
+        """``RetrievePrincipalAccess`` bound to the user: the AccessRights that user holds on the record
+        (``ReadAccess``, ``WriteAccess``, …), asked by our identity about *that* user, so what the answer
+        grants is the user's own access; ``None`` when the record does not exist."""
+        target = "{'@odata.id':'" + self.record_path(entity_set, record_id) + "'}"
+        path = f"{self.record_path('systemusers', user_id)}/Microsoft.Dynamics.CRM.RetrievePrincipalAccess(Target=@t)"
+        response, body = await self._get_json(self.url(path, [("@t", target)]), kind="principal_access",
+                                              allow=(404,))
+        if response.status_code == 404 or not isinstance(body, dict):
+            return None
+        rights = str(body.get("AccessRights") or "None")
+        return frozenset(r.strip() for r in rights.split(",") if r.strip() and r.strip() != "None")
+
     async def user_roles(self, user_id: str) -> list[dict[str, Any]]:
         path = f"{self.record_path('systemusers', user_id)}/systemuserroles_association"
         return await self._collect(self.url(path, [("$select", "roleid,name,_businessunitid_value")]), kind="query")

@@ -15,14 +15,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sync_core.engine import history
+from sync_core.engine import deletes, history
 from sync_core.engine.handler import Record, select_for
 from sync_core.engine.mapping import ac_values_for, changed_columns, dynamics_values, own_write, parse_ac_time
 from sync_core.engine.pass_state import PRIMARY_ID, Pass
 from sync_core.engine.sink import Action, Failure, Plan
 from sync_core.model.codes import ErrorCode
 from sync_core.model.config import FieldMapping
-from sync_core.model.errors import ConflictError, PlanLimitError, RetriableError, SkippableError
+from sync_core.model.errors import ConflictError, NotFoundError, PlanLimitError, RetriableError, SkippableError
 from sync_core.model.state import EntityName, RecordLink
 
 log = logging.getLogger("sync_core.engine")
@@ -148,6 +148,9 @@ class AccountHandler:
                 link.ac_modified = parse_ac_time(updated.get("updatedTimestamp")) or link.ac_modified
                 p.count("account", "updated")
         except (SkippableError, RetriableError) as e:
+            if isinstance(e, NotFoundError) and link is not None:
+                await deletes.ac_deleted(p, link)  # deleted in AC: unlinked (created again when it next changes)
+                return None
             await p.sink.fail(Failure("account", did, e.error_code, f"{type(e).__name__}: {e}",
                                       retriable=not isinstance(e, ConflictError)))
             return None

@@ -33,6 +33,9 @@ from sync_core.model.secrets import IDENTITY_KINDS, SecretStore, secret_names
 from sync_core.store import SyncStore
 
 AC_REQUESTS_PER_SECOND = 5
+PEOPLE_RESERVE = 2
+"""Of the account's 5 requests a second, what passes leave free for people's sales actions, so a seller's
+click never queues behind a bulk pass (passes then spend at most 3 a second; people up to all 5)."""
 IN_FLIGHT_PER_CONNECTION: int | None = None
 """Calls of one connection in flight at once, both services together (None: no bound; the AC budget
 still caps AC at 5/s)."""
@@ -50,6 +53,8 @@ class Patience:
 
 WORKER = Patience(max_retries=8, max_retry_wait=300.0, ac_timeout=30.0, dv_timeout=60.0)
 INTERACTIVE = Patience(max_retries=2, max_retry_wait=20.0, ac_timeout=30.0, dv_timeout=30.0)
+SALES = Patience(max_retries=1, max_retry_wait=0.0, ac_timeout=10.0, dv_timeout=10.0)
+"""A seller's click: a throttled or failing service is a 503 with Retry-After at once, not a wait."""
 
 
 @dataclass
@@ -97,7 +102,8 @@ class ClientFactory:
                  dv_transport: httpx.AsyncBaseTransport | None = None,
                  ac_options: dict[str, Any] | None = None, dv_options: dict[str, Any] | None = None,
                  app_identity: IdentityFactory | None = None, ac_requests_per_second: int = AC_REQUESTS_PER_SECOND,
-                 patience: Patience = WORKER, in_flight: int | None = IN_FLIGHT_PER_CONNECTION) -> None:
+                 patience: Patience = WORKER, in_flight: int | None = IN_FLIGHT_PER_CONNECTION,
+                 people_reserve: int = PEOPLE_RESERVE) -> None:
         self.clock = clock
         self.host_policy = host_policy or HostPolicy()  # deployed rules unless told otherwise
         self.ac_transport = ac_transport
@@ -109,6 +115,9 @@ class ClientFactory:
         """The account's shared budget; only a stand-in with its limit off may raise it."""
         self.patience = patience
         self.in_flight = in_flight
+        self.people_reserve = max(0, min(people_reserve, ac_requests_per_second - 1))
+        self.for_people_now = False
+        """Clients for people's sales actions: they may spend the share passes leave free."""
 
     def interactive(self) -> ClientFactory:
         """The same factory for a person waiting: few retries, short waits."""
@@ -116,8 +125,17 @@ class ClientFactory:
         other.patience = INTERACTIVE
         return other
 
+    def for_people(self) -> ClientFactory:
+        """The same factory for sales actions: the account's whole budget, the reserved share included."""
+        other = copy.copy(self)
+        other.patience = SALES
+        other.for_people_now = True
+        return other
+
     def ac_budget(self, store: SyncStore, api_url: str) -> RequestBudget:
-        return store.request_budget(ac_budget_key(api_url), limit=self.ac_requests_per_second, window=1.0)
+        reserve = 0 if self.for_people_now else self.people_reserve
+        return store.request_budget(ac_budget_key(api_url), limit=self.ac_requests_per_second, window=1.0,
+                                    reserve=reserve)
 
     @asynccontextmanager
     async def activecampaign(self, store: SyncStore, api_url: str, key: str, *, guard: CallGuard | None = None,

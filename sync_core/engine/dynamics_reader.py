@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sync_core.dynamics import ChangeTrackingDisabledError, compile_criteria
-from sync_core.engine import dynamics_reads
+from sync_core.engine import deletes, dynamics_reads
 from sync_core.engine.mapping import parse_ac_time, select_signature
 from sync_core.engine.pass_state import ENTITY_SET, PRIMARY_ID, Pass
 from sync_core.engine.sink import Action, Plan
@@ -180,7 +180,7 @@ class _Reader:
         return cursor
 
     async def _deleted(self, ids: Sequence[str]) -> None:
-        """Deleted in Dynamics: the default policy keeps the AC record and drops the link."""
+        """Deleted in Dynamics: the link goes, the AC record per the entity's ``on_delete`` (``deletes``)."""
         links = await self.p.store.get_links(self.p.cid, self.entity, ids)
         plan = Plan(self.entity, actions=[Action("unlink_deleted", i, link.email or "", item=link)
                                           for i, link in links.items()], writer=_Unlink())
@@ -190,5 +190,4 @@ class _Reader:
 class _Unlink:
     async def write(self, p: Pass, plan: Plan) -> None:
         for action in plan.actions:
-            p.count(plan.entity, "deleted_in_dynamics")
-            await p.sink.delete_link(action.item)
+            await deletes.dynamics_deleted(p, action.item)

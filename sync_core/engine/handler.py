@@ -16,7 +16,7 @@ from sync_core.dynamics import parse_filter
 from sync_core.engine.mapping import select_columns
 from sync_core.engine.merges import MERGE_COLUMNS, MERGEABLE
 from sync_core.engine.pass_state import PRIMARY_ID, Pass
-from sync_core.model.config import FieldMapping
+from sync_core.model.config import EntityMapping, FieldMapping
 from sync_core.model.standard import read_column
 from sync_core.model.state import EntityName
 
@@ -54,9 +54,13 @@ def common_columns(p: Pass, entity: EntityName) -> list[str]:
     extra = [PRIMARY_ID[entity], "modifiedon", "createdon"]
     if entity in MERGEABLE:
         extra += MERGE_COLUMNS
-    mapping = p.connection.entities.of(entity)
+    return extra + criteria_columns(p.connection.entities.of(entity))
+
+
+def criteria_columns(mapping: EntityMapping) -> list[str]:
+    """The columns an entity's criteria (or custom filter) read."""
     if mapping.scope == "criteria":
-        extra += [read_column(c.field) for c in mapping.criteria]
-    elif mapping.scope == "custom" and mapping.custom_filter:
-        extra += sorted(parse_filter(mapping.custom_filter).columns())
-    return extra
+        return [read_column(c.field) for c in mapping.criteria]
+    if mapping.scope == "custom" and mapping.custom_filter:
+        return sorted(parse_filter(mapping.custom_filter).columns())
+    return []

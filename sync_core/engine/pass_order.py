@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from sync_core.engine import ac_accounts, ac_changes, ac_reader, imports
+from sync_core.engine import ac_accounts, ac_changes, ac_optouts, ac_reader, imports, link_scan
 from sync_core.engine.accounts import AccountHandler, AccountsUnavailable
 from sync_core.engine.entity_pass import push_entity
 from sync_core.engine.handler import EntityHandler
@@ -79,6 +79,10 @@ async def pull_changes(p: Pass) -> None:
     if not pulled:
         return
     try:
+        await ac_optouts.read(p)
+    except (SkippableError, RetriableError) as e:
+        p.outcome.notes.append(f"ActiveCampaign opt-out read: {type(e).__name__}: {e}")
+    try:
         inbound = await ac_changes.read(p)
     except (SkippableError, RetriableError) as e:
         _fail(p, pulled, "ActiveCampaign changes read", e)
@@ -102,6 +106,10 @@ async def run_entities(p: Pass) -> None:
     people: list[EntityName] = [e for e in pushed if e in PEOPLE]
     if people:
         await read_activecampaign(p, people)
+    try:
+        await link_scan.scan(p)
+    except (SkippableError, RetriableError) as e:
+        p.outcome.notes.append(f"link scan: {type(e).__name__}: {e}")
     await pull_changes(p)
     ran_one = False
     for entity in pushed:

@@ -63,6 +63,8 @@ class PassCaches:
     """The "D365 Opportunity" schema's id and field types, once ensured."""
     links: LinkIndex | None = None
     """The people tables' links, when a whole-table read scanned them (kept in step by the sink)."""
+    suppressed: set[str] | None = None
+    """Salted hashes of the emails not to push (``store.suppressions``), read once a pass."""
 
 
 @dataclass

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from sync_core.engine import people_write
+from sync_core.engine import consent, deletes, people_write
 from sync_core.engine.handler import Record, select_for
 from sync_core.engine.link_index import PEOPLE, LinkIndex
 from sync_core.engine.mapping import changed_columns, dynamics_values, own_write
@@ -32,7 +32,8 @@ class PeopleHandler:
         self.open_errors: set[str] = set()
 
     async def prepare(self, p: Pass) -> list[str]:
-        return select_for(p, self.entity, self.fields, ORIGIN if self.entity == "contact" else LEAD_STATE)
+        opt_outs = await consent.readable_columns(p, self.entity)
+        return select_for(p, self.entity, self.fields, ORIGIN if self.entity == "contact" else LEAD_STATE, *opt_outs)
 
     async def plan(self, p: Pass, records: Sequence[Record], *, full_read: bool) -> Plan:
         entity = self.entity
@@ -53,14 +54,22 @@ class PeopleHandler:
                 p.count(entity, "skipped_no_email")
                 continue
             link = links.get(did)
+            if link is None and await deletes.suppressed(p, str(values[EMAIL])):
+                p.count(entity, "skipped_suppressed")  # erased, or deleted in AC: not pushed back
+                continue
             changed = changed_columns(values, link.dynamics_values if link else None)
+            out_now = consent.opted_out_in_dynamics(p, r)
+            decision = consent.decide(p, link, out_now)
+            if link is not None and not changed and consent.pending(p, link, out_now, decision):
+                planned.append(Planned(r, did, values, link, [], opt_out=out_now, consent=decision))
+                continue
             if link is not None and not changed:
                 p.count(entity, "skipped_echo" if own_write(r, link) else "unchanged")
                 if did in self.open_errors:
                     plan.cleared.append(did)
                     self.open_errors.discard(did)
                 continue
-            planned.append(Planned(r, did, values, link, changed))
+            planned.append(Planned(r, did, values, link, changed, opt_out=out_now, consent=decision))
         planned = await _resolve_identity(p, entity, planned, plan)
         await _resolve_accounts(p, self.fields, planned)
         for item in planned:

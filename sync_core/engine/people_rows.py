@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from sync_core.engine.associations import ACCOUNT as ASSOC_ACCOUNT
 from sync_core.engine.associations import Association
+from sync_core.engine.consent import Decision
 from sync_core.engine.pass_state import Pass
 from sync_core.model.config import FieldMapping
 from sync_core.model.state import RecordLink
@@ -39,6 +40,10 @@ class Planned:
     ac_account_name: str | None = None
     move: EmailMove | None = None
     """Set for a linked record whose email changed."""
+    opt_out: bool = False
+    """The record's Dynamics opt-out columns are set (``engine.consent``)."""
+    consent: Decision | None = None
+    """What the record's consent asks of AC's list statuses."""
 
     @property
     def account_changed(self) -> bool:
@@ -56,6 +61,8 @@ class Planned:
     def kind(self) -> str:
         if self.move is not None:
             return self.move.action
+        if not self.is_new and not self.changed:
+            return "consent"
         if self.is_new:
             return "create" if self.shared_ac_id is None else "link"
         return "update"

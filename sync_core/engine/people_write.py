@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sync_core.engine import history
+from sync_core.engine import consent, deletes, history
 from sync_core.engine.associations import ensure_associations
 from sync_core.engine.mapping import ac_values_for, contact_payload, import_row, parse_ac_time
 from sync_core.engine.pass_state import Pass
@@ -21,7 +21,7 @@ from sync_core.engine.people_rows import EMAIL, Planned, association_for, titled
 from sync_core.engine.sink import Failure, Plan
 from sync_core.model.codes import ErrorCode
 from sync_core.model.config import FieldMapping
-from sync_core.model.errors import ConflictError, RetriableError, SkippableError
+from sync_core.model.errors import ConflictError, NotFoundError, RetriableError, SkippableError
 from sync_core.model.state import EntityName, ImportBatch, ImportRow, RecordLink
 
 log = logging.getLogger("sync_core.engine")
@@ -46,8 +46,10 @@ People = PeopleWriter
 
 async def write(p: Pass, h: People, plans: Sequence[Planned]) -> None:
     email_changes = [x for x in plans if x.move is not None]
-    upserts = [x for x in plans if x.move is None]
-    saved: list[RecordLink] = []
+    consent_only = [x for x in plans if x.kind == "consent"]
+    # A re-subscribe needs the AC id (a bulk import cannot re-subscribe anyone): one by one.
+    upserts = [x for x in plans if x.move is None and x.kind != "consent"]
+    saved: list[RecordLink] = [link for x in consent_only if (link := await _consent_only(p, h, x))]
     for x in email_changes:
         assert x.move is not None
         if x.move.action == "update":
@@ -58,12 +60,15 @@ async def write(p: Pass, h: People, plans: Sequence[Planned]) -> None:
             link = await _sync_one(p, h, x, moved=True)
         if link:
             saved.append(link)
-    if len(upserts) > BULK_THRESHOLD:
-        saved.extend(await _bulk(p, h, upserts))
+    singles = [x for x in upserts if x.consent == "resubscribe"]
+    bulk = [x for x in upserts if x.consent != "resubscribe"]
+    if len(bulk) > BULK_THRESHOLD:
+        saved.extend(await _bulk(p, h, bulk))
     else:
-        for x in upserts:
-            if link := await _sync_one(p, h, x):
-                saved.append(link)
+        singles = bulk + singles
+    for x in singles:
+        if link := await _sync_one(p, h, x):
+            saved.append(link)
     await p.checkpoint("after_ac_write", {"entity": h.entity, "count": len(saved)})
     await p.sink.save_links(saved)
     for link in saved:
@@ -105,6 +110,26 @@ def next_link(p: Pass, entity: EntityName, x: Planned, *, ac_id: str | None, sen
         link.ac_modified = parse_ac_time(ac_contact.get("udate")) or link.ac_modified
     link.pending_batch = batch if link.ac_id is None else None
     link.synced_at = p.clock.now()
+    consent.note(p, link, x.opt_out, x.consent)
+    return link
+
+
+async def _consent_only(p: Pass, h: People, x: Planned) -> RecordLink | None:
+    """No mapped field changed, but the record's consent did: only the list statuses (or nothing) in AC."""
+    assert x.link is not None
+    if x.consent is not None and x.link.ac_id is None:
+        await _fail(p, h, x, "the opt-out waits for the AC contact's import", ErrorCode.PENDING)
+        return None
+    try:
+        if x.link.ac_id is not None:
+            await consent.carry_out(p, h.entity, x.link.ac_id, x.consent)
+    except (SkippableError, RetriableError) as e:
+        await _fail(p, h, x, str(e), e.error_code)
+        return None
+    link = x.link
+    etag = x.record.get("@odata.etag")
+    link.dynamics_etag = str(etag) if etag else link.dynamics_etag
+    consent.note(p, link, x.opt_out, x.consent)
     return link
 
 
@@ -116,9 +141,11 @@ async def _sync_one(p: Pass, h: People, x: Planned, *, moved: bool = False) -> R
         contact = resp.get("contact", resp)
         ac_id = str(contact["id"])
         if (x.is_new or moved) and x.shared_ac_id is None:
-            await _tag_and_subscribe(p, h.entity, ac_id)
-        elif x.is_new or moved:
-            await p.ac.add_contact_tag(ac_id, await p.ac.ensure_tag(tags_for(p, h.entity)[0]))
+            await _tag_and_subscribe(p, h.entity, ac_id, x)
+        else:
+            if x.is_new or moved:
+                await p.ac.add_contact_tag(ac_id, await p.ac.ensure_tag(tags_for(p, h.entity)[0]))
+            await consent.carry_out(p, h.entity, ac_id, x.consent)
     except (SkippableError, RetriableError) as e:
         # Retried with a capped backoff even when AC refused the data: cheap, and it also
         # covers refusals that pass (a race on a unique value, a field fixed on the AC side).
@@ -131,12 +158,13 @@ async def _sync_one(p: Pass, h: People, x: Planned, *, moved: bool = False) -> R
     return link
 
 
-async def _tag_and_subscribe(p: Pass, entity: EntityName, ac_id: str) -> None:
+async def _tag_and_subscribe(p: Pass, entity: EntityName, ac_id: str, x: Planned) -> None:
     for name in tags_for(p, entity):
         await p.ac.add_contact_tag(ac_id, await p.ac.ensure_tag(name))
-    push = p.connection.push
-    for list_id in push.list_ids:
-        await p.ac.set_contact_list_status(ac_id, str(list_id), 1 if push.subscribe else 2)
+    if await consent.subscribe_new(p, ac_id, opted_out=x.opt_out):
+        x.opt_out, x.consent = True, "unsubscribe"  # they had left a list in AC: the link knows they opted out
+    elif x.consent == "unsubscribe":
+        p.count(entity, "opted_out")
 
 
 class _Unresolved(Exception):
@@ -157,8 +185,12 @@ async def _update_by_id(p: Pass, h: People, x: Planned) -> RecordLink | None:
             ac_id = str(found["id"])
         resp = await p.ac.update_contact(ac_id, contact_payload(values))
         contact = resp.get("contact", resp)
+        await consent.carry_out(p, h.entity, ac_id, x.consent)
     except _Unresolved as e:
         await _fail(p, h, x, str(e), ErrorCode.PENDING)
+        return None
+    except NotFoundError:  # deleted in AC: unlinked, never made again by an upsert of the new email
+        await deletes.ac_deleted(p, x.link)
         return None
     except ConflictError as e:
         await _fail(p, h, x, f"the email changed to {x.email}, which an ActiveCampaign contact no Dynamics record "
@@ -183,8 +215,12 @@ def _import_rows(p: Pass, h: People, plans: list[Planned]) -> tuple[list[dict[st
         values = _row_values(h, x)
         sent.append(values)
         new = x.is_new and x.shared_ac_id is None
+        opting_out = x.consent == "unsubscribe"  # an import unsubscribes, and never re-subscribes anyone
         row = import_row(values, tags=tags_for(p, h.entity) if x.is_new else (),
-                         list_ids=push.list_ids if new else (), subscribe=push.subscribe)
+                         list_ids=push.list_ids if new or opting_out else (),
+                         subscribe=push.subscribe and not opting_out)
+        if opting_out:
+            p.count(h.entity, "opted_out")
         if x.ac_account_name and (x.is_new or x.account_changed) and not titled(h.fields, x):
             # Names the account for readings where the import links it (learnt, then spot-checked).
             # A titled contact is not named: AC keeps the title on the association, which costs a

@@ -18,7 +18,7 @@ from typing import Any
 from sync_core.dynamics import BatchOperation, BatchResult, EntityMetadata
 from sync_core.engine import dynamics_reads
 from sync_core.engine.ac_changes import AcChange, pulled_fields
-from sync_core.engine.ac_values import NotConvertible, to_dynamics
+from sync_core.engine.ac_values import NotConvertible, same_ac, to_dynamics
 from sync_core.engine.mapping import dynamics_values, parse_ac_time, select_columns
 from sync_core.engine.pass_state import ENTITY_SET, PRIMARY_ID, Pass
 from sync_core.engine.pull_write import PullItem, PullWriter
@@ -95,10 +95,18 @@ def _plan(p: Pass, entity: EntityName, fields: list[FieldMapping], meta: EntityM
             for d in r.conflicts]
         item = PullItem(change=ch, record=record, reconciled=r, conflicts=conflicts,
                         body=_patch_body(r.pull))
+        if not (r.pull or r.conflicts or r.in_step) and _as_last_synced(ch):
+            # udate moved but every mapped value is what the sync last synced: its own later write (a tag
+            # under the register's udate_on_tag_change reading) — an echo; the link learns the udate.
+            p.count(entity, "skipped_echo")
         why = f"conflict:{conflicts[0].rule}" if conflicts else ""
         plan.actions.append(Action("pull" if r.pull else "catch_up", did, label, why, item=item))
         plan.conflicts.extend(conflicts)
     return plan
+
+
+def _as_last_synced(ch: AcChange) -> bool:
+    return all(same_ac(k, v, ch.link.ac_values.get(k)) for k, v in ch.ac_values.items())
 
 
 def _patch_body(pull: Mapping[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sync_core.dynamics import BatchOperation, BatchResult
-from sync_core.engine import history
+from sync_core.engine import deletes, history
 from sync_core.engine.ac_changes import AcChange
 from sync_core.engine.pass_state import ENTITY_SET, Pass
 from sync_core.engine.reconcile import Reconciled
@@ -73,9 +73,8 @@ class PullWriter:
         await p.sink.record_conflicts(conflicts)
 
     async def _deleted(self, p: Pass, change: AcChange) -> None:
-        """Deleted in Dynamics: the link goes (the default policy keeps the AC contact); never recreated."""
-        p.count(self.entity, "deleted_in_dynamics")
-        await p.sink.delete_link(change.link)
+        """Deleted in Dynamics: the link goes (the AC contact per ``on_delete``); never recreated."""
+        await deletes.dynamics_deleted(p, change.link)
 
 
 def _operation(entity: EntityName, item: PullItem) -> BatchOperation:

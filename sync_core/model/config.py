@@ -110,6 +110,13 @@ class EntityMapping(_Model):
     """Dynamics column → value a create needs where no mapping fills it: for creating Dynamics records on
     ActiveCampaign's request, which is not built yet, so any constant is refused."""
     conflict: ConflictRule = "newest_wins"
+    on_delete: Literal["keep", "unsubscribe", "tag", "delete"] = "keep"
+    """A record deleted in Dynamics: ``keep`` unlinks (AC untouched); ``unsubscribe`` also unsubscribes the AC
+    contact from the connection's lists; ``tag`` adds ``push.tag_deleted``; ``delete`` deletes the AC contact
+    unless another linked record shares it. Contacts and leads only (else ``keep``)."""
+    on_ac_delete: Literal["keep", "deactivate"] = "keep"
+    """A linked AC record deleted: ``keep`` unlinks; ``deactivate`` also deactivates the Dynamics record
+    (statecode, never a delete). Contacts and accounts only."""
     _entity: EntityName | None = PrivateAttr(default=None)
 
     @field_validator("constants")
@@ -214,6 +221,39 @@ class PushSettings(_Model):
     tag_pushed: str = "D365: Pushed from Dynamics"
     tag_lead: str = "D365: Lead"
     tag_contact: str = "D365: Contact"
+    tag_deleted: str = "D365: Deleted in Dynamics"
+
+
+OptOutColumn = Literal["donotbulkemail", "donotemail"]
+AcOptOut = Literal["unsubscribed", "bounced"]
+AC_OPT_OUT_STATUS: dict[str, int] = {"unsubscribed": 2, "bounced": 3}
+"""AC contactList status of each kind of opt-out."""
+
+
+class ConsentSettings(_Model):
+    """Opt-outs both ways for contacts and leads (README "Consent"). An opt-out on either side wins and
+    the sync never re-subscribes anyone, unless ``opt_in`` lets a Dynamics opt-in travel."""
+
+    dynamics_columns: list[OptOutColumn] = Field(default_factory=lambda: list[OptOutColumn](["donotbulkemail"]))
+    """Dynamics columns that opt a record out (any true); AC opt-outs are written to ``donotbulkemail``."""
+    ac_statuses: list[AcOptOut] = Field(default_factory=lambda: list[AcOptOut](["unsubscribed", "bounced"]))
+    """The list statuses on the connection's lists (``push.list_ids``) that opt a person out in Dynamics."""
+    opt_in: Literal["never", "from_dynamics"] = "never"
+    """``from_dynamics``: clearing the opt-out columns in Dynamics re-subscribes the person to the lists."""
+    scan_pages_per_pass: int = Field(default=20, ge=1, le=1000)
+    """Pages of 100 of the opt-out read (``GET /contacts?listid=…&status=…``) one pass may spend."""
+
+    @field_validator("dynamics_columns")
+    @classmethod
+    def _bulk_email_column(cls, v: list[OptOutColumn]) -> list[OptOutColumn]:
+        if "donotbulkemail" not in v:
+            raise ValueError("must include donotbulkemail: ActiveCampaign opt-outs are written there")
+        return sorted(set(v))
+
+    @field_validator("ac_statuses")
+    @classmethod
+    def _unique(cls, v: list[AcOptOut]) -> list[AcOptOut]:
+        return sorted(set(v))
 
 
 class EntitiesConfig(_Model):
@@ -221,6 +261,18 @@ class EntitiesConfig(_Model):
     contacts: EntityMapping = Field(default_factory=lambda: EntityMapping(enabled=True))
     leads: EntityMapping = Field(default_factory=EntityMapping)
     opportunities: EntityMapping = Field(default_factory=lambda: EntityMapping(direction="push"))
+
+    @model_validator(mode="after")
+    def _delete_policies(self) -> EntitiesConfig:
+        for name, m in (("accounts", self.accounts), ("opportunities", self.opportunities)):
+            if m.on_delete != "keep":
+                raise ValueError(f"entities.{name}.on_delete: only contacts and leads have a delete policy "
+                                 "other than keep")
+        for name, m in (("leads", self.leads), ("opportunities", self.opportunities)):
+            if m.on_ac_delete != "keep":
+                raise ValueError(f"entities.{name}.on_ac_delete: deactivate is for contacts and accounts "
+                                 "(a lead closes by qualifying or disqualifying)")
+        return self
 
     def of(self, entity: EntityName) -> EntityMapping:
         m = {"account": self.accounts, "contact": self.contacts,
@@ -244,6 +296,7 @@ class ConnectionConfig(_Model):
     sync: SyncSettings = Field(default_factory=SyncSettings)
     push: PushSettings = Field(default_factory=PushSettings)
     entities: EntitiesConfig = Field(default_factory=EntitiesConfig)
+    consent: ConsentSettings = Field(default_factory=ConsentSettings)
 
     @field_validator("connection_id")
     @classmethod
@@ -256,6 +309,9 @@ class ConnectionConfig(_Model):
     def _defaults(self) -> ConnectionConfig:
         if self.entities.opportunities.direction != "push":
             raise ValueError("entities.opportunities.direction: opportunities sync Dynamics → ActiveCampaign only")
+        if self.consent.opt_in == "from_dynamics" and not (self.push.list_ids and self.push.subscribe):
+            raise ValueError("consent.opt_in: from_dynamics re-subscribes to push.list_ids, so it needs lists "
+                             "and push.subscribe true")
         return self
 
 

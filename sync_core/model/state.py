@@ -49,6 +49,10 @@ class RecordLink:
     conditional on it (``If-Match``), so an edit made since is never overwritten unseen."""
     history: list[dict[str, Any]] = field(default_factory=list)
     """The record's last changes, newest last (see ``engine.history``); bounded."""
+    opted_out: bool = False
+    """The person opted out on either side (``engine.consent``): the sync never subscribes them again."""
+    dynamics_opt_out: bool | None = None
+    """The Dynamics opt-out columns as last read (``None``: never read), so an opt-in there is seen."""
     etag: str | None = None
     index_keys: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
     """Store bookkeeping: the index rows this link has in the store (``None``: not known, e.g. a new

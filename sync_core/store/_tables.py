@@ -14,12 +14,13 @@ from azure.data.tables.aio import TableClient, TableServiceClient
 from sync_core.store._batch import Operation, submit_transaction
 
 TableName = Literal["connections", "links", "cursors", "runs", "errors", "audit", "leases", "imports", "budgets",
-                    "conflicts"]
+                    "conflicts", "suppressions"]
 TABLES: tuple[TableName, ...] = (
     "connections", "links", "cursors", "runs", "errors", "audit", "leases", "imports", "budgets", "conflicts",
+    "suppressions",
 )
 PARTITIONED_BY_CONNECTION: tuple[TableName, ...] = (
-    "connections", "links", "cursors", "runs", "errors", "audit", "leases", "imports", "conflicts",
+    "connections", "links", "cursors", "runs", "errors", "audit", "leases", "imports", "conflicts", "suppressions",
 )
 MAX_BATCH_OPS = 100
 """Azure's limit per entity-group transaction (Azurite answers 101 with a malformed reply)."""

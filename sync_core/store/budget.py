@@ -7,6 +7,11 @@ If-Match write of that row. Two holders that read the same state cannot both wri
 re-reads and decides again, so the window holds across processes. Times are the clock's wall
 time (``Clock.time``), the only time processes share.
 
+A holder with a ``reserve`` (a pass) stops at ``limit - reserve`` grants in the window, leaving the rest to
+holders without one (people: sales actions), who can always have that share at once; and while people were
+granted a request in the last window, it stops at one grant a window, so a person's few calls in a row are
+not spread over seconds behind a bulk pass.
+
 Each instance keeps the row it last wrote, so a lone holder spends one round trip per grant; a
 stale copy only costs a failed write and a re-read.
 """
@@ -38,16 +43,19 @@ class _Window:
     grants: tuple[float, ...]
     paused_until: float
     etag: str | None  # None: the row does not exist yet
+    people_at: float = 0.0  # the latest grant to a holder without a reserve
 
 
 class SharedRequestBudget:
     """Implements :class:`sync_core.model.budget.RequestBudget` for every holder of ``key``."""
 
-    def __init__(self, table: TableClient, key: str, *, limit: int, window: float, clock: Clock) -> None:
-        if limit < 1 or window <= 0:
-            raise ValueError("a budget needs limit >= 1 and window > 0")
+    def __init__(self, table: TableClient, key: str, *, limit: int, window: float, clock: Clock,
+                 reserve: int = 0) -> None:
+        if limit < 1 or window <= 0 or not 0 <= reserve < limit:
+            raise ValueError("a budget needs limit >= 1, window > 0 and 0 <= reserve < limit")
         self.key = key
         self.limit = limit
+        self.reserve = reserve
         self.window = window
         self._t = table
         self._pk = enc(key)
@@ -62,15 +70,19 @@ class SharedRequestBudget:
             e = await self._t.get_entity(self._pk, WINDOW_ROW)
         except ResourceNotFoundError:
             return _Window((), 0.0, None)
-        return _Window(tuple(json.loads(e["grants"])), float(e["paused_until"]), str(e.metadata["etag"]))
+        return _Window(tuple(json.loads(e["grants"])), float(e["paused_until"]), str(e.metadata["etag"]),
+                       float(e.get("people_at", 0.0)))
 
-    async def _write(self, base: _Window, grants: tuple[float, ...], paused_until: float) -> _Window | None:
+    async def _write(self, base: _Window, grants: tuple[float, ...], paused_until: float,
+                     people_at: float | None = None) -> _Window | None:
         """Replace the row if it is still ``base``; ``None`` when another holder wrote first."""
+        people = base.people_at if people_at is None else people_at
         entity = {
             "PartitionKey": self._pk,
             "RowKey": WINDOW_ROW,
             "grants": json.dumps(list(grants)),
             "paused_until": float(paused_until),
+            "people_at": float(people),
         }
         try:
             if base.etag is None:
@@ -81,13 +93,16 @@ class SharedRequestBudget:
                 )
         except (ResourceExistsError, ResourceModifiedError, ResourceNotFoundError):
             return None
-        return _Window(grants, paused_until, str(meta["etag"]))
+        return _Window(grants, paused_until, str(meta["etag"]), people)
 
     def _next_free(self, state: _Window, now: float) -> float:
         t = max(now, state.paused_until)
         recent = [g for g in state.grants if g > now - self.window]
-        if len(recent) >= self.limit:
-            t = max(t, recent[-self.limit] + self.window)
+        cap = self.limit - self.reserve
+        if self.reserve and state.people_at > now - self.window:
+            cap = 1  # people are active: a pass yields all but one request a window
+        if len(recent) >= cap:
+            t = max(t, recent[-cap] + self.window)
         return t
 
     async def acquire(self) -> None:
@@ -104,7 +119,8 @@ class SharedRequestBudget:
                     await self._clock.sleep(t - now)
                     continue
                 grants = tuple(sorted((*(g for g in state.grants if g > now - self.window), now)))[-self.limit:]
-                written = await self._write(state, grants, state.paused_until)
+                written = await self._write(state, grants, state.paused_until,
+                                            None if self.reserve else now)
                 self._known = written
                 if written is not None:
                     self.last_grant = now

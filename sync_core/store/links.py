@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any, cast
 
 from azure.core.exceptions import ResourceNotFoundError, ServiceRequestError, ServiceResponseError
@@ -77,6 +78,10 @@ def _forward_entity(cid: str, link: RecordLink) -> dict[str, Any]:
         e["dynamics_etag"] = link.dynamics_etag
     if link.history:
         codec.put_json(e, "history", link.history)
+    if link.opted_out:
+        e["opted_out"] = True
+    if link.dynamics_opt_out is not None:
+        e["dynamics_opt_out"] = link.dynamics_opt_out
     codec.check_size(e, f"link {link.entity} {link.dynamics_id}")
     return e
 
@@ -95,6 +100,8 @@ def link_from_entity(e: Mapping[str, Any]) -> RecordLink:
         synced_at=codec.get_dt(e, "synced_at"),
         dynamics_etag=e.get("dynamics_etag"),
         history=codec.get_json(e, "history", []),
+        opted_out=bool(e.get("opted_out", False)),
+        dynamics_opt_out=e.get("dynamics_opt_out"),
         etag=getattr(e, "metadata", {}).get("etag"),
     )
     link.index_keys = tuple(sorted(index_keys_of(link)))
@@ -191,12 +198,17 @@ class LinkRepository:
         targets = await self._index_targets(cid, key(*parts))
         return await self.get_many(cid, targets)
 
-    async def iterate(self, cid: str, entity: EntityName | None) -> AsyncIterator[RecordLink]:
+    async def iterate(self, cid: str, entity: EntityName | None, *, after: str | None = None,
+                      page_size: int = 1000) -> AsyncIterator[RecordLink]:
+        """Links in Dynamics-id order; ``after``: only those after that Dynamics id (``entity`` needed)."""
         low, high = prefix_range(key("f", entity, "") if entity else key("f", ""))
+        op = "ge"
+        if after is not None and entity is not None:
+            low, op = forward_key(entity, after), "gt"
         async for e in self._t.query_entities(
-            "PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi",
+            f"PartitionKey eq @pk and RowKey {op} @lo and RowKey lt @hi",
             parameters={"pk": cid, "lo": low, "hi": high},
-            results_per_page=1000,
+            results_per_page=page_size,
         ):
             yield link_from_entity(e)
 
@@ -252,6 +264,20 @@ class LinkRepository:
             link.etag = results[i].get("etag")
             link.index_keys = tuple(sorted(index_keys_of(link)))
             i += len(ops)
+
+    async def insert(self, cid: str, link: RecordLink) -> bool:
+        """A new link, only if none exists for its record (a conditional insert, unfenced): ``False`` when
+        one does (a pass wrote it first; the caller adopts that one)."""
+        fresh = replace(link, etag=None, index_keys=None)
+        try:
+            results = await self.submit(link_ops(cid, fresh))
+        except TableTransactionError as e:
+            if getattr(e, "error_code", None) == "EntityAlreadyExists":
+                return False
+            raise
+        link.etag = results[0].get("etag")
+        link.index_keys = tuple(sorted(index_keys_of(link)))
+        return True
 
     async def _learn_stored_keys(self, cid: str, links: Sequence[RecordLink]) -> None:
         async def learn(link: RecordLink) -> None:

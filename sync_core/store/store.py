@@ -38,12 +38,14 @@ from sync_core.store.budget import SharedRequestBudget
 from sync_core.store.configs import ConfigRepository
 from sync_core.store.conflicts import ConflictRepository
 from sync_core.store.cursors import C, CursorRepository
+from sync_core.store.erasure import erase_rows
 from sync_core.store.fence import Fence, FenceRepository
 from sync_core.store.imports import ImportRepository
 from sync_core.store.lease import LeaseRepository
 from sync_core.store.links import LinkRepository
 from sync_core.store.record_errors import ErrorRepository
 from sync_core.store.runs import RunRepository
+from sync_core.store.suppressions import SuppressionRepository
 
 
 class SyncStore:
@@ -62,6 +64,7 @@ class SyncStore:
         self._imports = ImportRepository(t["imports"])
         self._audit = AuditRepository(t["audit"])
         self._conflicts = ConflictRepository(t["conflicts"])
+        self._suppressions = SuppressionRepository(t["suppressions"])
         self._leases = LeaseRepository(t["leases"], self.clock)
         self._fences = FenceRepository({"links": t["links"], "cursors": t["cursors"], "imports": t["imports"]})
 
@@ -124,6 +127,24 @@ class SyncStore:
                 await delete_partition(self.tables[name], connection_id)
         await delete_partition(self.tables["connections"], connection_id)  # last: a retry finds it still listed
 
+    # --- suppressions (people not to push back; a salted hash, never the email) -------------------
+
+    async def suppress(self, cid: str, email: str, *, reason: str) -> str:
+        return await self._suppressions.add(cid, email, reason=reason, at=self.clock.now())
+
+    async def lift_suppression(self, cid: str, email: str) -> bool:
+        return await self._suppressions.remove(cid, email)
+
+    async def suppression_hash(self, cid: str, email: str) -> str:
+        return await self._suppressions.hash_of(cid, email)
+
+    async def suppressed_hashes(self, cid: str) -> set[str]:
+        return await self._suppressions.hashes(cid)
+
+    async def erase_person(self, cid: str, email: str, dynamics_ids: Iterable[str]) -> dict[str, int]:
+        """Every row naming the person deleted or rewritten without the email (``store.erasure``)."""
+        return await erase_rows(self.tables, cid, email, dynamics_ids)
+
     # --- links ---------------------------------------------------------------------------------
 
     async def get_link(self, cid: str, entity: EntityName, dynamics_id: str) -> RecordLink | None:
@@ -152,8 +173,13 @@ class SyncStore:
     async def delete_link(self, cid: str, link: RecordLink, *, fence: Fence | None = None) -> None:
         await self._links.delete(cid, link, fence)
 
-    def iter_links(self, cid: str, entity: EntityName | None = None) -> AsyncIterator[RecordLink]:
-        return self._links.iterate(cid, entity)
+    async def insert_link(self, cid: str, link: RecordLink) -> bool:
+        """Write ``link`` only if its record has none yet; ``False``: one exists (nothing written)."""
+        return await self._links.insert(cid, link)
+
+    def iter_links(self, cid: str, entity: EntityName | None = None, *, after: str | None = None,
+                   page_size: int = 1000) -> AsyncIterator[RecordLink]:
+        return self._links.iterate(cid, entity, after=after, page_size=page_size)
 
     async def count_links(self, cid: str, entity: EntityName) -> int:
         return await self._links.count(cid, entity)
@@ -249,9 +275,11 @@ class SyncStore:
         """This store, with every link, cursor and import write carrying ``fence``."""
         return FencedStore(self, fence)
 
-    def request_budget(self, key: str, *, limit: int, window: float) -> SharedRequestBudget:
-        """A budget shared by every holder of ``key`` (e.g. the AC account host) in any process."""
-        return SharedRequestBudget(self.tables["budgets"], key, limit=limit, window=window, clock=self.clock)
+    def request_budget(self, key: str, *, limit: int, window: float, reserve: int = 0) -> SharedRequestBudget:
+        """A budget shared by every holder of ``key`` (e.g. the AC account host) in any process; this holder
+        leaves ``reserve`` of the ``limit`` to holders without a reserve."""
+        return SharedRequestBudget(self.tables["budgets"], key, limit=limit, window=window, clock=self.clock,
+                                   reserve=reserve)
 
 
 class FencedStore(SyncStore):

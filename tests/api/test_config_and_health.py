@@ -156,6 +156,28 @@ async def test_unconfigured_auth_is_a_503_not_an_open_door(api: Api, monkeypatch
         assert (await c.get("/api/health")).json()["auth"] == "unconfigured"
 
 
+async def test_consent_settings_are_validated_and_their_change_audited(api: Api) -> None:
+    """issue 17: an opt-in that would travel to no list is refused naming the field; allowing it is audited."""
+    await api.connect()
+    h = api.auth()
+    first = (await api.client.get(f"{P}/config", headers=h)).json()
+    config = first["config"]
+    assert config["consent"]["opt_in"] == "never"
+    config["consent"]["opt_in"] = "from_dynamics"
+    r = await api.client.put(f"{P}/config", json={"config": config}, headers=h)
+    assert r.status_code == 422 and r.json()["error"]["field"] == "consent.opt_in", r.text
+    config["consent"]["opt_in"] = "sometimes"
+    r = await api.client.put(f"{P}/config", json={"config": config}, headers=h)
+    assert r.status_code == 422 and "consent" in r.text and "opt_in" in r.text, r.text
+    config["consent"]["opt_in"] = "from_dynamics"
+    config["push"]["list_ids"] = [1]
+    r = await api.client.put(f"{P}/config", json={"config": config}, headers=h)
+    assert r.status_code == 200, r.text
+    audit = (await api.client.get(f"{P}/audit", headers=h)).json()
+    change = next(a for a in audit if a["action"] == "update_config")
+    assert (change["before"]["consent"]["opt_in"], change["after"]["consent"]["opt_in"]) == ("never", "from_dynamics")
+
+
 def _unconfigured_app(monkeypatch: Any, runtime: Any) -> httpx.AsyncClient:
     """An app built with no sign-in settings in the environment, over ``runtime``."""
     for name in ("SYNC_LOCAL_AUTH", "SYNC_AUTH_TENANT_ID", "SYNC_AUTH_AUDIENCE"):

@@ -61,6 +61,20 @@ async def test_an_ac_edit_reaches_dynamics_and_does_not_come_back(harness: Harne
     assert stored.history[-1]["changes"][0]["to"] == "Pulled-From-AC"
 
 
+async def test_the_sync_s_own_tag_writes_moving_udate_are_echoes(harness: HarnessFactory) -> None:
+    """Register reading udate_on_tag_change=true: the push's tags move udate after the one it recorded; those
+    contacts come back from the AC read with every mapped value as last synced — echoes, not changes."""
+    h = await harness(seed_contacts=5, config=two_way(), ac_switches={"udate_on_tag_change": True})
+    link = (await synced(h))["links"][0]
+    h.clock.advance(600)
+    await edit_ac_contact(h, str(link.ac_id), lastName="Pulled-Under-Tag-Reading")
+    h.clock.advance(60)
+    results = await h.until_idle()
+    counts = results[0].run.counts["contact"] if results[0].run else {}
+    assert counts.get("pulled") == 1 and counts.get("skipped_echo") == 5, counts  # 4 tagged + 1 Dynamics echo
+    assert (await dv_contact(h, link.dynamics_id))["lastname"] == "Pulled-Under-Tag-Reading"
+
+
 async def ac_json(h: Harness, method: str, path: str, **kwargs: Any) -> Any:
     return (await ac_request(h, method, path, **kwargs)).json()
 

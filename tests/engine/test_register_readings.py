@@ -108,6 +108,17 @@ def test_every_register_switch_is_swept_or_excluded_with_a_reason() -> None:
             assert OPEN_VALUES.get(key), f"{key}: an open-ended switch needs the readings to sweep"
 
 
+def test_the_inbound_path_s_switches_are_swept_and_its_tests_exist() -> None:
+    """The pull writes Dynamics with If-Match, so the 412's code is on the sync path now (issue 16); the
+    ``--inbound`` sweep names test files that exist."""
+    from devtools.readings import INBOUND_TESTS, ROOT, outbound_readings
+
+    swept = {(r.sandbox, r.name) for r in outbound_readings()}
+    assert {("dataverse", "concurrency_code"), ("ac", "contacts_list_include"), ("ac", "updated_after_tz"),
+            ("ac", "updated_after_granularity"), ("ac", "account_udate_on_noop")} <= swept
+    assert INBOUND_TESTS and all((ROOT / t).is_file() for t in INBOUND_TESTS)
+
+
 def test_flipped_switches_are_parsed_and_a_test_keeps_its_own() -> None:
     from sandbox.activecampaign import create_app as ac_create_app
     from sandbox.dynamics import create_app as dv_create_app

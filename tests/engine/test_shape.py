@@ -25,6 +25,8 @@ SERVICES = {
     "sync_core.engine.link_index": "kept in step by the sink",
     "sync_core.engine.lease_keeper": "the lease guard every API call asks first",
     "sync_core.engine.history": "the change notes every writing stage puts on the link",
+    "sync_core.engine.consent": "the opt-out rules, asked while planning and carried out while writing",
+    "sync_core.engine.deletes": "suppressions asked while planning; what follows a delete found by any stage",
 }
 """Modules every stage calls by design; the flow is the order of the others."""
 
@@ -86,7 +88,8 @@ async def test_one_contact_goes_through_each_engine_module_once(harness: Harness
     assert "traced@example.org" in h.ac_by_email()
     assert trace.reentered == [], trace.reentered
     assert [m.removeprefix(ENGINE) for m in trace.order] == [
-        "runner", "clients", "pass_order", "imports", "ac_reader", "pull", "people", "entity_pass", "handler",
+        "runner", "clients", "pass_order", "imports", "ac_reader", "link_scan", "pull", "people", "entity_pass",
+        "handler",
         "dynamics_reader", "page", "merges", "qualification", "people_write",
     ], trace.order
     assert [m.removeprefix(ENGINE) for m in trace.path] == [

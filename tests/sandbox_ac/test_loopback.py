@@ -126,6 +126,9 @@ def test_live_check_runs_against_the_sandbox(server_url: str, monkeypatch: pytes
     assert out["updated_after_tz_and_granularity"]["found"] == {
         "offset_exact": True, "naive_account_wall_time": True, "date_only": True, "later_same_day": False}
     assert out["custom_object_update_status"] == {"create": 201, "update": 201}
+    reports = out["v1_campaign_reports"]["shapes"]
+    assert set(reports) == {"open", "link", "bounce", "unsubscription"}
+    assert all(r["result_code"] in (0, 1) for r in reports.values()), reports
     noop = out["account_udate_on_noop"]
     assert noop["before"] == noop["after"]
     link = out["account_udate_on_contact_link"]

@@ -125,7 +125,8 @@ async def test_automations_contact_automations_and_finishing(client: httpx.Async
     assert (await client.post("/api/3/contactAutomations", json={"contactAutomation": {
         "contact": c["id"], "automation": "1"}})).status_code == 201  # a finished run may start again
     acts = (await client.get("/api/3/activities", params={"contact": c["id"]})).json()["activities"]
-    assert [(a["reference_type"], a["reference_action"]) for a in acts] == [("SubscriberSeries", "complete")]
+    assert [(a["reference_type"], a["reference_id"], a["reference_action"]) for a in acts] == [
+        ("SubscriberSeries", "1", "add"), ("SubscriberSeries", "1", "complete"), ("SubscriberSeries", "1", "add")]
 
 
 async def test_campaign_and_message_lists(client: httpx.AsyncClient, ac: ACState) -> None:
@@ -163,3 +164,69 @@ async def test_tracking_logs(client: httpx.AsyncClient, ac: ACState) -> None:
     await client.post("/_sandbox/events", json={"contact": c["id"], "event": "visited_pricing", "value": "/pricing"})
     logs = (await client.get(f"/api/3/contacts/{c['id']}/trackingLogs")).json()["trackingLogs"]
     assert [(x["type"], x["value"], x["contact"]) for x in logs] == [("visited_pricing", "/pricing", c["id"])]
+
+
+async def test_v1_open_and_link_reports_name_who_opened_and_clicked_which_link(
+        client: httpx.AsyncClient, ac: ACState, ac_clock: SandboxClock) -> None:
+    catalogue(ac)
+    a, _ = await _subscribed(client, "a@example.com")
+    b, _ = await _subscribed(client, "b@example.com")
+    offer = next(x for x in (await client.get("/api/3/campaigns/1/links")).json()["links"]
+                 if x["link"].startswith("https://"))
+    click = {"event": "click", "link": int(offer["id"])}
+    for who, body in ((a, {"event": "open"}), (b, {"event": "open"}), (a, {"event": "open"}), (a, click), (a, click)):
+        ac_clock.advance(60)
+        r = await client.post("/_sandbox/campaigns/1/events", json={"contact": who["id"], **body})
+        assert r.status_code == 200
+
+    async def v1(action: str, **extra: Any) -> dict[str, Any]:
+        r = await client.get("/admin/api.php", params={"api_action": action, "api_output": "json",
+                                                       "api_key": ac.api_token, "campaignid": 1, **extra})
+        assert r.status_code == 200
+        body: dict[str, Any] = r.json()
+        return body
+
+    opens = await v1("campaign_report_open_list")
+    assert opens["result_code"] == 1
+    assert [(opens[k]["email"], opens[k]["times"]) for k in ("0", "1")] == [("a@example.com", "2"),
+                                                                            ("b@example.com", "1")]
+    # newest first, account time (America/Chicago)
+    assert (opens["0"]["tstamp"], opens["1"]["tstamp"]) == ("2026-05-28 15:29:40", "2026-05-28 15:28:40")
+    links = await v1("campaign_report_link_list", messageid=1)
+    assert "1" not in links and links["0"]["link"] == offer["link"]
+    assert (links["0"]["a_unique"], links["0"]["a_total"]) == ("1", "2")
+    assert [(x["email"], x["times"]) for x in links["0"]["info"]] == [("a@example.com", "2")]
+    assert (await v1("campaign_report_link_list", page=2))["result_code"] == 0  # nothing on page 2
+    assert (await v1("campaign_report_open_list", campaignid=2))["result_message"] == "Failed: Nothing is returned"
+    assert (await v1("campaign_report_open_list", campaignid=99))["result_code"] == 0
+    await client.delete(f"/api/3/contacts/{b['id']}")
+    assert "1" not in await v1("campaign_report_open_list")  # a deleted contact leaves the report
+
+
+async def test_v1_bounce_and_unsubscription_reports(client: httpx.AsyncClient, ac: ACState,
+                                                    ac_clock: SandboxClock) -> None:
+    catalogue(ac)
+    a, lst = await _subscribed(client, "a@example.com")
+    b, _ = await _subscribed(client, "b@example.com")
+    ac_clock.advance(60)
+    await client.post("/_sandbox/campaigns/1/events", json={"contact": a["id"], "event": "unsubscribe",
+                                                            "reason": "too often"})
+    ac_clock.advance(60)
+    await client.post("/_sandbox/campaigns/1/events", json={"contact": b["id"], "event": "bounce"})
+    await client.post("/_sandbox/bounce", json={"contact": a["id"], "type": "soft", "campaign": 2, "message": 2})
+
+    async def v1(action: str, campaign: int = 1) -> dict[str, Any]:
+        r = await client.get("/admin/api.php", params={"api_action": action, "api_output": "json",
+                                                       "api_key": ac.api_token, "campaignid": campaign})
+        body: dict[str, Any] = r.json()
+        return body
+
+    unsubs = await v1("campaign_report_unsubscription_list")
+    assert unsubs["result_code"] == 1 and "1" not in unsubs
+    assert {k: unsubs["0"][k] for k in ("subscriberid", "email", "listid", "reason")} == {
+        "subscriberid": a["id"], "email": "a@example.com", "listid": lst, "reason": "too often"}
+    bounces = await v1("campaign_report_bounce_list")
+    assert (bounces["0"]["email"], bounces["0"]["type"]) == ("b@example.com", "hard")
+    assert "1" not in bounces
+    assert (await v1("campaign_report_bounce_list", 2))["0"]["type"] == "soft"
+    assert (await v1("campaign_report_unsubscription_list", 2))["result_code"] == 0

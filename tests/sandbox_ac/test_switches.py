@@ -64,19 +64,42 @@ async def test_switch_udate_on_tag_change(client: httpx.AsyncClient, ac: ACState
     tag = await new_tag(client, "t")
     c = await new_contact(client, "t@example.com")
     ac_clock.advance(60)
-    await client.post("/api/3/contactTags", json={"contactTag": {"contact": c["id"], "tag": tag}})
+    r = await client.post("/api/3/contactTags", json={"contactTag": {"contact": c["id"], "tag": tag}})
     udate = (await client.get(f"/api/3/contacts/{c['id']}")).json()["contact"]["udate"]
     assert (udate > c["udate"]) is moves
+    ac_clock.advance(60)  # removing the tag again, as a create-on-request pass does
+    await client.delete(f"/api/3/contactTags/{r.json()['contactTag']['id']}")
+    later = (await client.get(f"/api/3/contacts/{c['id']}")).json()["contact"]["udate"]
+    assert (later > udate) is moves
 
 
 @pytest.mark.parametrize("moves", [True, False])
+@pytest.mark.parametrize("how", ["subscribe", "unsubscribe_api", "unsubscribe_page", "bounce", "global"])
 async def test_switch_udate_on_list_change(client: httpx.AsyncClient, ac: ACState, ac_clock: SandboxClock,
-                                           moves: bool) -> None:
-    ac.switches["udate_on_list_change"] = moves
+                                           moves: bool, how: str) -> None:
+    ac.switches["udate_on_list_change"] = False
     lst = await new_list(client, "L")
     c = await new_contact(client, "l@example.com")
+    if how != "subscribe":
+        await client.post("/api/3/contactLists", json={"contactList": {"list": lst, "contact": c["id"], "status": 1}})
+    ac.switches["udate_on_list_change"] = moves
     ac_clock.advance(60)
-    await client.post("/api/3/contactLists", json={"contactList": {"list": lst, "contact": c["id"], "status": 1}})
+    status = 2
+    if how in ("subscribe", "unsubscribe_api"):
+        status = 1 if how == "subscribe" else 2
+        r = await client.post("/api/3/contactLists", json={"contactList": {"list": lst, "contact": c["id"],
+                                                                           "status": status}})
+    elif how == "unsubscribe_page":
+        r = await client.post("/_sandbox/unsubscribe", json={"contact": c["id"], "list": lst})
+    elif how == "bounce":
+        status = 3
+        r = await client.post("/_sandbox/bounce", json={"contact": c["id"], "list": lst, "type": "hard"})
+    else:
+        status = 1  # the list row keeps status 1 under the default reading of global_unsubscribe_reading
+        r = await client.post("/_sandbox/global_unsubscribe", json={"contact": c["id"]})
+    assert r.status_code in (200, 201), r.text
+    got = (await client.get(f"/api/3/contacts/{c['id']}/contactLists")).json()["contactLists"]
+    assert [x["status"] for x in got] == [str(status)]
     udate = (await client.get(f"/api/3/contacts/{c['id']}")).json()["contact"]["udate"]
     assert (udate > c["udate"]) is moves
 

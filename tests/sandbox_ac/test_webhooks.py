@@ -173,3 +173,22 @@ async def test_automation_webhook_step(client: httpx.AsyncClient, ac: ACState, r
     assert len(receiver.calls) == 2  # never retried, and nothing after the 410
     assert (await client.post("/_sandbox/automations/9/webhook", json={"contact": 1, "url": url})).status_code == 400
     assert (await client.post("/_sandbox/automations/1/webhook", json={"contact": 1, "url": "x"})).status_code == 400
+
+
+async def test_automation_webhook_step_is_an_unsigned_form_post_at_least_once(
+        client: httpx.AsyncClient, ac: ACState, receiver: Receiver) -> None:
+    ac.reset(seed_contacts=2)
+    url = "https://product.example/api/hooks/c1/ac/token"
+    r = await client.post("/_sandbox/automations/1/webhook", json={"contact": 1, "url": url})
+    assert r.json()["copies"] == 1
+    [call] = receiver.calls
+    assert call["url"] == url and call["headers"]["content-type"] == "application/x-www-form-urlencoded"
+    assert not [h for h in call["headers"] if "signature" in h or "hmac" in h]
+    receiver.status = 500
+    r = await client.post("/_sandbox/automations/1/webhook", json={"contact": 2, "url": url})
+    assert (r.json()["status"], len(receiver.calls)) == (500, 2)  # a failure is not retried
+    receiver.status = 200
+    ac.switches["webhook_duplicates"] = "always"
+    r = await client.post("/_sandbox/automations/1/webhook", json={"contact": 2, "url": url})
+    assert r.json()["copies"] == 2 and receiver.calls[-1]["form"] == receiver.calls[-2]["form"]
+    assert [d.copy for d in ac.webhook_deliveries][-2:] == [1, 2]

@@ -197,3 +197,32 @@ async def test_delta_after_rollback_upsert_and_delete(client: httpx.AsyncClient,
         ids += [v["contactid"] for v in page["value"]]
         url = page.get("@odata.nextLink")
     assert new_id in ids and a not in ids and ids == sorted(ids) and len(ids) == len(dv.rows["contact"])
+
+
+async def test_opt_outs_deactivations_and_deletes_in_a_delta(client: httpx.AsyncClient, dv: Dataverse) -> None:
+    """What issue 17 reads: an opt-out and a deactivation are changed rows with their new values, a delete is a
+    ``$deletedEntity`` row, on leads as on contacts; switching change tracking off and on again needs a new read."""
+    tables = {"contacts": "contactid,donotbulkemail,donotemail,statecode,statuscode",
+              "leads": "leadid,donotbulkemail,statecode,statuscode"}
+    links = {}
+    for entity_set, select in tables.items():
+        _rows, links[entity_set] = await tracked_read(client, API + f"{entity_set}?$select={select}", TRACK)
+    contact, gone = dv.sorted_ids("contact")[:2]
+    lead, lost = dv.sorted_ids("lead")[:2]
+    await client.patch(API + f"contacts({contact})", json={"donotbulkemail": True, "statecode": 1, "statuscode": 2})
+    await client.delete(API + f"contacts({gone})")
+    await client.patch(API + f"leads({lead})", json={"donotbulkemail": True})
+    await client.patch(API + f"leads({lost})", json={"statecode": 2, "statuscode": 6})
+    body = (await client.get(links["contacts"], headers=TRACK)).json()
+    assert [(v["contactid"], v["donotbulkemail"], v["statecode"], v["statuscode"]) for v in body["value"][:-1]] == [
+        (contact, True, 1, 2)]
+    assert body["value"][-1]["id"] == gone and body["value"][-1]["reason"] == "deleted"
+    leads = (await client.get(links["leads"], headers=TRACK)).json()["value"]
+    assert sorted((v["leadid"], v["donotbulkemail"], v["statecode"]) for v in leads) == sorted(
+        [(lead, True, dv.rows["lead"][lead]["statecode"]), (lost, dv.rows["lead"][lost]["donotbulkemail"], 2)])
+    await client.post("/_sandbox/change-tracking", json={"table": "lead", "enabled": False})
+    r = await client.get(API + "leads?$select=leadid", headers=TRACK)
+    assert "@odata.deltaLink" not in r.json()  # ct_disabled "ignore" (register #10)
+    await client.post("/_sandbox/change-tracking", json={"table": "lead", "enabled": True})
+    _rows, fresh = await tracked_read(client, API + "leads?$select=leadid", TRACK)
+    assert (await client.get(fresh, headers=TRACK)).json()["value"] == []

@@ -237,3 +237,27 @@ async def test_disabling_a_user(client: httpx.AsyncClient, dv: Dataverse) -> Non
     assert (await client.get(API + f"systemusers({uid})?$select=isdisabled")).json()["isdisabled"] is False
     missing = await client.post("/_sandbox/users", json={"id": "00000000-0000-4000-8000-000000000000"})
     assert missing.status_code == 404
+
+
+async def test_consent_flags_on_contact_and_lead(client: httpx.AsyncClient, dv: Dataverse) -> None:
+    """DoNotBulkEMail / DoNotEMail: Boolean, RequiredLevel None, DefaultValue False, 1 "Do Not Allow" / 0 "Allow"
+    (reference/entities/contact.md; ce/developer/entities/lead.md)."""
+    for table, body in (("contact", {"lastname": "Flag"}), ("lead", {"lastname": "Flag", "subject": "s"})):
+        meta = (await client.get(API + f"EntityDefinitions(LogicalName='{table}')/Attributes(LogicalName='donotemail')"
+                                 "/Microsoft.Dynamics.CRM.BooleanAttributeMetadata")).json()
+        assert (meta["AttributeTypeName"], meta["RequiredLevel"]["Value"], meta["DefaultValue"]) == (
+            {"Value": "BooleanType"}, "None", False)
+        r = await client.post(API + f"{table}s", json=body, headers={"Prefer": "return=representation"})
+        assert r.status_code == 201 and (r.json()["donotbulkemail"], r.json()["donotemail"]) == (False, False)
+        url = API + f"{table}s({r.json()[table + 'id']})"
+        assert (await client.patch(url, json={"donotbulkemail": True, "donotemail": True})).status_code == 204
+        got = (await client.get(url + "?$select=donotbulkemail,donotemail", headers={
+            "Prefer": 'odata.include-annotations="OData.Community.Display.V1.FormattedValue"'})).json()
+        assert (got["donotbulkemail"], got["donotemail"]) == (True, True)
+        assert got["donotbulkemail@OData.Community.Display.V1.FormattedValue"] == "Do Not Allow"
+        r = await client.patch(url, json={"donotemail": "yes"})
+        assert r.status_code == 400 and "Edm.Boolean" in r.json()["error"]["message"]
+        flagged = values(await client.get(API + f"{table}s", params={"$filter": "donotbulkemail eq true",
+                                                                      "$select": "donotbulkemail"}))
+        assert len(flagged) == sum(1 for row in dv.rows[table].values() if row.get("donotbulkemail"))
+        assert all(row.get("donotemail") in (True, False) for row in dv.rows[table].values())

@@ -49,6 +49,15 @@ async def test_create_lead_and_contact_with_an_owner(client: httpx.AsyncClient, 
         json=body | {"subject": "Upserted", "ownerid@odata.bind": f"/systemusers({sam['systemuserid']})"},
     )
     assert r.status_code == 204 and dv.rows["lead"][new_id]["_ownerid_value"] == sam["systemuserid"]
+    # no owner named: the caller (here the application user, which is why the product names one)
+    r = await client.post(API + "leads", json={"subject": "s", "lastname": "l"}, headers=prefer)
+    assert r.json()["_ownerid_value"] == dv.app_user and r.json()[LLN] == "systemuser"
+    # an owner that does not exist: 0x80040217 (status: register bind_missing_status, 404 by default)
+    missing = "/systemusers(11111111-2222-4333-8444-555555555555)"
+    r = await client.post(API + "leads", json={"subject": "s", "lastname": "l", "ownerid@odata.bind": missing})
+    assert r.status_code == 404 and r.json()["error"]["code"] == "0x80040217"
+    r = await client.post(API + "leads", json={"subject": "s", "lastname": "l", "ownerid@odata.bind": "/teams(x)"})
+    assert r.status_code == 400
 
 
 async def test_validate_a_configured_owner(client: httpx.AsyncClient, dv: Dataverse) -> None:

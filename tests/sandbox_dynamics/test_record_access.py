@@ -359,3 +359,36 @@ async def test_privileges_table(client: httpx.AsyncClient) -> None:
     assert len(rows) == 1 and rows[0]["accessright"] == 1
     rows = values(await client.get(API + "privileges", params={"$filter": "name eq 'prvActOnBehalfOfAnotherUser'"}))
     assert rows[0]["canbebasic"] is False and rows[0]["canbeglobal"] is True
+
+
+async def test_retrieve_principal_access_follows_business_unit_depth_and_ownership(
+    client: httpx.AsyncClient, dv: Dataverse
+) -> None:
+    """What the sales routes ask before showing a record (issue 19): the answer moves with the role's depth
+    (Local: the user's unit; Deep: and the units below; Global: all), with the owner, and on leads as on contacts."""
+    lou, sam = user(dv, "Lou Local"), user(dv, "Sam Seller")
+    root_contact = owned_by(dv, "contact", user(dv, "Nina Norole")["systemuserid"])[0]["contactid"]
+    child_contact = owned_by(dv, "contact", user(dv, "Émile Dubois")["systemuserid"])[0]["contactid"]
+    child_lead = owned_by(dv, "lead", user(dv, "Émile Dubois")["systemuserid"])[0]["leadid"]
+
+    async def rights(principal: dict[str, Any], target: str) -> str:
+        url = API + f"systemusers({principal['systemuserid']})"
+        url += "/Microsoft.Dynamics.CRM.RetrievePrincipalAccess(Target=@t)"
+        r = await client.get(url, params={"@t": "{'@odata.id':'" + target + "'}"})
+        assert r.status_code == 200, r.text
+        return str(r.json()["AccessRights"])
+
+    assert await rights(lou, f"contacts({root_contact})") == "ReadAccess, WriteAccess"  # Local, same unit
+    assert await rights(lou, f"contacts({child_contact})") == "None"  # Local stops at the child unit
+    assert await rights(lou, f"leads({child_lead})") == "None"
+    manager = role_id(dv, "Regional Sales Manager")
+    await client.post("/_sandbox/privileges", json={"role": manager, "privileges": {"prvReadContact": "Deep"}})
+    assert await rights(lou, f"contacts({child_contact})") == "ReadAccess"  # Deep reaches below, Write stays Local
+    await client.post("/_sandbox/privileges", json={"role": manager, "privileges": {"prvReadLead": "Global"}})
+    assert await rights(lou, f"leads({child_lead})") == "ReadAccess"
+    # Basic: only what the user (or a team of theirs) owns; assigning the record gives and takes access.
+    assert await rights(sam, f"leads({child_lead})") == "None"
+    await client.post("/_sandbox/owners", json={"table": "lead", "id": child_lead, "systemuser": sam["systemuserid"]})
+    assert await rights(sam, f"leads({child_lead})") == SELLER_RIGHTS
+    assert await rights(user(dv, "Émile Dubois"), f"leads({child_lead})") == "None"
+    assert await rights(user(dv, "Nina Norole"), f"leads({child_lead})") == "None"  # no role at all

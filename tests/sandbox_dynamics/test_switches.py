@@ -113,11 +113,19 @@ async def test_switch_ct_expire_days(client: httpx.AsyncClient, sandbox_clock: S
 
 
 async def test_switch_state_patch(client: httpx.AsyncClient, dv: Dataverse) -> None:
-    lead_id = dv.sorted_ids("lead")[0]
-    body = {"statecode": 2, "statuscode": 4}
-    assert (await client.patch(API + f"leads({lead_id})", json=body)).status_code == 204
+    lead_id, other = dv.sorted_ids("lead")[:2]
+    opportunity = dv.sorted_ids("opportunity")[0]
+    dv.rows["lead"][other].update(statecode=0, statuscode=1)
+    dv.rows["opportunity"][opportunity].update(statecode=0, statuscode=1)
+    qualify, won = {"statecode": 1, "statuscode": 3}, {"statecode": 1, "statuscode": 3}
+    assert (await client.patch(API + f"leads({lead_id})", json=qualify)).status_code == 204
     await _set(client, state_patch="refuse")
-    assert (await client.patch(API + f"leads({lead_id})", json=body)).status_code == 400
+    r = await client.patch(API + f"leads({other})", json=qualify)
+    assert r.status_code == 400 and "QualifyLead" in r.json()["error"]["message"]
+    r = await client.patch(API + f"opportunities({opportunity})", json=won)
+    assert r.status_code == 400 and "WinOpportunity" in r.json()["error"]["message"]
+    disqualify = {"statecode": 2, "statuscode": 6}  # an update under both readings (SetState is deprecated)
+    assert (await client.patch(API + f"leads({other})", json=disqualify)).status_code == 204
 
 
 async def test_switch_role_other_bu_code(client: httpx.AsyncClient, dv: Dataverse) -> None:
@@ -332,3 +340,26 @@ async def test_switch_owner_needs_read(client: httpx.AsyncClient, dv: Dataverse)
     assert (await client.post(API + "contacts", json=body)).status_code == 403
     await _set(client, owner_needs_read=False)
     assert (await client.post(API + "contacts", json=body)).status_code == 204
+
+
+async def test_switch_application_required(client: httpx.AsyncClient, dv: Dataverse) -> None:
+    bare = {"firstname": "Only"}
+    lead = {"subject": "Web form", "lastname": "Request"}
+    for table, body in (("leads", bare), ("leads", {"lastname": "no subject"}), ("contacts", bare),
+                        ("accounts", {"telephone1": "1"})):
+        assert (await client.post(API + table, json=body)).status_code == 204, table  # forms-only reading
+    lead_id = dv.sorted_ids("lead")[0]
+    assert (await client.patch(API + f"leads({lead_id})", json={"subject": None})).status_code == 204
+    await _set(client, application_required="enforced")
+    for table, body, column in (("leads", bare, "subject"), ("leads", {"subject": "s"}, "lastname"),
+                                ("leads", {"subject": "s", "lastname": ""}, "lastname"), ("contacts", bare, "lastname"),
+                                ("accounts", {"telephone1": "1"}, "name")):
+        r = await client.post(API + table, json=body)
+        assert r.status_code == 400 and r.json()["error"]["code"] == "0x80044331", (table, body)
+        assert f"'{column}'" in r.json()["error"]["message"]
+    assert (await client.post(API + "leads", json=lead)).status_code == 204
+    r = await client.patch(API + f"leads({lead_id})", json={"lastname": None})
+    assert r.status_code == 400 and "'lastname'" in r.json()["error"]["message"]
+    assert (await client.patch(API + f"leads({lead_id})", json={"firstname": "x"})).status_code == 204
+    upsert = API + "contacts(11111111-2222-4333-8444-555555555555)"
+    assert (await client.patch(upsert, json=bare)).status_code == 400  # an upsert that creates is a create

@@ -11,8 +11,11 @@ import {
   parseErrorDetail, parseMarketing, parseMe,
 } from "./seller-contract";
 
+export interface FieldIssue { field: string | null; message: string }
+
 export class ApiFailure extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly field: string | null = null) {
+  constructor(readonly status: number, readonly code: string, message: string, readonly field: string | null = null,
+              readonly issues: FieldIssue[] = []) {
     super(message);
     this.name = "ApiFailure";
   }
@@ -66,7 +69,8 @@ export class ApiClient {
     return this.call("POST", `${record(entity, id)}/campaigns`, parseCampaignSent, { campaign_id: campaignId });
   }
 
-  private async call<T>(method: string, path: string, parse: (v: unknown) => T, body?: unknown): Promise<T> {
+  /** One call under the connection's path (`path` starts with `/`); the admin API builds on it. */
+  async call<T>(method: string, path: string, parse: (v: unknown) => T, body?: unknown): Promise<T> {
     let token: string;
     try {
       token = await this.opts.getToken();
@@ -83,7 +87,7 @@ export class ApiClient {
     } catch (e) {
       throw new ApiFailure(0, "unreachable", `The sync service cannot be reached (${describe(e)}).`);
     }
-    const payload: unknown = await response.json().catch(() => undefined);
+    const payload: unknown = response.status === 204 ? null : await response.json().catch(() => undefined);
     if (!response.ok) throw failureOf(response.status, payload);
     try {
       return parse(payload);
@@ -107,8 +111,11 @@ function query(params: Record<string, string | number | null>): string {
 
 function failureOf(status: number, payload: unknown): ApiFailure {
   try {
-    const detail = parseErrorDetail((payload as { error?: unknown } | undefined)?.error);
-    return new ApiFailure(status, detail.code, detail.message, detail.field ?? null);
+    const body = payload as { error?: unknown; issues?: unknown } | undefined;
+    const detail = parseErrorDetail(body?.error);
+    const issues = Array.isArray(body?.issues) ? body.issues.map((x, i) => parseErrorDetail(x, `issues[${i}]`)) : [];
+    return new ApiFailure(status, detail.code, detail.message, detail.field ?? null,
+      issues.map((x) => ({ field: x.field ?? null, message: x.message })));
   } catch {
     return new ApiFailure(status, "http_error", `The sync service answered ${status}.`);
   }

@@ -21,6 +21,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/connections/{connection_id}/automations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Active automations a seller may add a person to (search by name) */
+        get: operations["automations_api_connections__connection_id__automations_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/connections/{connection_id}/campaigns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Campaigns a seller may send to one person (search by name) */
+        get: operations["campaigns_api_connections__connection_id__campaigns_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/connections/{connection_id}/config": {
         parameters: {
             query?: never;
@@ -87,6 +121,23 @@ export interface paths {
         post?: never;
         /** Disconnect: remove the key and stop the syncs */
         delete: operations["disconnect_api_connections__connection_id__connection_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/connections/{connection_id}/erasure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Erase a person: their ActiveCampaign contact and every row naming them; Dynamics is left to you, and the person is not pushed back until the suppression is lifted */
+        post: operations["erase_api_connections__connection_id__erasure_post"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -194,6 +245,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/connections/{connection_id}/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller: its Dynamics user and roles */
+        get: operations["me_api_connections__connection_id__me_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/connections/{connection_id}/records/{entity}/{dynamics_id}/activities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The person's marketing timeline, newest first, paged by cursor */
+        get: operations["activities_api_connections__connection_id__records__entity___dynamics_id__activities_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/connections/{connection_id}/records/{entity}/{dynamics_id}/automations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add the person to an automation (syncing the record to ActiveCampaign first if needed) */
+        post: operations["add_to_automation_api_connections__connection_id__records__entity___dynamics_id__automations_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/connections/{connection_id}/records/{entity}/{dynamics_id}/campaigns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a campaign to the person (v1 campaign_send; syncing the record first if needed) */
+        post: operations["send_campaign_api_connections__connection_id__records__entity___dynamics_id__campaigns_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/connections/{connection_id}/records/{entity}/{dynamics_id}/history": {
         parameters: {
             query?: never;
@@ -203,6 +322,23 @@ export interface paths {
         };
         /** What changed on this linked record, on which side, when and why */
         get: operations["history_api_connections__connection_id__records__entity___dynamics_id__history_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/connections/{connection_id}/records/{entity}/{dynamics_id}/marketing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The person's ActiveCampaign contact, lists, tags, score and automations, or why it is not synced */
+        get: operations["marketing_api_connections__connection_id__records__entity___dynamics_id__marketing_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -239,6 +375,23 @@ export interface paths {
         get: operations["status_api_connections__connection_id__status_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/connections/{connection_id}/suppressions/lift": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Lift a person's suppression (after an erasure or an AC delete): the sync may push them again */
+        post: operations["lift_api_connections__connection_id__suppressions_lift_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -353,6 +506,40 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** Activity */
+        Activity: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Detail */
+            detail: string | null;
+            /** Title */
+            title: string;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "campaign_send" | "open" | "click" | "reply" | "bounce" | "unsubscribe" | "automation_entered" | "automation_finished" | "form" | "site_visit" | "event";
+            /** Url */
+            url: string | null;
+        };
+        /** ActivityPage */
+        ActivityPage: {
+            /** Items */
+            items: components["schemas"]["Activity"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** AddToAutomation */
+        AddToAutomation: {
+            /**
+             * Automation Id
+             * @description An active automation's id (GET …/automations)
+             */
+            automation_id: string;
+        };
         /** AssignRole */
         AssignRole: {
             /**
@@ -381,6 +568,44 @@ export interface components {
             /** Target */
             target: string;
         };
+        /** AutomationAdded */
+        AutomationAdded: {
+            /** Contact Id */
+            contact_id: string;
+            /**
+             * Outcome
+             * @constant
+             */
+            outcome: "added";
+            /** Synced Now */
+            synced_now: boolean;
+        };
+        /** AutomationRun */
+        AutomationRun: {
+            /** Finished At */
+            finished_at: string | null;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Started At */
+            started_at: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "active" | "completed";
+        };
+        /** CampaignSent */
+        CampaignSent: {
+            /** Contact Id */
+            contact_id: string;
+            /**
+             * Outcome
+             * @constant
+             */
+            outcome: "sent";
+        };
         /** Change */
         Change: {
             /** After */
@@ -389,6 +614,20 @@ export interface components {
             before?: unknown;
             /** Path */
             path: string;
+        };
+        /** Choice */
+        Choice: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+        };
+        /** ChoicePage */
+        ChoicePage: {
+            /** Items */
+            items: components["schemas"]["Choice"][];
+            /** Next Cursor */
+            next_cursor: string | null;
         };
         /**
          * Condition
@@ -410,6 +649,7 @@ export interface components {
          * @description A connection's configuration without its identity or secrets, to apply to another connection.
          */
         ConfigDocument: {
+            consent?: components["schemas"]["ConsentSettings"];
             entities: components["schemas"]["EntitiesConfig"];
             /**
              * Frequency
@@ -577,10 +817,33 @@ export interface components {
             tenant_id: string | null;
         };
         /**
+         * ConsentSettings
+         * @description Opt-outs both ways for contacts and leads (README "Consent"). An opt-out on either side wins and
+         *     the sync never re-subscribes anyone, unless ``opt_in`` lets a Dynamics opt-in travel.
+         */
+        ConsentSettings: {
+            /** Ac Statuses */
+            ac_statuses?: ("unsubscribed" | "bounced")[];
+            /** Dynamics Columns */
+            dynamics_columns?: ("donotbulkemail" | "donotemail")[];
+            /**
+             * Opt In
+             * @default never
+             * @enum {string}
+             */
+            opt_in: "never" | "from_dynamics";
+            /**
+             * Scan Pages Per Pass
+             * @default 20
+             */
+            scan_pages_per_pass: number;
+        };
+        /**
          * DataConfig
          * @description The writable part of the configuration: what syncs and how fields map.
          */
         DataConfig: {
+            consent?: components["schemas"]["ConsentSettings"];
             entities: components["schemas"]["EntitiesConfig"];
             push?: components["schemas"]["PushSettings"];
         };
@@ -647,6 +910,18 @@ export interface components {
              */
             enabled: boolean;
             /**
+             * On Ac Delete
+             * @default keep
+             * @enum {string}
+             */
+            on_ac_delete: "keep" | "deactivate";
+            /**
+             * On Delete
+             * @default keep
+             * @enum {string}
+             */
+            on_delete: "keep" | "unsubscribe" | "tag" | "delete";
+            /**
              * Scope
              * @default all
              * @enum {string}
@@ -683,6 +958,33 @@ export interface components {
             started_at: string | null;
             /** Total */
             total: number | null;
+        };
+        /** ErasureRequest */
+        ErasureRequest: {
+            /** Email */
+            email: string;
+        };
+        /** ErasureView */
+        ErasureView: {
+            /** Ac Contacts Deleted */
+            ac_contacts_deleted: number;
+            /**
+             * Dynamics
+             * @description What happens in Dynamics 365: nothing; it is left to the customer's process
+             */
+            dynamics: string;
+            /**
+             * Rows Removed
+             * @description Table rows deleted or rewritten without the email, by table
+             */
+            rows_removed: {
+                [key: string]: number;
+            };
+            /**
+             * Suppression
+             * @description The salted hash the suppression is keyed by (the email is not kept)
+             */
+            suppression: string;
         };
         /** ErrorBody */
         ErrorBody: {
@@ -923,6 +1225,73 @@ export interface components {
              */
             status: "running" | "done" | "failed";
         };
+        /** LiftRequest */
+        LiftRequest: {
+            /** Email */
+            email: string;
+        };
+        /** LiftView */
+        LiftView: {
+            /** Lifted */
+            lifted: boolean;
+            /** Suppression */
+            suppression: string;
+        };
+        /** ListMembership */
+        ListMembership: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "active" | "unsubscribed" | "bounced" | "unconfirmed";
+        };
+        /** Marketing */
+        Marketing: {
+            /** Automations */
+            automations: components["schemas"]["AutomationRun"][];
+            contact: components["schemas"]["MarketingContact"] | null;
+            error: components["schemas"]["ErrorDetail"] | null;
+            /** Lists */
+            lists: components["schemas"]["ListMembership"][];
+            /** Reason */
+            reason: ("no_email" | "outside_criteria" | "error" | "not_yet_synced") | null;
+            /** Score */
+            score: number | null;
+            /** Synced */
+            synced: boolean;
+            /** Tags */
+            tags: string[];
+        };
+        /** MarketingContact */
+        MarketingContact: {
+            /** Email */
+            email: string;
+            /** First Name */
+            first_name: string;
+            /** Id */
+            id: string;
+            /** Last Name */
+            last_name: string;
+            /** Url */
+            url: string;
+        };
+        /** Me */
+        Me: {
+            /** Is Admin */
+            is_admin: boolean;
+            /** Is Seller */
+            is_seller: boolean;
+            /** Name */
+            name: string;
+            /** Roles */
+            roles: string[];
+            /** User Id */
+            user_id: string | null;
+        };
         /** PreviewCounts */
         PreviewCounts: {
             /** Counts */
@@ -970,6 +1339,11 @@ export interface components {
              * @default D365: Contact
              */
             tag_contact: string;
+            /**
+             * Tag Deleted
+             * @default D365: Deleted in Dynamics
+             */
+            tag_deleted: string;
             /**
              * Tag Lead
              * @default D365: Lead
@@ -1064,6 +1438,14 @@ export interface components {
             started_at: string;
             /** Status */
             status: string;
+        };
+        /** SendCampaign */
+        SendCampaign: {
+            /**
+             * Campaign Id
+             * @description A sendable campaign's id (GET …/campaigns)
+             */
+            campaign_id: string;
         };
         /** StatusView */
         StatusView: {
@@ -1166,6 +1548,166 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuditView"][];
+                };
+            };
+            /** @description No bearer token, or one that does not validate */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller lacks System Administrator / ActiveCampaign Admin in the connection's Dynamics */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such connection for the caller's tenant (or no such item) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; `error.field` names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ActiveCampaign or Dynamics answered with an error (credentials refused, plan limit, unexpected answer) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ActiveCampaign, Dynamics, the token issuer or the app's storage (code storage_unavailable) is unavailable or throttling; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    automations_api_connections__connection_id__automations_get: {
+        parameters: {
+            query?: {
+                search?: string;
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                connection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChoicePage"];
+                };
+            };
+            /** @description No bearer token, or one that does not validate */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller lacks System Administrator / ActiveCampaign Admin in the connection's Dynamics */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such connection for the caller's tenant (or no such item) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; `error.field` names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ActiveCampaign or Dynamics answered with an error (credentials refused, plan limit, unexpected answer) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ActiveCampaign, Dynamics, the token issuer or the app's storage (code storage_unavailable) is unavailable or throttling; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    campaigns_api_connections__connection_id__campaigns_get: {
+        parameters: {
+            query?: {
+                search?: string;
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                connection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChoicePage"];
                 };
             };
             /** @description No bearer token, or one that does not validate */
@@ -1828,6 +2370,86 @@ export interface operations {
             };
         };
     };
+    erase_api_connections__connection_id__erasure_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                connection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ErasureRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErasureView"];
+                };
+            };
+            /** @description No bearer token, or one that does not validate */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller lacks System Administrator / ActiveCampaign Admin in the connection's Dynamics */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such connection for the caller's tenant (or no such item) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; `error.field` names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ActiveCampaign or Dynamics answered with an error (credentials refused, plan limit, unexpected answer) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ActiveCampaign, Dynamics, the token issuer or the app's storage (code storage_unavailable) is unavailable or throttling; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_errors_api_connections__connection_id__errors_get: {
         parameters: {
             query?: {
@@ -2338,6 +2960,345 @@ export interface operations {
             };
         };
     };
+    me_api_connections__connection_id__me_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                connection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description No bearer token, or one that does not validate */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller lacks System Administrator / ActiveCampaign Admin in the connection's Dynamics */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such connection for the caller's tenant (or no such item) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; `error.field` names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ActiveCampaign or Dynamics answered with an error (credentials refused, plan limit, unexpected answer) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ActiveCampaign, Dynamics, the token issuer or the app's storage (code storage_unavailable) is unavailable or throttling; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    activities_api_connections__connection_id__records__entity___dynamics_id__activities_get: {
+        parameters: {
+            query?: {
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                entity: "lead" | "contact";
+                dynamics_id: string;
+                connection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActivityPage"];
+                };
+            };
+            /** @description No bearer token, or one that does not validate */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller lacks System Administrator / ActiveCampaign Admin in the connection's Dynamics */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such connection for the caller's tenant (or no such item) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; `error.field` names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ActiveCampaign or Dynamics answered with an error (credentials refused, plan limit, unexpected answer) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ActiveCampaign, Dynamics, the token issuer or the app's storage (code storage_unavailable) is unavailable or throttling; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    add_to_automation_api_connections__connection_id__records__entity___dynamics_id__automations_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: "lead" | "contact";
+                dynamics_id: string;
+                connection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddToAutomation"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AutomationAdded"];
+                };
+            };
+            /** @description No bearer token, or one that does not validate */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller lacks System Administrator / ActiveCampaign Admin in the connection's Dynamics */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such connection for the caller's tenant (or no such item) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state (changed meanwhile, not connected, reconnect_required, sync off, sync running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; `error.field` names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ActiveCampaign or Dynamics answered with an error (credentials refused, plan limit, unexpected answer) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ActiveCampaign, Dynamics, the token issuer or the app's storage (code storage_unavailable) is unavailable or throttling; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    send_campaign_api_connections__connection_id__records__entity___dynamics_id__campaigns_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: "lead" | "contact";
+                dynamics_id: string;
+                connection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SendCampaign"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CampaignSent"];
+                };
+            };
+            /** @description No bearer token, or one that does not validate */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller lacks System Administrator / ActiveCampaign Admin in the connection's Dynamics */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such connection for the caller's tenant (or no such item) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state (changed meanwhile, not connected, reconnect_required, sync off, sync running) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; `error.field` names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ActiveCampaign or Dynamics answered with an error (credentials refused, plan limit, unexpected answer) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ActiveCampaign, Dynamics, the token issuer or the app's storage (code storage_unavailable) is unavailable or throttling; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     history_api_connections__connection_id__records__entity___dynamics_id__history_get: {
         parameters: {
             query?: never;
@@ -2358,6 +3319,84 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RecordHistory"];
+                };
+            };
+            /** @description No bearer token, or one that does not validate */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller lacks System Administrator / ActiveCampaign Admin in the connection's Dynamics */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such connection for the caller's tenant (or no such item) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; `error.field` names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ActiveCampaign or Dynamics answered with an error (credentials refused, plan limit, unexpected answer) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ActiveCampaign, Dynamics, the token issuer or the app's storage (code storage_unavailable) is unavailable or throttling; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    marketing_api_connections__connection_id__records__entity___dynamics_id__marketing_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entity: "lead" | "contact";
+                dynamics_id: string;
+                connection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Marketing"];
                 };
             };
             /** @description No bearer token, or one that does not validate */
@@ -2514,6 +3553,86 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["StatusView"];
+                };
+            };
+            /** @description No bearer token, or one that does not validate */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller lacks System Administrator / ActiveCampaign Admin in the connection's Dynamics */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such connection for the caller's tenant (or no such item) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; `error.field` names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ActiveCampaign or Dynamics answered with an error (credentials refused, plan limit, unexpected answer) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ActiveCampaign, Dynamics, the token issuer or the app's storage (code storage_unavailable) is unavailable or throttling; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    lift_api_connections__connection_id__suppressions_lift_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                connection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LiftRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LiftView"];
                 };
             };
             /** @description No bearer token, or one that does not validate */

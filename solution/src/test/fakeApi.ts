@@ -31,7 +31,8 @@ export class FakeApi {
     const handler = this.routes.get(`${req.method} ${path}`);
     const answer = handler ? await handler(req)
       : { status: 404, body: { error: { code: "not_found", message: `no route ${req.method} ${path}`, field: null } } };
-    return new Response(JSON.stringify(answer.body), { status: answer.status, headers: { "Content-Type": "application/json" } });
+    const body = answer.status === 204 ? null : JSON.stringify(answer.body); // a 204 has no body
+    return new Response(body, { status: answer.status, headers: { "Content-Type": "application/json" } });
   };
 
   client(): ApiClient {

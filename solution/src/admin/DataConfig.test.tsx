@@ -1,0 +1,140 @@
+import { screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it } from "vitest";
+import { FakeApi } from "../test/fakeApi";
+import { normalPath, operatorsFor, valueOf } from "./config/model";
+import { CONNECTION, ERR, showAdmin } from "./testing";
+
+const entity = (enabled: boolean) => ({ enabled, direction: "push", scope: "all", criteria: [], custom_filter: null,
+  standard: {}, custom: [], constants: {}, conflict: "newest_wins" });
+const CONFIG = { connection_id: "contoso", etag: "e1", config: {
+  entities: { contacts: entity(true), leads: entity(false), accounts: entity(false), opportunities: entity(false) },
+  push: { list_ids: [], exclude_automations: true, subscribe: true, tag_contact: "D365: Contact", tag_lead: "D365: Lead", tag_pushed: "D365" },
+} };
+const F = (name: string, type: string) => ({ name, type, required: false, label: null, options: null });
+const FIELDS = { entity: "lead", field: null, candidates: null, activecampaign: [],
+  dynamics: [F("emailaddress1", "StringType"), F("lastname", "StringType"), F("numberofemployees", "IntegerType"), F("parentaccountid", "LookupType")] };
+
+function api() {
+  return new FakeApi().on("GET", "/connection", { status: 200, body: CONNECTION })
+    .on("GET", "/config", { status: 200, body: CONFIG })
+    .on("GET", "/fields/lead", (req) => ({ status: 200, body: req.query.get("field") === "lastname"
+      ? { ...FIELDS, field: "lastname", candidates: ["lastName", "field:7"] } : FIELDS }))
+    .on("GET", "/fields/contact", { status: 200, body: { ...FIELDS, entity: "contact" } });
+}
+
+async function pick(name: string | RegExp, option: string, within_: HTMLElement = document.body) {
+  await userEvent.click(within(within_).getByRole("combobox", { name }));
+  await userEvent.click(await screen.findByRole("option", { name: option }));
+}
+
+describe("criteria model", () => {
+  it("offers text operators for text, order operators for numbers, neither for lookups", () => {
+    expect(operatorsFor("StringType")).toContain("contains");
+    expect(operatorsFor("StringType")).not.toContain("gt");
+    expect(operatorsFor("IntegerType")).toContain("gt");
+    expect(operatorsFor("IntegerType")).not.toContain("contains");
+    expect(operatorsFor("LookupType")).toEqual(["eq", "ne", "in", "is_empty", "is_not_empty"]);
+  });
+  it("types the value from the column and the operator", () => {
+    expect(valueOf("250", "IntegerType", "gt")).toBe(250);
+    expect(valueOf("a, b", "StringType", "in")).toEqual(["a", "b"]);
+    expect(valueOf("x", "StringType", "is_empty")).toBeNull();
+    expect(normalPath("config.entities.leads.criteria.0.value")).toBe("entities.leads.criteria[0].value");
+  });
+});
+
+describe("Data Configuration", () => {
+  it("configures leads with two criteria rows, removes one, previews, then saves what was previewed", async () => {
+    const a = api()
+      .on("POST", "/config/preview", { status: 200, body: { job_id: "j1", kind: "preview", status: "done", started_at: "2026-12-01T10:00:00Z",
+        finished_at: "2026-12-01T10:00:01Z", elapsed_seconds: 1, progress: "done", changes: [{ path: "entities.leads.enabled", before: false, after: true }],
+        issues: [], counts: [{ entity: "lead", counts: { would_create: 7, out_of_scope: 3 } }],
+        samples: [{ entity: "lead", dynamics_id: "l1", email: "a@x.com", name: "Ada Lovelace", outcome: "would_create" }],
+        api_calls: {}, message: null } })
+      .on("PUT", "/config", (req) => ({ status: 200, body: { ...CONFIG, etag: "e2", config: (req.body as { config: unknown }).config } }));
+    showAdmin(a, "#/data");
+    const leads = await screen.findByRole("region", { name: "Leads" });
+    await userEvent.click(within(leads).getByRole("switch", { name: "Sync leads" }));
+    await userEvent.click(within(leads).getByRole("radio", { name: "Only those matching criteria" }));
+    await waitFor(() => expect(a.calls("GET", "/fields/lead")).toHaveLength(1));
+    await userEvent.click(within(leads).getByRole("button", { name: "Add criterion" }));
+    await userEvent.click(within(leads).getByRole("button", { name: "Add criterion" }));
+    await pick("Field 1", "lastname", leads);
+    await pick("Operator 1", "contains", leads);
+    await userEvent.type(within(leads).getByRole("textbox", { name: "Value 1" }), "son");
+    await pick("Field 2", "numberofemployees", leads);
+    await userEvent.click(within(leads).getByRole("combobox", { name: "Operator 2" }));
+    expect(screen.queryByRole("option", { name: "contains" })).not.toBeInTheDocument();
+    await userEvent.click(screen.getByRole("option", { name: "greater than" }));
+    await userEvent.type(within(leads).getByRole("textbox", { name: "Value 2" }), "50");
+    await userEvent.click(within(leads).getByRole("button", { name: "Remove criterion 2" }));
+    expect(within(leads).queryByRole("textbox", { name: "Value 2" })).not.toBeInTheDocument();
+    expect(screen.getByText("Unsaved changes")).toBeInTheDocument();
+
+    await userEvent.click(screen.getByRole("button", { name: "Preview" }));
+    const counts = await screen.findByRole("table", { name: "What the next sync would do" });
+    expect(within(counts).getByText("7")).toBeInTheDocument();
+    expect(screen.getByText("Ada Lovelace")).toBeInTheDocument();
+    const previewed = a.calls("POST", "/config/preview")[0]?.body as { config: { entities: { leads: unknown } }; etag: string };
+    expect(previewed.etag).toBe("e1");
+    expect(previewed.config.entities.leads).toMatchObject({ enabled: true, scope: "criteria",
+      criteria: [{ field: "lastname", operator: "contains", value: "son" }] });
+
+    await userEvent.click(screen.getByRole("button", { name: "Save changes" }));
+    expect(await screen.findByText(/Saved\. The next sync uses/)).toBeInTheDocument();
+    expect((a.calls("PUT", "/config")[0]?.body as { config: unknown }).config).toEqual(previewed.config);
+    expect(screen.queryByText("Unsaved changes")).not.toBeInTheDocument();
+  }, 120_000);
+
+  it("shows the API's refusal at the criterion's value", async () => {
+    const leadsOn = { ...CONFIG, config: { ...CONFIG.config, entities: { ...CONFIG.config.entities,
+      leads: { ...entity(true), scope: "criteria", criteria: [{ field: "numberofemployees", operator: "gt", value: "many" }] } } } };
+    const a = api().on("GET", "/config", { status: 200, body: leadsOn })
+      .on("PUT", "/config", ERR(422, "invalid_config", "numberofemployees takes a whole number", "entities.leads.criteria[0].value",
+        [{ code: "invalid_config", message: "numberofemployees takes a whole number", field: "entities.leads.criteria[0].value" }]));
+    showAdmin(a, "#/data");
+    const leads = await screen.findByRole("region", { name: "Leads" });
+    await userEvent.type(within(leads).getByRole("textbox", { name: "Value 1" }), "!");
+    await userEvent.click(screen.getByRole("button", { name: "Save changes" }));
+    await waitFor(() => expect(within(leads).getByRole("textbox", { name: "Value 1" }))
+      .toHaveAccessibleDescription(/takes a whole number/));
+  });
+
+  it("keeps Email locked on and lets a standard mapping be turned off", async () => {
+    showAdmin(api(), "#/data");
+    const contacts = await screen.findByRole("region", { name: "Contacts" });
+    const email = within(contacts).getByRole("switch", { name: /emailaddress1.*always on/ });
+    expect(email).toBeChecked();
+    expect(email).toBeDisabled();
+    expect(within(contacts).getByRole("switch", { name: /parentcustomerid.*always on/ })).toBeDisabled();
+    const phone = within(contacts).getByRole("switch", { name: "Sync telephone1 (Contacts)" });
+    await userEvent.click(phone);
+    expect(phone).not.toBeChecked();
+  });
+
+  it("offers only the API's compatible candidates for a custom mapping", async () => {
+    const leadsOn = { ...CONFIG, config: { ...CONFIG.config, entities: { ...CONFIG.config.entities, leads: entity(true) } } };
+    showAdmin(api().on("GET", "/config", { status: 200, body: leadsOn }), "#/data");
+    const leads = await screen.findByRole("region", { name: "Leads" });
+    await userEvent.click(within(leads).getByRole("button", { name: "Add custom mapping" }));
+    await pick("Dynamics field 1", "lastname", leads);
+    await userEvent.click(within(leads).getByRole("combobox", { name: "ActiveCampaign field 1" }));
+    const options = await screen.findAllByRole("option");
+    expect(options.map((o) => o.textContent)).toEqual(["lastName", "field:7"]);
+  });
+
+  it("asks before leaving with unsaved changes", async () => {
+    const a = api().on("GET", "/users", { status: 200, body: [] });
+    showAdmin(a, "#/data");
+    const contacts = await screen.findByRole("region", { name: "Contacts" });
+    await userEvent.click(within(contacts).getByRole("switch", { name: "Sync contacts" }));
+    await userEvent.click(screen.getByRole("tab", { name: "User Management" }));
+    expect(await screen.findByRole("dialog", { name: "Leave without saving?" })).toBeInTheDocument();
+    await userEvent.click(screen.getByRole("button", { name: "Stay on this page" }));
+    expect(screen.getByRole("heading", { name: "Data Configuration", level: 1 })).toBeInTheDocument();
+    await userEvent.click(screen.getByRole("tab", { name: "User Management" }));
+    await userEvent.click(await screen.findByRole("button", { name: "Leave and discard changes" }));
+    expect(await screen.findByRole("heading", { name: "User Management", level: 1 })).toBeInTheDocument();
+  });
+});

@@ -1,0 +1,65 @@
+/** Small pieces every admin page uses: loading an answer, showing a failure, the page frame. */
+import { MessageBar, MessageBarBody, Spinner, Title3, makeStyles, tokens } from "@fluentui/react-components";
+import { type ReactNode, useCallback, useEffect, useState } from "react";
+import { ApiFailure } from "../api/client";
+
+export const useFrameStyles = makeStyles({
+  page: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalL, minWidth: 0, maxWidth: "1040px" },
+  section: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS },
+  row: { display: "flex", flexWrap: "wrap", gap: tokens.spacingHorizontalM, alignItems: "flex-end" },
+  facts: { display: "grid", gridTemplateColumns: "max-content 1fr", columnGap: tokens.spacingHorizontalM,
+           rowGap: tokens.spacingVerticalXS, margin: 0 },
+  dd: { margin: 0, overflowWrap: "anywhere" },
+});
+
+export function messageOf(e: unknown): string {
+  return e instanceof ApiFailure ? e.message : e instanceof Error ? e.message : String(e);
+}
+
+export type Loaded<T> = { kind: "loading" } | { kind: "failed"; message: string } | { kind: "ok"; value: T };
+
+/** Runs `load` now and on `reload()`; the latest answer wins. */
+export function useLoad<T>(load: () => Promise<T>): [Loaded<T>, () => void, (v: T) => void] {
+  const [state, setState] = useState<Loaded<T>>({ kind: "loading" });
+  const [version, setVersion] = useState(0);
+  useEffect(() => {
+    let alive = true;
+    load().then((value) => { if (alive) setState({ kind: "ok", value }); })
+      .catch((e: unknown) => { if (alive) setState({ kind: "failed", message: messageOf(e) }); });
+    return () => { alive = false; };
+  }, [load, version]);
+  const reload = useCallback(() => setVersion((v) => v + 1), []);
+  const set = useCallback((value: T) => setState({ kind: "ok", value }), []);
+  return [state, reload, set];
+}
+
+export function PageFrame({ title, id, children }: { title: string; id: string; children: ReactNode }) {
+  const s = useFrameStyles();
+  return (
+    <section className={s.page} aria-labelledby={id}>
+      <Title3 as="h1" id={id}>{title}</Title3>
+      {children}
+    </section>
+  );
+}
+
+export function Failure({ message }: { message: string }) {
+  return <div role="alert"><MessageBar intent="error"><MessageBarBody>{message}</MessageBarBody></MessageBar></div>;
+}
+
+export function Notice({ intent, children }: { intent: "success" | "warning" | "info" | "error"; children: ReactNode }) {
+  return <div role="status"><MessageBar intent={intent}><MessageBarBody>{children}</MessageBarBody></MessageBar></div>;
+}
+
+/** Renders the loaded value, or a spinner, or the failure. */
+export function Show<T>({ state, label, children }: { state: Loaded<T>; label: string; children: (v: T) => ReactNode }) {
+  if (state.kind === "loading") return <Spinner label={label} />;
+  if (state.kind === "failed") return <Failure message={state.message} />;
+  return <>{children(state.value)}</>;
+}
+
+export function when(iso: string | null | undefined): string {
+  if (!iso) return "never";
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString("en-GB", { timeZone: "UTC", dateStyle: "medium", timeStyle: "short" }) + " UTC";
+}

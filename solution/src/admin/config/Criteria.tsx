@@ -1,0 +1,75 @@
+/** Criteria rows: field / operator / value, with the operators the column's type supports; add; trash. */
+import { Button, Dropdown, Field, Input, Option, makeStyles, tokens } from "@fluentui/react-components";
+import { AddIcon, TrashIcon } from "../icons";
+import type { Condition, FieldInfo } from "../../api/admin";
+import { OPERATOR_LABELS, type Operator, filterable, operatorsFor, takesValue, textOf, valueOf } from "./model";
+
+const useStyles = makeStyles({
+  row: { display: "grid", gridTemplateColumns: "minmax(180px, 1fr) minmax(150px, 200px) minmax(160px, 1fr) auto",
+         gap: tokens.spacingHorizontalS, alignItems: "end" },
+  list: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS, listStyle: "none", margin: 0, padding: 0 },
+});
+
+interface Props {
+  label: string;
+  prefix: string;
+  rows: Condition[];
+  columns: FieldInfo[];
+  issue: (path: string) => string | undefined;
+  onChange: (rows: Condition[]) => void;
+}
+
+const err = (m: string | undefined) => m ? { validationState: "error" as const, validationMessage: m } : {};
+
+export function Criteria({ label, prefix, rows, columns, issue, onChange }: Props) {
+  const s = useStyles();
+  const usable = columns.filter((c) => filterable(c.type));
+  const typeOf = (name: string) => columns.find((c) => c.name === name)?.type ?? "StringType";
+  const put = (i: number, c: Condition) => onChange(rows.map((r, j) => (j === i ? c : r)));
+  return (
+    <div>
+      <ul className={s.list} aria-label={`${label} criteria`}>
+        {rows.map((c, i) => {
+          const n = i + 1;
+          const type = typeOf(c.field);
+          const ops = operatorsFor(type);
+          const path = `${prefix}.criteria[${i}]`;
+          return (
+            <li key={i} className={s.row}>
+              <Field label={`Field ${n}`} {...err(issue(`${path}.field`))}>
+                <Dropdown value={c.field} selectedOptions={[c.field]} placeholder="Choose a field"
+                          onOptionSelect={(_, d) => {
+                            const field = d.optionValue ?? c.field;
+                            const op = operatorsFor(typeOf(field)).includes(c.operator) ? c.operator : "eq";
+                            put(i, { ...c, field, operator: op });
+                          }}>
+                  {usable.map((f) => <Option key={f.name} value={f.name}>{f.name}</Option>)}
+                </Dropdown>
+              </Field>
+              <Field label={`Operator ${n}`} {...err(issue(`${path}.operator`))}>
+                <Dropdown value={OPERATOR_LABELS[c.operator]} selectedOptions={[c.operator]}
+                          onOptionSelect={(_, d) => {
+                            const op = (d.optionValue ?? c.operator) as Operator;
+                            put(i, { ...c, operator: op, value: valueOf(textOf(c.value), type, op) });
+                          }}>
+                  {ops.map((o) => <Option key={o} value={o}>{OPERATOR_LABELS[o]}</Option>)}
+                </Dropdown>
+              </Field>
+              <Field label={`Value ${n}`} {...err(issue(`${path}.value`) ?? issue(`${path}.value[0]`))}
+                     hint={c.operator === "in" ? "separate values with commas" : undefined}>
+                <Input value={textOf(c.value)} disabled={!takesValue(c.operator)}
+                       onChange={(_, d) => put(i, { ...c, value: valueOf(d.value, type, c.operator) })} />
+              </Field>
+              <Button icon={<TrashIcon />} aria-label={`Remove criterion ${n}`} appearance="subtle"
+                      onClick={() => onChange(rows.filter((_, j) => j !== i))} />
+            </li>
+          );
+        })}
+      </ul>
+      <Button icon={<AddIcon />} appearance="secondary" style={{ marginTop: tokens.spacingVerticalS }}
+              onClick={() => onChange([...rows, { field: usable[0]?.name ?? "", operator: "eq", value: "" }])}>
+        Add criterion
+      </Button>
+    </div>
+  );
+}

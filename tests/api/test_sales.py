@@ -1,0 +1,148 @@
+"""The seller routes against both sandboxes: marketing view, actions, refusals, record-level access."""
+
+from __future__ import annotations
+
+from sync_core.engine.clients import PEOPLE_RESERVE, ac_budget_key
+from tests.api.conftest import Api
+from tests.api.sales_helpers import P, catalogue, owned_lead, record_path
+
+
+async def test_a_seller_adds_an_unsynced_lead_to_an_automation_and_sends_it_a_campaign(api: Api) -> None:
+    await api.connect()
+    catalogue(api)
+    lead = owned_lead(api, "Sam Seller")
+    h = api.auth("Sam Seller")
+    base = record_path("lead", lead)
+    view = (await api.client.get(f"{base}/marketing", headers=h))
+    assert view.status_code == 200, view.text
+    assert view.json()["synced"] is False and view.json()["reason"] == "outside_criteria"  # leads are off
+    added = await api.client.post(f"{base}/automations", json={"automation_id": "1"}, headers=h)
+    assert added.status_code == 200, added.text
+    assert added.json()["outcome"] == "added" and added.json()["synced_now"] is True
+    ac_id = added.json()["contact_id"]
+    assert [c.email for c in api.ac.contacts.values() if c.email == "lena.lead@example.com"] == \
+        ["lena.lead@example.com"]
+    link = await api.rt.store.get_link("contoso", "lead", lead)
+    assert link is not None and link.ac_id == ac_id
+    again = await api.client.post(f"{base}/automations", json={"automation_id": "1"}, headers=h)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "already_in_automation"
+    view = (await api.client.get(f"{base}/marketing", headers=h)).json()
+    assert view["synced"] is True and view["contact"]["id"] == ac_id
+    assert [(a["id"], a["status"]) for a in view["automations"]] == [("1", "active")]
+    assert "D365: Lead" in view["tags"]
+    sent = await api.client.post(f"{base}/campaigns", json={"campaign_id": "1"}, headers=h)
+    assert sent.status_code == 200, sent.text
+    assert sent.json() == {"outcome": "sent", "contact_id": ac_id}
+    draft = await api.client.post(f"{base}/campaigns", json={"campaign_id": "3"}, headers=h)
+    assert draft.status_code == 422 and draft.json()["error"]["field"] == "campaign_id"
+    actions = [(e.action, (e.after or {}).get("outcome")) for e in await api.rt.store.list_audit("contoso", limit=20)]
+    assert ("add_to_automation", "added") in actions and ("send_campaign", "sent") in actions
+    assert ("sync_record_on_request", "synced") in actions
+    assert ("add_to_automation", "refused: already_in_automation") in actions
+
+
+async def test_ac_refusals_come_back_as_4xx_with_acs_reason(api: Api) -> None:
+    await api.connect()
+    catalogue(api)
+    lead = owned_lead(api, "Sam Seller", email="gone@example.com")
+    h = api.auth("Sam Seller")
+    base = record_path("lead", lead)
+    added = await api.client.post(f"{base}/automations", json={"automation_id": "2"}, headers=h)
+    assert added.status_code == 200, added.text
+    contact = api.ac.contact_by_email("gone@example.com")
+    assert contact is not None
+    api.ac.unsubscribe_globally(contact)  # what /_sandbox/global_unsubscribe does
+    refused = await api.client.post(f"{base}/campaigns", json={"campaign_id": "1"}, headers=h)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"]["code"] == "activecampaign_refused"
+    assert "unsubscribed" in refused.json()["error"]["message"]
+    paused = await api.client.post(f"{base}/automations", json={"automation_id": "3"}, headers=h)
+    assert paused.status_code == 422 and paused.json()["error"]["field"] == "automation_id"
+    no_email = owned_lead(api, "Sam Seller", email=None)
+    view = (await api.client.get(f"{record_path('lead', no_email)}/marketing", headers=h)).json()
+    assert view["synced"] is False and view["reason"] == "no_email"
+    r = await api.client.post(f"{record_path('lead', no_email)}/automations", json={"automation_id": "1"}, headers=h)
+    assert r.status_code == 422 and r.json()["error"]["code"] == "no_email"
+
+
+async def test_pickers_list_only_usable_ones_searchable_and_paged(api: Api) -> None:
+    await api.connect()
+    catalogue(api)
+    h = api.auth("Sam Seller")
+    autos = (await api.client.get(f"{P}/automations", headers=h)).json()
+    assert [a["name"] for a in autos["items"]] == ["Welcome series", "Re-engagement"]  # not the paused one
+    camps = (await api.client.get(f"{P}/campaigns", params={"search": "WIN"}, headers=h)).json()
+    assert camps == {"items": [{"id": "2", "name": "Win-back campaign"}], "next_cursor": None}
+    first = (await api.client.get(f"{P}/campaigns", params={"limit": 1}, headers=h)).json()
+    assert first["items"] == [{"id": "1", "name": "Welcome campaign"}] and first["next_cursor"] == "1"
+    rest = (await api.client.get(f"{P}/campaigns", params={"limit": 1, "cursor": "1"}, headers=h)).json()
+    assert rest["items"] == [{"id": "2", "name": "Win-back campaign"}] and rest["next_cursor"] is None
+    bad = await api.client.get(f"{P}/campaigns", params={"cursor": "x"}, headers=h)
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "cursor"
+
+
+async def test_a_seller_who_cannot_read_the_record_gets_403_on_every_route_of_it(api: Api) -> None:
+    await api.connect()
+    catalogue(api)
+    theirs = owned_lead(api, "Alex Admin", email="alex.lead@example.com")
+    h = api.auth("Sam Seller")
+    base = record_path("lead", theirs)
+    calls = [("GET", f"{base}/marketing", None), ("GET", f"{base}/activities", None),
+             ("POST", f"{base}/automations", {"automation_id": "1"}),
+             ("POST", f"{base}/campaigns", {"campaign_id": "1"})]
+    for method, path, body in calls:
+        r = await api.client.request(method, path, json=body, headers=h)
+        assert r.status_code == 403, (method, path, r.text)
+        assert r.json()["error"]["code"] == "record_forbidden"
+        ok = await api.client.request(method, path, json=body, headers=api.auth("Marie Müller"))  # Global read
+        assert ok.status_code == 200, (method, path, ok.text)
+    assert api.ac.contact_by_email("alex.lead@example.com") is not None  # synced by Marie's action, not Sam's
+    me = (await api.client.get(f"{P}/me", headers=h)).json()
+    assert me["is_seller"] is True and me["is_admin"] is False and me["roles"] == ["ActiveCampaign User"]
+
+
+async def test_a_throttled_activecampaign_is_a_503_with_retry_after_at_once(api: Api) -> None:
+    await api.connect()
+    catalogue(api)
+    lead = owned_lead(api, "Sam Seller")
+    h = api.auth("Sam Seller")
+    api.ac.inject_fault(force_429=3)
+    before = api.clock.time()
+    r = await api.client.post(f"{record_path('lead', lead)}/automations", json={"automation_id": "1"}, headers=h)
+    assert r.status_code == 503, r.text
+    assert r.json()["error"]["code"] == "activecampaign_unavailable" and int(r.headers["Retry-After"]) >= 1
+    assert api.clock.time() - before < 1.0  # the seller is told at once, not kept waiting
+    assert api.ac_key not in r.text
+    failed = [e for e in await api.rt.store.list_audit("contoso", limit=5) if e.action == "add_to_automation"]
+    assert failed and str((failed[0].after or {}).get("outcome", "")).startswith("failed")
+
+
+async def test_passes_leave_the_reserved_share_to_people(api: Api) -> None:
+    """A pass stops at 5 - PEOPLE_RESERVE grants a second; a sales action's client may take the rest at once."""
+    factory = api.rt.clients
+    assert factory is not None
+    pass_budget = factory.ac_budget(api.rt.store, api.ac_url)
+    people_budget = factory.for_people().ac_budget(api.rt.store, api.ac_url)
+    start = api.clock.time()
+    for _ in range(5 - PEOPLE_RESERVE):
+        await pass_budget.acquire()
+    assert api.clock.time() == start
+    for _ in range(PEOPLE_RESERVE):
+        await people_budget.acquire()  # the reserved share: no wait although the pass spent its own
+    assert api.clock.time() == start
+    api.clock.advance(5)
+    start = api.clock.time()
+    for _ in range(5 - PEOPLE_RESERVE):
+        await pass_budget.acquire()
+    await pass_budget.acquire()  # a pass never takes the reserved share, even when no one else spends
+    assert api.clock.time() >= start + 1.0
+    api.clock.advance(5)
+    start = api.clock.time()
+    await people_budget.acquire()
+    await pass_budget.acquire()
+    await pass_budget.acquire()  # people were served in this window: the pass yields all but one a window
+    assert api.clock.time() >= start + 1.0
+    for _ in range(3):
+        await people_budget.acquire()
+    assert api.clock.time() < start + 2.0
+    assert ac_budget_key(api.ac_url) == "ac-ac.sandbox"
