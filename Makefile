@@ -62,6 +62,9 @@ dev: venv azurite
 bench: venv azurite
 	$(BIN)/python -m bench
 
+bench-sales: venv azurite
+	$(BIN)/python -m bench.sales_latency
+
 serve: venv
 	$(BIN)/python -m sync_core serve --port 7071
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import argparse
 
-from sync_core.cli import auth, config, dynamics, history, local, serve, status, sync
+from sync_core.cli import auth, config, dynamics, history, local, record_sales, serve, status, sync
 from sync_core.cli._errors import Exit
 from sync_core.cli._run import run
 
-COMMANDS = (local, serve, config, sync, status, history, dynamics, auth)
+COMMANDS = (local, serve, config, sync, status, history, record_sales, dynamics, auth)
 """The command modules, in the order ``--help`` lists them."""
 
 EPILOG = "exit codes: " + ", ".join(f"{int(e)} {e.name.lower().replace('_', ' ')}" for e in Exit)

@@ -35,7 +35,8 @@ from sync_core.store import SyncStore
 AC_REQUESTS_PER_SECOND = 5
 PEOPLE_RESERVE = 2
 """Of the account's 5 requests a second, what passes leave free for people's sales actions, so a seller's
-click never queues behind a bulk pass (passes then spend at most 3 a second; people up to all 5)."""
+click never queues behind a bulk pass (passes then spend at most 3 a second, and only into an empty second
+while people are active; people up to all 5)."""
 IN_FLIGHT_PER_CONNECTION: int | None = None
 """Calls of one connection in flight at once, both services together (None: no bound; the AC budget
 still caps AC at 5/s)."""
@@ -53,8 +54,9 @@ class Patience:
 
 WORKER = Patience(max_retries=8, max_retry_wait=300.0, ac_timeout=30.0, dv_timeout=60.0)
 INTERACTIVE = Patience(max_retries=2, max_retry_wait=20.0, ac_timeout=30.0, dv_timeout=30.0)
-SALES = Patience(max_retries=1, max_retry_wait=0.0, ac_timeout=10.0, dv_timeout=10.0)
-"""A seller's click: a throttled or failing service is a 503 with Retry-After at once, not a wait."""
+SALES = Patience(max_retries=1, max_retry_wait=1.0, ac_timeout=10.0, dv_timeout=10.0)
+"""A seller's click: one retry within a second (a 429 at the edge of AC's window), then a throttled or failing
+service is a 503 with Retry-After, not a wait."""
 
 
 @dataclass

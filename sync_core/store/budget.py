@@ -9,8 +9,8 @@ time (``Clock.time``), the only time processes share.
 
 A holder with a ``reserve`` (a pass) stops at ``limit - reserve`` grants in the window, leaving the rest to
 holders without one (people: sales actions), who can always have that share at once; and while people were
-granted a request in the last window, it stops at one grant a window, so a person's few calls in a row are
-not spread over seconds behind a bulk pass.
+granted a request in the last two windows, it takes a request only when the window holds none, so a person's
+few calls in a row are not spread over seconds behind a bulk pass (the pass goes on between a person's clicks).
 
 Each instance keeps the row it last wrote, so a lone holder spends one round trip per grant; a
 stale copy only costs a failed write and a re-read.
@@ -99,8 +99,8 @@ class SharedRequestBudget:
         t = max(now, state.paused_until)
         recent = [g for g in state.grants if g > now - self.window]
         cap = self.limit - self.reserve
-        if self.reserve and state.people_at > now - self.window:
-            cap = 1  # people are active: a pass yields all but one request a window
+        if self.reserve and state.people_at > now - 2 * self.window:
+            cap = 1  # people were served in the last two windows: a pass waits for an empty window
         if len(recent) >= cap:
             t = max(t, recent[-cap] + self.window)
         return t

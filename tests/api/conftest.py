@@ -179,14 +179,15 @@ class Api:
 
 @asynccontextmanager
 async def api_harness(storage_connection_string: str, table_prefix: str, clock: FakeClock, tmp_path: Path,
-                      signing_key: rsa.RSAPrivateKey, *, local: bool = True) -> AsyncIterator[Api]:
+                      signing_key: rsa.RSAPrivateKey, *, local: bool = True, seed_contacts: int = 60,
+                      dv_page_size: int = 4) -> AsyncIterator[Api]:
     """The API over Azurite and the stand-ins; ``local=False``: deployed host rules (https names, public)."""
     from sandbox.activecampaign import create_app as ac_create_app
     from sandbox.dynamics import create_app as dv_create_app
 
     ac_key = f"ac-{uuid.uuid4().hex}{uuid.uuid4().hex[:8]}"
     ac_app = ac_create_app(clock=clock, api_token=ac_key, seed=1)
-    dv_app = dv_create_app(clock=clock, tokens=(DV_TOKEN,), seed=1, seed_contacts=60)
+    dv_app = dv_create_app(clock=clock, tokens=(DV_TOKEN,), seed=1, seed_contacts=seed_contacts)
     ac_url, dv_url = (AC_URL, DV_URL) if local else (AZ_AC_URL, AZ_DV_URL)
     asgi = {httpx.URL(ac_url).host: httpx.ASGITransport(app=ac_app),
             httpx.URL(dv_url).host: httpx.ASGITransport(app=dv_app)}
@@ -198,7 +199,7 @@ async def api_harness(storage_connection_string: str, table_prefix: str, clock: 
                         local_secrets_path=str(tmp_path / "secrets.json"), in_azure=not local, local_mode=local)
     secrets = LocalSecretStore(tmp_path / "secrets.json")
     rt = build_runtime(settings, clock=clock, secrets=secrets, clients=None)
-    factory = ClientFactory(clock=clock, ac_transport=ac_t, dv_transport=dv_t, dv_options={"page_size": 4},
+    factory = ClientFactory(clock=clock, ac_transport=ac_t, dv_transport=dv_t, dv_options={"page_size": dv_page_size},
                             host_policy=policy, app_identity=app_identity)
     rt.engine = type(rt.engine)(rt.store, factory.bound(rt.store, secrets), clock=clock)
     rt.clients = factory

@@ -111,7 +111,7 @@ async def test_a_throttled_activecampaign_is_a_503_with_retry_after_at_once(api:
     r = await api.client.post(f"{record_path('lead', lead)}/automations", json={"automation_id": "1"}, headers=h)
     assert r.status_code == 503, r.text
     assert r.json()["error"]["code"] == "activecampaign_unavailable" and int(r.headers["Retry-After"]) >= 1
-    assert api.clock.time() - before < 1.0  # the seller is told at once, not kept waiting
+    assert api.clock.time() - before <= 1.0  # one retry within a second, then the seller is told
     assert api.ac_key not in r.text
     failed = [e for e in await api.rt.store.list_audit("contoso", limit=5) if e.action == "add_to_automation"]
     assert failed and str((failed[0].after or {}).get("outcome", "")).startswith("failed")
@@ -139,10 +139,10 @@ async def test_passes_leave_the_reserved_share_to_people(api: Api) -> None:
     api.clock.advance(5)
     start = api.clock.time()
     await people_budget.acquire()
-    await pass_budget.acquire()
-    await pass_budget.acquire()  # people were served in this window: the pass yields all but one a window
+    await pass_budget.acquire()  # people were served just now: the pass waits for a window without requests
     assert api.clock.time() >= start + 1.0
-    for _ in range(3):
-        await people_budget.acquire()
-    assert api.clock.time() < start + 2.0
+    resumed = api.clock.time()
+    for _ in range(4):
+        await people_budget.acquire()  # people still have all but the pass's one
+    assert api.clock.time() == resumed
     assert ac_budget_key(api.ac_url) == "ac-ac.sandbox"
