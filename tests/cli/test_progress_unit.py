@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from rich.console import Console
 
-from sync_core.cli.progress import Progress, _RetryNotes, progress_table
+from sync_core.cli.progress import Progress, _RetryNotes, calls_line, progress_table
 from sync_core.model.state import DynamicsCursor
 
 
@@ -47,3 +47,8 @@ def test_waits_the_clients_log_become_the_note(caplog: pytest.LogCaptureFixture)
     finally:
         log.removeHandler(handler)
         log.setLevel(logging.NOTSET)
+
+
+def test_the_calls_spent_so_far() -> None:
+    assert calls_line({"activecampaign": 12, "dynamics": 3}, 2) == \
+        "pass 3; calls spent by the 2 finished: ActiveCampaign 12, Dynamics 3"
