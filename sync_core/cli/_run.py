@@ -46,15 +46,20 @@ def load_local_settings(env: MutableMapping[str, str] | None = None) -> None:
 
 
 def _logging(verbose: bool) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.ERROR, stream=sys.stderr,
-                        format="%(levelname)s %(name)s: %(message)s")
-    if not verbose:  # the command says what failed, once; the log is for -v
-        logging.getLogger("sync_core").setLevel(logging.CRITICAL)
+    """``-v`` (and ``serve``): the log on stderr. Otherwise none: the command says what failed, once, and
+    the progress display takes the lines it shows from the log itself."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(logging.INFO if verbose else logging.CRITICAL + 1)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO if verbose else logging.WARNING)
+    logging.getLogger("azure").setLevel(logging.WARNING)  # every storage request and its headers: not for -v
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the parsed command; an expected failure prints ``error: …`` and returns its exit code."""
-    _logging(bool(getattr(args, "verbose", False)))
+    _logging(bool(getattr(args, "verbose", False)) or args.command == "serve")
     try:
         load_local_settings()
         plain: PlainHandler | None = getattr(args, "plain", None)

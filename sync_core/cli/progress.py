@@ -40,6 +40,11 @@ def duration(seconds: float | None) -> str:
     return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
 
 
+def calls_line(calls: dict[str, int], passes: int) -> str:
+    return (f"pass {passes + 1}; calls spent by the {passes} finished: ActiveCampaign "
+            f"{calls.get('activecampaign', 0)}, Dynamics {calls.get('dynamics', 0)}")
+
+
 def reading(cursor: Cursor) -> str:
     """What the read is doing, in words: a delta read is not the initial one."""
     return {"initial": "initial read", "backfill": "full read again", "delta": "changes"}[cursor.phase]
@@ -108,13 +113,15 @@ class Progress:
             print(text, file=self._console.file, flush=True)
 
     async def follow(self, task: asyncio.Task[T], runtime: Runtime, cid: str,
-                     counts: dict[str, dict[str, int]]) -> T:
+                     counts: dict[str, dict[str, int]], calls: dict[str, int] | None = None, passes: int = 0) -> T:
         """The task's result; meanwhile the display is redrawn from the stored cursors."""
         while self._live is not None and not task.done():
             await asyncio.wait({task}, timeout=POLL_SECONDS)
             cursors = [c for e in ENTITIES for s in SIDES
                        if (c := await runtime.store.get_cursor(cid, e, s)) is not None]
             parts: list[Table | Text] = [progress_table(cursors, counts, datetime.now(UTC))]
+            if passes:
+                parts.append(Text(calls_line(calls or {}, passes)))
             if self._note:
                 parts.append(Text(self._note, style="yellow"))
             self._live.update(Group(*parts))

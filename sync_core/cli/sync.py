@@ -55,7 +55,7 @@ async def _sync(runtime: Runtime, args: argparse.Namespace) -> int:
     with Progress(enabled=sys.stderr.isatty() and not args.no_progress) as progress:
         while True:
             task = asyncio.create_task(runtime.engine.run_pass(cid, reason="cli", dry_run=args.dry_run))
-            result = await progress.follow(task, runtime, cid, totals.counts)
+            result = await progress.follow(task, runtime, cid, totals.counts, totals.calls, totals.passes)
             totals.add(result)
             if result.outcome in ("missing", "skipped", "failed"):
                 raise pass_failure(result.message or result.outcome, urls_of(config))

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from dataclasses import dataclass
 
 from azure.core import MatchConditions
@@ -36,6 +37,10 @@ PEOPLE_SESSION_WINDOWS = 60
 """A holder with a reserve leaves it free only this many windows after a person's latest grant: with no one
 at work a pass spends the whole budget (the bulk path's throughput), and a session's first click waits at most
 one window."""
+
+log = logging.getLogger("sync_core.store.budget")
+NOTICEABLE_WAIT = 1.0
+"""Seconds of waiting for a grant worth a log line."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +120,9 @@ class SharedRequestBudget:
                 t = self._next_free(state, now)
                 if t > now:
                     self._known = None  # others may write while we wait
+                    if t - now >= NOTICEABLE_WAIT:  # a hold-off (429/503), not the pacing: say so (progress shows it)
+                        log.info("waiting %.1fs for the %s request budget (the service asked to slow down)",
+                                 t - now, self.key)
                     await self._clock.sleep(t - now)
                     continue
                 grants = tuple(sorted((*(g for g in state.grants if g > now - self.window), now)))[-self.limit:]
