@@ -207,9 +207,13 @@ describe("the admin pages on the real API", () => {
     expect(await conflict.textContent()).toMatch(/\+44 20 7946 0001.*\+44 20 7946 0002/s);
     await noSeriousViolations();
     await shoot("admin-health-conflicts.png");
-    await conflict.getByRole("button", { name: `History of contact ${info.contact.id}` }).click();
+    await frame.getByRole("tab", { name: "Record history" }).click();
+    await frame.getByRole("textbox", { name: "Dynamics record id" }).fill(info.contact.id);
+    await frame.getByRole("button", { name: "Show history" }).click();
     const history = frame.getByRole("table", { name: "Record history" });
-    await history.waitFor({ timeout: 30_000 });
+    await history.waitFor({ timeout: 30_000 }).catch(async (e: unknown) => {
+      throw new Error(`no history table: ${String(await frame.getByRole("main").textContent())}`, { cause: e });
+    });
     expect(await history.getByRole("row").count()).toBeGreaterThan(1);
     await noSeriousViolations();
     await shoot("admin-health-history.png");
