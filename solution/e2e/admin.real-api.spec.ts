@@ -132,6 +132,7 @@ describe("the admin pages on the real API", () => {
     const counts = frame.getByRole("table", { name: "What the next sync would do" });
     await counts.waitFor({ timeout: 90_000 });
     expect(await counts.getByRole("row").filter({ hasText: "lead" }).count()).toBe(1);
+    await leads.scrollIntoViewIfNeeded();
     await noSeriousViolations();
     await shoot("admin-data-configuration.png");
     await frame.getByRole("button", { name: "Save changes" }).click();
@@ -252,8 +253,9 @@ describe("keyboard alone", () => {
     await frame.getByRole("heading", { name: "User Management", level: 1 }).waitFor();
     await tabTo(frame.getByRole("searchbox", { name: /Find a Dynamics user/ }));
     await page.keyboard.type("Mar", { delay: 50 });
-    await frame.getByRole("button", { name: /Marie Müller/ }).waitFor();
-    await tabTo(frame.getByRole("list", { name: "Matching users" }).getByRole("button", { name: /Marie Müller/ }));
+    const marie = frame.getByRole("list", { name: "Matching users" }).getByRole("button", { name: /Marie Müller/ });
+    await marie.waitFor();
+    await tabTo(marie);
     await page.keyboard.press("Enter");
     await frame.getByRole("button", { name: "Add Marie Müller" }).waitFor();
 
