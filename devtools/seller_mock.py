@@ -283,7 +283,10 @@ def _mocked(path: str) -> bool:
     parts = path.strip("/").split("/")
     if len(parts) < 4 or parts[:2] != ["api", "connections"]:
         return False
-    return parts[3] in ("me", "automations", "campaigns") or (parts[3] == "records" and len(parts) == 7)
+    # Only the seller's record routes: a record's history (an admin route) goes to the API, with its CORS.
+    seller_record_routes = ("marketing", "activities", "automations", "campaigns")
+    return parts[3] in ("me", "automations", "campaigns") or (
+        parts[3] == "records" and len(parts) == 7 and parts[6] in seller_record_routes)
 
 
 async def _json(request: Request) -> dict[str, Any]:

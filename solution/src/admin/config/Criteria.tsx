@@ -5,7 +5,7 @@ import type { Condition, FieldInfo } from "../../api/admin";
 import { OPERATOR_LABELS, type Operator, filterable, operatorsFor, takesValue, textOf, valueOf } from "./model";
 
 const useStyles = makeStyles({
-  row: { display: "grid", gridTemplateColumns: "minmax(180px, 1fr) minmax(150px, 200px) minmax(160px, 1fr) auto",
+  row: { display: "grid", gridTemplateColumns: "minmax(0, 3fr) minmax(0, 2fr) minmax(0, 3fr) auto",
          gap: tokens.spacingHorizontalS, alignItems: "end" },
   list: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS, listStyle: "none", margin: 0, padding: 0 },
 });
@@ -37,7 +37,7 @@ export function Criteria({ label, prefix, rows, columns, issue, onChange }: Prop
           return (
             <li key={i} className={s.row}>
               <Field label={`Field ${n}`} {...err(issue(`${path}.field`))}>
-                <Dropdown value={c.field} selectedOptions={[c.field]} placeholder="Choose a field"
+                <Dropdown style={{ minWidth: 0 }} value={c.field} selectedOptions={[c.field]} placeholder="Choose a field"
                           onOptionSelect={(_, d) => {
                             const field = d.optionValue ?? c.field;
                             const op = operatorsFor(typeOf(field)).includes(c.operator) ? c.operator : "eq";
@@ -47,7 +47,7 @@ export function Criteria({ label, prefix, rows, columns, issue, onChange }: Prop
                 </Dropdown>
               </Field>
               <Field label={`Operator ${n}`} {...err(issue(`${path}.operator`))}>
-                <Dropdown value={OPERATOR_LABELS[c.operator]} selectedOptions={[c.operator]}
+                <Dropdown style={{ minWidth: 0 }} value={OPERATOR_LABELS[c.operator]} selectedOptions={[c.operator]}
                           onOptionSelect={(_, d) => {
                             const op = (d.optionValue ?? c.operator) as Operator;
                             put(i, { ...c, operator: op, value: valueOf(textOf(c.value), type, op) });

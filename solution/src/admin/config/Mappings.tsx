@@ -10,7 +10,7 @@ import { useAdmin } from "../Shell";
 import type { Standard } from "./model";
 
 const useStyles = makeStyles({
-  row: { display: "grid", gridTemplateColumns: "repeat(4, minmax(140px, 1fr)) auto", gap: tokens.spacingHorizontalS, alignItems: "end" },
+  row: { display: "grid", gridTemplateColumns: "repeat(4, minmax(0, 1fr)) auto", gap: tokens.spacingHorizontalS, alignItems: "end" },
   list: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS, listStyle: "none", margin: 0, padding: 0 },
 });
 
@@ -70,26 +70,26 @@ function CustomRow({ entity, n, m, columns, path, issue, onChange, onRemove }: {
   return (
     <li className={s.row}>
       <Field label={`Dynamics field ${n}`} {...err(issue(`${path}.dynamics`))}>
-        <Dropdown value={m.dynamics} selectedOptions={[m.dynamics]} placeholder="Choose a column"
+        <Dropdown style={{ minWidth: 0 }} value={m.dynamics} selectedOptions={[m.dynamics]} placeholder="Choose a column"
                   onOptionSelect={(_, d) => onChange({ ...m, dynamics: d.optionValue ?? m.dynamics, activecampaign: "" })}>
           {columns.map((c) => <Option key={c.name} value={c.name}>{c.name}</Option>)}
         </Dropdown>
       </Field>
       <Field label={`ActiveCampaign field ${n}`} {...err(acProblem)}
              hint={m.dynamics && candidates.of === m.dynamics && !names.length && !acProblem ? "no compatible field" : undefined}>
-        <Dropdown value={m.activecampaign} selectedOptions={[m.activecampaign]} placeholder="Choose a compatible field"
+        <Dropdown style={{ minWidth: 0 }} value={m.activecampaign} selectedOptions={[m.activecampaign]} placeholder="Choose a compatible field"
                   disabled={!names.length} onOptionSelect={(_, d) => onChange({ ...m, activecampaign: d.optionValue ?? "" })}>
           {names.map((c) => <Option key={c} value={c}>{c}</Option>)}
         </Dropdown>
       </Field>
       <Field label={`Direction ${n}`} {...err(issue(`${path}.direction`))}>
-        <Dropdown value={DIRECTIONS.find((x) => x.value === m.direction)?.label ?? ""} selectedOptions={[m.direction]}
+        <Dropdown style={{ minWidth: 0 }} value={DIRECTIONS.find((x) => x.value === m.direction)?.label ?? ""} selectedOptions={[m.direction]}
                   onOptionSelect={(_, d) => onChange({ ...m, direction: (d.optionValue ?? m.direction) as FieldMapping["direction"] })}>
           {DIRECTIONS.map((x) => <Option key={x.value} value={x.value}>{x.label}</Option>)}
         </Dropdown>
       </Field>
       <Field label={`Conflict rule ${n}`}>
-        <Dropdown value={RULES.find((x) => x.value === m.conflict)?.label ?? "As the entity"} selectedOptions={[m.conflict ?? INHERIT]}
+        <Dropdown style={{ minWidth: 0 }} value={RULES.find((x) => x.value === m.conflict)?.label ?? "As the entity"} selectedOptions={[m.conflict ?? INHERIT]}
                   onOptionSelect={(_, d) => onChange({ ...m, conflict: d.optionValue === INHERIT ? null : (d.optionValue as Rule) })}>
           <Option value={INHERIT}>As the entity</Option>
           {RULES.map((x) => <Option key={x.value} value={x.value}>{x.label}</Option>)}
