@@ -19,7 +19,7 @@ from typing import Any
 
 from sync_core.activecampaign import ContactPage
 from sync_core.engine.ac_reader import BOUNDARY_KEYS_MAX, learn_offset, updated_after_value
-from sync_core.engine.ac_values import contact_ac_values
+from sync_core.engine.ac_values import contact_ac_values, same_ac
 from sync_core.engine.associations import LIST_ALL_THRESHOLD, preload_account_contacts
 from sync_core.engine.mapping import ASSOCIATION_KEYS, parse_ac_time
 from sync_core.engine.pass_state import Pass
@@ -63,6 +63,17 @@ def pulled_fields(p: Pass, entity: EntityName) -> list[FieldMapping]:
     return fields
 
 
+def _own_write(contact: dict[str, Any], link: RecordLink, fields: list[FieldMapping]) -> bool:
+    """The sync's own write: ``udate`` is the one recorded after it and every value the list carries is as
+    synced. AC keeps ``udate`` in whole seconds, so a person's edit in the same second as the sync's write
+    has the same ``udate``; the values tell it apart (a custom field, not in the list, is still compared
+    after its read when any listed value differs)."""
+    if link.ac_modified is None or link.ac_modified != parse_ac_time(contact.get("udate")):
+        return False
+    listed = contact_ac_values(contact, None, fields)
+    return all(same_ac(k, v, link.ac_values.get(k)) for k, v in listed.items() if k in link.ac_values)
+
+
 async def read(p: Pass) -> Inbound:
     inbound = Inbound()
     people: tuple[EntityName, ...] = ("contact", "lead")
@@ -93,8 +104,7 @@ async def read(p: Pass) -> Inbound:
             inbound.finished = False
             break
     links = await _links_of(p, list(contacts))
-    echo = [cid for cid, c in contacts.items() if all(lk.ac_modified is not None and
-                                                        lk.ac_modified == parse_ac_time(c.get("udate"))
+    echo = [cid for cid, c in contacts.items() if all(_own_write(c, lk, fields.get(lk.entity, []))
                                                         for lk in links.get(cid, []))]
     for cid in echo:
         if cid in links:

@@ -61,6 +61,18 @@ async def test_an_ac_edit_reaches_dynamics_and_does_not_come_back(harness: Harne
     assert stored.history[-1]["changes"][0]["to"] == "Pulled-From-AC"
 
 
+async def test_an_ac_edit_in_the_second_of_the_sync_s_write_is_not_taken_for_an_echo(harness: HarnessFactory) -> None:
+    h = await harness(seed_contacts=2, config=two_way())
+    link = (await synced(h))["links"][0]
+    contact = h.ac.contacts[int(link.ac_id)]
+    written = contact.udate  # what the sync's own write left; AC shows udate in whole seconds
+    await edit_ac_contact(h, str(link.ac_id), lastName="Same-Second")
+    contact.udate = written  # the person's edit landed in the same second
+    h.clock.advance(60)
+    await h.until_idle()
+    assert (await dv_contact(h, link.dynamics_id))["lastname"] == "Same-Second"
+
+
 async def test_the_sync_s_own_tag_writes_moving_udate_are_echoes(harness: HarnessFactory) -> None:
     """Register reading udate_on_tag_change=true: the push's tags move udate after the one it recorded; those
     contacts come back from the AC read with every mapped value as last synced — echoes, not changes."""
