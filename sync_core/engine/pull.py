@@ -22,7 +22,7 @@ from sync_core.engine.ac_values import NotConvertible, same_ac, to_dynamics
 from sync_core.engine.mapping import dynamics_values, parse_ac_time, select_columns
 from sync_core.engine.pass_state import ENTITY_SET, PRIMARY_ID, Pass
 from sync_core.engine.pull_write import PullItem, PullWriter
-from sync_core.engine.reconcile import Reconciled, reconcile
+from sync_core.engine.reconcile import reconcile
 from sync_core.engine.sink import Action, Failure, Plan
 from sync_core.model.codes import ErrorCode
 from sync_core.model.config import FieldMapping
@@ -50,7 +50,7 @@ async def pull_entity(p: Pass, entity: EntityName, changes: Sequence[AcChange], 
     if not changes or not fields:
         return
     meta = await p.dv.entity_metadata(entity)
-    select = select_columns(fields, [PRIMARY_ID[entity], "modifiedon", "statecode"])
+    select = select_columns(fields, [PRIMARY_ID[entity], "modifiedon"])
     open_errors = {e.record_id for e in await p.store.list_errors(p.cid, entity=entity) if e.side == "dynamics"}
     for start in range(0, len(changes), PLAN_CHUNK):
         chunk = list(changes[start:start + PLAN_CHUNK])
@@ -80,13 +80,6 @@ def _plan(p: Pass, entity: EntityName, fields: list[FieldMapping], meta: EntityM
         record = records.get(did)
         if record is None:
             plan.actions.append(Action("unlink_deleted", did, label, item=ch))
-            continue
-        if record.get("statecode") not in (None, 0):
-            # Inactive (a qualified lead, a deactivated account): read-only in Dynamics until reactivated
-            # (register: inactive_update). Not written; the link learns the udate, so it is not read again.
-            item = PullItem(change=ch, record=record, reconciled=Reconciled(), conflicts=[], body={})
-            plan.actions.append(Action("catch_up", did, label, "inactive", item=item))
-            p.count(entity, "skipped_inactive")
             continue
         ac_now = {k: v for k, v in ch.ac_values.items() if k != ACCOUNT_KEY or not v or str(v) in accounts}
         try:

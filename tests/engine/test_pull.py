@@ -75,26 +75,6 @@ async def test_the_sync_s_own_tag_writes_moving_udate_are_echoes(harness: Harnes
     assert (await dv_contact(h, link.dynamics_id))["lastname"] == "Pulled-Under-Tag-Reading"
 
 
-async def test_an_inactive_record_is_not_written_by_a_pull(harness: HarnessFactory) -> None:
-    """A qualified or disqualified lead is read-only in Dynamics (register inactive_update: the Web API may
-    refuse the update): an AC edit of its contact is not pulled into it, recorded as no error, not read again."""
-    h = await harness(seed_contacts=20, config=config_with(leads={"enabled": True, "direction": "bidirectional"}),
-                      dv_switches={"inactive_update": "refuse"})
-    await h.until_idle()
-    inactive = [lk for lk in await h.links("lead") if h.dv.rows["lead"][lk.dynamics_id].get("statecode") != 0]
-    assert inactive, "the seed has linked leads that are not open"
-    target = inactive[0]
-    before = h.dv.rows["lead"][target.dynamics_id].get("lastname")
-    h.clock.advance(600)
-    await edit_ac_contact(h, str(target.ac_id), lastName="Not-Into-A-Closed-Lead")
-    h.clock.advance(60)
-    results = await h.until_idle()
-    assert h.dv.rows["lead"][target.dynamics_id].get("lastname") == before
-    assert not [e for e in await h.store.list_errors(h.cid) if e.side == "dynamics"]
-    counts = results[0].run.counts.get("lead", {}) if results[0].run else {}
-    assert counts.get("skipped_inactive", 0) >= 1, counts
-
-
 async def ac_json(h: Harness, method: str, path: str, **kwargs: Any) -> Any:
     return (await ac_request(h, method, path, **kwargs)).json()
 
