@@ -95,9 +95,13 @@ def main(argv: list[str] | None = None) -> int:
     inbound_sizes = None if args.only == "outbound" else _inbound_sizes(args)
     started = time.perf_counter()
     print(f"engine: {_revision()}", flush=True)
-    print(f"bench: {big_n:,} contacts (delta {changes:,} changes at {big_n:,} and {small_n:,}), per-record sample "
-          f"{sample:,}; accounts {'on' if accounts else 'off'}; "
-          f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} ({platform.python_version()})", flush=True)
+    when = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} ({platform.python_version()})"
+    if args.only != "inbound":
+        print(f"bench: {big_n:,} contacts (delta {changes:,} changes at {big_n:,} and {small_n:,}), per-record "
+              f"sample {sample:,}; accounts {'on' if accounts else 'off'}; {when}", flush=True)
+    if inbound_sizes is not None:
+        print(f"bench: AC -> Dynamics delta of {inbound_sizes[1]:,} changes at {inbound_sizes[0]:,} linked; {when}",
+              flush=True)
     # Kept after the run: jobs, results and the sandboxes' and Azurite's logs.
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
     print(f"work directory (logs, results): {workdir}", flush=True)

@@ -322,7 +322,9 @@ async def test_a_lead_s_custom_text_and_option_set_fields_are_pulled(harness: Ha
 
 
 async def test_many_changed_contacts_read_their_custom_fields_by_field_not_one_by_one(harness: HarnessFactory) -> None:
-    h = await harness(seed_contacts=400, config=two_way(), enforce_rate_limit=False)
+    # Pinned: when the list side-loads the values (contacts_list_include=honoured) no read is needed at all.
+    h = await harness(seed_contacts=400, config=two_way(), enforce_rate_limit=False,
+                      ac_switches={"contacts_list_include": "ignored"})
     topic = await _text_field(h, "Topic")
     cfg = h.config.model_copy(deep=True)
     cfg.entities.contacts.custom = [FieldMapping(dynamics="mobilephone", activecampaign=f"field:{topic}")]
