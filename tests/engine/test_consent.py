@@ -184,7 +184,7 @@ async def test_a_global_unsubscribe_reaches_dynamics_only_where_ac_shows_it(harn
                                                                              reading: str) -> None:
     """Register ``global_unsubscribe_reading``: AC documents no read of an account-wide unsubscribe; when it
     shows as status 2 on the lists, the opt-out read finds it, else nothing can."""
-    h, list_id = await with_list(harness)
+    h, _ = await with_list(harness)
     h.ac.switches["global_unsubscribe_reading"] = reading
     links = await first_sync(h)
     target = links[2]
