@@ -253,3 +253,30 @@ def test_the_two_way_sync_converges(storage_connection_string: str, tmp_path: Pa
         max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None, derandomize=EXAMPLES <= 6,
         suppress_health_check=list(HealthCheck)))
     print(f"convergence: {STATS}")
+
+
+def test_found_by_the_large_run_an_edit_after_an_ac_delete(storage_connection_string: str, tmp_path: Path) -> None:
+    """Seed 78011217505968723135074674299018124900 (100 × 20): a linked contact deleted in AC, then edited in
+    Dynamics before the link scan came by, was upserted by email into a new AC contact holding only the
+    changed field (first name lost). Linked contacts are now written by id, and the 404 is an AC delete."""
+    state: Any = machine(storage_connection_string, tmp_path)()
+    try:
+        state.ac_delete(i=0)
+        state.plain_pass()
+        state.sync_pass(kill=None)
+        state.dv_edit(i=9, name="Ames")
+        state.ac_delete(i=51)
+        state.ac_delete(i=10)
+        state.plain_pass()
+        state.ac_delete(i=30)
+        for _ in range(5):
+            state.plain_pass()
+        state.dv_create()
+        state.dv_edit(i=61, name="Dunn")
+        state.dv_edit(i=26, name="Dunn")
+        state.dv_create()
+        state.sync_pass(kill="after_dynamics_write")
+        state.sync_pass(kill="after_optout_page")
+        state.plain_pass()
+    finally:
+        state.teardown()
