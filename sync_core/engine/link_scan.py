@@ -3,7 +3,10 @@
 AC has no feed of deleted contacts, so a scan cycle starts every :data:`SCAN_EVERY` and each pass of it
 checks up to :data:`LINKS_PER_PASS` links of each people table, 100 AC ids a call
 (``GET /contacts?ids[]=…``), resumed from a checkpoint (cursor stream ``linkscan``) until the end of the
-table; between cycles a pass pays nothing for it. A linked id AC no longer lists is an AC delete
+table; between cycles a pass pays nothing for it. For a table read without change tracking (its
+``modifiedon`` watermark never shows a delete) the same links are looked up in Dynamics too, 25 ids a
+``$filter``; a record that is gone follows ``on_delete`` (``deletes.dynamics_deleted``), counted
+``link_scan_checked_dynamics``. A linked id AC no longer lists is an AC delete
 (``deletes.ac_deleted``). The run counts ``link_scan_checked`` per table (the calls under ``contacts.list``).
 """
 
@@ -11,8 +14,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sync_core.engine import deletes
-from sync_core.engine.pass_state import Pass
+from sync_core.engine import deletes, dynamics_reads
+from sync_core.engine.pass_state import PRIMARY_ID, Pass
 from sync_core.engine.sink import Action, Plan
 from sync_core.model.state import AcCursor, EntityName, RecordLink
 
@@ -41,6 +44,7 @@ async def _scan(p: Pass, entity: EntityName) -> None:
         links.append(link)
         if len(links) >= LINKS_PER_PASS:
             break
+    links = await _in_dynamics(p, entity, links)
     linked = [lk for lk in links if lk.ac_id is not None]
     for start in range(0, len(linked), IDS_PER_CALL):
         chunk = linked[start:start + IDS_PER_CALL]
@@ -55,6 +59,27 @@ async def _scan(p: Pass, entity: EntityName) -> None:
     if cursor.position is None:
         cursor.finished_at = now
     await p.sink.save_cursor(cursor)
+
+
+async def _in_dynamics(p: Pass, entity: EntityName, links: list[RecordLink]) -> list[RecordLink]:
+    """The links whose Dynamics record still exists, for a table without change tracking (others: all)."""
+    cursor = await p.store.get_dynamics_cursor(p.cid, entity)
+    if cursor is None or cursor.mode != "modifiedon" or not links:
+        return links
+    found = {str(r[PRIMARY_ID[entity]]) for r in await dynamics_reads.read_by_ids(
+        p, entity, [PRIMARY_ID[entity]], [lk.dynamics_id for lk in links])}
+    p.count(entity, "link_scan_checked_dynamics", len(links))
+    gone = [lk for lk in links if lk.dynamics_id not in found]
+    if gone:
+        await p.sink.apply(p, Plan(entity, writer=DynamicsDeleteWriter(), actions=[
+            Action("unlink_deleted", lk.dynamics_id, lk.email or "", item=lk) for lk in gone]))
+    return [lk for lk in links if lk.dynamics_id in found]
+
+
+class DynamicsDeleteWriter:
+    async def write(self, p: Pass, plan: Plan) -> None:
+        for action in plan.actions:
+            await deletes.dynamics_deleted(p, action.item)
 
 
 class AcDeleteWriter:

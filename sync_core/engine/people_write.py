@@ -67,7 +67,10 @@ async def write(p: Pass, h: People, plans: Sequence[Planned]) -> None:
     else:
         singles = bulk + singles
     for x in singles:
-        if link := await _sync_one(p, h, x):
+        # A linked contact is written by its id: a 404 says it was deleted in AC, where an upsert by email
+        # would make a new contact holding only the changed fields.
+        by_id = x.link is not None and x.link.ac_id is not None and x.shared_ac_id is None
+        if link := await (_update_by_id(p, h, x) if by_id else _sync_one(p, h, x)):
             saved.append(link)
     await p.checkpoint("after_ac_write", {"entity": h.entity, "count": len(saved)})
     await p.sink.save_links(saved)
@@ -172,7 +175,8 @@ class _Unresolved(Exception):
 
 
 async def _update_by_id(p: Pass, h: People, x: Planned) -> RecordLink | None:
-    """The linked AC contact takes the new email (an upsert by it would make a second contact)."""
+    """``PUT contacts/{id}``: a linked AC contact takes the changed fields, a new email among them (an upsert
+    by it would make a second contact); a 404 is an AC delete."""
     assert x.link is not None
     values = _row_values(h, x)
     try:
@@ -193,6 +197,9 @@ async def _update_by_id(p: Pass, h: People, x: Planned) -> RecordLink | None:
         await deletes.ac_deleted(p, x.link)
         return None
     except ConflictError as e:
+        if x.move is None:  # not an email change: AC refused a duplicate of some other value
+            await _fail(p, h, x, str(e), e.error_code)
+            return None
         await _fail(p, h, x, f"the email changed to {x.email}, which an ActiveCampaign contact no Dynamics record "
                     "syncs already has; merge the two contacts in ActiveCampaign (the record's is "
                     f"{x.link.ac_id}), or change the email in Dynamics ({e})", ErrorCode.EMAIL_TAKEN)

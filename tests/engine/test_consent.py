@@ -177,3 +177,18 @@ def test_an_opt_in_setting_the_engine_cannot_carry_out_is_refused() -> None:
         doc = base_config().model_dump(mode="json")
         doc["consent"]["dynamics_columns"] = ["donotemail"]
         ConnectionConfig.model_validate(doc)
+
+
+@pytest.mark.parametrize("reading", ["unreadable", "all_lists"])
+async def test_a_global_unsubscribe_reaches_dynamics_only_where_ac_shows_it(harness: HarnessFactory,
+                                                                             reading: str) -> None:
+    """Register ``global_unsubscribe_reading``: AC documents no read of an account-wide unsubscribe; when it
+    shows as status 2 on the lists, the opt-out read finds it, else nothing can."""
+    h, _ = await with_list(harness)
+    h.ac.switches["global_unsubscribe_reading"] = reading
+    links = await first_sync(h)
+    target = links[2]
+    h.ac.unsubscribe_globally(h.ac.contacts[int(str(target.ac_id))])
+    h.clock.advance(600)
+    await h.until_idle()
+    assert await dv_consent(h, target.dynamics_id) is (reading == "all_lists")

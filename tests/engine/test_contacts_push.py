@@ -57,7 +57,9 @@ async def test_initial_sync_then_deltas(harness: HarnessFactory) -> None:
     await h.dv_patch("contacts", target.dynamics_id, {"firstname": "Renamed"})
     delta = await h.run()
     assert delta.run is not None and delta.run.counts["contact"]["read"] == 1
-    assert delta.run.api_calls["activecampaign"].get("contact.sync") == 1
+    # A linked contact is written by its id (a 404 would say it was deleted in AC), not upserted by email.
+    assert delta.run.api_calls["activecampaign"].get("contact.update") == 1
+    assert "contact.sync" not in delta.run.api_calls["activecampaign"]
     assert "bulk_import" not in delta.run.api_calls["activecampaign"]
     assert h.ac_by_email()[target.email or ""].first_name == "Renamed"
 

@@ -98,3 +98,31 @@ def test_policies_the_engine_cannot_carry_out_are_refused() -> None:
         doc["entities"].update(entities)
         with pytest.raises(ValidationError, match=field.replace(".", r"\.")):
             ConnectionConfig.model_validate(doc)
+
+
+async def test_a_table_without_change_tracking_finds_deletes_by_the_link_scan(harness: HarnessFactory) -> None:
+    """Its modifiedon watermark never shows a delete: the link scan looks the linked ids up, bounded a pass."""
+    from sync_core.engine import link_scan
+
+    h = await harness(seed_contacts=4)
+    for row in h.dv.rows["contact"].values():
+        row["donotbulkemail"] = False
+    h.dv.set_change_tracking("contact", False)
+    h.config = config(1, "tag")
+    h.config.push.list_ids = []
+    await h.store.save_config(h.config)
+    await h.until_idle()
+    cursor = await h.store.get_dynamics_cursor(h.cid, "contact")
+    assert cursor is not None and cursor.mode == "modifiedon"
+    links = sorted(await h.links("contact"), key=lambda lk: lk.dynamics_id)
+    target = links[0]
+    h.clock.advance(600)
+    assert (await h.dv_request("DELETE", f"contacts({target.dynamics_id})")).status_code == 204
+    await h.until_idle()
+    assert await h.store.get_link(h.cid, "contact", target.dynamics_id) is not None  # not seen before the scan
+    h.clock.advance(link_scan.SCAN_EVERY.total_seconds())
+    results = await h.until_idle()
+    counts = results[0].run.counts["contact"] if results[0].run else {}
+    assert counts.get("link_scan_checked_dynamics") == len(links) and counts.get("deleted_in_dynamics") == 1, counts
+    assert await h.store.get_link(h.cid, "contact", target.dynamics_id) is None
+    assert "D365: Deleted in Dynamics" in tag_names(h, str(target.ac_id))
