@@ -2,7 +2,7 @@ import { screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import { FakeApi } from "../test/fakeApi";
-import { CONNECTION, showAdmin } from "./testing";
+import { CONFLICT, CONNECTION, showAdmin } from "./testing";
 
 const RUN = { run_id: "r1", started_at: "2026-12-01T10:00:00Z", finished_at: "2026-12-01T10:01:00Z", status: "finished",
   reason: "timer", counts: {}, api_calls: {}, message: null };
@@ -19,7 +19,7 @@ describe("Dashboard", () => {
   it("shows state, next run, API calls, errors and conflicts with links", async () => {
     const a = new FakeApi().on("GET", "/connection", { status: 200, body: CONNECTION })
       .on("GET", "/status", { status: 200, body: status([P(200, "delta")]) })
-      .on("GET", "/conflicts", { status: 200, body: { items: [{}], next_cursor: "c" } });
+      .on("GET", "/conflicts", { status: 200, body: { items: [CONFLICT], next_cursor: "c" } });
     showAdmin(a, "#/dashboard");
     expect(await screen.findByText("Connected")).toBeInTheDocument();
     expect(screen.getAllByText("1 Dec 2026, 12:00 UTC").length).toBeGreaterThan(0); // 10:00 + 2 h

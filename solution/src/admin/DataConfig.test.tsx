@@ -129,6 +129,7 @@ describe("Data Configuration", () => {
     showAdmin(a, "#/data");
     const contacts = await screen.findByRole("region", { name: "Contacts" });
     await userEvent.click(within(contacts).getByRole("switch", { name: "Sync contacts" }));
+    expect(await screen.findByText("Unsaved changes")).toBeInTheDocument();
     await userEvent.click(screen.getByRole("tab", { name: "User Management" }));
     expect(await screen.findByRole("dialog", { name: "Leave without saving?" })).toBeInTheDocument();
     await userEvent.click(screen.getByRole("button", { name: "Stay on this page" }));

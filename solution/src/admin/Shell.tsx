@@ -7,7 +7,7 @@ import {
   Button, Dialog, DialogActions, DialogBody, DialogContent, DialogSurface, DialogTitle, Spinner, Tab, TabList,
   Title2, makeStyles, tokens,
 } from "@fluentui/react-components";
-import { type ReactNode, createContext, useCallback, useContext, useEffect, useMemo, useState } from "react";
+import { type ReactNode, createContext, useCallback, useContext, useEffect, useMemo, useRef, useState } from "react";
 import { AdminApi, type ConnectionView } from "../api/admin";
 import { type ApiClient, ApiFailure } from "../api/client";
 import { Failure, messageOf } from "./common";
@@ -66,7 +66,10 @@ export function Shell({ client, render }: { client: ApiClient; render: (page: Pa
   const [gate, setGate] = useState<Gate>({ kind: "loading" });
   const [route, setRoute] = useState(() => parseHash(window.location.hash));
   const [pending, setPending] = useState<string | null>(null);
-  const [dirty, setDirty] = useState(false);
+  const [dirty, setDirtyState] = useState(false);
+  // Also kept in a ref, set with the state: a navigation that follows the page's report at once sees it.
+  const dirtyNow = useRef(false);
+  const setDirty = useCallback((d: boolean) => { dirtyNow.current = d; setDirtyState(d); }, []);
 
   useEffect(() => {
     api.connection().then((connection) => setGate({ kind: "in", connection })).catch((e: unknown) => {
@@ -90,10 +93,10 @@ export function Shell({ client, render }: { client: ApiClient; render: (page: Pa
   }, [dirty]);
 
   const navigate = useCallback((hash: string) => {
-    if (dirty) { setPending(hash); return; }
+    if (dirtyNow.current) { setPending(hash); return; }
     window.location.hash = hash;
     setRoute(parseHash(hash));
-  }, [dirty]);
+  }, []);
 
   const go = useCallback((page: PageKey, query?: string) => navigate(`#/${page}${query ? `?${query}` : ""}`), [navigate]);
   const setConnection = useCallback((connection: ConnectionView | null) => setGate({ kind: "in", connection }), []);
@@ -102,6 +105,8 @@ export function Shell({ client, render }: { client: ApiClient; render: (page: Pa
   }, [api, gate, route.query, setConnection, setDirty, go]);
 
   if (gate.kind === "loading") return <div className={s.pad}><Spinner label="Loading…" /></div>;
+  // ctx holds callbacks that use dirtyNow when called, never during render (the rule cannot tell).
+  // eslint-disable-next-line react-hooks/refs
   if (gate.kind === "refused" || !ctx) {
     return (
       <main className={s.pad} aria-labelledby="acds-refused">

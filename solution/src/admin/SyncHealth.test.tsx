@@ -2,14 +2,11 @@ import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import { FakeApi } from "../test/fakeApi";
-import { CONNECTION, showAdmin } from "./testing";
+import { CONFLICT, CONNECTION, showAdmin } from "./testing";
 
 const VIEW = { global_enabled: false, frequency: "1h", initial_sync: "not_started", progress: [] };
 const ERROR = { entity: "contact", side: "dynamics", record_id: "c-1", code: "invalid_email", cause: "AC refused the email",
   attempts: 2, retriable: true, first_seen: null, last_seen: null, next_retry: "2026-12-01T12:00:00Z" };
-const CONFLICT = { at: "2026-12-01T10:00:00Z", run_id: "r1", entity: "contact", dynamics_id: "c-9", ac_id: "42", field: "telephone1",
-  ac_field: "phone", dynamics_value: "+44 1", ac_value: "+44 2", dynamics_time: null, ac_time: null, rule: "newest_wins", winner: "activecampaign" };
-
 describe("Sync Settings", () => {
   it("turns global sync on and sets the frequency", async () => {
     const a = new FakeApi().on("GET", "/connection", { status: 200, body: CONNECTION })

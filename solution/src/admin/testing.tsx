@@ -17,3 +17,7 @@ export function showAdmin(api: FakeApi, hash = "#/dashboard") {
   window.location.hash = hash;
   return render(<FluentProvider theme={webLightTheme}><AdminApp client={api.client()} /></FluentProvider>);
 }
+
+/** One conflict log row as the API gives it. */
+export const CONFLICT = { at: "2026-12-01T10:00:00Z", run_id: "r1", entity: "contact", dynamics_id: "c-9", ac_id: "42", field: "telephone1",
+  ac_field: "phone", dynamics_value: "+44 1", ac_value: "+44 2", dynamics_time: null, ac_time: null, rule: "newest_wins", winner: "activecampaign" };

@@ -29,10 +29,11 @@ async function open(fake: FakeApi, button: string) {
   return screen.findByRole("dialog", IN_DIALOG);
 }
 
-async function pick(label: string, typed: string, option: string) {
+async function pick(label: string, typed: string, option: string, searched?: () => void) {
   const box = screen.getByRole("combobox", { name: label, ...IN_DIALOG });
   await userEvent.click(box);
   await userEvent.paste(typed);
+  if (searched) await waitFor(searched); // the debounced search has gone out before the choice
   await userEvent.click(await screen.findByRole("option", { name: option, ...IN_DIALOG }));
 }
 
@@ -40,9 +41,10 @@ describe("Add to automation", () => {
   it("searches what was typed, confirms, posts the choice and announces the outcome", async () => {
     const fake = api().on("POST", `${RECORD}/automations`, { status: 200, body: { outcome: "added", contact_id: "42", synced_now: false } });
     await open(fake, "Add to automation");
-    await pick("Automation", "welc", "Welcome series");
     // One search on opening, one for what was typed; choosing an option searches nothing more.
-    expect(fake.calls("GET", "/automations").map((r) => r.query.get("search"))).toEqual([null, "welc"]);
+    const searches = () => expect(fake.calls("GET", "/automations").map((r) => r.query.get("search"))).toEqual([null, "welc"]);
+    await pick("Automation", "welc", "Welcome series", searches);
+    searches();
     await userEvent.click(screen.getByRole("button", { name: "Continue", ...IN_DIALOG }));
     expect(screen.getByText("Add Anna Müller to the automation “Welcome series”?")).toBeInTheDocument();
     expect(fake.calls("POST", `${RECORD}/automations`)).toHaveLength(0);
