@@ -228,7 +228,7 @@ class ConsentSettings(_Model):
 
     dynamics_columns: list[OptOutColumn] = Field(default_factory=lambda: list[OptOutColumn](["donotbulkemail"]))
     """Dynamics columns that opt a record out (any true); AC opt-outs are written to ``donotbulkemail``."""
-    ac_statuses: list[AcOptOut] = Field(default_factory=lambda: list[AcOptOut](["unsubscribed", "bounced"]))
+    ac_statuses: list[AcOptOut] = Field(default_factory=lambda: list[AcOptOut](["bounced", "unsubscribed"]))
     """The list statuses on the connection's lists (``push.list_ids``) that opt a person out in Dynamics."""
     opt_in: Literal["never", "from_dynamics"] = "never"
     """``from_dynamics``: clearing the opt-out columns in Dynamics re-subscribes the person to the lists."""
