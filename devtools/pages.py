@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 import uvicorn
@@ -72,15 +72,26 @@ def _apply_connection(env: dict[str, str], tmp: Path, ac_url: str, org_url: str)
                    capture_output=True, text=True)
 
 
+def _log_sink(name: str) -> int | IO[bytes]:
+    """The child's output: a file under ACDS_PAGES_LOGS when set (to diagnose a failing browser test), else none."""
+    folder = os.environ.get("ACDS_PAGES_LOGS")
+    if not folder:
+        return subprocess.DEVNULL
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    return (Path(folder) / f"{name}.log").open("ab")
+
+
 def _start_api(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    sink = _log_sink("api")
     return subprocess.Popen([sys.executable, "-m", "sync_core", "serve", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=sink, stderr=subprocess.STDOUT)
 
 
 def _start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
     """The queue worker the Functions host would be: passes for "Sync now", global sync on, retries."""
+    sink = _log_sink("worker")
     return subprocess.Popen([sys.executable, "-m", "devtools.queue_worker"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=sink, stderr=subprocess.STDOUT)
 
 
 async def _wait_http(url: str, deadline: float, proc: subprocess.Popen[bytes] | None = None) -> None:

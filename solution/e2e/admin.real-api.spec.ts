@@ -154,10 +154,10 @@ describe("the admin pages on the real API", () => {
     await expect.poll(async () => {
       const rows = await progress.getByRole("row").allTextContents();
       return rows.length > 1 && rows.slice(1).every((r) => r.includes("100 %"));
-    }, { timeout: 120_000, interval: 1000 }).toBe(true);
+    }, { timeout: 200_000, interval: 1000 }).toBe(true);
     await noSeriousViolations();
     await shoot("admin-dashboard.png");
-  }, 300_000); // the initial sync alone may take up to its 120 s poll on a busy 2-core machine
+  }, 360_000); // ~35 s unloaded; on a 2-core machine shared with other work the initial sync alone took over 120 s
 
   it("an admin fixes a record error from the health page", async () => {
     await open("Sync health");
