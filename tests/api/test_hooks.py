@@ -114,6 +114,9 @@ def test_the_host_records_no_request_url_and_the_app_instruments_no_requests() -
     logging_cfg = host["logging"]
     # Host.Results is the host's request telemetry (the requests table, with the URL): not recorded at all.
     assert logging_cfg["logLevel"]["Host.Results"] == "None"
+    # What stays: the host's aggregates per function (count, successes, failures, durations, no URL) — every
+    # HTTP route is one catch-all function, so no per-function setting could keep the others' request rows.
+    assert logging_cfg["logLevel"]["Host.Aggregator"] == "Information"
     auto = logging_cfg["applicationInsights"]["httpAutoCollectionOptions"]
     assert auto["enableHttpTriggerExtendedInfoCollection"] is False
     # The app's own exporter sends only custom events: no request or client instrumentation.
