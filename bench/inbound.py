@@ -30,6 +30,8 @@ SETTLED = 86_400.0
 CONTACT_COLUMNS = ["contactid", "emailaddress1", "firstname", "lastname", "telephone1", "mobilephone",
                    "address1_line1"]
 ACCOUNT_COLUMNS = ["accountid", "name", "websiteurl"]
+REQUEST_OWNER = "00000000-0000-4000-8000-00000000b0b0"
+"""Owner of records created on request (none is created: no bench contact carries the request tag)."""
 
 
 @dataclass
@@ -47,7 +49,7 @@ def config_doc(sb: Sandboxes, field_ids: list[int], *, accounts: bool) -> dict[s
     contacts: dict[str, Any] = {"enabled": not accounts, "direction": "pull", "custom": [
         {"dynamics": "mobilephone", "activecampaign": f"field:{field_ids[0]}"},
         {"dynamics": "address1_line1", "activecampaign": f"field:{field_ids[1]}"}]}
-    return {
+    doc: dict[str, Any] = {
         "connection_id": CONNECTION,
         "activecampaign": {"api_url": sb.ac_url},
         "dynamics": {"environment_url": sb.dv_url, "auth": {"kind": "static_token"}},
@@ -56,6 +58,11 @@ def config_doc(sb: Sandboxes, field_ids: list[int], *, accounts: bool) -> dict[s
         "entities": {"contacts": contacts, "leads": {"enabled": False},
                      "accounts": {"enabled": accounts, "direction": "pull"}},
     }
+    if not accounts:  # creates on request on, nobody tagged: the delta also pays the request-tag read's idle cost
+        contacts["constants"] = {"lastname": "(no last name)"}
+        doc["create_requests"] = {"enabled": True, "tag_create_lead": None,
+                                  "owner": {"kind": "systemuser", "id": REQUEST_OWNER}}
+    return doc
 
 
 async def _dynamics_rows(sb: Sandboxes, entity_set: str, columns: list[str]) -> dict[str, dict[str, Any]]:

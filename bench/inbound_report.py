@@ -103,6 +103,10 @@ def inbound_rows(r: InboundResult) -> list[Row]:
             f"{bound.ac_calls:,})"),
         Row("  calls per change, Dataverse",
             f"{dv_calls / r.changes:.3f} ({dv_calls:,} calls: {_kinds(d.result['dv_calls'])})"),
+        Row("  request-tag read in that pass (creates on request on, nobody tagged)",
+            f"{d.ac_calls.get('tags.list', 0):,} tags.list, "
+            f"{int(d.result['counts'].get('contact', {}).get('request_tag_pages', 0)):,} tag pages "
+            f"(contacts.list?tagid, at most create_requests.pages_per_pass a kind)"),
         Row("  wall / CPU / simulated", f"{d.result['wall_seconds']:,.0f} s / {d.result['cpu_seconds']:,.0f} s / "
                                         f"{d.sim:,.0f} s"),
     ]

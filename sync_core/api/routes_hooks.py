@@ -3,9 +3,10 @@
 ``POST /api/hooks/{connection_id}/ac/{token}?create=lead|contact``: form-encoded and unsigned, sent once
 (AC never retries) and a 410 would deactivate the webhook, so the route never answers 410. The token is
 checked before any storage read (``model.hooks``): a wrong one is a plain 404. A right one queues a
-``pending`` request row keyed by (table, AC contact); the next pass reads the contact again from AC
-before anything is created (the body is not trusted: only its contact id is used). The admin routes
-give the URL to paste into the automation and rotate the key, retiring every URL given before.
+``pending`` request row keyed by (table, AC contact) and asks the queue worker for a pass now (near real
+time, not the next timer); that pass reads the contact again from AC before anything is created (the body
+is not trusted: only its contact id is used). The admin routes give the URL to paste into the automation
+and rotate the key, retiring every URL given before.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ import time
 from typing import Annotated, Literal
 from urllib.parse import parse_qs
 
+from azure.core.exceptions import AzureError
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from sync_core.api.context import CONNECTION_ID, AdminDep, Ctx
 from sync_core.api.errors import STANDARD, ApiError, documented
 from sync_core.engine.create_requests import record_id
+from sync_core.engine.scheduling import PassRequest
 from sync_core.model.hooks import key_name, new_key, parse_key, token, token_matches
 from sync_core.model.secrets import SecretStore
 from sync_core.model.state import CreateRequest, EntityName
@@ -35,7 +38,7 @@ _cache: dict[tuple[int, str], tuple[float, tuple[int, str] | None]] = {}
 
 
 class HookQueued(BaseModel):
-    queued: bool = Field(description="The request waits for the next pass")
+    queued: bool = Field(description="The request is stored and a pass is asked for now")
 
 
 class HookUrl(BaseModel):
@@ -93,9 +96,17 @@ async def ac_hook(ctx: Ctx, request: Request, connection_id: str, token: str,
                        f"({', '.join(requested) or 'none: create_requests is off'})", field="create")
     existing = await rt.store.get_request(connection_id, entity, ac_id)
     if existing is None or existing.status != "pending":
+        now = rt.clock.now()
         await rt.store.save_request(connection_id, CreateRequest(
             entity=entity, ac_id=ac_id, dynamics_id=record_id(connection_id, entity, ac_id), source="webhook",
-            requested_at=rt.clock.now()))
+            requested_at=now))
+        # Near real time: a pass now, not at the next timer. A burst's later messages collapse into the pass
+        # that started after them (SyncEngine.run_pass); a repeat of a pending request sends nothing.
+        try:
+            await rt.queue.send(PassRequest(connection_id=connection_id, reason="create_request", requested_at=now))
+        except (AzureError, OSError) as e:  # the row is stored: the next timer's pass takes it; AC never retries
+            log.warning("create request for %s queued, but no pass could be asked for: %s", connection_id,
+                        type(e).__name__)
     log.info("create request queued for %s (%s, AC contact %s)", connection_id, entity, ac_id)
     return HookQueued(queued=True)
 

@@ -57,15 +57,23 @@ async def link_by_email(p: Pass, entity: EntityName) -> None:
     await p.sink.save_cursor(cursor)
 
 
+async def records_by_key(p: Pass, entity: EntityName, values: Sequence[str], select: list[str]
+                         ) -> list[Mapping[str, Any]]:
+    """The records whose match column (:data:`KEY`) is one of ``values`` (Dataverse compares ignoring case),
+    oldest first within each query: :data:`EMAILS_PER_QUERY` values an ``or`` filter, so the URL stays short."""
+    column = KEY[entity][0]
+    records: list[Mapping[str, Any]] = []
+    for start in range(0, len(values), EMAILS_PER_QUERY):
+        flt = " or ".join(f"{column} eq {quote_string(v)}" for v in values[start:start + EMAILS_PER_QUERY])
+        async for rows in p.dv.query(ENTITY_SET[entity], select=select, filter=flt, orderby="createdon asc"):
+            records.extend(rows.records)
+    return records
+
+
 async def _link_page(p: Pass, entity: EntityName, contacts: Sequence[Mapping[str, Any]], select: list[str]) -> None:
     column, ac_key = KEY[entity]
     by_email = {str(c.get(ac_key) or "").strip().lower(): c for c in contacts if c.get(ac_key)}
-    records: list[Mapping[str, Any]] = []
-    emails = sorted(by_email)
-    for start in range(0, len(emails), EMAILS_PER_QUERY):
-        flt = " or ".join(f"{column} eq {quote_string(e)}" for e in emails[start:start + EMAILS_PER_QUERY])
-        async for rows in p.dv.query(ENTITY_SET[entity], select=select, filter=flt, orderby="createdon asc"):
-            records.extend(rows.records)
+    records = await records_by_key(p, entity, sorted(by_email), select)
     linked = await p.store.get_links(p.cid, entity, [str(r[PRIMARY_ID[entity]]) for r in records])
     plan = Plan(entity, writer=_Linker())
     taken: set[str] = set()

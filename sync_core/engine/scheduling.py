@@ -47,7 +47,7 @@ CONTINUATION_DELAY = 0
 IMPORTS_PENDING_DELAY = 120
 """Bulk imports finish asynchronously: look again in a couple of minutes to complete links."""
 
-Reason = Literal["timer", "sync_now", "continuation", "lease_retry", "imports", "initial"]
+Reason = Literal["timer", "sync_now", "continuation", "lease_retry", "imports", "initial", "create_request"]
 
 
 class PassRequest(BaseModel):

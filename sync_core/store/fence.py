@@ -1,4 +1,4 @@
-"""The fence: what makes a pass that lost its lease unable to write links, cursors or imports.
+"""The fence: what makes a pass that lost its lease unable to write links, cursors, imports or requests.
 
 Table Storage has no cross-table transactions, so the lease row alone cannot stop a writer that
 lost it (it would have to check first and write after: a race). Instead every guarded table holds
@@ -36,11 +36,11 @@ from sync_core.store._batch import Operation, submit_transaction
 from sync_core.store._keys import key
 from sync_core.store.errors import LeaseLostError
 
-GuardedTable = Literal["links", "cursors", "imports"]
-SLOTS: dict[GuardedTable, int] = {"links": 8, "cursors": 1, "imports": 1}
+GuardedTable = Literal["links", "cursors", "imports", "requests"]
+SLOTS: dict[GuardedTable, int] = {"links": 8, "cursors": 1, "imports": 1, "requests": 1}
 TRANSPORT_RETRIES = 3
 FENCE_PREFIX = "~fence"
-"""Sorts after every link, cursor and import key (all start with a letter or digit)."""
+"""Sorts after every link, cursor, import and request key (all start with a letter or digit)."""
 
 
 def fence_key(slot: int) -> str:

@@ -6,12 +6,13 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from azure.core.exceptions import ResourceNotFoundError
-from azure.data.tables import UpdateMode
+from azure.data.tables import TransactionOperation, UpdateMode
 from azure.data.tables.aio import TableClient
 
 from sync_core.model.state import CreateRequest, EntityName, RequestSource, RequestStatus
 from sync_core.store import _codec as codec
 from sync_core.store._keys import enc
+from sync_core.store.fence import Fence, is_fence_row
 
 _TIMES = ("requested_at", "updated_at", "next_attempt")
 
@@ -42,8 +43,14 @@ class RequestRepository:
     def __init__(self, table: TableClient) -> None:
         self._t = table
 
-    async def save(self, cid: str, request: CreateRequest) -> None:
-        await self._t.upsert_entity(_to_entity(cid, request), mode=UpdateMode.REPLACE)
+    async def save(self, cid: str, request: CreateRequest, fence: Fence | None = None) -> None:
+        """Fenced (a pass's writes): the row and the fence in one transaction, so a pass that lost its lease
+        writes no request row. Unfenced: the webhook route queueing a request."""
+        e = _to_entity(cid, request)
+        if fence is None:
+            await self._t.upsert_entity(e, mode=UpdateMode.REPLACE)
+        else:
+            await fence.submit("requests", [(TransactionOperation.UPSERT, e, {"mode": UpdateMode.REPLACE})])
 
     async def get(self, cid: str, entity: EntityName, ac_id: str) -> CreateRequest | None:
         try:
@@ -59,6 +66,8 @@ class RequestRepository:
             params["st"] = status
         out: list[CreateRequest] = []
         async for e in self._t.query_entities(query, parameters=params):
+            if is_fence_row(str(e["RowKey"])):
+                continue
             out.append(_from_entity(e))
             if len(out) >= limit:
                 break
@@ -67,6 +76,9 @@ class RequestRepository:
     async def counts(self, cid: str) -> dict[str, int]:
         """Requests by status (pending, done, failed)."""
         out = {"pending": 0, "done": 0, "failed": 0}
-        async for e in self._t.query_entities("PartitionKey eq @pk", parameters={"pk": cid}, select=["status"]):
+        async for e in self._t.query_entities("PartitionKey eq @pk", parameters={"pk": cid},
+                                              select=["RowKey", "status"]):
+            if is_fence_row(str(e["RowKey"])):
+                continue
             out[str(e.get("status"))] = out.get(str(e.get("status")), 0) + 1
         return out

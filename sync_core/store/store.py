@@ -69,7 +69,8 @@ class SyncStore:
         self._suppressions = SuppressionRepository(t["suppressions"])
         self._requests = RequestRepository(t["requests"])
         self._leases = LeaseRepository(t["leases"], self.clock)
-        self._fences = FenceRepository({"links": t["links"], "cursors": t["cursors"], "imports": t["imports"]})
+        self._fences = FenceRepository({"links": t["links"], "cursors": t["cursors"], "imports": t["imports"],
+                                         "requests": t["requests"]})
 
     async def _audit_migration(self, config: ConnectionConfig, stored: int, notes: list[str]) -> None:
         await self._audit.append(config.connection_id, AuditEntry(
@@ -253,8 +254,8 @@ class SyncStore:
         return await self._conflicts.list(cid, entity=entity, field=field, since=since, after=after, limit=limit,
                                           dynamics_id=dynamics_id)
 
-    async def save_request(self, cid: str, request: CreateRequest) -> None:
-        await self._requests.save(cid, request)
+    async def save_request(self, cid: str, request: CreateRequest, *, fence: Fence | None = None) -> None:
+        await self._requests.save(cid, request, fence=fence)
 
     async def get_request(self, cid: str, entity: EntityName, ac_id: str) -> CreateRequest | None:
         return await self._requests.get(cid, entity, ac_id)
@@ -288,7 +289,7 @@ class SyncStore:
         return await self._fences.claim(lease)
 
     def fenced(self, fence: Fence) -> SyncStore:
-        """This store, with every link, cursor and import write carrying ``fence``."""
+        """This store, with every link, cursor, import and request write carrying ``fence``."""
         return FencedStore(self, fence)
 
     def request_budget(self, key: str, *, limit: int, window: float, reserve: int = 0) -> SharedRequestBudget:
@@ -319,6 +320,9 @@ class FencedStore(SyncStore):
 
     async def delete_import(self, cid: str, batch_id: str, *, fence: Fence | None = None) -> None:
         await super().delete_import(cid, batch_id, fence=fence or self.fence)
+
+    async def save_request(self, cid: str, request: CreateRequest, *, fence: Fence | None = None) -> None:
+        await super().save_request(cid, request, fence=fence or self.fence)
 
     async def close(self) -> None:
         """The base store owns the connections."""

@@ -9,10 +9,12 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from azure.data.tables.aio import TableClient
 
 from sync_core import telemetry
+from sync_core.engine.scheduling import PassRequest, handle_request
 from tests.api.conftest import CID, Api
 
 P = f"/api/connections/{CID}"
@@ -112,6 +114,9 @@ def test_the_host_records_no_request_url_and_the_app_instruments_no_requests() -
     logging_cfg = host["logging"]
     # Host.Results is the host's request telemetry (the requests table, with the URL): not recorded at all.
     assert logging_cfg["logLevel"]["Host.Results"] == "None"
+    # What stays: the host's aggregates per function (count, successes, failures, durations, no URL) — every
+    # HTTP route is one catch-all function, so no per-function setting could keep the others' request rows.
+    assert logging_cfg["logLevel"]["Host.Aggregator"] == "Information"
     auto = logging_cfg["applicationInsights"]["httpAutoCollectionOptions"]
     assert auto["enableHttpTriggerExtendedInfoCollection"] is False
     # The app's own exporter sends only custom events: no request or client instrumentation.
@@ -131,3 +136,34 @@ async def test_request_settings_the_engine_cannot_carry_out_are_a_422_naming_the
                                  headers=api.auth())
         assert r.status_code == 422, r.text
         assert r.json()["error"]["field"] == field, r.text
+
+
+async def test_a_webhook_request_asks_for_a_pass_now_and_that_pass_creates_the_record(
+        api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Near real time: the route asks the queue worker for a pass (not the next timer, hours away); a repeat of a
+    pending request asks for nothing more; the worker's pass (``handle_request``, what ``function_app.sync_worker``
+    runs) creates the lead."""
+    path = await requesting(api)
+    r = await api.client.put(f"{P}/sync", json={"global_enabled": True}, headers=api.auth())
+    assert r.status_code == 200, r.text
+    sent: list[PassRequest] = []
+
+    async def send(request: PassRequest, *, delay_seconds: int = 0) -> None:
+        sent.append(request)
+
+    monkeypatch.setattr(api.rt.queue, "send", send)
+    api.clock.advance(5)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api.ac_app), base_url=api.ac_url,
+                                 headers={"Api-Token": api.ac_key}) as ac:
+        r = await ac.post("/api/3/contacts", json={"contact": {"email": "hooked@example.com", "lastName": "Hook"}})
+    ac_id = str(r.json()["contact"]["id"])
+    assert (await api.client.post(path, data=form(ac_id))).status_code == 202
+    assert (await api.client.post(path, data=form(ac_id))).status_code == 202  # AC's at-least-once: still pending
+    assert [(s.connection_id, s.reason) for s in sent] == [(CID, "create_request")]
+    api.clock.advance(1)
+    handled = await handle_request(api.rt.engine, api.rt.queue, sent[0], clock=api.clock, time_budget=60.0)
+    assert handled.result.outcome == "finished"
+    request = await api.rt.store.get_request(CID, "lead", ac_id)
+    assert request is not None and request.status == "done", request
+    links = await api.rt.store.get_links_by_ac(CID, "contact", ac_id)
+    assert [lk.entity for lk in links] == ["lead"]

@@ -34,14 +34,18 @@ def loopback(storage_connection_string: str, table_prefix: str, tmp_path: Path) 
         config = json.loads((ROOT / "sandbox" / "connection.example.json").read_text())
         config["activecampaign"]["api_url"] = ac_url
         config["dynamics"]["environment_url"] = dv_url
-        (tmp_path / "connection.json").write_text(json.dumps(config))
-        applied = subprocess.run([sys.executable, "-m", "sync_core", "config", "apply",
-                                  str(tmp_path / "connection.json"), "--secrets",
-                                  str(ROOT / "sandbox" / "connection.secrets.example.json")],
-                                 cwd=ROOT, env=env, capture_output=True, text=True)
-        assert applied.returncode == 0, applied.stderr
+        apply_config(env, config, tmp_path)
         yield {"env": env, "ac": ac_url, "dv": dv_url, "cid": config["connection_id"],
                "conn": storage_connection_string, "prefix": table_prefix}
+
+
+def apply_config(env: dict[str, str], config: dict[str, Any], tmp_path: Path) -> None:
+    """``sync_core config apply`` of ``config`` with the sandbox's secrets, as an operator runs it."""
+    (tmp_path / "connection.json").write_text(json.dumps(config))
+    applied = subprocess.run([sys.executable, "-m", "sync_core", "config", "apply", str(tmp_path / "connection.json"),
+                              "--secrets", str(ROOT / "sandbox" / "connection.secrets.example.json")],
+                             cwd=ROOT, env=env, capture_output=True, text=True)
+    assert applied.returncode == 0, applied.stderr
 
 
 def _sync(env: dict[str, str], cid: str, **extra: str) -> subprocess.Popen[str]:

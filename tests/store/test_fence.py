@@ -1,13 +1,14 @@
-"""The fence: once a newer pass holds the connection, an older pass writes no link, cursor or import."""
+"""The fence: once a newer pass holds the connection, an older pass writes no link, cursor, import or request."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
 
 from sync_core.clock import FakeClock
-from sync_core.model.state import DynamicsCursor, ImportBatch, RecordLink
+from sync_core.model.state import CreateRequest, DynamicsCursor, ImportBatch, RecordLink
 from sync_core.store import Fence, LeaseHeldError, LeaseLostError, StaleCursorError, SyncStore
 
 from .conftest import StoreFactory
@@ -94,3 +95,22 @@ async def store_pair(make_store: StoreFactory) -> tuple[SyncStore, Fence]:
     s = await make_store()
     lease = await s.acquire_lease(CID, "w/pass", ttl=60)
     return s, await s.claim_fence(lease)
+
+
+async def test_a_stale_pass_writes_no_request_row(make_store: StoreFactory, clock: FakeClock) -> None:
+    """Request rows are a pass's writes too (issue 18): a pass that lost its lease cannot mark a request
+    done or failed over the newer pass's row."""
+    old_store, new_store = await make_store(), await make_store()
+    old = old_store.fenced(await old_store.claim_fence(await old_store.acquire_lease(CID, "old/pass", ttl=60)))
+    pending = CreateRequest(entity="lead", ac_id="7", dynamics_id="d7", source="webhook", requested_at=clock.now())
+    await old.save_request(CID, pending)
+
+    clock.advance(61)
+    new = new_store.fenced(await new_store.claim_fence(await new_store.acquire_lease(CID, "new/pass", ttl=60)))
+    with pytest.raises(LeaseLostError):
+        await old.save_request(CID, dataclasses.replace(pending, status="done", outcome="created"))
+    stored = await new.get_request(CID, "lead", "7")
+    assert stored is not None and stored.status == "pending"
+    await new.save_request(CID, dataclasses.replace(pending, status="failed", outcome="x"))
+    assert [(r.ac_id, r.status) for r in await new.list_requests(CID)] == [("7", "failed")]  # no fence row listed
+    assert await new.count_requests(CID) == {"pending": 0, "done": 0, "failed": 1}

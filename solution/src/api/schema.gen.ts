@@ -1237,7 +1237,7 @@ export interface components {
         HookQueued: {
             /**
              * Queued
-             * @description The request waits for the next pass
+             * @description The request is stored and a pass is asked for now
              */
             queued: boolean;
         };
