@@ -35,14 +35,15 @@ async def read(p: Pass) -> None:
         await resolve_by_email(p)
 
 
-async def read_contacts(p: Pass) -> None:
+async def read_contacts(p: Pass, *, updated: bool = True) -> None:
     """The AC contact read that completes pending links.
 
     New contacts are read by id (``id_greater`` from the highest id seen: ids only grow, so
     each is read once and the cost follows the creations, not the account's size). Imported
     rows that updated contacts AC already had are not new: when many of them remain, one
     ``filters[updated_after]`` read (overlap window, de-duplicated at the boundary) finds them;
-    a few are looked up by email afterwards (:func:`resolve_completed`).
+    a few are looked up by email afterwards (:func:`resolve_completed`). ``updated=False`` (between
+    pages of a push) reads only the new contacts; the pass after the push reads the rest.
     """
     cursor = await p.store.get_ac_cursor(p.cid, "contact")
     if cursor is None:
@@ -62,7 +63,7 @@ async def read_contacts(p: Pass) -> None:
     completed_left = sum(len(rows) for email, rows in pending.items() if any(r.completed for r in rows))
     # A read cut by the pass budget leaves the rest to the continuation; rows it did not reach are
     # not "left over" for the updated_after read yet.
-    if completed_left > EMAIL_LOOKUP_LIMIT and not p.time.more_work:
+    if updated and completed_left > EMAIL_LOOKUP_LIMIT and not p.time.more_work:
         await _read_updated(p, cursor, pending)
     cursor.run_started_at = p.run.started_at
     cursor.import_links_accounts = _learnt(cursor.import_links_accounts, p.imports.seen)

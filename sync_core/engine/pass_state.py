@@ -78,6 +78,9 @@ class ImportLearning:
     assumed: list[Any] = field(default_factory=list)
     """Associations taken from the learnt reading (read again if a sample disagrees)."""
     completed_rows: set[tuple[str, str]] = field(default_factory=set)
+    lag_seconds: float | None = None
+    """The shortest time this pass saw between an import's sending and its ``import/info`` saying
+    processed (an upper bound of AC's processing time): when the follow-up pass comes back."""
     """(entity, Dynamics id) of import rows whose links this pass completed."""
 
 
