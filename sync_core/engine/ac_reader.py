@@ -116,7 +116,7 @@ async def _link_found(p: Pass, found: list[_Found]) -> None:
                 link.ac_modified = parse_ac_time(f.contact.get("udate"))
                 link.pending_batch = None
                 done.append(Completion(link, row, new=f.new, listed=f.pending.completed))
-            p.imports.completed_rows.add((entity, row.dynamics_id))
+            p.imports.completed_rows.add((entity, row.dynamics_id, f.pending.batch_id))
         await apply_completions(p, entity, done)
 
 
@@ -203,6 +203,7 @@ class Pending:
     row: ImportRow
     submitted_at: datetime
     completed: bool
+    batch_id: str
 
 
 async def pending_rows(p: Pass) -> dict[str, list[Pending]]:
@@ -212,7 +213,7 @@ async def pending_rows(p: Pass) -> dict[str, list[Pending]]:
             for row in batch.rows:
                 if row.needs_id:
                     out.setdefault(row.email.lower(), []).append(
-                        Pending(row, batch.submitted_at, completed=status == "completed"))
+                        Pending(row, batch.submitted_at, completed=status == "completed", batch_id=batch.batch_id))
     return out
 
 
@@ -222,7 +223,7 @@ async def prune_batches(p: Pass) -> None:
         return
     for status in ("submitted", "completed"):
         for batch in await p.store.list_imports(p.cid, status=status):
-            rows = [r for r in batch.rows if (r.entity, r.dynamics_id) not in p.imports.completed_rows]
+            rows = [r for r in batch.rows if (r.entity, r.dynamics_id, batch.batch_id) not in p.imports.completed_rows]
             if len(rows) == len(batch.rows):
                 continue
             if not rows and status == "completed":
@@ -241,7 +242,7 @@ async def resolve_by_email(p: Pass) -> None:
                 remaining.extend(batch.rows[i:])  # the continuation looks up the rest
                 p.time.more_work = True
                 break
-            if (row.entity, row.dynamics_id) in p.imports.completed_rows or not row.needs_id:
+            if (row.entity, row.dynamics_id, batch.batch_id) in p.imports.completed_rows or not row.needs_id:
                 continue
             link = await p.store.get_link(p.cid, row.entity, row.dynamics_id)
             if link is None or link.ac_id is not None:

@@ -38,8 +38,9 @@ async def test_ids_of_earlier_pages_are_read_while_later_pages_import(harness: H
     with_id = [link for link in links if link.ac_id is not None]
     assert len(with_id) >= 400, len(with_id)  # only the last page waits for the follow-up pass
     ac = h.ac_by_email()
-    assert all(ac[link.email.lower()].id == int(link.ac_id) or str(ac[link.email.lower()].id) == link.ac_id
-               for link in with_id)
+    assert all(
+        ac[link.email.lower()].id == int(link.ac_id) or str(ac[link.email.lower()].id) == link.ac_id for link in with_id
+    )
     await h.until_idle()
     links = await h.links()
     assert all(link.ac_id is not None for link in links)
