@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from sync_core.engine.scheduling import (
     IMPORTS_MIN_DELAY,
     IMPORTS_PENDING_DELAY,
@@ -63,3 +65,30 @@ def test_imports_delay_follows_the_estimate_within_bounds() -> None:
     assert imports_delay(0.0) == IMPORTS_MIN_DELAY
     assert imports_delay(17.2) == 18
     assert imports_delay(10_000.0) == IMPORTS_PENDING_DELAY
+
+
+class Killed(Exception):
+    pass
+
+
+async def test_a_kill_inside_the_read_between_pages_resumes_without_duplicates(harness: HarnessFactory) -> None:
+    seen: list[str] = []
+
+    async def die_in_second_overlap(name: str, info: dict[str, Any]) -> None:
+        seen.append(name)
+        if name == "after_associations" and seen.count(name) == 2:
+            raise Killed(name)  # ids read and links completed in memory, links not saved, AC cursor not moved
+
+    h = await harness(seed_contacts=500, page_size=100, ac_switches={"import_delay_seconds": 0})
+    with pytest.raises(Killed):
+        await h.engine(checkpoint=die_in_second_overlap).run_pass(h.cid)
+    assert seen.count("after_associations") == 2, seen  # the kill happened between pages of the push
+    assert seen.count("after_cursor_saved") < 5
+    h.clock.advance(3600)
+    await h.until_idle()
+    links = await h.links()
+    assert len(links) == 500
+    assert all(link.ac_id for link in links)
+    ac = h.ac_by_email()  # asserts no duplicate AC contact
+    assert len(ac) == 500
+    assert {str(ac[link.email.lower()].id) for link in links} == {str(c.id) for c in ac.values()}
