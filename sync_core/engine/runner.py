@@ -52,8 +52,9 @@ class PassResult:
     open_imports: int = 0
     """Bulk imports still to be confirmed: a later pass completes their links."""
     imports_due_in: float | None = None
-    """Seconds until AC should have processed the newest open import (its sending plus the shortest
-    processing time this pass saw); ``None``: not known (nothing was seen processed this pass)."""
+    """Seconds until AC should have processed the newest open import: its sending plus the shortest
+    processing time this pass saw; none seen, as long again as the oldest has been open (so a slow AC
+    is asked at doubling intervals). ``None``: no open import."""
     samples: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     """Dry runs: a few examples of each planned action, by entity."""
     held_by: str | None = None
@@ -185,10 +186,11 @@ class SyncEngine:
         completed = await self._store.list_imports(cid, status="completed")
         if not submitted:
             return len(completed), 0.0 if completed else None  # processed: their ids can be read now
+        now = self._clock.now()
         if lag is None:
-            return len(submitted) + len(completed), None
+            return len(submitted) + len(completed), (now - min(b.submitted_at for b in submitted)).total_seconds()
         newest = max(b.submitted_at for b in submitted)
-        return len(submitted) + len(completed), max(0.0, (newest - self._clock.now()).total_seconds() + lag)
+        return len(submitted) + len(completed), max(0.0, (newest - now).total_seconds() + lag)
 
     def _run_id(self) -> str:
         # Inverted time sorts newest first; the suffix keeps two runs of one second apart.

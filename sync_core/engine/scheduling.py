@@ -175,7 +175,7 @@ async def handle_request(engine: SyncEngine, queue: PassQueue, request: PassRequ
 
 def imports_delay(due_in: float | None) -> int:
     """When the follow-up pass of open imports comes: when AC should have processed them, within
-    [IMPORTS_MIN_DELAY, IMPORTS_PENDING_DELAY]; unknown: IMPORTS_PENDING_DELAY."""
+    [IMPORTS_MIN_DELAY, IMPORTS_PENDING_DELAY]; no estimate: IMPORTS_PENDING_DELAY."""
     if due_in is None:
         return IMPORTS_PENDING_DELAY
     return int(min(IMPORTS_PENDING_DELAY, max(IMPORTS_MIN_DELAY, math.ceil(due_in))))

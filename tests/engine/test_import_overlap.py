@@ -92,3 +92,18 @@ async def test_a_kill_inside_the_read_between_pages_resumes_without_duplicates(h
     ac = h.ac_by_email()  # asserts no duplicate AC contact
     assert len(ac) == 500
     assert {str(ac[link.email.lower()].id) for link in links} == {str(c.id) for c in ac.values()}
+
+
+async def test_without_a_processing_time_seen_the_follow_up_comes_as_long_again_as_the_imports_are_open(
+    harness: HarnessFactory,
+) -> None:
+    # One page: no read between pages, so the pass sees no import processed; it waited for nothing
+    # either, so its imports have been open a moment: the follow-up comes at the minimum, not after 120 s.
+    h = await harness(seed_contacts=300, page_size=5000)
+    queue = _Queue()
+    req = PassRequest(connection_id=h.cid, reason="initial", requested_at=h.clock.now())
+    handled = await handle_request(h.engine(), queue, req, clock=h.clock)
+    assert handled.result.open_imports
+    assert handled.result.imports_due_in is not None and handled.result.imports_due_in < 60
+    assert handled.requeued is not None and handled.requeued.reason == "imports"
+    assert IMPORTS_MIN_DELAY <= handled.delay_seconds < IMPORTS_PENDING_DELAY
