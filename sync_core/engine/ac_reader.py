@@ -35,14 +35,15 @@ async def read(p: Pass) -> None:
         await resolve_by_email(p)
 
 
-async def read_contacts(p: Pass) -> None:
+async def read_contacts(p: Pass, *, updated: bool = True) -> None:
     """The AC contact read that completes pending links.
 
     New contacts are read by id (``id_greater`` from the highest id seen: ids only grow, so
     each is read once and the cost follows the creations, not the account's size). Imported
     rows that updated contacts AC already had are not new: when many of them remain, one
     ``filters[updated_after]`` read (overlap window, de-duplicated at the boundary) finds them;
-    a few are looked up by email afterwards (:func:`resolve_completed`).
+    a few are looked up by email afterwards (:func:`resolve_completed`). ``updated=False`` (between
+    pages of a push) reads only the new contacts; the pass after the push reads the rest.
     """
     cursor = await p.store.get_ac_cursor(p.cid, "contact")
     if cursor is None:
@@ -62,7 +63,7 @@ async def read_contacts(p: Pass) -> None:
     completed_left = sum(len(rows) for email, rows in pending.items() if any(r.completed for r in rows))
     # A read cut by the pass budget leaves the rest to the continuation; rows it did not reach are
     # not "left over" for the updated_after read yet.
-    if completed_left > EMAIL_LOOKUP_LIMIT and not p.time.more_work:
+    if updated and completed_left > EMAIL_LOOKUP_LIMIT and not p.time.more_work:
         await _read_updated(p, cursor, pending)
     cursor.run_started_at = p.run.started_at
     cursor.import_links_accounts = _learnt(cursor.import_links_accounts, p.imports.seen)
@@ -115,7 +116,7 @@ async def _link_found(p: Pass, found: list[_Found]) -> None:
                 link.ac_modified = parse_ac_time(f.contact.get("udate"))
                 link.pending_batch = None
                 done.append(Completion(link, row, new=f.new, listed=f.pending.completed))
-            p.imports.completed_rows.add((entity, row.dynamics_id))
+            p.imports.completed_rows.add((entity, row.dynamics_id, f.pending.batch_id))
         await apply_completions(p, entity, done)
 
 
@@ -202,6 +203,7 @@ class Pending:
     row: ImportRow
     submitted_at: datetime
     completed: bool
+    batch_id: str
 
 
 async def pending_rows(p: Pass) -> dict[str, list[Pending]]:
@@ -211,7 +213,7 @@ async def pending_rows(p: Pass) -> dict[str, list[Pending]]:
             for row in batch.rows:
                 if row.needs_id:
                     out.setdefault(row.email.lower(), []).append(
-                        Pending(row, batch.submitted_at, completed=status == "completed"))
+                        Pending(row, batch.submitted_at, completed=status == "completed", batch_id=batch.batch_id))
     return out
 
 
@@ -221,7 +223,7 @@ async def prune_batches(p: Pass) -> None:
         return
     for status in ("submitted", "completed"):
         for batch in await p.store.list_imports(p.cid, status=status):
-            rows = [r for r in batch.rows if (r.entity, r.dynamics_id) not in p.imports.completed_rows]
+            rows = [r for r in batch.rows if (r.entity, r.dynamics_id, batch.batch_id) not in p.imports.completed_rows]
             if len(rows) == len(batch.rows):
                 continue
             if not rows and status == "completed":
@@ -240,7 +242,7 @@ async def resolve_by_email(p: Pass) -> None:
                 remaining.extend(batch.rows[i:])  # the continuation looks up the rest
                 p.time.more_work = True
                 break
-            if (row.entity, row.dynamics_id) in p.imports.completed_rows or not row.needs_id:
+            if (row.entity, row.dynamics_id, batch.batch_id) in p.imports.completed_rows or not row.needs_id:
                 continue
             link = await p.store.get_link(p.cid, row.entity, row.dynamics_id)
             if link is None or link.ac_id is not None:

@@ -31,6 +31,8 @@ log = logging.getLogger("sync_core.engine")
 
 OnPage = Callable[[Sequence[Mapping[str, Any]], bool], Awaitable[None]]
 """``on_page(records, full_read)``: plan and write one page; durable when it returns."""
+Between = Callable[[], Awaitable[None]]
+"""Run after a page's cursor is saved when more pages follow (reads that overlap the push)."""
 
 
 def signature(p: Pass, entity: EntityName, select: list[str]) -> str:
@@ -42,14 +44,16 @@ def signature(p: Pass, entity: EntityName, select: list[str]) -> str:
     return select_signature([*select, *scope])
 
 
-async def read_table(p: Pass, entity: EntityName, select: list[str], on_page: OnPage) -> None:
+async def read_table(p: Pass, entity: EntityName, select: list[str], on_page: OnPage,
+                     between: Between | None = None) -> None:
     """Read (or continue reading) one table; sets ``p.time.more_work`` if cut short."""
-    await _Reader(p, entity, select).run(on_page)
+    await _Reader(p, entity, select, between).run(on_page)
 
 
 class _Reader:
-    def __init__(self, p: Pass, entity: EntityName, select: list[str]) -> None:
+    def __init__(self, p: Pass, entity: EntityName, select: list[str], between: Between | None = None) -> None:
         self.p = p
+        self.between = between
         self.entity = entity
         self.select = select
         self.signature = signature(p, entity, select)
@@ -112,7 +116,7 @@ class _Reader:
                     cursor.phase = "delta"
                 else:
                     cursor.next_link = page.next_link
-                cursor = await self._advance(cursor)
+                cursor = await self._advance(cursor, more=bool(page.next_link))
                 if page.next_link and p.time.out():
                     p.time.more_work = True
                     return
@@ -160,7 +164,7 @@ class _Reader:
             cursor.next_link = page.next_link
             if page.next_link is None and full:
                 cursor.phase, cursor.finished_at = "delta", p.clock.now()
-            cursor = await self._advance(cursor)
+            cursor = await self._advance(cursor, more=bool(page.next_link))
             if page.next_link and p.time.out():
                 p.time.more_work = True
                 return
@@ -174,9 +178,11 @@ class _Reader:
         self.p.time.page_cut, self.p.time.more_work = False, True
         return True
 
-    async def _advance(self, cursor: DynamicsCursor) -> DynamicsCursor:
+    async def _advance(self, cursor: DynamicsCursor, *, more: bool = False) -> DynamicsCursor:
         cursor = await self.p.sink.save_cursor(cursor)
         await self.p.checkpoint("after_cursor_saved", {"entity": self.entity, "done": cursor.done})
+        if more and self.between is not None and not self.p.time.out():
+            await self.between()
         return cursor
 
     async def _deleted(self, ids: Sequence[str]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sync_core.engine import dynamics_reads
+from sync_core.engine import dynamics_reads, import_overlap
 from sync_core.engine.dynamics_reader import read_table
 from sync_core.engine.handler import EntityHandler
 from sync_core.engine.page import process_page
@@ -24,7 +24,8 @@ async def push_entity(p: Pass, handler: EntityHandler) -> None:
     async def on_page(records: Sequence[Mapping[str, Any]], full_read: bool) -> None:
         await process_page(p, handler, select, records, full_read=full_read)
 
-    await read_table(p, entity, select, on_page)
+    between = (lambda: import_overlap.read_while_importing(p)) if entity in ("contact", "lead") else None
+    await read_table(p, entity, select, on_page, between)
 
 
 async def retry_due(p: Pass, handler: EntityHandler, select: list[str]) -> None:

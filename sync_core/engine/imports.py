@@ -12,13 +12,20 @@ from sync_core.engine.pending_links import row_failed
 from sync_core.model.state import ImportBatch
 
 
-async def check_imports(p: Pass) -> list[ImportBatch]:
-    """Ask AC about every open bulk import; record rows that failed inside AC."""
+async def check_imports(p: Pass, *, until_pending: bool = False) -> list[ImportBatch]:
+    """Ask AC about every open bulk import (oldest first); record rows that failed inside AC.
+
+    ``until_pending`` (between pages of a push): stop at the first still processing, as the later
+    ones will be too; the next look asks again. Each completion teaches ``p.imports.lag_seconds``."""
     completed: list[ImportBatch] = []
     for batch in await p.store.list_imports(p.cid, status="submitted"):
         status = await p.ac.import_info(batch.batch_id)
         if str(status.status).lower() not in ("completed", "complete", "done", "finished"):
+            if until_pending:
+                break
             continue  # still processing: the follow-up pass for open imports comes back later
+        lag = (p.clock.now() - batch.submitted_at).total_seconds()
+        p.imports.lag_seconds = lag if p.imports.lag_seconds is None else min(p.imports.lag_seconds, lag)
         failed = {str(x).strip().lower() for x in status.failure}
         for row in batch.rows:
             if row.email.lower() in failed or row.dynamics_id in failed:

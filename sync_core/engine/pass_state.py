@@ -77,8 +77,12 @@ class ImportLearning:
     verify_count: int = 0
     assumed: list[Any] = field(default_factory=list)
     """Associations taken from the learnt reading (read again if a sample disagrees)."""
-    completed_rows: set[tuple[str, str]] = field(default_factory=set)
-    """(entity, Dynamics id) of import rows whose links this pass completed."""
+    completed_rows: set[tuple[str, str, str]] = field(default_factory=set)
+    """(entity, Dynamics id, batch id) of import rows this pass completed: pruned from that batch only
+    (a row sent again in a later batch of the same pass, after a kill, waits for its own read)."""
+    lag_seconds: float | None = None
+    """The shortest time this pass saw between an import's sending and its ``import/info`` saying
+    processed (an upper bound of AC's processing time): when the follow-up pass comes back."""
 
 
 @dataclass

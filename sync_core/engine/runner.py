@@ -51,6 +51,10 @@ class PassResult:
     message: str | None = None
     open_imports: int = 0
     """Bulk imports still to be confirmed: a later pass completes their links."""
+    imports_due_in: float | None = None
+    """Seconds until AC should have processed the newest open import: its sending plus the shortest
+    processing time this pass saw; none seen, as long again as the oldest has been open (so a slow AC
+    is asked at doubling intervals). ``None``: no open import."""
     samples: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     """Dry runs: a few examples of each planned action, by entity."""
     held_by: str | None = None
@@ -173,11 +177,20 @@ class SyncEngine:
                     _emit_telemetry(config.connection_id, run, config.sync.frequency)
         outcome: Outcome = "continued" if run.status == "continued" else (
             "failed" if run.status == "failed" else "finished")
-        open_imports = 0
-        if not dry_run:
-            for state in ("submitted", "completed"):
-                open_imports += len(await self._store.list_imports(connection_id, status=state))
-        return PassResult(outcome, run=run, message=run.message, open_imports=open_imports, samples=sink.samples)
+        open_imports, due_in = (0, None) if dry_run else await self._open_imports(connection_id, p.imports.lag_seconds)
+        return PassResult(outcome, run=run, message=run.message, open_imports=open_imports, imports_due_in=due_in,
+                          samples=sink.samples)
+
+    async def _open_imports(self, cid: str, lag: float | None) -> tuple[int, float | None]:
+        submitted = await self._store.list_imports(cid, status="submitted")
+        completed = await self._store.list_imports(cid, status="completed")
+        if not submitted:
+            return len(completed), 0.0 if completed else None  # processed: their ids can be read now
+        now = self._clock.now()
+        if lag is None:
+            return len(submitted) + len(completed), (now - min(b.submitted_at for b in submitted)).total_seconds()
+        newest = max(b.submitted_at for b in submitted)
+        return len(submitted) + len(completed), max(0.0, (newest - now).total_seconds() + lag)
 
     def _run_id(self) -> str:
         # Inverted time sorts newest first; the suffix keeps two runs of one second apart.

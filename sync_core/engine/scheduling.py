@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -45,7 +46,10 @@ LEASE_RETRY_MIN_DELAY = 5
 STORAGE_RETRY_DELAY = 60
 CONTINUATION_DELAY = 0
 IMPORTS_PENDING_DELAY = 120
-"""Bulk imports finish asynchronously: look again in a couple of minutes to complete links."""
+"""Bulk imports finish asynchronously: look again in a couple of minutes to complete links, unless
+the pass knows when AC should have processed them (``PassResult.imports_due_in``)."""
+IMPORTS_MIN_DELAY = 5
+"""The soonest the follow-up pass of open imports comes back, whatever the estimate."""
 
 Reason = Literal["timer", "sync_now", "continuation", "lease_retry", "imports", "initial", "create_request"]
 
@@ -162,11 +166,19 @@ async def handle_request(engine: SyncEngine, queue: PassQueue, request: PassRequ
         delay = CONTINUATION_DELAY
     elif result.open_imports and result.outcome == "finished":
         follow = PassRequest(connection_id=request.connection_id, reason="imports", requested_at=clock.now())
-        delay = IMPORTS_PENDING_DELAY
+        delay = imports_delay(result.imports_due_in)
     if follow is not None:
         await queue.send(follow, delay_seconds=delay)
     log.info("pass request for %s (%s): %s", request.connection_id, request.reason, result.outcome)
     return Handled(result=result, requeued=follow, delay_seconds=delay)
+
+
+def imports_delay(due_in: float | None) -> int:
+    """When the follow-up pass of open imports comes: when AC should have processed them, within
+    [IMPORTS_MIN_DELAY, IMPORTS_PENDING_DELAY]; no estimate: IMPORTS_PENDING_DELAY."""
+    if due_in is None:
+        return IMPORTS_PENDING_DELAY
+    return int(min(IMPORTS_PENDING_DELAY, max(IMPORTS_MIN_DELAY, math.ceil(due_in))))
 
 
 def frequency_hours(frequency: Frequency) -> int:
