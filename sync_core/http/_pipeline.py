@@ -129,11 +129,11 @@ class Pipeline:
         async with self._slot():
             for budget in spend:
                 await budget.acquire()
-            if self._guard is not None:
-                await self._guard.before_call()
             headers = {**body.headers, **(await policy.headers())}
             request = self.http.build_request(method, url, headers=headers, params=body.params, json=body.json,
                                               data=body.data, content=body.content)
+            if self._guard is not None:  # last, so a pass frozen after the check has the least left to send
+                await self._guard.before_call()
             self.calls.add(kind)
             try:
                 response = await self.http.send(request)
