@@ -42,6 +42,30 @@ describe("Dashboard", () => {
     expect(a.calls("GET", "/status").length).toBe(calls);
   });
 
+  it("keeps watching after global sync is turned on: before the first read starts, and between a first read and its imports' pass", async () => {
+    let n = 0;
+    const between = { ...P(200), finished_at: "2026-12-01T10:01:00Z" }; // read done, imports still open
+    const a = new FakeApi().on("GET", "/connection", { status: 200, body: CONNECTION })
+      .on("GET", "/status", () => {
+        n += 1;
+        return { status: 200, body: status(n < 2 ? [] : n < 3 ? [between] : [P(200, "delta")]) };
+      })
+      .on("GET", "/conflicts", { status: 200, body: { items: [], next_cursor: null } });
+    showAdmin(a, "#/dashboard");
+    expect(await screen.findByText(/200 \/ 200 · 100 % · done/, {}, { timeout: 8000 })).toBeInTheDocument();
+  });
+
+  it("does not poll with global sync off and nothing running", async () => {
+    const a = new FakeApi().on("GET", "/connection", { status: 200, body: CONNECTION })
+      .on("GET", "/status", { status: 200, body: status([], false) })
+      .on("GET", "/conflicts", { status: 200, body: { items: [], next_cursor: null } });
+    showAdmin(a, "#/dashboard");
+    expect(await screen.findByText("Connected")).toBeInTheDocument();
+    const calls = a.calls("GET", "/status").length;
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(a.calls("GET", "/status").length).toBe(calls);
+  });
+
   it("queues a pass with Sync now", async () => {
     const a = new FakeApi().on("GET", "/connection", { status: 200, body: CONNECTION })
       .on("GET", "/status", { status: 200, body: status([]) })

@@ -18,6 +18,13 @@ export function running(p: EntityProgress): boolean {
   return p.phase !== "delta" && p.finished_at === null;
 }
 
+/** Worth watching: a read runs, or global sync is on and the initial sync has not settled (no cursor yet,
+ * or a first read done while its imports are still open and the follow-up pass is still to come). */
+export function unsettled(st: StatusView): boolean {
+  if (st.progress.some(running)) return true;
+  return st.global_enabled && (st.progress.length === 0 || st.progress.some((p) => p.phase !== "delta"));
+}
+
 /** The next scheduled pass: the last one's start plus the frequency (when global sync is on). */
 export function nextRun(st: StatusView): string {
   if (!st.global_enabled) return "not scheduled (global sync is off)";
@@ -67,12 +74,13 @@ export function Dashboard() {
   const [state, reload] = useLoad(load);
   const [queued, setQueued] = useState<{ ok: boolean; message: string } | null>(null);
   const live = state.kind === "ok" && state.value.st.progress.some(running);
+  const watch = state.kind === "ok" && unsettled(state.value.st);
 
   useEffect(() => {
-    if (!live) return;
+    if (!watch) return;
     const t = setInterval(reload, POLL_MS);
     return () => clearInterval(t);
-  }, [live, reload]);
+  }, [watch, reload]);
 
   async function syncNow() {
     try {
