@@ -180,7 +180,7 @@ describe("the admin pages on the real API", () => {
 
   // Skipped, NOT done: on main after the 2026-12-02 merges the seeded contact is not found in AC by email when
   // this test starts (it passed on the admin branch before the consent/requests merges); cause not found yet.
-  it.skip("an admin reads a conflict and the record's history", async () => {
+  it("an admin reads a conflict and the record's history", async () => {
     const email = info.contact.email;
     const found = await activecampaign("GET", `contacts?email=${encodeURIComponent(email)}`) as { contacts: { id: string }[] };
     const acId = found.contacts[0]?.id;
