@@ -178,9 +178,10 @@ describe("the admin pages on the real API", () => {
     }, { timeout: 60_000, interval: 2000 }).toBe(0);
   });
 
-  // Skipped, NOT done: on main after the 2026-12-02 merges the seeded contact is not found in AC by email when
-  // this test starts (it passed on the admin branch before the consent/requests merges); cause not found yet.
-  it.skip("an admin reads a conflict and the record's history", async () => {
+  // Was skipped after the 2026-12-02 merges (the seeded contact not found in AC by email). On main at b7634ec the
+  // spec passed 3 of 3 runs (ui2); the not-found did not reproduce, its cause was not identified. Round 1 of the
+  // conflict loop still often sees neither edit (the pass right after the edits writes nothing; round 2 does).
+  it("an admin reads a conflict and the record's history", async () => {
     const email = info.contact.email;
     const found = await activecampaign("GET", `contacts?email=${encodeURIComponent(email)}`) as { contacts: { id: string }[] };
     const acId = found.contacts[0]?.id;

@@ -5,7 +5,7 @@
  */
 import {
   Button, Dialog, DialogActions, DialogBody, DialogContent, DialogSurface, DialogTitle, Spinner, Tab, TabList,
-  Title2, makeStyles, tokens,
+  Subtitle1, Title2, makeStyles, tokens,
 } from "@fluentui/react-components";
 import { type ReactNode, createContext, useCallback, useContext, useEffect, useMemo, useRef, useState } from "react";
 import { AdminApi, type ConnectionView } from "../api/admin";
@@ -29,6 +29,9 @@ const useStyles = makeStyles({
   root: { display: "grid", gridTemplateColumns: "220px 1fr", minHeight: "100vh" },
   nav: { borderRight: `1px solid ${tokens.colorNeutralStroke2}`, padding: tokens.spacingVerticalM,
          backgroundColor: tokens.colorNeutralBackground2, display: "flex", flexDirection: "column", gap: tokens.spacingVerticalM },
+  title: { margin: 0, paddingInline: tokens.spacingHorizontalS, overflowWrap: "anywhere" },
+  tabs: { alignSelf: "stretch" },
+  tab: { justifyContent: "flex-start", width: "100%" },
   main: { padding: tokens.spacingHorizontalXL, minWidth: 0 },
   pad: { padding: tokens.spacingHorizontalXL, maxWidth: "720px", display: "flex", flexDirection: "column", gap: tokens.spacingVerticalM },
 });
@@ -120,10 +123,10 @@ export function Shell({ client, render }: { client: ApiClient; render: (page: Pa
     <Ctx.Provider value={ctx}>
       <div className={s.root}>
         <nav className={s.nav} aria-label="ActiveCampaign">
-          <Title2 as="p">ActiveCampaign</Title2>
-          <TabList vertical selectedValue={page} onTabSelect={(_, d) => navigate(`#/${String(d.value)}`)}>
+          <Subtitle1 as="p" className={s.title}>ActiveCampaign</Subtitle1>
+          <TabList vertical className={s.tabs} selectedValue={page} onTabSelect={(_, d) => navigate(`#/${String(d.value)}`)}>
             {PAGES.map((p) => (
-              <Tab key={p.key} value={p.key} disabled={gate.connection === null && p.key !== "settings"}>{p.label}</Tab>
+              <Tab key={p.key} value={p.key} className={s.tab} disabled={gate.connection === null && p.key !== "settings"}>{p.label}</Tab>
             ))}
           </TabList>
         </nav>
