@@ -11,7 +11,7 @@ import pytest
 
 from sync_core.model.config import ConnectionConfig
 from tests.engine.conftest import Harness, HarnessFactory, ac_request, base_config
-from tests.engine.test_consent import list_status
+from tests.engine.test_consent import list_status, opt_out_in_ac
 
 
 async def leads_with_list(harness: HarnessFactory) -> tuple[Harness, int, Any]:
@@ -73,12 +73,7 @@ async def test_a_dynamics_lead_opt_out_unsubscribes_its_ac_contact(harness: Harn
 async def test_an_ac_unsubscribe_or_bounce_reaches_the_lead(harness: HarnessFactory, how: str) -> None:
     h, list_id, lead = await leads_with_list(harness)
     others = [lk for lk in await h.links("lead") if lk.dynamics_id != lead.dynamics_id and lk.ac_id != lead.ac_id]
-    contact = h.ac.contacts[int(str(lead.ac_id))]
-    h.clock.advance(600)
-    if how == "unsubscribe":
-        h.ac.set_list_status(contact, list_id, 2, source="public")
-    else:
-        h.ac.bounce(contact, kind="hard", list_id=list_id)
+    opt_out_in_ac(h, str(lead.ac_id), list_id, how)
     results = await h.until_idle()
     assert await lead_consent(h, lead.dynamics_id) is True
     assert [await lead_consent(h, lk.dynamics_id) for lk in others[:3]] == [False] * len(others[:3])
