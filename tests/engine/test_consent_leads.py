@@ -10,33 +10,21 @@ from typing import Any
 import pytest
 
 from sync_core.model.config import ConnectionConfig
-from tests.engine.conftest import Harness, HarnessFactory, ac_request, base_config
-from tests.engine.test_consent import list_status, opt_out_in_ac
+from tests.engine.conftest import Harness, HarnessFactory
+from tests.engine.test_consent import list_status, opt_out_in_ac, with_list
 
 
-async def leads_with_list(harness: HarnessFactory) -> tuple[Harness, int, Any]:
+async def leads_with_list(harness: HarnessFactory, **consent: Any) -> tuple[Harness, int, Any]:
     """Leads bidirectional with one list; everyone subscribed after the first sync; a synced open lead whose
     email no contact has (its AC contact is the lead's own)."""
-    h = await harness(seed_contacts=40)
-    body = (
-        await ac_request(
-            h,
-            "POST",
-            "lists",
-            json={
-                "list": {"name": "Newsletter", "sender_url": "https://x.example", "sender_reminder": "You signed up"}
-            },
-        )
-    ).json()
-    list_id = int(body["list"]["id"])
-    doc = base_config().model_dump(mode="json")
+    h, list_id = await with_list(harness, seed_contacts=40, **consent)
+    doc = h.config.model_dump(mode="json")
     doc["entities"]["leads"] = {"enabled": True, "direction": "bidirectional"}
-    doc["push"]["list_ids"] = [list_id]
     h.config = ConnectionConfig.model_validate(doc)
     await h.store.save_config(h.config)
     for table in ("contact", "lead"):
         for row in h.dv.rows[table].values():
-            row["donotbulkemail"] = False
+            row["donotbulkemail"] = row["donotemail"] = False
     await h.until_idle()
     contacts = {x.email for x in await h.links("contact")}
     for link in sorted(await h.links("lead"), key=lambda x: x.dynamics_id):
@@ -52,10 +40,11 @@ async def lead_consent(h: Harness, lead_id: str) -> bool:
     return bool(r.json()["donotbulkemail"])
 
 
-async def test_a_dynamics_lead_opt_out_unsubscribes_its_ac_contact(harness: HarnessFactory) -> None:
-    h, list_id, lead = await leads_with_list(harness)
+@pytest.mark.parametrize("column", ["donotbulkemail", "donotemail"])
+async def test_a_dynamics_lead_opt_out_unsubscribes_its_ac_contact(harness: HarnessFactory, column: str) -> None:
+    h, list_id, lead = await leads_with_list(harness, dynamics_columns=["donotbulkemail", "donotemail"])
     h.clock.advance(600)
-    await h.dv_patch("leads", lead.dynamics_id, {"donotbulkemail": True})
+    await h.dv_patch("leads", lead.dynamics_id, {column: True})
     results = await h.until_idle()
     assert list_status(h, str(lead.ac_id), list_id) == 2
     assert int(str(lead.ac_id)) in h.ac.contacts  # unsubscribed, never deleted

@@ -29,7 +29,7 @@ from sync_core.engine import link_scan
 from sync_core.model.config import ConnectionConfig
 from sync_core.model.secrets import secret_names
 from sync_core.store import LocalSecretStore, SyncStore
-from tests.engine.conftest import AC_KEY, DV_TOKEN, Harness, ac_request, base_config
+from tests.engine.conftest import AC_KEY, DV_TOKEN, Harness, ac_request, apply_switches, base_config
 
 EXAMPLES = int(os.environ.get("CONVERGENCE_EXAMPLES", "6"))
 STEPS = int(os.environ.get("CONVERGENCE_STEPS", "12"))
@@ -50,13 +50,14 @@ class Killed(BaseException):
     """Stands for SIGKILL: nothing of the pass's own cleanup runs after it."""
 
 
-async def make_harness(conn: str, tmp: Path) -> tuple[Harness, int]:
+async def make_harness(conn: str, tmp: Path, switches: dict[str, dict[str, Any]]) -> tuple[Harness, int]:
     from sandbox.activecampaign import create_app as ac_create_app
     from sandbox.dynamics import create_app as dv_create_app
 
     clock = FakeClock()
     ac_app = ac_create_app(clock=clock, api_token=AC_KEY, seed=1)
     dv_app = dv_create_app(clock=clock, tokens=(DV_TOKEN,), seed=1, seed_contacts=3)
+    apply_switches(ac_app, dv_app, switches)  # --sandbox-switch: the register readings (devtools.readings)
     store = SyncStore.from_connection_string(conn, table_prefix="c" + uuid.uuid4().hex[:10], clock=clock)
     await store.create_tables()
     secrets = LocalSecretStore(tmp / f"{uuid.uuid4().hex}.json")
@@ -85,12 +86,12 @@ async def make_harness(conn: str, tmp: Path) -> tuple[Harness, int]:
     return h, list_id
 
 
-def machine(conn: str, tmp: Path) -> type[RuleBasedStateMachine]:
+def machine(conn: str, tmp: Path, switches: dict[str, dict[str, Any]] | None = None) -> type[RuleBasedStateMachine]:
     class Convergence(RuleBasedStateMachine):
         def __init__(self) -> None:
             super().__init__()
             self.loop = asyncio.new_event_loop()
-            self.h, self.list_id = self.loop.run_until_complete(make_harness(conn, tmp))
+            self.h, self.list_id = self.loop.run_until_complete(make_harness(conn, tmp, switches or {}))
             self.loop.run_until_complete(self.h.until_idle())  # the initial sync: there are links to work on
             self.next_email = 0
             self.opted: set[str] = set()  # Dynamics ids whose person opted out, on either side
@@ -275,8 +276,10 @@ def machine(conn: str, tmp: Path) -> type[RuleBasedStateMachine]:
     return Convergence
 
 
-def test_the_two_way_sync_converges(storage_connection_string: str, tmp_path: Path) -> None:
-    state = machine(storage_connection_string, tmp_path)
+def test_the_two_way_sync_converges(
+    storage_connection_string: str, tmp_path: Path, sandbox_switches: dict[str, dict[str, Any]]
+) -> None:
+    state = machine(storage_connection_string, tmp_path, sandbox_switches)
     run_state_machine_as_test(
         state,
         settings=settings(
@@ -331,5 +334,20 @@ def test_found_by_the_large_run_an_ac_edit_before_a_kill_after_the_cursor(
         state.dv_opt_out(i=76)
         state.dv_opt_out(i=47)
         state.sync_pass(kill="after_cursor_saved")
+    finally:
+        state.teardown()
+
+
+def test_the_machine_runs_under_the_flipped_register_readings(storage_connection_string: str, tmp_path: Path) -> None:
+    """``--sandbox-switch`` (``devtools.readings``) reaches the machine's own sandboxes, so a sweep of the
+    readings over this file runs the convergence test under each reading, not under the defaults again."""
+    flipped: dict[str, dict[str, Any]] = {
+        "ac": {"udate_on_list_change": True},
+        "dataverse": {"inactive_update": "refuse"},
+    }
+    state: Any = machine(storage_connection_string, tmp_path, flipped)()
+    try:
+        assert state.h.ac.switches["udate_on_list_change"] is True
+        assert state.h.dv.switches["inactive_update"] == "refuse"
     finally:
         state.teardown()
