@@ -3,8 +3,9 @@
 Random interleavings of creates, edits, email changes, opt-outs and deletes on both sides, sandbox faults
 (429 storms, 5xx storms, a connection reset mid-response) and a process killed at a durability point of a
 pass. Once the faults stop and passes run until idle: every linked pair agrees on the mapped fields, no
-email has two AC contacts, no link points at a deleted record, no opt-out was undone, and the last edit of
-a linked record's last name (newest wins: the clock moves between steps) is the value on both sides.
+email has two AC contacts, no link points at a deleted record, no opt-out was undone, no Dynamics record whose
+AC contact was deleted is pushed back (it stays unlinked, suppressed: no lift happens here), and the last edit
+of a linked record's last name (newest wins: the clock moves between steps) is the value on both sides.
 
 Budget: ``CONVERGENCE_EXAMPLES`` (default 6, about a minute on CI; derandomized, so CI runs the same
 examples) and ``CONVERGENCE_STEPS`` (default 12); ``CONVERGENCE_EXAMPLES=200 CONVERGENCE_STEPS=30`` for the
@@ -20,7 +21,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
@@ -96,6 +96,7 @@ def machine(conn: str, tmp: Path, switches: dict[str, dict[str, Any]] | None = N
             self.loop.run_until_complete(self.h.until_idle())  # the initial sync: there are links to work on
             self.next_email = 0
             self.opted: set[str] = set()  # Dynamics ids whose person opted out, on either side
+            self.ac_deleted: set[str] = set()  # Dynamics ids whose AC contact was deleted: not pushed back
             self.last_edit: dict[str, tuple[str, str | None]] = {}  # did -> (last name, AC id at the edit)
             self.faults: list[str] = []
             STATS["examples"] += 1
@@ -187,6 +188,7 @@ def machine(conn: str, tmp: Path, switches: dict[str, dict[str, Any]] | None = N
             self.step()
             if (link := self.pick_linked(i)) is not None:
                 self.run(ac_request(self.h, "DELETE", f"contacts/{link.ac_id}"))
+                self.ac_deleted.add(link.dynamics_id)
 
         @rule(fault=st.sampled_from(FAULTS))
         def fault(self, fault: str) -> None:
@@ -354,20 +356,13 @@ def test_the_machine_runs_under_the_flipped_register_readings(storage_connection
         state.teardown()
 
 
-UNDONE_OPT_OUT = pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="NOT FIXED: an AC unsubscribe, then (it seems) the AC contact deleted before the opt-out read "
-    "found it; the Dynamics record is pushed anew and subscribed (bench/figures/2026-12-02-convergence.txt)",
-)
-"""The open failure of both examples below: kept as they were found, to pass once it is fixed."""
-
-
-@UNDONE_OPT_OUT
 def test_found_by_the_large_run_an_unsubscribe_then_an_ac_delete(
     storage_connection_string: str, tmp_path: Path
 ) -> None:
-    """Seed 112687007085682331355755228686 (100 x 30, defaults): "an opt-out was undone"."""
+    """Seed 112687007085682331355755228686 (100 x 30, defaults): "an opt-out was undone". A linked contact
+    unsubscribed in AC, then deleted there before any opt-out read, then its email changed in Dynamics: the
+    suppression was keyed by the old email only, so the record was pushed to a new AC contact, subscribed.
+    The suppression now names the Dynamics record too."""
     state: Any = machine(storage_connection_string, tmp_path)()
     try:
         state.ac_delete(i=7)
@@ -404,12 +399,12 @@ def test_found_by_the_large_run_an_unsubscribe_then_an_ac_delete(
         state.teardown()
 
 
-@UNDONE_OPT_OUT
 def test_found_by_the_large_run_an_unsubscribe_then_an_ac_delete_under_readings(
     storage_connection_string: str, tmp_path: Path
 ) -> None:
     """Seed 1214799298912034263489911169566 (60 x 20, ac:bounce_scope, global_unsubscribe_reading and
-    undocumented_list_filters flipped; the steps run here under the defaults): "an opt-out was undone"."""
+    undocumented_list_filters flipped; the steps run here under the defaults): "an opt-out was undone", the
+    same shape (an AC unsubscribe, an AC delete, then email changes in Dynamics)."""
     state: Any = machine(storage_connection_string, tmp_path)()
     try:
         state.ac_delete(i=10)
