@@ -10,8 +10,10 @@ delete is read again; a refused one is a record error and the link still goes (t
 
 A linked AC record deleted (a 404 on write, or the link scan, ``link_scan``): the link goes, the Dynamics
 record is deactivated when ``on_ac_delete`` says so (statecode, never a Dataverse delete), and a person's
-email is suppressed (a salted hash, ``store.suppressions``) so the Dynamics record that still exists does not
-create the AC contact again until an admin lifts it.
+email is suppressed (a salted hash, ``store.suppressions``, reason ``deleted_in_activecampaign``), the row
+naming the Dynamics record too, so the record that still exists does not create the AC contact again, under
+that email or one it gets later, until an admin lifts it (``POST /suppressions/lift``, audited). A contact
+deleted in AC may have opted out there first, unread: pushing it back would undo that opt-out.
 """
 
 from __future__ import annotations
@@ -35,8 +37,14 @@ async def dynamics_deleted(p: Pass, link: RecordLink) -> None:
         except NotFoundError:
             pass  # already gone in AC
         except SkippableError as e:
-            await p.sink.fail(Failure(link.entity, link.dynamics_id, e.error_code,
-                                      f"on_delete {policy} after the record was deleted in Dynamics: {e}"))
+            await p.sink.fail(
+                Failure(
+                    link.entity,
+                    link.dynamics_id,
+                    e.error_code,
+                    f"on_delete {policy} after the record was deleted in Dynamics: {e}",
+                )
+            )
     await p.sink.delete_link(link)
 
 
@@ -55,8 +63,11 @@ async def _follow(p: Pass, link: RecordLink, ac_id: str, policy: str) -> None:
         await p.ac.add_contact_tag(ac_id, await p.ac.ensure_tag(p.connection.push.tag_deleted))
         p.count(link.entity, "tagged_deleted")
     elif policy == "delete":
-        others = [o for o in await p.store.get_links_by_ac(p.cid, "contact", ac_id)
-                  if (o.entity, o.dynamics_id) != (link.entity, link.dynamics_id)]
+        others = [
+            o
+            for o in await p.store.get_links_by_ac(p.cid, "contact", ac_id)
+            if (o.entity, o.dynamics_id) != (link.entity, link.dynamics_id)
+        ]
         if others:
             p.count(link.entity, "delete_kept_shared")
             return
@@ -67,7 +78,8 @@ async def _follow(p: Pass, link: RecordLink, ac_id: str, policy: str) -> None:
 INACTIVE = {"statecode": 1, "statuscode": 2}
 
 
-async def ac_deleted(p: Pass, link: RecordLink) -> None:
+async def ac_deleted(p: Pass, link: RecordLink, email_now: str | None = None) -> None:
+    """``email_now``: the record's email in Dynamics when the write that found the delete carried a new one."""
     p.count(link.entity, "deleted_in_activecampaign")
     if p.connection.entities.of(link.entity).on_ac_delete == "deactivate":
         try:
@@ -76,19 +88,36 @@ async def ac_deleted(p: Pass, link: RecordLink) -> None:
         except NotFoundError:
             pass  # gone in Dynamics too
         except SkippableError as e:
-            await p.sink.fail(Failure(link.entity, link.dynamics_id, e.error_code, side="dynamics",
-                                      cause=f"on_ac_delete deactivate after the AC record was deleted: {e}"))
-    if link.entity in PEOPLE and link.email:
-        await p.store.suppress(p.cid, link.email, reason="deleted_in_activecampaign")
-        if p.caches.suppressed is not None:
-            p.caches.suppressed.add(await p.store.suppression_hash(p.cid, link.email))
+            await p.sink.fail(
+                Failure(
+                    link.entity,
+                    link.dynamics_id,
+                    e.error_code,
+                    side="dynamics",
+                    cause=f"on_ac_delete deactivate after the AC record was deleted: {e}",
+                )
+            )
+    if link.entity in PEOPLE:
+        record = record_key(link.entity, link.dynamics_id)
+        for email in dict.fromkeys(e for e in (link.email, email_now) if e):
+            await p.store.suppress(p.cid, email, reason="deleted_in_activecampaign", records=(record,))
+            if p.caches.suppressed is not None:
+                p.caches.suppressed |= {record, await p.store.suppression_hash(p.cid, email)}
+        p.count(link.entity, "suppressed_deleted_in_activecampaign")
     await p.sink.delete_link(link)
 
 
-async def suppressed(p: Pass, email: str) -> bool:
-    """Whether the person's email is suppressed (erased, or their AC contact deleted on purpose)."""
+def record_key(entity: str, dynamics_id: str) -> str:
+    return f"{entity}:{dynamics_id}"
+
+
+async def suppressed(p: Pass, email: str, entity: str, dynamics_id: str) -> bool:
+    """Whether the person is suppressed: their email (erased, or their AC contact deleted), or the Dynamics
+    record whose AC contact was deleted (whatever its email is now)."""
     if p.caches.suppressed is None:
         p.caches.suppressed = await p.store.suppressed_hashes(p.cid)
     if not p.caches.suppressed:
         return False
+    if record_key(entity, dynamics_id) in p.caches.suppressed:
+        return True
     return await p.store.suppression_hash(p.cid, email) in p.caches.suppressed

@@ -24,10 +24,16 @@ if TYPE_CHECKING:
     from sync_core.store import SyncStore
 
 ENTITY_SET: dict[EntityName, str] = {
-    "account": "accounts", "contact": "contacts", "lead": "leads", "opportunity": "opportunities",
+    "account": "accounts",
+    "contact": "contacts",
+    "lead": "leads",
+    "opportunity": "opportunities",
 }
 PRIMARY_ID: dict[EntityName, str] = {
-    "account": "accountid", "contact": "contactid", "lead": "leadid", "opportunity": "opportunityid",
+    "account": "accountid",
+    "contact": "contactid",
+    "lead": "leadid",
+    "opportunity": "opportunityid",
 }
 
 Checkpoint = Callable[[str, dict[str, Any]], Awaitable[None]]
@@ -64,7 +70,8 @@ class PassCaches:
     links: LinkIndex | None = None
     """The people tables' links, when a whole-table read scanned them (kept in step by the sink)."""
     suppressed: set[str] | None = None
-    """Salted hashes of the emails not to push (``store.suppressions``), read once a pass."""
+    """Salted hashes of the emails not to push and ``entity:id`` of the Dynamics records not to push
+    (``store.suppressions``), read once a pass."""
 
 
 @dataclass

@@ -54,7 +54,7 @@ class PeopleHandler:
                 p.count(entity, "skipped_no_email")
                 continue
             link = links.get(did)
-            if link is None and await deletes.suppressed(p, str(values[EMAIL])):
+            if link is None and await deletes.suppressed(p, str(values[EMAIL]), entity, did):
                 p.count(entity, "skipped_suppressed")  # erased, or deleted in AC: not pushed back
                 continue
             changed = changed_columns(values, link.dynamics_values if link else None)
@@ -123,9 +123,16 @@ async def _resolve_identity(p: Pass, entity: EntityName, plans: list[Planned], p
         group.sort(key=lambda x: (str(x.record.get("createdon") or ""), x.dynamics_id))
         for loser in group[1:]:
             drop.add(loser.dynamics_id)
-            plan.failures.append(Failure(entity, loser.dynamics_id, ErrorCode.DUPLICATE_EMAIL, retriable=False,
-                                         cause=f"another {entity} has the email {loser.email} "
-                                               f"({group[0].dynamics_id}); only the oldest is linked"))
+            plan.failures.append(
+                Failure(
+                    entity,
+                    loser.dynamics_id,
+                    ErrorCode.DUPLICATE_EMAIL,
+                    retriable=False,
+                    cause=f"another {entity} has the email {loser.email} "
+                    f"({group[0].dynamics_id}); only the oldest is linked",
+                )
+            )
     sem = asyncio.Semaphore(16)
 
     async def existing(x: Planned) -> None:
@@ -134,8 +141,15 @@ async def _resolve_identity(p: Pass, entity: EntityName, plans: list[Planned], p
         for other_entity, other_id, other_ac in found:
             if other_entity == entity and other_id != x.dynamics_id:
                 drop.add(x.dynamics_id)
-                plan.failures.append(Failure(entity, x.dynamics_id, ErrorCode.DUPLICATE_EMAIL, retriable=False,
-                                             cause=f"another {entity} ({other_id}) already syncs the email {x.email}"))
+                plan.failures.append(
+                    Failure(
+                        entity,
+                        x.dynamics_id,
+                        ErrorCode.DUPLICATE_EMAIL,
+                        retriable=False,
+                        cause=f"another {entity} ({other_id}) already syncs the email {x.email}",
+                    )
+                )
                 return
             if other_entity != entity and other_ac:
                 x.shared_ac_id = other_ac
@@ -168,13 +182,22 @@ async def email_move(p: Pass, entity: EntityName, x: Planned) -> EmailMove:
         return EmailMove("duplicate", twin=twin[1])
     joined = next((h[2] for h in holders if h[2]), None)
     old_email = x.link.email or ""
-    shared_old = bool(old_email) and x.link.ac_id is not None and any(
-        h[0] != entity and h[2] == x.link.ac_id for h in await linked_with_email(p, old_email))
+    shared_old = (
+        bool(old_email)
+        and x.link.ac_id is not None
+        and any(h[0] != entity and h[2] == x.link.ac_id for h in await linked_with_email(p, old_email))
+    )
     return EmailMove("move" if joined is not None or shared_old else "update", joined_ac_id=joined)
 
 
 def _duplicate_move(entity: EntityName, x: Planned) -> Failure:
     assert x.link is not None and x.move is not None
-    return Failure(entity, x.dynamics_id, ErrorCode.DUPLICATE_EMAIL, retriable=False, sample=("skip", x.email),
-                   cause=f"the email changed to {x.email}, which another {entity} ({x.move.twin}) already syncs; "
-                         f"this record stays linked to the AC contact of {x.link.email} until one of the two changes")
+    return Failure(
+        entity,
+        x.dynamics_id,
+        ErrorCode.DUPLICATE_EMAIL,
+        retriable=False,
+        sample=("skip", x.email),
+        cause=f"the email changed to {x.email}, which another {entity} ({x.move.twin}) already syncs; "
+        f"this record stays linked to the AC contact of {x.link.email} until one of the two changes",
+    )

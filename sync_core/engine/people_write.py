@@ -95,15 +95,24 @@ def tags_for(p: Pass, entity: EntityName) -> list[str]:
     return [push.tag_lead if entity == "lead" else push.tag_contact, push.tag_pushed]
 
 
-def next_link(p: Pass, entity: EntityName, x: Planned, *, ac_id: str | None, sent: Mapping[str, Any],
-              ac_contact: Mapping[str, Any] | None, batch: str | None) -> RecordLink:
+def next_link(
+    p: Pass,
+    entity: EntityName,
+    x: Planned,
+    *,
+    ac_id: str | None,
+    sent: Mapping[str, Any],
+    ac_contact: Mapping[str, Any] | None,
+    batch: str | None,
+) -> RecordLink:
     link = x.link or RecordLink(entity=entity, dynamics_id=x.dynamics_id, ac_id=None)
     before = dict(link.dynamics_values)
     link.ac_id = ac_id if ac_id is not None else link.ac_id
     link.email = x.email
     link.dynamics_values = dict(x.values)
-    history.pushed(link, before, at=p.clock.now(), run_id=p.run.run_id,
-                   why="email move" if x.move is not None else "pushed")
+    history.pushed(
+        link, before, at=p.clock.now(), run_id=p.run.run_id, why="email move" if x.move is not None else "pushed"
+    )
     etag = x.record.get("@odata.etag")
     link.dynamics_etag = str(etag) if etag else link.dynamics_etag
     link.ac_values = {**link.ac_values, **dict(sent)}
@@ -194,15 +203,21 @@ async def _update_by_id(p: Pass, h: People, x: Planned) -> RecordLink | None:
         await _fail(p, h, x, str(e), ErrorCode.PENDING)
         return None
     except NotFoundError:  # deleted in AC: unlinked, never made again by an upsert of the new email
-        await deletes.ac_deleted(p, x.link)
+        await deletes.ac_deleted(p, x.link, x.email)
         return None
     except ConflictError as e:
         if x.move is None:  # not an email change: AC refused a duplicate of some other value
             await _fail(p, h, x, str(e), e.error_code)
             return None
-        await _fail(p, h, x, f"the email changed to {x.email}, which an ActiveCampaign contact no Dynamics record "
-                    "syncs already has; merge the two contacts in ActiveCampaign (the record's is "
-                    f"{x.link.ac_id}), or change the email in Dynamics ({e})", ErrorCode.EMAIL_TAKEN)
+        await _fail(
+            p,
+            h,
+            x,
+            f"the email changed to {x.email}, which an ActiveCampaign contact no Dynamics record "
+            "syncs already has; merge the two contacts in ActiveCampaign (the record's is "
+            f"{x.link.ac_id}), or change the email in Dynamics ({e})",
+            ErrorCode.EMAIL_TAKEN,
+        )
         return None
     except (SkippableError, RetriableError) as e:
         await _fail(p, h, x, str(e), e.error_code)
@@ -223,9 +238,12 @@ def _import_rows(p: Pass, h: People, plans: list[Planned]) -> tuple[list[dict[st
         sent.append(values)
         new = x.is_new and x.shared_ac_id is None
         opting_out = x.consent == "unsubscribe"  # an import unsubscribes, and never re-subscribes anyone
-        row = import_row(values, tags=tags_for(p, h.entity) if x.is_new else (),
-                         list_ids=push.list_ids if new or opting_out else (),
-                         subscribe=push.subscribe and not opting_out)
+        row = import_row(
+            values,
+            tags=tags_for(p, h.entity) if x.is_new else (),
+            list_ids=push.list_ids if new or opting_out else (),
+            subscribe=push.subscribe and not opting_out,
+        )
         if opting_out:
             p.count(h.entity, "opted_out")
         if x.ac_account_name and (x.is_new or x.account_changed) and not titled(h.fields, x):
@@ -243,7 +261,7 @@ async def _bulk(p: Pass, h: People, plans: list[Planned]) -> list[RecordLink]:
     named = {x.email for x, row in zip(plans, rows, strict=True) if "customer_acct_name" in row}
     out: list[RecordLink] = []
     for start in range(0, len(rows), BULK_MAX_ROWS):
-        chunk = rows[start:start + BULK_MAX_ROWS]
+        chunk = rows[start : start + BULK_MAX_ROWS]
         try:
             outcome = await p.ac.import_contacts(chunk, exclude_automations=p.connection.push.exclude_automations)
         except RetriableError as e:
@@ -259,15 +277,26 @@ async def _bulk(p: Pass, h: People, plans: list[Planned]) -> list[RecordLink]:
                     out.append(link)
             continue
         for rejected in outcome.rejected:
-            await _fail(p, h, by_email[str(rejected.row["email"]).lower()][0],
-                        f"bulk import rejected the row: {rejected.reason}", ErrorCode.IMPORT_REJECTED)
+            await _fail(
+                p,
+                h,
+                by_email[str(rejected.row["email"]).lower()][0],
+                f"bulk import rejected the row: {rejected.reason}",
+                ErrorCode.IMPORT_REJECTED,
+            )
         for batch_id, batch_rows in outcome.submitted:
             out.extend(await _submitted(p, h, batch_id, batch_rows, by_email, named))
     return out
 
 
-async def _submitted(p: Pass, h: People, batch_id: str, batch_rows: Sequence[Mapping[str, Any]],
-                     by_email: Mapping[str, tuple[Planned, dict[str, Any]]], named: set[str]) -> list[RecordLink]:
+async def _submitted(
+    p: Pass,
+    h: People,
+    batch_id: str,
+    batch_rows: Sequence[Mapping[str, Any]],
+    by_email: Mapping[str, tuple[Planned, dict[str, Any]]],
+    named: set[str],
+) -> list[RecordLink]:
     """The batch is recorded before its links: a kill in between re-imports the page (an upsert by
     email), never leaves a pending link without its batch."""
     batch = ImportBatch(batch_id=batch_id, submitted_at=p.clock.now())
@@ -277,10 +306,19 @@ async def _submitted(p: Pass, h: People, batch_id: str, batch_rows: Sequence[Map
         ac_id = x.link.ac_id if x.link else x.shared_ac_id
         link = next_link(p, h.entity, x, ac_id=ac_id, sent=values, ac_contact=None, batch=batch_id)
         assoc = association_for(p, h.fields, x, link)
-        batch.rows.append(ImportRow(
-            entity=h.entity, dynamics_id=x.dynamics_id, email=x.email, columns=sorted(set(x.changed) | {EMAIL}),
-            ac_account_id=assoc.ac_account_id if assoc else None, job_title=assoc.job_title if assoc else None,
-            associate=assoc is not None, needs_id=ac_id is None, account_named=x.email in named))
+        batch.rows.append(
+            ImportRow(
+                entity=h.entity,
+                dynamics_id=x.dynamics_id,
+                email=x.email,
+                columns=sorted(set(x.changed) | {EMAIL}),
+                ac_account_id=assoc.ac_account_id if assoc else None,
+                job_title=assoc.job_title if assoc else None,
+                associate=assoc is not None,
+                needs_id=ac_id is None,
+                account_named=x.email in named,
+            )
+        )
         out.append(link)
         p.count(h.entity, "created" if x.is_new else "updated")
     await p.sink.save_import(batch)

@@ -53,8 +53,14 @@ from sync_core.store.suppressions import SuppressionRepository
 class SyncStore:
     """The sync state of every connection. Use as ``async with``; call :meth:`create_tables` once."""
 
-    def __init__(self, service: TableServiceClient, *, table_prefix: str = "", clock: Clock | None = None,
-                 link_write_concurrency: int = 8) -> None:
+    def __init__(
+        self,
+        service: TableServiceClient,
+        *,
+        table_prefix: str = "",
+        clock: Clock | None = None,
+        link_write_concurrency: int = 8,
+    ) -> None:
         self.clock: Clock = clock or SYSTEM_CLOCK
         self.tables = Tables(service, table_prefix)
         t = self.tables
@@ -73,9 +79,16 @@ class SyncStore:
                                          "requests": t["requests"]})
 
     async def _audit_migration(self, config: ConnectionConfig, stored: int, notes: list[str]) -> None:
-        await self._audit.append(config.connection_id, AuditEntry(
-            at=self.clock.now(), actor="schema migration", action="config_migrated",
-            target=f"schema {stored} → {config.schema_version}", detail={"changes": notes}))
+        await self._audit.append(
+            config.connection_id,
+            AuditEntry(
+                at=self.clock.now(),
+                actor="schema migration",
+                action="config_migrated",
+                target=f"schema {stored} → {config.schema_version}",
+                detail={"changes": notes},
+            ),
+        )
 
     @classmethod
     def from_connection_string(cls, conn_str: str, *, table_prefix: str = "", clock: Clock | None = None) -> SyncStore:
@@ -83,8 +96,9 @@ class SyncStore:
         return cls(service, table_prefix=table_prefix, clock=clock)
 
     @classmethod
-    def from_account_url(cls, account_url: str, credential: AsyncTokenCredential, *, table_prefix: str = "",
-                         clock: Clock | None = None) -> SyncStore:
+    def from_account_url(
+        cls, account_url: str, credential: AsyncTokenCredential, *, table_prefix: str = "", clock: Clock | None = None
+    ) -> SyncStore:
         service = TableServiceClient(endpoint=account_url, credential=credential, transport=ShortKeepAliveTransport())
         return cls(service, table_prefix=table_prefix, clock=clock)
 
@@ -98,8 +112,9 @@ class SyncStore:
     async def __aenter__(self) -> SyncStore:
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         await self.close()
 
     @property
@@ -133,8 +148,8 @@ class SyncStore:
 
     # --- suppressions (people not to push back; a salted hash, never the email) -------------------
 
-    async def suppress(self, cid: str, email: str, *, reason: str) -> str:
-        return await self._suppressions.add(cid, email, reason=reason, at=self.clock.now())
+    async def suppress(self, cid: str, email: str, *, reason: str, records: tuple[str, ...] = ()) -> str:
+        return await self._suppressions.add(cid, email, reason=reason, at=self.clock.now(), records=records)
 
     async def lift_suppression(self, cid: str, email: str) -> bool:
         return await self._suppressions.remove(cid, email)
@@ -181,8 +196,9 @@ class SyncStore:
         """Write ``link`` only if its record has none yet; ``False``: one exists (nothing written)."""
         return await self._links.insert(cid, link)
 
-    def iter_links(self, cid: str, entity: EntityName | None = None, *, after: str | None = None,
-                   page_size: int = 1000) -> AsyncIterator[RecordLink]:
+    def iter_links(
+        self, cid: str, entity: EntityName | None = None, *, after: str | None = None, page_size: int = 1000
+    ) -> AsyncIterator[RecordLink]:
         return self._links.iterate(cid, entity, after=after, page_size=page_size)
 
     async def count_links(self, cid: str, entity: EntityName) -> int:
@@ -222,8 +238,9 @@ class SyncStore:
     async def clear_error(self, cid: str, entity: EntityName, side: Side, record_id: str) -> None:
         await self._errors.clear(cid, entity, side, record_id)
 
-    async def list_errors(self, cid: str, *, entity: EntityName | None = None, due_at: datetime | None = None,
-                          limit: int | None = None) -> list[RecordError]:
+    async def list_errors(
+        self, cid: str, *, entity: EntityName | None = None, due_at: datetime | None = None, limit: int | None = None
+    ) -> list[RecordError]:
         return await self._errors.list(cid, entity=entity, due_at=due_at, limit=limit)
 
     async def retry_errors(self, cid: str, errors: Sequence[RecordError]) -> int:
@@ -236,8 +253,9 @@ class SyncStore:
     async def save_import(self, cid: str, batch: ImportBatch, *, fence: Fence | None = None) -> None:
         await self._imports.save(cid, batch, fence)
 
-    async def list_imports(self, cid: str, *, status: Literal["submitted", "completed", "failed"] | None = "submitted"
-                           ) -> list[ImportBatch]:
+    async def list_imports(
+        self, cid: str, *, status: Literal["submitted", "completed", "failed"] | None = "submitted"
+    ) -> list[ImportBatch]:
         """Batches with ``status`` (``None``: all), oldest first."""
         return await self._imports.list(cid, status)
 
@@ -247,12 +265,21 @@ class SyncStore:
     async def record_conflicts(self, cid: str, conflicts: Sequence[ConflictRecord]) -> None:
         await self._conflicts.record(cid, conflicts)
 
-    async def list_conflicts(self, cid: str, *, entity: EntityName | None = None, field: str | None = None,
-                             since: datetime | None = None, after: str | None = None, limit: int = 50,
-                             dynamics_id: str | None = None) -> list[ConflictRecord]:
+    async def list_conflicts(
+        self,
+        cid: str,
+        *,
+        entity: EntityName | None = None,
+        field: str | None = None,
+        since: datetime | None = None,
+        after: str | None = None,
+        limit: int = 50,
+        dynamics_id: str | None = None,
+    ) -> list[ConflictRecord]:
         """Newest first; ``after``: the ``key`` of the last row of the previous page."""
-        return await self._conflicts.list(cid, entity=entity, field=field, since=since, after=after, limit=limit,
-                                          dynamics_id=dynamics_id)
+        return await self._conflicts.list(
+            cid, entity=entity, field=field, since=since, after=after, limit=limit, dynamics_id=dynamics_id
+        )
 
     async def save_request(self, cid: str, request: CreateRequest, *, fence: Fence | None = None) -> None:
         await self._requests.save(cid, request, fence=fence)
@@ -260,8 +287,9 @@ class SyncStore:
     async def get_request(self, cid: str, entity: EntityName, ac_id: str) -> CreateRequest | None:
         return await self._requests.get(cid, entity, ac_id)
 
-    async def list_requests(self, cid: str, *, status: Literal["pending", "done", "failed"] | None = None,
-                            limit: int = 1000) -> list[CreateRequest]:
+    async def list_requests(
+        self, cid: str, *, status: Literal["pending", "done", "failed"] | None = None, limit: int = 1000
+    ) -> list[CreateRequest]:
         return await self._requests.list(cid, status=status, limit=limit)
 
     async def count_requests(self, cid: str) -> dict[str, int]:
@@ -295,8 +323,9 @@ class SyncStore:
     def request_budget(self, key: str, *, limit: int, window: float, reserve: int = 0) -> SharedRequestBudget:
         """A budget shared by every holder of ``key`` (e.g. the AC account host) in any process; this holder
         leaves ``reserve`` of the ``limit`` to holders without a reserve."""
-        return SharedRequestBudget(self.tables["budgets"], key, limit=limit, window=window, clock=self.clock,
-                                   reserve=reserve)
+        return SharedRequestBudget(
+            self.tables["budgets"], key, limit=limit, window=window, clock=self.clock, reserve=reserve
+        )
 
 
 class FencedStore(SyncStore):

@@ -91,3 +91,56 @@ async def test_the_link_scan_is_bounded_and_resumed(harness: HarnessFactory, mon
         checked.append(r.run.counts.get("contact", {}).get("link_scan_checked", 0))
     assert checked == [5, 5, 2, 0]  # then the cycle waits for the next SCAN_EVERY
     assert await h.store.get_link(h.cid, "contact", last.dynamics_id) is None
+
+
+async def test_a_contact_deleted_in_ac_stays_out_under_a_new_email_until_lifted(harness: HarnessFactory) -> None:
+    """The rule: a contact deleted in AC is not pushed back (it may have opted out there, unread). The
+    suppression names the Dynamics record, so an email change in Dynamics after the delete does not bring it
+    back either; an admin's lift (by the email AC had) lets the next change push it."""
+    h, links = await synced(harness, "keep")
+    target = links[0]
+    old_email = str(target.email)
+    await ac_request(h, "DELETE", f"contacts/{target.ac_id}")
+    h.clock.advance(link_scan.SCAN_EVERY.total_seconds())
+    found = await h.until_idle()
+    counts = found[0].run.counts["contact"] if found[0].run else {}
+    assert counts.get("suppressed_deleted_in_activecampaign") == 1, counts
+    assert await h.store.get_link(h.cid, "contact", target.dynamics_id) is None
+    contacts_before = len(h.ac.contacts)
+
+    h.clock.advance(600)
+    await h.dv_patch("contacts", target.dynamics_id, {"emailaddress1": "new.address@example.org"})
+    again = await h.until_idle()
+    assert sum((r.run.counts.get("contact", {}).get("skipped_suppressed", 0) if r.run else 0) for r in again) == 1
+    assert len(h.ac.contacts) == contacts_before  # no new AC contact, under either email
+    assert "new.address@example.org" not in h.ac_by_email() and old_email.lower() not in h.ac_by_email()
+    assert await h.store.get_link(h.cid, "contact", target.dynamics_id) is None
+
+    assert await h.store.lift_suppression(h.cid, old_email)  # what POST /suppressions/lift calls (audited)
+    assert not await h.store.suppressed_hashes(h.cid)  # every row naming the record went with it
+    h.clock.advance(600)
+    await h.dv_patch("contacts", target.dynamics_id, {"firstname": "Back-After-Lift"})
+    await h.until_idle()
+    link = await h.store.get_link(h.cid, "contact", target.dynamics_id)
+    assert link is not None and link.ac_id is not None
+    contact = h.ac_by_email()["new.address@example.org"]
+    assert contact.first_name == "Back-After-Lift"
+
+
+async def test_a_404_on_write_suppresses_the_new_email_too(harness: HarnessFactory) -> None:
+    """The write that found the delete carried a new email: the admin may lift by either address."""
+    h, links = await synced(harness, "keep")
+    target = links[1]
+    del h.ac.contacts[int(str(target.ac_id))]
+    h.clock.advance(600)
+    await h.dv_patch("contacts", target.dynamics_id, {"emailaddress1": "moved.on@example.org"})
+    original, link_scan.LINKS_PER_PASS = link_scan.LINKS_PER_PASS, 0
+    try:
+        await h.until_idle()
+    finally:
+        link_scan.LINKS_PER_PASS = original
+    hashes = await h.store.suppressed_hashes(h.cid)
+    assert await h.store.suppression_hash(h.cid, "moved.on@example.org") in hashes
+    assert await h.store.suppression_hash(h.cid, str(target.email)) in hashes
+    assert await h.store.lift_suppression(h.cid, "MOVED.ON@example.org")
+    assert not await h.store.suppressed_hashes(h.cid)

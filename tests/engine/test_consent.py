@@ -24,8 +24,16 @@ def consent_config(list_id: int, *, direction: str = "bidirectional", **consent:
 
 async def with_list(harness: HarnessFactory, seed_contacts: int = 4, **consent: Any) -> tuple[Harness, int]:
     h = await harness(seed_contacts=seed_contacts)
-    body = (await ac_request(h, "POST", "lists", json={"list": {"name": "Newsletter", "sender_url": "https://x.example",
-                                                                "sender_reminder": "You signed up"}})).json()
+    body = (
+        await ac_request(
+            h,
+            "POST",
+            "lists",
+            json={
+                "list": {"name": "Newsletter", "sender_url": "https://x.example", "sender_reminder": "You signed up"}
+            },
+        )
+    ).json()
     list_id = int(body["list"]["id"])
     h.config = consent_config(list_id, **consent)
     await h.store.save_config(h.config)
@@ -33,8 +41,24 @@ async def with_list(harness: HarnessFactory, seed_contacts: int = 4, **consent: 
 
 
 def list_status(h: Harness, ac_id: str, list_id: int) -> int | None:
-    return next((int(cl["status"]) for cl in h.ac.contact_lists.values()
-                 if int(cl["contact"]) == int(ac_id) and int(cl["list"]) == list_id), None)
+    return next(
+        (
+            int(cl["status"])
+            for cl in h.ac.contact_lists.values()
+            if int(cl["contact"]) == int(ac_id) and int(cl["list"]) == list_id
+        ),
+        None,
+    )
+
+
+def opt_out_in_ac(h: Harness, ac_id: str, list_id: int, how: str) -> None:
+    """Ten minutes on, the AC contact unsubscribes from the list (``how="unsubscribe"``) or hard-bounces."""
+    contact = h.ac.contacts[int(ac_id)]
+    h.clock.advance(600)
+    if how == "unsubscribe":
+        h.ac.set_list_status(contact, list_id, 2, source="public")
+    else:
+        h.ac.bounce(contact, kind="hard", list_id=list_id)
 
 
 async def dv_consent(h: Harness, did: str) -> bool:
@@ -84,12 +108,7 @@ async def test_an_ac_unsubscribe_or_bounce_reaches_dynamics(harness: HarnessFact
     h, list_id = await with_list(harness)
     links = await first_sync(h)
     target = links[1]
-    contact = h.ac.contacts[int(str(target.ac_id))]
-    h.clock.advance(600)
-    if how == "unsubscribe":
-        h.ac.set_list_status(contact, list_id, 2, source="public")
-    else:
-        h.ac.bounce(contact, kind="hard", list_id=list_id)
+    opt_out_in_ac(h, str(target.ac_id), list_id, how)
     results = await h.until_idle()
     assert await dv_consent(h, target.dynamics_id) is True
     assert [await dv_consent(h, lk.dynamics_id) for lk in links if lk is not target] == [False] * (len(links) - 1)
@@ -180,8 +199,9 @@ def test_an_opt_in_setting_the_engine_cannot_carry_out_is_refused() -> None:
 
 
 @pytest.mark.parametrize("reading", ["unreadable", "all_lists"])
-async def test_a_global_unsubscribe_reaches_dynamics_only_where_ac_shows_it(harness: HarnessFactory,
-                                                                             reading: str) -> None:
+async def test_a_global_unsubscribe_reaches_dynamics_only_where_ac_shows_it(
+    harness: HarnessFactory, reading: str
+) -> None:
     """Register ``global_unsubscribe_reading``: AC documents no read of an account-wide unsubscribe; when it
     shows as status 2 on the lists, the opt-out read finds it, else nothing can."""
     h, _ = await with_list(harness)
