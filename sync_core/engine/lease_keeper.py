@@ -2,7 +2,8 @@
 
 No background task renews the lease (a fake clock would race it, and a stalled event loop should
 lose the lease, not keep it): every outbound call asks :meth:`LeaseKeeper.before_call`, which renews
-once less than ``renew_below`` is left and refuses the call with less than ``min_for_calls`` left;
+once less than ``renew_below`` is left and refuses the call with less than ``min_for_calls`` left,
+and :meth:`LeaseKeeper.on_the_wire` refuses it again, without I/O, as its bytes are about to leave;
 waits for ``Retry-After`` go through :meth:`LeaseKeeper.wait`, which renews between slices. A pass
 stalled past the expiry (a killed or frozen process) is taken over; when it wakes, its next call is
 refused and its next link/cursor write fails on the fence, so nothing of it lands.
@@ -35,6 +36,8 @@ class LeaseKeeper:
         self.min_for_calls = ttl / 2
         """AC calls start only with this much lease left (30 s of the default minute)."""
         self.renew_below = ttl * 0.75
+        self.min_on_the_wire = ttl / 4
+        """Lease a call's first byte still needs; its slack since :meth:`before_call` is a quarter TTL."""
         self.lost = False
         self.renewals = 0
 
@@ -62,6 +65,11 @@ class LeaseKeeper:
             self.lost = True
             raise LeaseLostError(f"the lease of {self.lease.connection_id} has less than "
                                  f"{self.min_for_calls:.0f} s left: no call starts")
+
+    def on_the_wire(self) -> None:
+        if self.lost or self.remaining() < self.min_on_the_wire:
+            self.lost = True
+            raise LeaseLostError(f"the lease of {self.lease.connection_id} lapsed before the call went out")
 
     async def wait(self, seconds: float) -> None:
         left = max(0.0, seconds)

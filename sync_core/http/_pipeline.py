@@ -2,9 +2,10 @@
 
 Per attempt, in this order: a slot of the in-flight bound (taken before the budgets, so a call
 that waited for a slot cannot send on a grant that has aged), one grant of every budget the call
-spends, the guard's permission, the policy's per-attempt headers, then the call is counted and
-sent. Between attempts the loop waits through the guard (so a pass's lease outlives a
-Retry-After) and, when the service throttled, pauses every holder of the budgets first.
+spends, the policy's per-attempt headers, the guard's permission, then the call is counted and
+sent; the guard is asked once more, with no I/O, as the headers and the body are written. Between
+attempts the loop waits through the guard (so a pass's lease outlives a Retry-After) and, when the
+service throttled, pauses every holder of the budgets first.
 """
 
 from __future__ import annotations
@@ -131,7 +132,8 @@ class Pipeline:
                 await budget.acquire()
             headers = {**body.headers, **(await policy.headers())}
             request = self.http.build_request(method, url, headers=headers, params=body.params, json=body.json,
-                                              data=body.data, content=body.content)
+                                              data=body.data, content=body.content,
+                                              extensions=self._wire_check())
             if self._guard is not None:  # last, so a pass frozen after the check has the least left to send
                 await self._guard.before_call()
             self.calls.add(kind)
@@ -144,6 +146,22 @@ class Pipeline:
                 policy.after_attempt()
         self._log.debug("%s %s -> %d", method, request_path(request), response.status_code)
         return request, response
+
+    def _wire_check(self) -> dict[str, Any] | None:
+        """httpcore's trace hook, asking the guard again as the headers and as the body go out.
+
+        Refused there, the request never reaches the host (or reaches it without its body, which a
+        server discards). Transports without httpcore (tests' ASGI apps) never call it.
+        """
+        guard = self._guard
+        if guard is None:
+            return None
+
+        async def trace(event: str, info: dict[str, Any]) -> None:
+            if event.endswith((".send_request_headers.started", ".send_request_body.started")):
+                guard.on_the_wire()
+
+        return {"trace": trace}
 
     def _transport_wait(self, error: httpx.TransportError, request: httpx.Request, policy: CallPolicy,
                         tries: _Tries) -> float:

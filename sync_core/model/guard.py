@@ -15,6 +15,14 @@ class CallGuard(Protocol):
         """Raise (the pass lost its lease) or return when the call may be sent."""
         ...
 
+    def on_the_wire(self) -> None:
+        """Raise when the call may no longer go out; asked, with no I/O, as its bytes are written.
+
+        Between :meth:`before_call` and the write a call can wait (for a pooled connection, a
+        connect, a busy event loop) or the process can be frozen; this is the check that holds.
+        """
+        ...
+
     async def wait(self, seconds: float) -> None:
         """Wait ``seconds`` without letting the lease lapse."""
         ...

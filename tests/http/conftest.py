@@ -90,6 +90,9 @@ class RecordingGuard:
     async def before_call(self) -> None:
         self.events.append(("before_call", self.clock.time()))
 
+    def on_the_wire(self) -> None:
+        self.events.append(("on_the_wire", self.clock.time()))
+
     async def wait(self, seconds: float) -> None:
         self.events.append(("wait", seconds))
         if self._during_wait is not None:
