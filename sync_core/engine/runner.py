@@ -117,8 +117,9 @@ class SyncEngine:
             if not dry_run:
                 if requested_at is not None:
                     runs = await self._store.list_runs(connection_id, limit=1)
-                    if runs and runs[0].started_at > requested_at and runs[0].status != "running":
-                        # A pass that started after this request was made already covers it.
+                    if runs and runs[0].started_at > requested_at and runs[0].status == "finished":
+                        # A pass that started after this request was made and finished covers it; one that
+                        # failed (or was killed, or stopped) may have written nothing of what was asked.
                         return PassResult("collapsed", run=runs[0])
                 await self._mark_crashed(connection_id)
                 store = self._store.fenced(await self._store.claim_fence(lease))

@@ -110,3 +110,31 @@ async def test_a_pass_cut_by_its_time_budget_is_continued(harness: HarnessFactor
     finally:
         await q.close()
         await reader.close()
+
+
+async def test_a_sync_now_is_not_collapsed_behind_a_later_pass_that_failed(harness: HarnessFactory,
+                                                                           storage_connection_string: str) -> None:
+    """Edits on both sides, then sync now; a pass that started after the request failed (an AC 5xx storm):
+    it wrote neither edit, so it does not cover the request, whose pass writes both."""
+    from tests.engine.test_pull import dv_contact, edit_ac_contact, synced, two_way
+
+    h = await harness(seed_contacts=4, config=two_way())
+    a, b = (await synced(h))["links"][:2]
+    q, reader = await _queue(storage_connection_string)
+    try:
+        h.clock.advance(60)
+        await edit_ac_contact(h, str(a.ac_id), lastName="From-AC")
+        await h.dv_patch("contacts", b.dynamics_id, {"lastname": "From-Dynamics"})
+        now = PassRequest(connection_id=h.cid, reason="sync_now", requested_at=h.clock.now())
+        h.clock.advance(1)
+        h.ac.inject_fault(error_rate=1.0)
+        failed = await h.run(reason="timer")
+        assert failed.outcome == "failed" and failed.run is not None and failed.run.started_at > now.requested_at
+        h.ac.clear_faults()
+        handled = await handle_request(h.engine(), q, now, clock=h.clock)
+        assert handled.result.outcome == "finished"
+        assert (await dv_contact(h, a.dynamics_id))["lastname"] == "From-AC"
+        assert h.ac.contacts[int(str(b.ac_id))].last_name == "From-Dynamics"
+    finally:
+        await q.close()
+        await reader.close()
