@@ -39,6 +39,9 @@ class AcChange:
     link: RecordLink
     ac_values: dict[str, Any]
     udate: datetime | None
+    person_contact: str | None = None
+    """A lead's change only: the Dynamics contact linked to the same AC contact (the lead qualified into it,
+    or the same person). An inactive lead is not pulled into while that contact is active (``pull``)."""
 
 
 @dataclass
@@ -117,6 +120,7 @@ async def read(p: Pass) -> Inbound:
     associations = await _associations(p, changed) if wants_account else {}
     for cid in changed:
         c = contacts[cid]
+        person = next((lk.dynamics_id for lk in links[cid] if lk.entity == "contact"), None)
         for link in links[cid]:
             if link.entity not in fields:
                 continue
@@ -126,7 +130,8 @@ async def read(p: Pass) -> Inbound:
                 account_id, title = associations.get(cid, (None, None))
                 values.update({k: v for k, v in (("account", account_id), ("accountContact.jobTitle", title))
                                if any(f.activecampaign == k for f in fields[link.entity])})
-            inbound.changes.setdefault(link.entity, []).append(AcChange(link, values, parse_ac_time(c.get("udate"))))
+            inbound.changes.setdefault(link.entity, []).append(AcChange(
+                link, values, parse_ac_time(c.get("udate")), person if link.entity == "lead" else None))
             p.count(link.entity, "ac_changed")
     return inbound
 

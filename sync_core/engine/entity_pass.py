@@ -10,6 +10,8 @@ from sync_core.engine.dynamics_reader import read_table
 from sync_core.engine.handler import EntityHandler
 from sync_core.engine.page import process_page
 from sync_core.engine.pass_state import PRIMARY_ID, Pass
+from sync_core.engine.pull_write import reactivated
+from sync_core.model.codes import ErrorCode
 
 RETRY_CHUNK = 25
 
@@ -18,10 +20,14 @@ async def push_entity(p: Pass, handler: EntityHandler) -> None:
     """Run (or continue) this entity's read and push; sets ``p.time.more_work`` if cut short."""
     entity = handler.entity
     select = await handler.prepare(p)
-    handler.open_errors.update(e.record_id for e in await p.store.list_errors(p.cid, entity=entity))
+    errors = await p.store.list_errors(p.cid, entity=entity)
+    handler.open_errors.update(e.record_id for e in errors)
+    inactive = {e.record_id: e for e in errors if e.side == "dynamics" and e.code == ErrorCode.RECORD_INACTIVE}
     await retry_due(p, handler, select)
 
     async def on_page(records: Sequence[Mapping[str, Any]], full_read: bool) -> None:
+        if inactive:  # a pull waits for one of these to be active again
+            await reactivated(p, entity, records, inactive)
         await process_page(p, handler, select, records, full_read=full_read)
 
     between = (lambda: import_overlap.read_while_importing(p)) if entity in ("contact", "lead") else None

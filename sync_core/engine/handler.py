@@ -52,6 +52,8 @@ def common_columns(p: Pass, entity: EntityName) -> list[str]:
     """What identifies and dates a row, what the merge step reads, and what the entity's criteria read
     (change tracking forbids ``$filter``, so criteria are evaluated on the rows read)."""
     extra = [PRIMARY_ID[entity], "modifiedon", "createdon"]
+    if p.connection.entities.of(entity).pulls and entity != "opportunity":
+        extra.append("statecode")  # a pull refused as inactive waits for a read that sees the record active
     if entity in MERGEABLE:
         extra += MERGE_COLUMNS
     return extra + criteria_columns(p.connection.entities.of(entity))

@@ -69,6 +69,8 @@ class PassCaches:
     """The "D365 Opportunity" schema's id and field types, once ensured."""
     links: LinkIndex | None = None
     """The people tables' links, when a whole-table read scanned them (kept in step by the sink)."""
+    inactive: set[tuple[str, str]] = field(default_factory=set)
+    """(entity, Dynamics id) of the records this pass's pull read as inactive (``statecode`` not 0)."""
     suppressed: set[str] | None = None
     """Salted hashes of the emails not to push and ``entity:id`` of the Dynamics records not to push
     (``store.suppressions``), read once a pass."""

@@ -22,7 +22,7 @@ from sync_core.engine.ac_values import NotConvertible, same_ac, to_dynamics
 from sync_core.engine.mapping import dynamics_values, parse_ac_time, select_columns
 from sync_core.engine.pass_state import ENTITY_SET, PRIMARY_ID, Pass
 from sync_core.engine.pull_write import PullItem, PullWriter
-from sync_core.engine.reconcile import reconcile
+from sync_core.engine.reconcile import Reconciled, reconcile
 from sync_core.engine.sink import Action, Failure, Plan
 from sync_core.model.codes import ErrorCode
 from sync_core.model.config import FieldMapping
@@ -33,6 +33,8 @@ PLAN_CHUNK = 1000
 """Changes planned (read again, reconciled, written) at a time: one full ``$batch``."""
 BATCH_START, BATCH_MIN, BATCH_MAX = 1000, 10, 1000
 ACCOUNT_KEY = "account"
+STATE = "statecode"
+"""Read with every pulled record: 0 is active; an inactive one may be read-only (register inactive_update)."""
 LOOKUP_BIND = {"parentcustomerid": "parentcustomerid_account"}
 """A lookup column → its navigation property for an account (``@odata.bind``)."""
 
@@ -50,12 +52,13 @@ async def pull_entity(p: Pass, entity: EntityName, changes: Sequence[AcChange], 
     if not changes or not fields:
         return
     meta = await p.dv.entity_metadata(entity)
-    select = select_columns(fields, [PRIMARY_ID[entity], "modifiedon"])
+    select = select_columns(fields, [PRIMARY_ID[entity], "modifiedon", STATE])
     open_errors = {e.record_id for e in await p.store.list_errors(p.cid, entity=entity) if e.side == "dynamics"}
     for start in range(0, len(changes), PLAN_CHUNK):
         chunk = list(changes[start:start + PLAN_CHUNK])
         records = {str(r[PRIMARY_ID[entity]]): r for r in await dynamics_reads.read_by_ids(
             p, entity, select, [c.link.dynamics_id for c in chunk], chunk_size=50)}
+        p.caches.inactive.update((entity, did) for did, r in records.items() if not active(r))
         accounts = await _account_ids(p, chunk)
         plan = _plan(p, entity, fields, meta, chunk, records, accounts)
         writer = PullWriter(entity, batch_runner=lambda ops: run_batch(p, ops, batch), open_errors=open_errors)
@@ -81,6 +84,13 @@ def _plan(p: Pass, entity: EntityName, fields: list[FieldMapping], meta: EntityM
         if record is None:
             plan.actions.append(Action("unlink_deleted", did, label, item=ch))
             continue
+        if _superseded(p, ch, record):
+            # An inactive (qualified or disqualified) lead whose AC contact is also an active contact's: the
+            # contact is the person now; the lead keeps what it had. The link learns the udate.
+            item = PullItem(change=ch, record=record, reconciled=Reconciled(), conflicts=[], body={})
+            plan.actions.append(Action("catch_up", did, label, "inactive lead", item=item))
+            p.count(entity, "skipped_inactive_lead")
+            continue
         ac_now = {k: v for k, v in ch.ac_values.items() if k != ACCOUNT_KEY or not v or str(v) in accounts}
         try:
             r = reconcile(mapping, fields, ch.link, dynamics_values(record, fields), ac_now, to_dynamics=convert,
@@ -103,6 +113,17 @@ def _plan(p: Pass, entity: EntityName, fields: list[FieldMapping], meta: EntityM
         plan.actions.append(Action("pull" if r.pull else "catch_up", did, label, why, item=item))
         plan.conflicts.extend(conflicts)
     return plan
+
+
+def active(record: Mapping[str, Any]) -> bool:
+    return record.get(STATE) in (None, 0)
+
+
+def _superseded(p: Pass, ch: AcChange, record: Mapping[str, Any]) -> bool:
+    """An inactive lead sharing its AC contact with a contact this pass did not read as inactive (the
+    contact's pull reads it first, when contacts pull; a linked contact is otherwise taken as active)."""
+    return (ch.person_contact is not None and not active(record)
+            and ("contact", ch.person_contact) not in p.caches.inactive)
 
 
 def _as_last_synced(ch: AcChange) -> bool:

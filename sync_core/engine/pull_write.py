@@ -7,18 +7,18 @@ the record's new ``@odata.etag``: the Dynamics delta that reads the record back 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sync_core.dynamics import BatchOperation, BatchResult
 from sync_core.engine import deletes, history
 from sync_core.engine.ac_changes import AcChange
-from sync_core.engine.pass_state import ENTITY_SET, Pass
+from sync_core.engine.pass_state import ENTITY_SET, PRIMARY_ID, Pass
 from sync_core.engine.reconcile import Reconciled
 from sync_core.engine.sink import Failure, Plan
 from sync_core.model.codes import ErrorCode
-from sync_core.model.state import ConflictRecord, EntityName, RecordLink
+from sync_core.model.state import ConflictRecord, EntityName, RecordError, RecordLink
 
 BatchRunner = Callable[[list[BatchOperation]], Awaitable[list[BatchResult]]]
 
@@ -58,10 +58,7 @@ class PullWriter:
             elif result.status == 404:
                 await self._deleted(p, action.item.change)
             else:
-                error = result.error
-                code = error.error_code if error is not None else ErrorCode.ERROR
-                await p.sink.fail(Failure(self.entity, action.record_id, code, side="dynamics",
-                                          cause=f"Dynamics refused the update: {error or result.status}"))
+                await p.sink.fail(_refused(self.entity, action.record_id, result))
         for action in plan.actions:
             if action.kind == "catch_up":
                 saved.append(_caught_up(p, action.item))
@@ -75,6 +72,34 @@ class PullWriter:
     async def _deleted(self, p: Pass, change: AcChange) -> None:
         """Deleted in Dynamics: the link goes (the AC contact per ``on_delete``); never recreated."""
         await deletes.dynamics_deleted(p, change.link)
+
+
+INACTIVE_CODE = "0x80040230"
+"""Dataverse's CannotUpdateObjectBecauseItIsInactive (register inactive_update: refused, or allowed)."""
+
+
+def _refused(entity: EntityName, record_id: str, result: BatchResult) -> Failure:
+    """A refused update: a record error. An inactive record's is not retried by backoff (the AC side would be
+    read again each time for nothing); a read that sees the record active again makes it due (``reactivated``)."""
+    error = result.error
+    cause = f"Dynamics refused the update: {error or result.status}"
+    if error is not None and error.dataverse_code.lower() == INACTIVE_CODE:
+        return Failure(entity, record_id, ErrorCode.RECORD_INACTIVE, cause, retriable=False, side="dynamics")
+    code = error.error_code if error is not None else ErrorCode.ERROR
+    return Failure(entity, record_id, code, cause, side="dynamics")
+
+
+async def reactivated(p: Pass, entity: EntityName, records: Sequence[Mapping[str, Any]],
+                      waiting: dict[str, RecordError]) -> None:
+    """Records read active again whose pull waits on ``record_inactive`` (``waiting``, by id): due now, so the
+    next pass's pull reads their AC side once and writes it."""
+    id_col = PRIMARY_ID[entity]
+    due = [waiting.pop(str(r[id_col])) for r in records
+           if str(r.get(id_col)) in waiting and r.get("statecode", 1) == 0]
+    if due:
+        await p.sink.retry_now(due)
+        p.count(entity, "reactivated", len(due))
+        p.time.more_work = True
 
 
 def _operation(entity: EntityName, item: PullItem) -> BatchOperation:

@@ -93,6 +93,7 @@ class Sink(Protocol):
     async def fail(self, failure: Failure) -> None: ...
     async def record_conflicts(self, conflicts: Sequence[ConflictRecord]) -> None: ...
     async def clear(self, entity: EntityName, record_id: str, side: Side = "activecampaign") -> None: ...
+    async def retry_now(self, errors: Sequence[RecordError]) -> None: ...
     async def save_cursor(self, cursor: C) -> C: ...
     async def save_links(self, links: Sequence[RecordLink]) -> None: ...
     async def delete_link(self, link: RecordLink) -> None: ...
@@ -132,6 +133,9 @@ class LiveSink:
 
     async def clear(self, entity: EntityName, record_id: str, side: Side = "activecampaign") -> None:
         await self._store.clear_error(self._cid, entity, side, record_id)
+
+    async def retry_now(self, errors: Sequence[RecordError]) -> None:
+        await self._store.retry_errors(self._cid, errors)
 
     async def record_conflicts(self, conflicts: Sequence[ConflictRecord]) -> None:
         for c in conflicts:
@@ -198,6 +202,9 @@ class DryRunSink:
             self.sample(failure.entity, action, failure.record_id, label, failure.code.value)
 
     async def clear(self, entity: EntityName, record_id: str, side: Side = "activecampaign") -> None:
+        return None
+
+    async def retry_now(self, errors: Sequence[RecordError]) -> None:
         return None
 
     async def save_cursor(self, cursor: C) -> C:

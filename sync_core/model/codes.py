@@ -33,6 +33,7 @@ class ErrorCode(StrEnum):
     PENDING = "pending"
     MERGE_PENDING = "merge_pending"
     EXISTS_AS_OTHER_KIND = "exists_as_other_kind"
+    RECORD_INACTIVE = "record_inactive"
     # What a service answered (the error tree's codes).
     REFUSED = "refused"
     DUPLICATE = "duplicate"
@@ -84,6 +85,9 @@ REMEDIES: dict[ErrorCode, Remedy] = {
         "a create request for a lead (contact) whose email is already a Dynamics contact (lead), while "
         "`create_requests.other_kind` is `refuse`", "qualify or remove the existing record, or set `other_kind` "
         "to `create`; the request tag stays, so the request is tried again", "yes"),
+    ErrorCode.RECORD_INACTIVE: Remedy(
+        "Dynamics refused to update the record because it is inactive (`0x80040230`): an AC edit waits for it",
+        "reactivate the record in Dynamics or unlink it; it is retried once a read sees it active", "on change"),
     ErrorCode.REFUSED: Remedy(
         "the service refused the data (validation); the cause holds its message", "fix the value the message names",
         "yes"),

@@ -260,10 +260,11 @@ async def test_one_refused_record_in_a_batch_of_a_thousand_is_recorded_and_the_r
     pulled = sum((r.run.counts.get("contact", {}).get("pulled", 0) if r.run else 0) for r in results)
     assert pulled == len(links) - 1
     (err,) = [e for e in await h.store.list_errors(h.cid) if e.side == "dynamics"]
-    assert err.record_id == inactive.dynamics_id and "inactive" in err.cause
+    assert (err.record_id, err.code, err.retriable) == (inactive.dynamics_id, "record_inactive", False)
+    assert "inactive" in err.cause
     for i, lk in enumerate(links[1:], start=1):
         assert h.dv.rows["contact"][lk.dynamics_id]["lastname"] == f"Bulk-{i}"
-    # Reactivated, the record is retried once due, and its error clears.
+    # Reactivated, the record is retried once a read sees it active, and its error clears.
     await h.dv_patch("contacts", inactive.dynamics_id, {"statecode": 0, "statuscode": 1})
     h.clock.advance(3 * 3600)
     await h.until_idle()
