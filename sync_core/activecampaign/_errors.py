@@ -108,7 +108,7 @@ class BulkImportRejected(ActiveCampaignError, model.SkippableError):
 
 
 class CampaignSendError(ActiveCampaignError, model.SkippableError):
-    """v1 ``campaign_send`` answered ``result_code`` 0; ``result_message`` says why."""
+    """A v1 call (``campaign_send``, a campaign report) answered ``result_code`` 0; ``result_message`` says why."""
 
     error_code = ErrorCode.REFUSED
 

@@ -13,6 +13,8 @@ from sync_core.activecampaign._paging import as_int, iter_offset
 from sync_core.activecampaign._shapes import many, one, seg
 
 CAMPAIGN_SEND_ACTIONS = frozenset({"send", "copy", "test", "source", "messagesize", "spamcheck", "preview"})
+CAMPAIGN_REPORTS = frozenset({"campaign_report_open_list", "campaign_report_link_list",
+                              "campaign_report_bounce_list", "campaign_report_unsubscription_list"})
 
 
 class MarketingApi(ClientBase):
@@ -62,17 +64,43 @@ class MarketingApi(ClientBase):
         success is ``result_code`` 1, whatever the HTTP status said."""
         if action not in CAMPAIGN_SEND_ACTIONS:
             raise ValueError(f"campaign_send action must be one of {sorted(CAMPAIGN_SEND_ACTIONS)}")
-        params = {"api_action": "campaign_send", "api_output": "json"}
-        form = {"api_key": self._pipeline.http.headers["Api-Token"], "email": email, "campaignid": campaign_id,
-                "messageid": message_id, "type": type, "action": action}
-        response = await self._send("POST", "", kind="campaign_send", params=params, form=form,
+        form = {"email": email, "campaignid": campaign_id, "messageid": message_id, "type": type, "action": action}
+        return await self._v1("campaign_send", form)
+
+    async def _v1(self, api_action: str, form: dict[str, str], *, empty_ok: bool = False) -> dict[str, Any]:
+        """One v1 call, the key in the form body (never a URL); success is ``result_code`` 1 whatever the HTTP
+        status said. ``empty_ok``: a report's "Nothing is returned" (``result_code`` 0) is an empty page."""
+        params = {"api_action": api_action, "api_output": "json"}
+        response = await self._send("POST", "", kind=api_action, params=params,
+                                    form={"api_key": self._pipeline.http.headers["Api-Token"], **form},
                                     url=f"{self.api_url}/admin/api.php")
         body = self._json(response)
         if as_int(body.get("result_code")) != 1:
             said = str(body.get("result_message") or "no result_message")
-            raise CampaignSendError(f"ActiveCampaign campaign_send failed: {said}", result_message=said,
+            if empty_ok and "nothing is returned" in said.casefold():
+                return {}
+            raise CampaignSendError(f"ActiveCampaign {api_action} failed: {said}", result_message=said,
                                     details=body)
         return body
+
+    async def campaign_report(self, api_action: str, campaign_id: str, *, page: int = 1) -> list[dict[str, Any]]:
+        """One page of a v1 campaign report (``campaign_report_open_list`` / ``_link_list`` / ...; reference §11):
+        its rows (under ``"0"``, ``"1"``, ... beside ``result_code``); an empty page is []."""
+        if api_action not in CAMPAIGN_REPORTS:
+            raise ValueError(f"campaign report must be one of {sorted(CAMPAIGN_REPORTS)}")
+        body = await self._v1(api_action, {"campaignid": campaign_id, "page": str(page)}, empty_ok=True)
+        rows = [(as_int(k), v) for k, v in body.items() if isinstance(v, dict) and as_int(k) is not None]
+        return [v for _, v in sorted(rows, key=lambda kv: kv[0] or 0)]
+
+    async def list_recent_campaigns(self, limit: int) -> list[dict[str, Any]]:
+        """The ``limit`` campaigns sent last (``orders[ldate]=DESC``, documented; never-sent ones come last)."""
+        body = await self._get("campaigns", kind="campaigns.recent",
+                               params={"orders[ldate]": "DESC", "limit": str(limit), "offset": "0"})
+        return many(body, "campaigns")
+
+    async def list_contact_bounce_logs(self, contact_id: str) -> list[dict[str, Any]]:
+        body = await self._get(f"contacts/{seg(contact_id)}/bounceLogs", kind="contact.bounceLogs")
+        return many(body, "bounceLogs")
 
     async def list_contact_activities(self, contact_id: str, *, after: datetime | None = None) -> list[dict[str, Any]]:
         """``activities?contact=`` (oldest first); AC documents reading the contact first to refresh them."""

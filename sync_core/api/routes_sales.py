@@ -106,11 +106,11 @@ async def activities(r: RecordDep, cursor: Cursor = None, limit: Limit = 20) -> 
         raise ApiError(422, "invalid_cursor", "cursor is the next_cursor of a previous page", field="cursor")
     async with clients(r) as (ac, _, person):
         if (ac_id := await _ac_contact(r, person)) is None:
-            return ActivityPage(items=[], next_cursor=None)
-        everything = await sales_view.timeline(ac, r.seller.ctx.sales_cache, ac_id)
+            return ActivityPage(items=[], next_cursor=None, partial=False)
+        everything, partial = await sales_view.timeline(ac, r.seller.ctx.sales_cache, ac_id)
         items, nxt = sales_view.page(everything, cursor, limit)
     return ActivityPage(items=[Activity(type=i.type, at=i.at, title=i.title, url=i.url, detail=i.detail)
-                               for i in items], next_cursor=nxt)
+                               for i in items], next_cursor=nxt, partial=partial)
 
 
 async def _choices(s: SellerDep, kind: str, search: str, cursor: str | None, limit: int) -> ChoicePage:

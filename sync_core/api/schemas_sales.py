@@ -72,6 +72,10 @@ class Activity(TextOnly):
 class ActivityPage(TextOnly):
     items: list[Activity]
     next_cursor: str | None
+    partial: bool = Field(False, description=(
+        "true when the campaign events are capped: the account lists none in `activities`, so they come from the "
+        "reports of the campaigns sent last (docs/ARCHITECTURE.md, sales actions), and a sent campaign or a "
+        "report page beyond the cap was left unread"))
 
 
 class Choice(TextOnly):

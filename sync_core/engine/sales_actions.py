@@ -22,12 +22,14 @@ ACTIVE_AUTOMATION = "1"
 SENDABLE_CAMPAIGN = frozenset({"2", "5"})
 CATALOGUE_SECONDS = 60.0
 TAG_SECONDS = 600.0
+ACTIVITIES_SEEN_SECONDS = 86400.0
 
 
 class SalesCache:
     """What sales actions would otherwise read on every click, per AC account: the automations and campaigns
     (a minute: a new or paused one shows within it; AC still refuses a paused automation itself), the tag
-    names (a minute), the lists and the ids of the sync's tags (ten minutes)."""
+    names (a minute), the lists and the ids of the sync's tags (ten minutes), and whether the account lists campaign
+events in ``activities`` (a day, once seen)."""
 
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
@@ -60,6 +62,15 @@ class SalesCache:
     async def tags(self, ac: ActiveCampaignClient) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = await self._get((ac.api_url, "tags"), CATALOGUE_SECONDS, ac.list_tags)
         return rows
+
+    def saw_campaign_activities(self, ac: ActiveCampaignClient) -> None:
+        self._rows[(ac.api_url, "campaign_activities")] = (self._clock.monotonic(), True)
+
+    def campaign_activities_seen(self, ac: ActiveCampaignClient) -> bool:
+        """Whether a contact's ``activities`` listed campaign events in this account within the day: then another
+        contact without them has none, and the reports are not read for it."""
+        hit = self._rows.get((ac.api_url, "campaign_activities"))
+        return hit is not None and self._clock.monotonic() - hit[0] < ACTIVITIES_SEEN_SECONDS
 
     async def tag_id(self, ac: ActiveCampaignClient, name: str) -> str:
         found: str = await self._get((ac.api_url, "tag:" + name.strip().casefold()), TAG_SECONDS,

@@ -3,7 +3,8 @@ marketing timeline (reference §9–§11).
 
 The timeline merges the documented sources: ``activities`` (campaign sends, opens, clicks, replies, bounces,
 unsubscribes, forwards — the ``Campaign*`` vocabulary is unconfirmed, register ``campaign_events_in_activities``;
-an account that does not list campaign events there shows none of them), ``contactAutomations`` (entered and
+for an account that does not list them there, the bounded per-contact and per-campaign reports of
+``campaign_reports``, the answer saying when they were capped), ``contactAutomations`` (entered and
 finished, with their dates) and ``trackingLogs`` (event tracking). Items are ordered newest first by
 (time, source, id); the cursor is the last item's key, so a page does not shift when new activity arrives.
 """
@@ -18,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sync_core.activecampaign import ActiveCampaignClient
+from sync_core.engine import campaign_reports
 from sync_core.engine.mapping import parse_ac_time
 from sync_core.engine.sales_actions import SalesCache
 
@@ -100,10 +102,10 @@ def _names(rows: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     return {str(r.get("id")): str(r.get("name", "")) for r in rows}
 
 
-async def timeline(ac: ActiveCampaignClient, cache: SalesCache, ac_id: str) -> list[TimelineItem]:
-    """Every item of the person's timeline, newest first."""
+async def timeline(ac: ActiveCampaignClient, cache: SalesCache, ac_id: str) -> tuple[list[TimelineItem], bool]:
+    """Every item of the person's timeline, newest first; whether the campaign events are partial (capped)."""
     app = app_url(ac.api_url)
-    items = await _campaign_activities(ac, cache, ac_id, app)
+    items, partial = await _campaign_events(ac, cache, ac_id, app)
     names = _names(await cache.automations(ac))
     for r in await ac.list_contact_automations(ac_id):
         aid = str(r.get("automation") or r.get("seriesid"))
@@ -118,23 +120,38 @@ async def timeline(ac: ActiveCampaignClient, cache: SalesCache, ac_id: str) -> l
             items.append(TimelineItem("event", at, str(log.get("type") or "Event"), None,
                                       str(log.get("value")) if log.get("value") else None, "event",
                                       str(log.get("id"))))
-    return sorted(items, key=TimelineItem.order, reverse=True)
+    return sorted(items, key=TimelineItem.order, reverse=True), partial
 
 
-async def _campaign_activities(ac: ActiveCampaignClient, cache: SalesCache, ac_id: str, app: str
-                               ) -> list[TimelineItem]:
-    await ac.get_contact(ac_id)  # AC generates a contact's activities when the contact is read (§11)
+async def _campaign_events(ac: ActiveCampaignClient, cache: SalesCache, ac_id: str, app: str
+                           ) -> tuple[list[TimelineItem], bool]:
+    """From ``activities`` when the account lists campaign events there (once seen, remembered per account),
+    clicks given their link from the link reports; else from the bounded reports (``campaign_reports``)."""
+    contact = await ac.get_contact(ac_id)  # AC generates a contact's activities when the contact is read (§11)
     rows = [a for a in await ac.list_contact_activities(ac_id) if a.get("reference_type") in CAMPAIGN_EVENTS]
-    campaigns = _names(await cache.campaigns(ac)) if rows else {}
-    out = []
+    if rows:
+        cache.saw_campaign_activities(ac)
+    elif not cache.campaign_activities_seen(ac):
+        found = await campaign_reports.from_reports(ac, {**contact, "id": ac_id}, await ac.list_contact_lists(ac_id))
+        return await _titled(ac, cache, app, found.events), found.partial
+    clicked = [str(a.get("reference_id")) for a in rows if a["reference_type"] == "CampaignClick"]
+    links = await campaign_reports.click_links(ac, {**contact, "id": ac_id}, clicked) if clicked else {}
+    events = []
     for a in rows:
-        at = parse_ac_time(a.get("tstamp"))
-        ref = str(a.get("reference_id") or "")
-        if at is None:
-            continue
-        out.append(TimelineItem(CAMPAIGN_EVENTS[str(a["reference_type"])], at, campaigns.get(ref, f"Campaign {ref}"),
-                                f"{app}/app/campaigns/{ref}" if ref else None, None, "activity", str(a.get("id"))))
-    return out
+        if (at := parse_ac_time(a.get("tstamp"))) is not None:
+            ref = str(a.get("reference_id") or "")
+            kind = CAMPAIGN_EVENTS[str(a["reference_type"])]
+            detail = links.get((ref, at.replace(microsecond=0))) if kind == "click" else None
+            events.append(campaign_reports.Event(kind, at, ref, detail, "activity", str(a.get("id"))))
+    return await _titled(ac, cache, app, events), False
+
+
+async def _titled(ac: ActiveCampaignClient, cache: SalesCache, app: str, events: Sequence[campaign_reports.Event]
+                  ) -> list[TimelineItem]:
+    campaigns = _names(await cache.campaigns(ac)) if events else {}
+    return [TimelineItem(e.type, e.at, campaigns.get(e.campaign, f"Campaign {e.campaign}"),
+                         f"{app}/app/campaigns/{e.campaign}" if e.campaign else None, e.detail, e.source, e.id)
+            for e in events]
 
 
 def page(items: Sequence[TimelineItem], cursor: str | None, limit: int) -> tuple[list[TimelineItem], str | None]:

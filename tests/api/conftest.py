@@ -221,8 +221,11 @@ async def api_harness(storage_connection_string: str, table_prefix: str, clock: 
 
 @pytest.fixture
 async def api(storage_connection_string: str, table_prefix: str, clock: FakeClock, tmp_path: Path,
-              signing_key: rsa.RSAPrivateKey) -> AsyncIterator[Api]:
+              signing_key: rsa.RSAPrivateKey, sandbox_switches: dict[str, dict[str, Any]]) -> AsyncIterator[Api]:
+    """The API; the readings of ``--sandbox-switch`` are set before the test's own."""
     async with api_harness(storage_connection_string, table_prefix, clock, tmp_path, signing_key) as a:
+        a.ac.switches.set_many(sandbox_switches.get("ac", {}))
+        a.dv.set_switches(sandbox_switches.get("dataverse", {}))
         yield a
 
 

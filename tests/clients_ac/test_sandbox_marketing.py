@@ -76,3 +76,31 @@ async def test_activities_after_and_tracking_logs(client: ActiveCampaignClient, 
     seeded.add_tracking_log(cid, "webinar", "joined")
     logs = await client.list_tracking_logs(str(cid))
     assert [(t["type"], t["value"]) for t in logs] == [("webinar", "joined")]
+
+
+async def test_v1_campaign_reports_recent_campaigns_and_bounce_logs(client: ActiveCampaignClient,
+                                                                    seeded: Any) -> None:
+    from sandbox.activecampaign.marketing import record_event
+
+    contact = await client.create_contact({"email": "opener@example.com"})
+    cid = int(contact["id"])
+    welcome = seeded.campaigns[1]
+    offer = next(x for x in seeded.links.values() if x["campaign"] == 1 and x["link"].startswith("https://"))
+    record_event(seeded, welcome, seeded.contacts[cid], "open")
+    record_event(seeded, welcome, seeded.contacts[cid], "click", link=offer)
+    record_event(seeded, welcome, seeded.contacts[cid], "bounce")
+    opens = await client.campaign_report("campaign_report_open_list", "1")
+    assert [(r["subscriberid"], r["times"]) for r in opens] == [(str(cid), "1")]
+    links = await client.campaign_report("campaign_report_link_list", "1")
+    assert [(r["link"], r["info"][0]["email"]) for r in links] == [(offer["link"], "opener@example.com")]
+    assert await client.campaign_report("campaign_report_open_list", "1", page=2) == []  # "Nothing is returned"
+    assert await client.campaign_report("campaign_report_open_list", "2") == []
+    with pytest.raises(CampaignSendError, match="Campaign not found"):
+        await client.campaign_report("campaign_report_open_list", "999")
+    with pytest.raises(ValueError):
+        await client.campaign_report("campaign_report_everything", "1")
+    logs = await client.list_contact_bounce_logs(str(cid))
+    assert [str(b["campaign"]) for b in logs] == ["1"]
+    await client.send_campaign(email="opener@example.com", campaign_id="2", message_id="2")
+    assert [str(c["id"]) for c in await client.list_recent_campaigns(1)] == ["2"]  # sent last
+    assert client.calls.snapshot()["campaign_report_open_list"] == 4

@@ -7,7 +7,7 @@ import type { ConnectionView } from "./generated";
 import { parseConnectionView } from "./generated";
 import {
   type AutomationAdded, type CampaignSent, type Choice, type Entity, type Marketing, type Me, type Page,
-  type Activity, ContractViolation, parseActivities, parseAutomationAdded, parseCampaignSent, parseChoices,
+  type ActivityPage, ContractViolation, parseActivities, parseAutomationAdded, parseCampaignSent, parseChoices,
   parseErrorDetail, parseMarketing, parseMe,
 } from "./seller-contract";
 
@@ -49,7 +49,7 @@ export class ApiClient {
     return this.call("GET", `${record(entity, id)}/marketing`, parseMarketing);
   }
 
-  activities(entity: Entity, id: string, cursor: string | null, limit = 20): Promise<Page<Activity>> {
+  activities(entity: Entity, id: string, cursor: string | null, limit = 20): Promise<ActivityPage> {
     return this.call("GET", `${record(entity, id)}/activities${query({ cursor, limit })}`, parseActivities);
   }
 

@@ -18,7 +18,7 @@ const checks: Record<string, true> = {
   AutomationRun: true satisfies Same<C.AutomationRun, S["AutomationRun"]>,
   Marketing: true satisfies Same<C.Marketing, S["Marketing"]>,
   Activity: true satisfies Same<C.Activity, S["Activity"]>,
-  ActivityPage: true satisfies Same<Page<C.Activity>, S["ActivityPage"]>,
+  ActivityPage: true satisfies Same<C.ActivityPage, S["ActivityPage"]>,
   ChoicePage: true satisfies Same<Page<C.Choice>, S["ChoicePage"]>,
   AutomationAdded: true satisfies Same<C.AutomationAdded, S["AutomationAdded"]>,
   CampaignSent: true satisfies Same<C.CampaignSent, S["CampaignSent"]>,

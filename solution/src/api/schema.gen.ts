@@ -582,6 +582,12 @@ export interface components {
             items: components["schemas"]["Activity"][];
             /** Next Cursor */
             next_cursor: string | null;
+            /**
+             * Partial
+             * @description true when the campaign events are capped: the account lists none in `activities`, so they come from the reports of the campaigns sent last (docs/ARCHITECTURE.md, sales actions), and a sent campaign or a report page beyond the cap was left unread
+             * @default false
+             */
+            partial: boolean;
         };
         /** AddToAutomation */
         AddToAutomation: {

@@ -78,6 +78,11 @@ export interface Page<T> {
   next_cursor: string | null;
 }
 
+/** `partial`: the campaign events were read from the capped reports and some were left unread. */
+export interface ActivityPage extends Page<Activity> {
+  partial: boolean;
+}
+
 export interface Choice {
   id: string;
   name: string;
@@ -194,13 +199,15 @@ function parsePage<T>(v: unknown, name: string, item: (x: unknown, p: string) =>
   return { items: arr(o.items, `${name}.items`, item), next_cursor: strOrNull(o.next_cursor, `${name}.next_cursor`) };
 }
 
-export function parseActivities(v: unknown): Page<Activity> {
-  return parsePage(v, "activities", (x, p) => {
+export function parseActivities(v: unknown): ActivityPage {
+  const page = parsePage(v, "activities", (x, p) => {
     const a = obj(x, p);
     return { type: oneOf(a.type, `${p}.type`, ACTIVITY_TYPES), at: isoTime(a.at, `${p}.at`),
              title: str(a.title, `${p}.title`), url: strOrNull(a.url, `${p}.url`),
              detail: strOrNull(a.detail, `${p}.detail`) };
   });
+  const partial = obj(v, "activities").partial;
+  return { ...page, partial: partial === undefined ? false : bool(partial, "activities.partial") };
 }
 
 export function parseChoices(v: unknown): Page<Choice> {

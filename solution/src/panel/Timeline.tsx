@@ -21,6 +21,7 @@ export function Timeline({ client, entity, id, version }: { client: ApiClient; e
   const s = useStyles();
   const [items, setItems] = useState<Activity[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
+  const [partial, setPartial] = useState(false);
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<string | null>(null);
 
@@ -31,6 +32,7 @@ export function Timeline({ client, entity, id, version }: { client: ApiClient; e
       const page = await client.activities(entity, id, from, PAGE_SIZE);
       setItems((prev) => (replace ? page.items : [...prev, ...page.items]));
       setCursor(page.next_cursor);
+      setPartial((prev) => (replace ? page.partial : prev || page.partial));
     } catch (e) {
       setError(e instanceof ApiFailure ? e.message : "The timeline could not be loaded.");
     } finally {
@@ -58,6 +60,11 @@ export function Timeline({ client, entity, id, version }: { client: ApiClient; e
           </li>
         ))}
       </ol>
+      {partial ? (
+        <MessageBar intent="info"><MessageBarBody>
+          Campaign activity is shown for the most recent campaigns only; older opens and clicks may be missing.
+        </MessageBarBody></MessageBar>
+      ) : null}
       {loading ? <Spinner size="tiny" label="Loading activity…" /> : null}
       {error ? <MessageBar intent="error"><MessageBarBody>{error}</MessageBarBody></MessageBar> : null}
       {cursor && !loading ? (
