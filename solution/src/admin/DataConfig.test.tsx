@@ -124,14 +124,7 @@ describe("Data Configuration", () => {
     expect(options.map((o) => o.textContent)).toEqual(["lastName", "field:7"]);
   });
 
-  // Skipped, NOT done: in jsdom under load the tab click after an edit sometimes opens no dialog and leaves no
-  // page (seen 1 run in 2 on a loaded 2-core machine; never alone). Whether the guard or jsdom/Fluent drops the
-  // click is not known yet; the browser story (e2e/admin.real-api.spec.ts) does not cover this guard either.
-  // Still skipped, NOT done (ui2, 2026-12-02): under load it fails 2-3 of 3 runs. With ONE click and a 15 s wait for the
-  // dialog (no re-clicks) it still fails: the page is not left (Data Configuration stays selected) and no dialog is
-  // found, so the dirty ref is set (else the page would change) and the retry loop's timing is not the cause either.
-  // Unchecked suspects: Fluent's Dialog present but not accessible to queryByRole in jsdom, or the click not delivered.
-  it.skip("asks before leaving with unsaved changes", async () => {
+  it("asks before leaving with unsaved changes", async () => {
     const a = api().on("GET", "/users", { status: 200, body: [] });
     showAdmin(a, "#/data");
     const contacts = await screen.findByRole("region", { name: "Contacts" });

@@ -73,6 +73,12 @@ export function Shell({ client, render }: { client: ApiClient; render: (page: Pa
   // Also kept in a ref, set with the state: a navigation that follows the page's report at once sees it.
   const dirtyNow = useRef(false);
   const setDirty = useCallback((d: boolean) => { dirtyNow.current = d; setDirtyState(d); }, []);
+  // Focus a button inside the guard's dialog once it opens. When Fluent's own first-focus finds nothing yet
+  // (seen under load) it focuses the dialog surface itself, before Tabster has made that surface a modalizer;
+  // Tabster then never activates it and its next pass sets aria-hidden on the dialog (screen readers lose it).
+  // A focused element INSIDE the surface activates the modalizer whichever of the two comes first.
+  const stayButton = useRef<HTMLButtonElement>(null);
+  useEffect(() => { if (pending !== null) stayButton.current?.focus(); }, [pending]);
 
   useEffect(() => {
     api.connection().then((connection) => setGate({ kind: "in", connection })).catch((e: unknown) => {
@@ -138,7 +144,7 @@ export function Shell({ client, render }: { client: ApiClient; render: (page: Pa
             <DialogTitle>Leave without saving?</DialogTitle>
             <DialogContent>This page has changes that are not saved. They are lost if you leave.</DialogContent>
             <DialogActions>
-              <Button appearance="primary" onClick={() => setPending(null)}>Stay on this page</Button>
+              <Button appearance="primary" ref={stayButton} onClick={() => setPending(null)}>Stay on this page</Button>
               <Button onClick={() => {
                 const hash = pending ?? "#/dashboard";
                 setDirty(false);
