@@ -9,6 +9,7 @@ from bench.run import DatasetResult, Measured
 
 RATE_TARGET = 0.80
 RSS_TARGET_MB = 300.0
+CPU_MS_TARGET = 1.0
 DELTA_SPREAD_TARGET = 0.10
 """Delta cost follows the changes: calls per changed record at the large size within 10 % of the small."""
 
@@ -46,6 +47,9 @@ def print_run(m: Measured, *, records: int | None = None) -> None:
         print(f"    {records:,} records -> {records / m.sim:,.1f} records/s simulated")
     print(f"    passes {len(res['passes'])}; AC calls {m.ac_total:,} ({calls}); Dataverse calls ({dv})")
     print(f"    AC requests seen by the sandbox: {m.sandbox_requests}")
+    if tables := res.get("table_calls"):
+        kinds = ", ".join(f"{k} {v:,}" for k, v in sorted(tables.items(), key=lambda kv: -kv[1]))
+        print(f"    Table Storage requests (sync process) {sum(tables.values()):,}: {kinds}")
     for p in res["passes"]:
         print(f"      pass {p['reason']:<12} at +{p['sim_start']:7.0f} s: {p['outcome']:<9} {p['sim_seconds']:7.1f} s, "
               f"AC {sum(p['ac_calls'].values()):,} {p['ac_calls']}")
@@ -89,6 +93,14 @@ def summarize(big: DatasetResult, small: DatasetResult | None, generic: Measured
     res = big.initial.result
     rows.append(Row(f"initial sync {n:,}: wall / CPU / simulated", f"{res['wall_seconds']:,.0f} s / "
                     f"{res['cpu_seconds']:,.0f} s / {big.initial.sim:,.0f} s"))
+    cpu_ms = 1000 * res["cpu_seconds"] / n
+    rows.append(Row(f"initial sync {n:,}: CPU per record (sync process)", f"{cpu_ms:.2f} ms", "<= 1 ms",
+                    cpu_ms <= CPU_MS_TARGET))
+    if tables := res.get("table_calls"):
+        total = sum(tables.values())
+        rows.append(Row(f"initial sync {n:,}: Table Storage requests", f"{total:,} = {total / n:.2f} a record "
+                        f"({tables.get('links get', 0):,} link reads by key, {tables.get('links query', 0):,} "
+                        "link queries)"))
     peaks = [big.initial, generic, *(d.delta for d in (big, small) if d and d.delta),
              *((small.initial,) if small else ()), *(d.initial for _, d in extra_readings)]
     peak = max(float(m.result["peak_rss_mb"]) for m in peaks if m is not None)

@@ -92,9 +92,10 @@ async def run_engine(job: dict[str, Any], clock: SimClock) -> dict[str, Any]:
             if len(passes) >= MAX_PASSES:
                 raise RuntimeError("the connection did not become idle")
     finally:
+        table_calls = store.table_calls
         await store.close()
     return {"sim_seconds": clock.time() - start, "passes": passes, "ac_calls": ac_calls, "dv_calls": dv_calls,
-            "counts": counts}
+            "counts": counts, "table_calls": table_calls}
 
 
 async def run_generic(job: dict[str, Any], clock: SimClock) -> dict[str, Any]:

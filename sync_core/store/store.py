@@ -62,6 +62,7 @@ class SyncStore:
         link_write_concurrency: int = 8,
     ) -> None:
         self.clock: Clock = clock or SYSTEM_CLOCK
+        self._transport: ShortKeepAliveTransport | None = None
         self.tables = Tables(service, table_prefix)
         t = self.tables
         self._configs = ConfigRepository(t["connections"], self.clock, migrated=self._audit_migration)
@@ -92,15 +93,21 @@ class SyncStore:
 
     @classmethod
     def from_connection_string(cls, conn_str: str, *, table_prefix: str = "", clock: Clock | None = None) -> SyncStore:
-        service = TableServiceClient.from_connection_string(conn_str, transport=ShortKeepAliveTransport())
-        return cls(service, table_prefix=table_prefix, clock=clock)
+        transport = ShortKeepAliveTransport()
+        service = TableServiceClient.from_connection_string(conn_str, transport=transport)
+        store = cls(service, table_prefix=table_prefix, clock=clock)
+        store._transport = transport
+        return store
 
     @classmethod
     def from_account_url(
         cls, account_url: str, credential: AsyncTokenCredential, *, table_prefix: str = "", clock: Clock | None = None
     ) -> SyncStore:
-        service = TableServiceClient(endpoint=account_url, credential=credential, transport=ShortKeepAliveTransport())
-        return cls(service, table_prefix=table_prefix, clock=clock)
+        transport = ShortKeepAliveTransport()
+        service = TableServiceClient(endpoint=account_url, credential=credential, transport=transport)
+        store = cls(service, table_prefix=table_prefix, clock=clock)
+        store._transport = transport
+        return store
 
     async def create_tables(self) -> None:
         """Create the tables that are missing (idempotent)."""
@@ -121,6 +128,15 @@ class SyncStore:
     def link_transactions(self) -> int:
         """Link transactions submitted by this store so far (benchmarks, tests)."""
         return self._links.transactions
+
+    @property
+    def table_calls(self) -> dict[str, int]:
+        """Table Storage requests sent so far by ``<table> <kind>`` (tables without the prefix; retries
+        counted); empty for a store built on another service client."""
+        if self._transport is None:
+            return {}
+        n = len(self.tables.prefix)
+        return {k[n:] if k.startswith(self.tables.prefix) else k: v for k, v in self._transport.calls.items()}
 
     # --- connections ---------------------------------------------------------------------------
 

@@ -200,3 +200,46 @@ async def test_a_save_from_an_outdated_copy_still_leaves_consistent_index_rows(s
     assert await store.find_links_by_email(CID, "two@x.com") == []
     assert await store.find_links_by_email(CID, "one@x.com") == []
     assert len(await _rows(store)) == 3
+
+
+def _link_reads(store: SyncStore) -> dict[str, int]:
+    calls = store.table_calls
+    return {k: calls.get(k, 0) for k in ("links get", "links query")}
+
+
+async def test_a_page_of_links_is_read_in_queries_of_14_keys_not_a_read_each(store: SyncStore) -> None:
+    await store.save_links(CID, [RecordLink("contact", f"d-{i:03}", f"ac-{i}", email=f"p{i}@x.com",
+                                            dynamics_values={"n": i}) for i in range(200)])
+    await store.save_links(CID, [RecordLink("lead", f"d-{i:03}", f"lead-{i}") for i in range(20)])
+    await store.save_links("conn-2", [RecordLink("contact", f"d-{i:03}", "other") for i in range(20)])
+    before = _link_reads(store)
+
+    wanted = [f"d-{i:03}" for i in range(219, -1, -1)]  # 200 stored, 20 never linked
+    got = await store.get_links(CID, "contact", wanted)
+
+    after = _link_reads(store)
+    # 220 keys at most 14 a query (Table Storage allows 15 comparisons a filter, one is the partition).
+    assert after["links query"] - before["links query"] == 16
+    assert after["links get"] == before["links get"]
+    assert sorted(got) == [f"d-{i:03}" for i in range(200)]
+    assert all(lk.entity == "contact" and lk.ac_id == f"ac-{lk.dynamics_values['n']}" for lk in got.values())
+
+
+async def test_links_read_in_a_batch_save_back_without_stale_rows(store: SyncStore) -> None:
+    await store.save_links(CID, [RecordLink("contact", f"c-{i}", f"ac-{i}", email=f"{i}@x.com") for i in range(30)])
+    got = await store.get_links(CID, "contact", [f"c-{i}" for i in range(30)])
+    for link in got.values():
+        assert link.etag is not None and link.index_keys
+        link.email = f"new-{link.dynamics_id}@x.com"
+    await store.save_links(CID, list(got.values()))
+    assert await store.find_links_by_email(CID, "3@x.com") == []
+    assert [lk.dynamics_id for lk in await store.find_links_by_email(CID, "new-c-3@x.com")] == ["c-3"]
+    assert len(await _rows(store)) == 90
+
+
+async def test_links_found_by_email_come_in_index_order(store: SyncStore) -> None:
+    await store.save_links(CID, [RecordLink("contact", f"c-{i}", None, email="same@x.com") for i in (3, 1, 2)]
+                           + [RecordLink("lead", "l-0", None, email="same@x.com")])
+    found = await store.find_links_by_email(CID, "same@x.com")
+    assert [(lk.entity, lk.dynamics_id) for lk in found] == [("contact", "c-1"), ("contact", "c-2"),
+                                                            ("contact", "c-3"), ("lead", "l-0")]
