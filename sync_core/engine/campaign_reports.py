@@ -51,6 +51,12 @@ def _mine(row: Mapping[str, Any], contact_id: str, email: str) -> bool:
         bool(email) and str(row.get("email") or "").casefold() == email.casefold())
 
 
+def _whose(contact: Mapping[str, Any]) -> tuple[str, str, timedelta | None]:
+    """The contact's id, email, and the offset of its own ``udate`` (what the reports' wall-clock times take)."""
+    udate = parse_ac_time(contact.get("udate") or contact.get("cdate"))
+    return str(contact.get("id")), str(contact.get("email") or ""), udate.utcoffset() if udate is not None else None
+
+
 def _at(value: Any, offset: timedelta | None) -> datetime | None:
     at = parse_ac_time(value)
     if at is not None and offset is not None and _WALL_CLOCK.match(str(value).strip()):
@@ -79,9 +85,7 @@ async def _report(ac: ActiveCampaignClient, action: str, campaign_id: str, hit: 
 async def from_reports(ac: ActiveCampaignClient, contact: Mapping[str, Any], lists: Sequence[Mapping[str, Any]]
                        ) -> Found:
     """The contact's opens, clicks (detail: the link), bounces and unsubscribes from the documented reports."""
-    cid, email = str(contact.get("id")), str(contact.get("email") or "")
-    udate = parse_ac_time(contact.get("udate") or contact.get("cdate"))
-    offset = udate.utcoffset() if udate is not None else None
+    cid, email, offset = _whose(contact)
     found = Found()
     for b in await ac.list_contact_bounce_logs(cid):
         if (at := _at(b.get("tstamp"), offset)) is not None:
@@ -134,9 +138,7 @@ async def click_links(ac: ActiveCampaignClient, contact: Mapping[str, Any], camp
                       ) -> dict[tuple[str, datetime], str]:
     """For click activities (which name the campaign only): the link the contact clicked at that second, from the
     link reports of at most RECENT_CAMPAIGNS of those campaigns; a click matching no row gets no link."""
-    cid, email = str(contact.get("id")), str(contact.get("email") or "")
-    udate = parse_ac_time(contact.get("udate") or contact.get("cdate"))
-    offset = udate.utcoffset() if udate is not None else None
+    cid, email, offset = _whose(contact)
     out: dict[tuple[str, datetime], str] = {}
     for camp in list(dict.fromkeys(campaigns))[:RECENT_CAMPAIGNS]:
         clicks, _ = await _report(ac, "campaign_report_link_list", camp, lambda r: _clicked(r, cid, email))
