@@ -244,6 +244,9 @@ class StatusView(BaseModel):
     directions: dict[str, Literal["bidirectional", "push", "pull"]] = Field(
         default_factory=dict, description="Each enabled entity's direction")
     open_errors: int
+    awaiting_import: int = Field(
+        0, description="Records sent in bulk imports ActiveCampaign had not finished processing at the last pass's "
+        "check: they are in ActiveCampaign once it has (its imports run asynchronously)")
     create_requests: dict[str, int] = Field(
         default_factory=dict, description="Creates asked for by ActiveCampaign: pending, done and failed")
 

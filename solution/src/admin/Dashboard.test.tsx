@@ -7,10 +7,10 @@ import { CONFLICT, CONNECTION, showAdmin } from "./testing";
 const RUN = { run_id: "r1", started_at: "2026-12-01T10:00:00Z", finished_at: "2026-12-01T10:01:00Z", status: "finished",
   reason: "timer", counts: {}, api_calls: {}, message: null };
 
-function status(progress: unknown[], global = true) {
+function status(progress: unknown[], global = true, awaiting = 0) {
   return { connection_id: "contoso", connected: true, global_enabled: global, frequency: "2h", progress,
     last_success: { contact: "2026-12-01T10:01:00Z" }, last_runs: [RUN], api_calls_24h: { activecampaign: 12, dynamics: 30 },
-    directions: { contact: "push" }, open_errors: 3 };
+    directions: { contact: "push" }, open_errors: 3, awaiting_import: awaiting };
 }
 const P = (done: number, phase = "initial") => ({ entity: "contact", side: "dynamics", phase, done, total: 200,
   percent: done / 2, eta_seconds: 10, started_at: "2026-12-01T10:00:00Z", finished_at: null });
@@ -53,6 +53,17 @@ describe("Dashboard", () => {
       .on("GET", "/conflicts", { status: 200, body: { items: [], next_cursor: null } });
     showAdmin(a, "#/dashboard");
     expect(await screen.findByText(/200 \/ 200 · 100 % · done/, {}, { timeout: 8000 })).toBeInTheDocument();
+  });
+
+  it("says how many records wait for ActiveCampaign to process their import, and watches until none do", async () => {
+    let n = 0;
+    const a = new FakeApi().on("GET", "/connection", { status: 200, body: CONNECTION })
+      .on("GET", "/status", () => { n += 1; return { status: 200, body: status([P(200, "delta")], true, n < 2 ? 60 : 0) }; })
+      .on("GET", "/conflicts", { status: 200, body: { items: [], next_cursor: null } });
+    showAdmin(a, "#/dashboard");
+    expect(await screen.findByText(/60 records were sent to ActiveCampaign in bulk imports it has not finished processing/))
+      .toBeInTheDocument();
+    await waitFor(() => expect(screen.queryByText(/not finished processing/)).toBeNull(), { timeout: 6000 });
   });
 
   it("does not poll with global sync off and nothing running", async () => {

@@ -18,10 +18,10 @@ export function running(p: EntityProgress): boolean {
   return p.phase !== "delta" && p.finished_at === null;
 }
 
-/** Worth watching: a read runs, or global sync is on and the initial sync has not settled (no cursor yet,
- * or a first read done while its imports are still open and the follow-up pass is still to come). */
+/** Worth watching: a read runs, records wait for ActiveCampaign to process their import, or global sync is on
+ * and the initial sync has not settled (no cursor yet, or a first read done while its follow-up pass is to come). */
 export function unsettled(st: StatusView): boolean {
-  if (st.progress.some(running)) return true;
+  if (st.progress.some(running) || st.awaiting_import > 0) return true;
   return st.global_enabled && (st.progress.length === 0 || st.progress.some((p) => p.phase !== "delta"));
 }
 
@@ -139,6 +139,12 @@ export function Dashboard() {
                   <TableBody>{st.progress.map((p) => <ProgressRow key={`${p.entity}-${p.side}`} p={p} />)}</TableBody>
                 </Table>
               ) : <Text>Not started: it starts when global sync is turned on.</Text>}
+              {st.awaiting_import > 0 ? (
+                <Text role="status">
+                  {st.awaiting_import} {st.awaiting_import === 1 ? "record was" : "records were"} sent to ActiveCampaign in bulk
+                  imports it has not finished processing: they appear in ActiveCampaign once it has.
+                </Text>
+              ) : null}
             </section>
             <section className={s.section} aria-labelledby="acds-runs">
               <Subtitle2 as="h2" id="acds-runs">Recent passes</Subtitle2>

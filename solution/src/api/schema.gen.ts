@@ -1584,6 +1584,12 @@ export interface components {
             api_calls_24h: {
                 [key: string]: number;
             };
+            /**
+             * Awaiting Import
+             * @description Records sent in bulk imports ActiveCampaign had not finished processing at the last pass's check: they are in ActiveCampaign once it has (its imports run asynchronously)
+             * @default 0
+             */
+            awaiting_import: number;
             /** Connected */
             connected: boolean;
             /** Connection Id */
