@@ -58,7 +58,7 @@ async def status(a: AdminDep, runs: Annotated[int, Query(ge=1, le=100)] = 10) ->
                       frequency=a.config.sync.frequency, progress=await progress(rt.store, a.config, now),
                       last_success=last_success, last_runs=[run_view(r) for r in recent[:runs]],
                       api_calls_24h=calls, open_errors=len(await rt.store.list_errors(cid, limit=1000)),
-                      awaiting_import=sum(len(b.rows) for b in await rt.store.list_imports(cid, status="submitted")),
+                      awaiting_import=await rt.store.count_awaiting_import(cid),
                       create_requests=await rt.store.count_requests(cid))
 
 

@@ -76,6 +76,7 @@ async def status_document(runtime: Runtime, config: ConnectionConfig) -> dict[st
                        "written": {e: written(c) for e, c in r.counts.items()},
                        "api_calls": {s: sum(v.values()) for s, v in r.api_calls.items()}} for r in runs],
         "record_errors": len(errors),
+        "awaiting_import": await runtime.store.count_awaiting_import(cid),
         "errors": [{"entity": e.entity, "side": e.side, "record_id": e.record_id, "code": e.code,
                     "cause": e.cause[:300], "attempts": e.attempts,
                     "next_retry": e.next_retry.isoformat() if e.next_retry else None} for e in errors[:10]],
@@ -105,6 +106,8 @@ def _print(doc: dict[str, Any]) -> None:
         runs.add_row(r["run_id"], r["status"], r["reason"], str(sum(r["written"].values())), calls,
                      message if len(message) <= 60 else message[:59] + "…")
     console.print(runs)
+    if doc["awaiting_import"]:
+        console.print(f"waiting for ActiveCampaign to process bulk imports: {doc['awaiting_import']} records")
     console.print(f"record errors: {doc['record_errors']}")
     for e in doc["errors"]:
         console.print(f"  {e['entity']} {e['record_id']}: {e['code']}: {e['cause']} (attempts {e['attempts']}, "

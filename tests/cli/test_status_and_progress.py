@@ -24,6 +24,7 @@ def test_status_rows_follow_the_configured_directions(cli: Cli) -> None:
     doc = cli.config()
     assert cli.apply(doc, SECRETS, "--offline").returncode == 0
     assert _directions(cli) == [("contact", "push")]
+    assert json.loads(cli.run("status", "--connection", "demo", "--json").stdout)["awaiting_import"] == 0
     doc["entities"]["contacts"]["direction"] = "bidirectional"
     doc["entities"]["accounts"] = {"enabled": True, "direction": "pull"}
     assert cli.apply(doc, None, "--offline").returncode == 0
