@@ -367,10 +367,6 @@ class FencedStore(SyncStore):
     async def save_import(self, cid: str, batch: ImportBatch, *, fence: Fence | None = None) -> None:
         await super().save_import(cid, batch, fence=fence or self.fence)
 
-    async def count_awaiting_import(self, cid: str) -> int:
-        """Records in bulk imports AC had not finished processing when a pass last looked."""
-        return sum(len(b.rows) for b in await self._imports.list(cid, "submitted"))
-
     async def delete_import(self, cid: str, batch_id: str, *, fence: Fence | None = None) -> None:
         await super().delete_import(cid, batch_id, fence=fence or self.fence)
 
