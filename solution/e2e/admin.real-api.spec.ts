@@ -194,6 +194,7 @@ describe("the admin pages on the real API", () => {
     const logged = async () => {
       await frame.getByRole("tab", { name: "Record errors" }).click();
       await frame.getByRole("tab", { name: "Conflicts" }).click();
+      await log.or(frame.getByText("No conflicts logged.")).waitFor(); // count once loaded, as for the errors
       return log.getByRole("row").filter({ hasText: info.contact.id }).count();
     };
     // Both sides edited, then one pass: it logs the conflict (an AC edit in the second of the sync's own write
