@@ -194,7 +194,7 @@ First open the sign-in stub once and accept its self-signed certificate: {url['s
 Then, as Sam Seller (ActiveCampaign User), on his contact {mine.get('fullname')}:
   side pane (click "ActiveCampaign"): {pages['seller_pane']}
   in a form section:                  {pages['seller_section']}
-  his lead {lead.get('fullname')}:    {pages['seller_lead']}
+  his lead, in a form section:        {pages['seller_lead']}
   a contact he cannot read:           {pages['seller_unreadable']}
 As Nina Norole (no role):             {pages['norole_pane']}
 The app's home page as Alex Admin:    {pages['admin_home']}
