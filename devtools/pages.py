@@ -1,14 +1,14 @@
 """`make pages`: the app inside Dynamics, locally — the panel on a seeded contact, in a browser.
 
-    python -m devtools.pages [--seed-contacts 60] [--seller-routes mock|api] [--json]
+    python -m devtools.pages [--seed-contacts 60] [--json]
 
 Starts Azurite, the two sandboxes, the org stand-in (``devtools.org_host``: the Dataverse Web API,
 ``/WebResources/…`` from ``solution/dist``, a record page with the Xrm stub), the local sign-in
 authority (``devtools.oidc_stub``, HTTPS), the real API (``python -m sync_core serve`` with
-``SYNC_LOCAL_AUTH=1``) with the sandbox connection applied, and — while the seller routes do not
-exist — the contract mock in front of the API (``devtools.seller_mock``; ``--seller-routes api``
-points the pages at the API directly). Prints the pages to open, then serves until interrupted.
-``--json`` prints one line ``ACDS_PAGES {…}`` with every URL, for the browser tests.
+``SYNC_LOCAL_AUTH=1``) with the sandbox connection applied, which the pages call directly, and the
+queue worker. The seller's records and their marketing history are seeded by ``devtools.pages_seed``.
+Prints the pages to open, then serves until interrupted. ``--json`` prints one line
+``ACDS_PAGES {…}`` with every URL, for the browser tests.
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ from devtools.demo import AC_KEY, DV_TOKEN, _free_port
 from devtools.oidc_stub import API_SCOPE, StubConfig, User, local_signing_key, self_signed_certificate
 from devtools.oidc_stub import create_app as create_stub
 from devtools.org_host import DIST, create_org_host
-from devtools.seller_mock import create_seller_mock
-from sync_core.api.auth import LOCAL_AUDIENCE, LOCAL_KEY_PATH, LOCAL_TENANT, LocalSigner, local_validator
+from devtools.pages_seed import choose_records, link_seller_contact, seed_history
+from sync_core.api.auth import LOCAL_AUDIENCE, LOCAL_KEY_PATH, LOCAL_TENANT
 
 CONNECTION_ID = "demo"
 CLIENT_ID = "5e1d0c4b-0000-4000-8000-00000000ac0d"  # the stub's registered SPA; not a secret
@@ -112,24 +112,23 @@ async def serve(args: argparse.Namespace, azurite_conn: str, tmp: Path) -> None:
     from sandbox.clock import SandboxClock
     from sandbox.dynamics import create_app as create_dv
 
-    ports = {k: _free_port() for k in ("org", "ac", "stub", "mock", "api")}
+    ports = {k: _free_port() for k in ("org", "ac", "stub", "api")}
     url = {k: f"http://127.0.0.1:{p}" for k, p in ports.items()}
     url["stub"] = f"https://127.0.0.1:{ports['stub']}"
     clock = SandboxClock()
     dv_app = create_dv(clock=clock, tokens=[DV_TOKEN], seed=1, seed_contacts=args.seed_contacts)
     dataverse = dv_app.state.dataverse
     ac_app = create_ac(clock=clock, api_token=AC_KEY, seed=1)
-    api_base = url["mock"] if args.seller_routes == "mock" else url["api"]
-    settings = {"acds_ApiUrl": api_base, "acds_ConnectionId": CONNECTION_ID, "acds_ApiClientId": CLIENT_ID,
+    records = choose_records(dataverse)
+    seed_history(ac_app.state.ac, records["seller_contact"])
+    settings = {"acds_ApiUrl": url["api"], "acds_ConnectionId": CONNECTION_ID, "acds_ApiClientId": CLIENT_ID,
                 "acds_ApiScope": f"{LOCAL_AUDIENCE}/{API_SCOPE}", "acds_Authority": f"{url['stub']}/{LOCAL_TENANT}"}
     org = create_org_host(dv_app, dataverse, settings=settings, token=DV_TOKEN)
     key = local_signing_key(ROOT / LOCAL_KEY_PATH)
     stub = create_stub(StubConfig(client_id=CLIENT_ID, redirect_uris=frozenset({url["org"] + REDIRECT}),
                                   directory=_directory(dataverse), key=key))
-    mock = create_seller_mock(validator=local_validator(LocalSigner(key)), dataverse=dataverse, api_url=url["api"],
-                              connection_id=CONNECTION_ID, origin=url["org"])
     cert, cert_key = self_signed_certificate(ROOT / ".local")
-    servers = [_server(org, ports["org"]), _server(ac_app, ports["ac"]), _server(mock, ports["mock"]),
+    servers = [_server(org, ports["org"]), _server(ac_app, ports["ac"]),
                _server(stub, ports["stub"], ssl_certfile=str(cert), ssl_keyfile=str(cert_key))]
     tasks = [asyncio.create_task(s.serve()) for s in servers]
     env = {**os.environ, "SYNC_STORAGE_CONNECTION_STRING": azurite_conn, "SYNC_TABLE_PREFIX": "pages",
@@ -140,9 +139,10 @@ async def serve(args: argparse.Namespace, azurite_conn: str, tmp: Path) -> None:
     try:
         deadline = time.monotonic() + 60
         await _wait_http(f"{url['api']}/api/health", deadline, api)
-        for k in ("org", "mock", "stub"):
+        for k in ("org", "stub"):
             await _wait_http(url[k] + ("/" if k != "org" else "/WebResources/acds_/panel/index.html"), deadline)
-        _announce(args, url, dataverse)
+        await asyncio.to_thread(link_seller_contact, env, ROOT, CONNECTION_ID, records["seller_contact"]["contactid"])
+        _announce(args, url, dataverse, records)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -161,37 +161,43 @@ async def serve(args: argparse.Namespace, azurite_conn: str, tmp: Path) -> None:
                 proc.kill()
 
 
-def _announce(args: argparse.Namespace, url: dict[str, str], dataverse: Any) -> None:
+def _announce(args: argparse.Namespace, url: dict[str, str], dataverse: Any,
+              records: dict[str, dict[str, Any]]) -> None:
     contacts = sorted(dataverse.rows["contact"].values(), key=lambda r: str(r.get("createdon")))
     with_email = next(r for r in contacts if r.get("emailaddress1"))
     without = next((r for r in contacts if not r.get("emailaddress1")), None)
-    leads = [r for r in dataverse.rows["lead"].values() if r.get("emailaddress1")]
+    mine, lead, unreadable = records["seller_contact"], records["seller_lead"], records["unreadable_contact"]
 
     def page(user: str, entity: str, rid: str, layout: str = "pane") -> str:
         return f"{url['org']}/main.aspx?pagetype=entityrecord&etn={entity}&id={rid}&user={USERS[user]}&layout={layout}"
 
-    info = {"urls": url, "connection_id": CONNECTION_ID, "users": USERS, "seller_routes": args.seller_routes,
-            "contact": {"id": with_email["contactid"], "email": with_email["emailaddress1"],
-                        "name": with_email.get("fullname")},
-            "contact_without_email": without["contactid"] if without else None,
-            "lead": leads[0]["leadid"] if leads else None,
-            "pages": {"seller_pane": page("seller", "contact", with_email["contactid"]),
-                      "seller_section": page("seller", "contact", with_email["contactid"], "section"),
-                      "norole_pane": page("norole", "contact", with_email["contactid"]),
-                      "admin_home": f"{url['org']}/main.aspx?pagetype=webresource&webresource=acds_/app/index.html"
-                                    f"&user={USERS['admin']}"}}
+    def person(row: dict[str, Any], key: str) -> dict[str, Any]:
+        return {"id": row[key], "email": row["emailaddress1"], "name": row.get("fullname")}
+
+    pages = {"seller_pane": page("seller", "contact", mine["contactid"]),
+             "seller_section": page("seller", "contact", mine["contactid"], "section"),
+             "seller_lead": page("seller", "lead", lead["leadid"], "section"),
+             "seller_unreadable": page("seller", "contact", unreadable["contactid"]),
+             "norole_pane": page("norole", "contact", mine["contactid"]),
+             "admin_home": f"{url['org']}/main.aspx?pagetype=webresource&webresource=acds_/app/index.html"
+                           f"&user={USERS['admin']}"}
+    info = {"urls": url, "connection_id": CONNECTION_ID, "users": USERS, "pages": pages,
+            "contact": person(with_email, "contactid"), "seller_contact": person(mine, "contactid"),
+            "seller_lead": person(lead, "leadid"), "unreadable_contact": person(unreadable, "contactid"),
+            "contact_without_email": without["contactid"] if without else None}
     if args.json:
         print("ACDS_PAGES " + json.dumps(info), flush=True)
         return
     print(f"""
-The app inside Dynamics, locally (seller routes: {args.seller_routes}{' = CONTRACT MOCK' if args.seller_routes == 'mock'
-                                                                      else ''}).
+The app inside Dynamics, locally (the pages call the local API).
 First open the sign-in stub once and accept its self-signed certificate: {url['stub']}/
-Then, as Sam Seller (ActiveCampaign User), on the contact {with_email.get('fullname')}:
-  side pane (click "ActiveCampaign"): {info['pages']['seller_pane']}
-  in a form section:                  {info['pages']['seller_section']}
-As Nina Norole (no role):             {info['pages']['norole_pane']}
-The app's home page as Alex Admin:    {info['pages']['admin_home']}
+Then, as Sam Seller (ActiveCampaign User), on his contact {mine.get('fullname')}:
+  side pane (click "ActiveCampaign"): {pages['seller_pane']}
+  in a form section:                  {pages['seller_section']}
+  his lead, in a form section:        {pages['seller_lead']}
+  a contact he cannot read:           {pages['seller_unreadable']}
+As Nina Norole (no role):             {pages['norole_pane']}
+The app's home page as Alex Admin:    {pages['admin_home']}
 API {url['api']}  Dataverse sandbox {url['org']}/api/data/v9.2/  AC sandbox {url['ac']}
 Ctrl+C stops everything.""", flush=True)
 
@@ -199,8 +205,6 @@ Ctrl+C stops everything.""", flush=True)
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devtools.pages", description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed-contacts", type=int, default=60)
-    parser.add_argument("--seller-routes", choices=("mock", "api"), default="mock",
-                        help="where the pages' seller calls go: the contract mock (default until issue 19) or the API")
     parser.add_argument("--json", action="store_true", help="print the URLs as one JSON line (browser tests)")
     args = parser.parse_args(argv)
     if not (DIST / "acds_" / "panel" / "index.html").exists():

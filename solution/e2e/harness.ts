@@ -1,7 +1,7 @@
 /**
  * The browser tests' harness: starts `python -m devtools.pages --json` (Azurite, the sandboxes, the
- * org stand-in, the sign-in stub, the real API and the seller contract mock) and Debian's chromium
- * through playwright-core, never a downloaded browser.
+ * org stand-in, the sign-in stub, the real API and the queue worker) and Debian's chromium through
+ * playwright-core, never a downloaded browser.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -16,13 +16,21 @@ const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable
   "--ignore-certificate-errors"];
 
 export interface PagesInfo {
-  urls: { org: string; ac: string; stub: string; mock: string; api: string };
+  urls: { org: string; ac: string; stub: string; api: string };
   connection_id: string;
   users: Record<"seller" | "admin" | "ac_admin" | "norole" | "team_seller", string>;
-  contact: { id: string; email: string; name: string };
-  lead: string | null;
-  pages: { seller_pane: string; seller_section: string; norole_pane: string; admin_home: string };
+  /** The first seeded contact with an email (the admin pages' conflict and history). */
+  contact: Person;
+  /** Owned by Sam Seller, already linked, with a marketing history (devtools/pages_seed.py). */
+  seller_contact: Person;
+  seller_lead: Person;
+  /** Owned by a user of another business unit: Sam Seller's Basic-depth role cannot read it. */
+  unreadable_contact: Person;
+  pages: { seller_pane: string; seller_section: string; seller_lead: string; seller_unreadable: string;
+           norole_pane: string; admin_home: string };
 }
+
+export interface Person { id: string; email: string; name: string }
 
 export interface Pages { info: PagesInfo; stop: () => Promise<void> }
 

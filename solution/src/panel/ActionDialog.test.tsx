@@ -59,13 +59,15 @@ describe("Add to automation", () => {
 
   it("shows the API's refusal in words (409 already in the automation)", async () => {
     const fake = api().on("POST", `${RECORD}/automations`, { status: 409, body: { error: {
-      code: "already_in_automation", message: "the contact is already in this automation", field: "automation_id" } } });
+      code: "already_in_automation", message: "the contact is already in the automation “Webinar follow-up” (active since 2026-12-03T03:26:37-06:00)",
+      field: "automation_id" } } });
     await open(fake, "Add to automation");
     await pick("Automation", "web", "Webinar follow-up");
     await userEvent.click(screen.getByRole("button", { name: "Continue", ...IN_DIALOG }));
     await userEvent.click(screen.getByRole("button", { name: "Add", ...IN_DIALOG }));
     await waitFor(() => expect(screen.getByTestId("outcome")).toHaveTextContent(
-      "Anna Müller was not added to “Webinar follow-up”: the contact is already in this automation"));
+      "Anna Müller is already in the automation “Webinar follow-up”; nothing was changed."));
+    expect(screen.getByTestId("outcome")).not.toHaveTextContent("03:26:37");
   });
 
   it("cannot continue before a choice, and cancelling posts nothing", async () => {

@@ -65,10 +65,7 @@ export function ActionDialog({ kind, client, entity, id, who, onOutcome }: { kin
         onOutcome({ ok: true, message: `The campaign “${choice.name}” was sent to ${who}.` });
       }
     } catch (e) {
-      const reason = e instanceof ApiFailure ? e.message : "The request failed.";
-      onOutcome({ ok: false, message: kind === "automation"
-        ? `${who} was not added to “${choice.name}”: ${reason}`
-        : `The campaign “${choice.name}” was not sent: ${reason}` });
+      onOutcome({ ok: false, message: refusal(kind, who, choice.name, e) });
     } finally {
       setBusy(false);
       setOpen(false);
@@ -120,4 +117,14 @@ export function ActionDialog({ kind, client, entity, id, who, onOutcome }: { kin
       </DialogSurface>
     </Dialog>
   );
+}
+
+/** A refused action in words. The API's sentence for "already in the automation" carries ActiveCampaign's raw
+ * start time (in the account's time zone); the panel's Automations list shows it in the user's own format. */
+function refusal(kind: ActionKind, who: string, name: string, e: unknown): string {
+  if (e instanceof ApiFailure && e.code === "already_in_automation") {
+    return `${who} is already in the automation “${name}”; nothing was changed.`;
+  }
+  const reason = e instanceof ApiFailure ? e.message : "The request failed.";
+  return kind === "automation" ? `${who} was not added to “${name}”: ${reason}` : `The campaign “${name}” was not sent: ${reason}`;
 }

@@ -8,7 +8,10 @@ import { Timeline } from "./Timeline";
 
 const useStyles = makeStyles({
   root: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalM, padding: tokens.spacingHorizontalM,
-          maxWidth: "960px", minWidth: 0, boxSizing: "border-box" },
+          minWidth: 0, boxSizing: "border-box" },
+  // The heading and the (usually empty) live region as one flex item: an empty region adds no gap.
+  header: { display: "flex", flexDirection: "column" },
+  outcome: { marginTop: tokens.spacingVerticalS },
   actions: { display: "flex", flexWrap: "wrap", gap: tokens.spacingHorizontalS },
   columns: { display: "grid", gap: tokens.spacingHorizontalXL, gridTemplateColumns: "repeat(auto-fit, minmax(280px, 1fr))" },
 });
@@ -95,14 +98,16 @@ export function Panel({ client, entity, id }: { client: ApiClient; entity: Entit
 
   return (
     <main className={s.root} aria-labelledby="acds-title">
-      <Title3 as="h1" id="acds-title">ActiveCampaign</Title3>
-      {/* One live region for outcomes: present from the start so screen readers announce changes. */}
-      <div aria-live="polite" role="status" data-testid="outcome">
-        {outcome ? (
-          <MessageBar intent={outcome.ok ? "success" : "error"}>
-            <MessageBarBody>{outcome.message}</MessageBarBody>
-          </MessageBar>
-        ) : null}
+      <div className={s.header}>
+        <Title3 as="h1" id="acds-title">ActiveCampaign</Title3>
+        {/* One live region for outcomes: present from the start so screen readers announce changes. */}
+        <div aria-live="polite" role="status" data-testid="outcome">
+          {outcome ? (
+            <MessageBar intent={outcome.ok ? "success" : "error"} className={s.outcome}>
+              <MessageBarBody>{outcome.message}</MessageBarBody>
+            </MessageBar>
+          ) : null}
+        </div>
       </div>
       <Divider />
       {body}

@@ -11,7 +11,7 @@ export const ACTIVITY_LABELS: Record<ActivityType, string> = {
   automation_finished: "Finished automation",
   form: "Form submitted",
   site_visit: "Site visit",
-  event: "Event",
+  event: "Tracked event",
 };
 
 export const LIST_STATUS_LABELS: Record<ListStatus, string> = {
