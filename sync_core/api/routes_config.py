@@ -30,6 +30,7 @@ from sync_core.api.schemas import (
     PreviewCounts,
     PreviewSample,
 )
+from sync_core.api.vocabulary import VocabularyView, vocabulary
 from sync_core.engine import validation as v
 from sync_core.model import errors as model
 from sync_core.model.config import ConnectionConfig, to_document
@@ -125,6 +126,12 @@ async def fields(a: AdminDep, entity: EntityParam,
         else:
             raise ApiError(404, "field_not_found", f"{entity} has no field {field} on either side", field="field")
     return FieldsView(entity=entity, dynamics=dyn, activecampaign=acl, field=field, candidates=candidates)
+
+
+@router.get("/api/connections/{connection_id}/vocabulary", response_model=VocabularyView, responses=ERRORS,
+            summary="The operators criteria offer per column type and each entity's standard mappings")
+async def get_vocabulary(_: AdminDep) -> VocabularyView:
+    return vocabulary()
 
 
 def job_view(job: Job, clock_mono: float) -> JobView:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sync_core.dynamics import (
     AttributeMetadata,
@@ -26,28 +26,75 @@ from sync_core.engine.validation_types import (
     ORDERED_TYPES,
     ConfigIssue,
 )
-from sync_core.model.config import Condition, EntityMapping
-from sync_core.model.criteria import LIKE_OPERATORS, ORDER_OPERATORS, TEXT_TYPES
+from sync_core.model.config import Condition, EntityMapping, Operator
+from sync_core.model.criteria import LIKE_OPERATORS, NO_VALUE_OPERATORS, ORDER_OPERATORS, TEXT_TYPES
 from sync_core.model.state import EntityName
+
+ValueKind = Literal["text", "yes_no", "whole_number", "number", "date", "record_id"]
+OPERATORS: tuple[Operator, ...] = get_args(Operator)
+
+
+def value_kind(type_name: str) -> ValueKind | None:
+    """What a condition on a column of this type compares with; ``None``: the type cannot be used in criteria."""
+    if type_name in TEXT_TYPES:
+        return "text"
+    if type_name == "BooleanType":
+        return "yes_no"
+    if type_name in INTEGER_TYPES:  # before NUMBER_TYPES: IntegerType and BigIntType are in both
+        return "whole_number"
+    if type_name in NUMBER_TYPES:
+        return "number"
+    if type_name == "DateTimeType":
+        return "date"
+    if type_name in LOOKUP_TYPES or type_name == "UniqueidentifierType":
+        return "record_id"
+    return None
+
+
+CRITERIA_TYPES: tuple[str, ...] = tuple(sorted(
+    TEXT_TYPES | INTEGER_TYPES | NUMBER_TYPES | LOOKUP_TYPES | {"BooleanType", "DateTimeType", "UniqueidentifierType"}))
+"""The column types criteria accept: those ``value_kind`` knows."""
+
+
+def operator_problem(operator: str, name: str, type_name: str) -> str | None:
+    """Why ``operator`` cannot be used on column ``name`` of that type; ``None`` when it can."""
+    if operator in LIKE_OPERATORS and type_name not in TEXT_TYPES:
+        return f"{operator} works on text; {name} is {type_name}"
+    if operator in ORDER_OPERATORS and type_name not in ORDERED_TYPES:
+        return (f"{operator} compares numbers and dates; {name} is {type_name} "
+                "(text order depends on the server's collation)")
+    return None
+
+
+ANY_TYPE_OPERATORS: list[Operator] = [op for op in OPERATORS if op in NO_VALUE_OPERATORS]
+"""What a condition on a column of a type ``value_kind`` does not know may use: no value to compare."""
+
+
+def operators_for(type_name: str) -> list[Operator]:
+    """The operators a condition on a column of this type may use: the checks below accept them with a value of
+    the column's kind."""
+    if value_kind(type_name) is None:
+        return list(ANY_TYPE_OPERATORS)
+    return [op for op in OPERATORS if operator_problem(op, "", type_name) is None]
 
 
 def value_problem(attr: AttributeMetadata, value: Any) -> str | None:
     """Why ``value`` cannot be compared with (or stored in) ``attr``; ``None`` when it can."""
-    t = attr.type_name
+    kind = value_kind(attr.type_name)
     name = attr.logical_name
-    if t in TEXT_TYPES:
+    if kind == "text":
         return None if isinstance(value, str) else f"{name} is text: give a text value"
-    if t == "BooleanType":
+    if kind == "yes_no":
         return None if isinstance(value, bool) else f"{name} is yes/no: give true or false"
-    if t in INTEGER_TYPES:
+    if kind == "whole_number":
         if isinstance(value, bool) or not isinstance(value, int):
             return f"{name} takes a whole number"
         if attr.options and value not in attr.options:
             return f"{name} has no option value {value}"
         return None
-    if t in NUMBER_TYPES:
+    if kind == "number":
         return None if isinstance(value, (int, float)) and not isinstance(value, bool) else f"{name} takes a number"
-    if t == "DateTimeType":
+    if kind == "date":
         if isinstance(value, (date, datetime)):
             return None
         try:
@@ -55,22 +102,18 @@ def value_problem(attr: AttributeMetadata, value: Any) -> str | None:
         except ValueError:
             return f"{name} takes a date (YYYY-MM-DD) or an ISO 8601 date and time"
         return None
-    if t in LOOKUP_TYPES or t == "UniqueidentifierType":
+    if kind == "record_id":
         return None if isinstance(value, str) and is_guid(value) else f"{name} takes a record id (GUID)"
-    return f"{name} ({t}) cannot be used in criteria"
+    return f"{name} ({attr.type_name}) cannot be used in criteria"
 
 
 def _check_condition(c: Condition, meta: EntityMetadata, path: str) -> list[ConfigIssue]:
     attr = meta.attributes.get(c.field)
     if attr is None:
         return [ConfigIssue(f"{path}.field", f"no column {c.field!r}", sorted(meta.attributes))]
-    t = attr.type_name
-    if c.operator in LIKE_OPERATORS and t not in TEXT_TYPES:
-        return [ConfigIssue(f"{path}.operator", f"{c.operator} works on text; {c.field} is {t}")]
-    if c.operator in ORDER_OPERATORS and t not in ORDERED_TYPES:
-        return [ConfigIssue(f"{path}.operator", f"{c.operator} compares numbers and dates; {c.field} is {t} "
-                                                "(text order depends on the server's collation)")]
-    if c.operator in ("is_empty", "is_not_empty"):
+    if (problem := operator_problem(c.operator, c.field, attr.type_name)) is not None:
+        return [ConfigIssue(f"{path}.operator", problem)]
+    if c.operator in NO_VALUE_OPERATORS:
         return []
     values = c.value if isinstance(c.value, list) else [c.value]
     out: list[ConfigIssue] = []
@@ -148,8 +191,8 @@ def _filter_problems(node: Node, meta: EntityMetadata) -> Iterable[str]:
             yield f"{node.fn}() works on text; {name} is {attr.type_name}"
         return
     assert isinstance(node, Compare)
-    if node.op in ORDER_OPERATORS and attr.type_name not in ORDERED_TYPES:
-        yield (f"{node.op} compares numbers and dates; {name} is {attr.type_name} "
-               "(text order depends on the server's collation)")
-    elif node.right.value is not None and (problem := value_problem(attr, node.right.value)) is not None:
+    problem = operator_problem(node.op, name, attr.type_name)
+    if problem is None and node.right.value is not None:
+        problem = value_problem(attr, node.right.value)
+    if problem is not None:
         yield problem

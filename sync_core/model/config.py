@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from sync_core.model.create_requests import CreateRequestSettings, check_create_requests
-from sync_core.model.criteria import matches
+from sync_core.model.criteria import LIST_OPERATORS, NO_VALUE_OPERATORS, matches
 from sync_core.model.standard import STANDARD_FIELDS
 from sync_core.model.state import EntityName
 
@@ -74,10 +74,10 @@ class Condition(_Model):
 
     @model_validator(mode="after")
     def _value_fits_operator(self) -> Condition:
-        if self.operator in ("is_empty", "is_not_empty"):
+        if self.operator in NO_VALUE_OPERATORS:
             if self.value is not None:
                 raise ValueError(f"operator {self.operator} takes no value")
-        elif self.operator == "in":
+        elif self.operator in LIST_OPERATORS:
             if not isinstance(self.value, list) or not self.value:
                 raise ValueError("operator in takes a non-empty list of values")
         elif self.value is None or isinstance(self.value, list):

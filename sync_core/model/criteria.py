@@ -33,6 +33,9 @@ if TYPE_CHECKING:  # config uses these semantics; the types are only named here
 TEXT_TYPES = frozenset({"StringType", "MemoType"})
 LIKE_OPERATORS = frozenset({"contains", "not_contains", "starts_with", "ends_with"})
 ORDER_OPERATORS = frozenset({"gt", "ge", "lt", "le"})
+NO_VALUE_OPERATORS = frozenset({"is_empty", "is_not_empty"})
+LIST_OPERATORS = frozenset({"in"})
+"""The operators that take no value, and those that take a non-empty list; every other takes one value."""
 
 
 def fold(s: str, *, accent_insensitive: bool) -> str:

@@ -39,6 +39,7 @@ def routes(api: Api) -> list[tuple[str, str, Any, int]]:
         ("GET", f"{P}/config", None, 200),
         ("PUT", f"{P}/config", {"config": {"entities": entities}}, 200),
         ("GET", f"{P}/fields/contact?field=firstname", None, 200),
+        ("GET", f"{P}/vocabulary", None, 200),
         ("POST", f"{P}/config/preview", {"config": {"entities": entities}}, 200),
         ("GET", f"{P}/jobs/00000000000000000000000000000000", None, 404),
         ("GET", f"{P}/export", None, 200),

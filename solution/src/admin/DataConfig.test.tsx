@@ -2,7 +2,7 @@ import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import { FakeApi } from "../test/fakeApi";
-import { normalPath, operatorsFor, valueOf } from "./config/model";
+import { Vocabulary, normalPath } from "./config/model";
 import { CONNECTION, ERR, showAdmin } from "./testing";
 
 const entity = (enabled: boolean) => ({ enabled, direction: "push", scope: "all", criteria: [], custom_filter: null,
@@ -15,9 +15,29 @@ const F = (name: string, type: string) => ({ name, type, required: false, label:
 const FIELDS = { entity: "lead", field: null, candidates: null, activecampaign: [],
   dynamics: [F("emailaddress1", "StringType"), F("lastname", "StringType"), F("numberofemployees", "IntegerType"), F("parentaccountid", "LookupType")] };
 
-function api() {
+// As GET …/vocabulary answers (a part of it): the page offers what this says, nothing of its own.
+const TEXT = ["eq", "ne", "contains", "not_contains", "starts_with", "ends_with", "is_empty", "is_not_empty", "in"];
+const ORDERED = ["eq", "ne", "gt", "ge", "lt", "le", "is_empty", "is_not_empty", "in"];
+const STD = (key: string, dynamics: string, activecampaign: string, locked = false) => ({ key, dynamics, activecampaign, locked });
+const VOCAB = {
+  operators: [...ORDERED, "contains", "not_contains", "starts_with", "ends_with"].map((operator) => ({ operator,
+    value: operator.startsWith("is_") ? "none" : operator === "in" ? "list" : "one" })),
+  column_types: [{ type: "StringType", value: "text", operators: TEXT }, { type: "IntegerType", value: "whole_number", operators: ORDERED },
+    { type: "BooleanType", value: "yes_no", operators: ["eq", "ne", "is_empty", "is_not_empty", "in"] }],
+  other_types: ["is_empty", "is_not_empty"],
+  entities: [
+    { entity: "contact", config_key: "contacts", standard: [STD("email", "emailaddress1", "email", true),
+      STD("account", "parentcustomerid", "account", true), STD("phone", "telephone1", "phone")] },
+    { entity: "lead", config_key: "leads", standard: [STD("email", "emailaddress1", "email", true), STD("lastName", "lastname", "lastName")] },
+    { entity: "account", config_key: "accounts", standard: [STD("name", "name", "name", true)] },
+    { entity: "opportunity", config_key: "opportunities", standard: [STD("name", "name", "name", true)] },
+  ],
+};
+
+function api(vocabulary: unknown = VOCAB) {
   return new FakeApi().on("GET", "/connection", { status: 200, body: CONNECTION })
     .on("GET", "/config", { status: 200, body: CONFIG })
+    .on("GET", "/vocabulary", { status: 200, body: vocabulary })
     .on("GET", "/fields/lead", (req) => ({ status: 200, body: req.query.get("field") === "lastname"
       ? { ...FIELDS, field: "lastname", candidates: ["lastName", "field:7"] } : FIELDS }))
     .on("GET", "/fields/contact", { status: 200, body: { ...FIELDS, entity: "contact" } });
@@ -28,18 +48,21 @@ async function pick(name: string | RegExp, option: string, within_: HTMLElement 
   await userEvent.click(await screen.findByRole("option", { name: option }));
 }
 
-describe("criteria model", () => {
-  it("offers text operators for text, order operators for numbers, neither for lookups", () => {
-    expect(operatorsFor("StringType")).toContain("contains");
-    expect(operatorsFor("StringType")).not.toContain("gt");
-    expect(operatorsFor("IntegerType")).toContain("gt");
-    expect(operatorsFor("IntegerType")).not.toContain("contains");
-    expect(operatorsFor("LookupType")).toEqual(["eq", "ne", "in", "is_empty", "is_not_empty"]);
+describe("the vocabulary", () => {
+  const v = new Vocabulary(VOCAB as ConstructorParameters<typeof Vocabulary>[0]);
+  it("offers the operators the API lists for a type, and only the valueless ones for a type it does not list", () => {
+    expect(v.operatorsFor("IntegerType")).toEqual(ORDERED);
+    expect(v.operatorsFor("MultiSelectPicklistType")).toEqual(["is_empty", "is_not_empty"]);
+    expect(v.takesValue("is_not_empty")).toBe(false);
+    expect(v.standard("lead").map((f) => f.dynamics)).toEqual(["emailaddress1", "lastname"]);
   });
-  it("types the value from the column and the operator", () => {
-    expect(valueOf("250", "IntegerType", "gt")).toBe(250);
-    expect(valueOf("a, b", "StringType", "in")).toEqual(["a", "b"]);
-    expect(valueOf("x", "StringType", "is_empty")).toBeNull();
+  it("types the value from the column's kind and what the operator takes", () => {
+    expect(v.valueOf("250", "IntegerType", "gt")).toBe(250);
+    expect(v.valueOf("250", "StringType", "eq")).toBe("250");
+    expect(v.valueOf("true", "BooleanType", "eq")).toBe(true);
+    expect(v.valueOf("a, b", "StringType", "in")).toEqual(["a", "b"]);
+    expect(v.valueOf("1, 2", "IntegerType", "in")).toEqual([1, 2]);
+    expect(v.valueOf("x", "StringType", "is_empty")).toBeNull();
     expect(normalPath("config.entities.leads.criteria.0.value")).toBe("entities.leads.criteria[0].value");
   });
 });
@@ -122,6 +145,32 @@ describe("Data Configuration", () => {
     await userEvent.click(within(leads).getByRole("combobox", { name: "ActiveCampaign field 1" }));
     const options = await screen.findAllByRole("option");
     expect(options.map((o) => o.textContent)).toEqual(["lastName", "field:7"]);
+  });
+
+  it("offers what the API's vocabulary says, not a copy of its own", async () => {
+    const only = { ...VOCAB, column_types: [{ type: "IntegerType", value: "whole_number", operators: ["eq", "le"] }],
+      entities: VOCAB.entities.map((e) => e.entity === "lead" ? { ...e, standard: [STD("mobile", "mobilephone", "phone", true)] } : e) };
+    const leadsOn = { ...CONFIG, config: { ...CONFIG.config, entities: { ...CONFIG.config.entities,
+      leads: { ...entity(true), scope: "criteria" } } } };
+    const a = api(only).on("GET", "/config", { status: 200, body: leadsOn });
+    showAdmin(a, "#/data");
+    const leads = await screen.findByRole("region", { name: "Leads" });
+    await waitFor(() => expect(a.calls("GET", "/fields/lead")).toHaveLength(1));
+    const standard = within(leads).getByRole("table", { name: "Leads standard mappings" });
+    expect(within(standard).getAllByRole("row").slice(1).map((r) => r.textContent)).toEqual([expect.stringMatching(/^mobilephonephone/)]);
+    await userEvent.click(within(leads).getByRole("button", { name: "Add criterion" }));
+    await pick("Field 1", "numberofemployees", leads);
+    await userEvent.click(within(leads).getByRole("combobox", { name: "Operator 1" }));
+    expect((await screen.findAllByRole("option")).map((o) => o.textContent)).toEqual(["equals", "at most"]);
+    await userEvent.click(screen.getByRole("option", { name: "at most" }));
+    await pick("Field 1", "lastname", leads); // a type the vocabulary does not list: no value to compare
+    expect(within(leads).getByRole("combobox", { name: "Operator 1" })).toHaveValue("is empty");
+    expect(within(leads).getByRole("textbox", { name: "Value 1" })).toBeDisabled();
+  });
+
+  it("says so when the vocabulary cannot be read", async () => {
+    showAdmin(api().on("GET", "/vocabulary", ERR(503, "dynamics_unavailable", "Dynamics did not answer")), "#/data");
+    expect(await screen.findByRole("alert")).toHaveTextContent("Dynamics did not answer");
   });
 
   it("asks before leaving with unsaved changes", async () => {

@@ -9,7 +9,7 @@ import type { ConfigView, DataConfig as Config, FieldsView, JobView } from "../a
 import { ApiFailure, type FieldIssue } from "../api/client";
 import { Failure, type Loaded, Notice, PageFrame, Show, messageOf, useFrameStyles, useLoad } from "./common";
 import { EntitySection } from "./config/EntitySection";
-import { ENTITIES, type EntityKey, mappingOf, normalPath } from "./config/model";
+import { ENTITIES, type EntityKey, Vocabulary, mappingOf, normalPath } from "./config/model";
 import { PreviewResult } from "./config/Preview";
 import { useAdmin } from "./Shell";
 
@@ -20,7 +20,7 @@ function issuesOf(e: unknown): FieldIssue[] {
   return e.issues.length ? e.issues : e.field ? [{ field: e.field, message: e.message }] : [];
 }
 
-function Editor({ saved, onSaved }: { saved: ConfigView; onSaved: (v: ConfigView) => void }) {
+function Editor({ saved, vocab, onSaved }: { saved: ConfigView; vocab: Vocabulary; onSaved: (v: ConfigView) => void }) {
   const s = useFrameStyles();
   const { api, setDirty } = useAdmin();
   const [draft, setDraft] = useState<Config>(() => structuredClone(saved.config));
@@ -83,7 +83,7 @@ function Editor({ saved, onSaved }: { saved: ConfigView; onSaved: (v: ConfigView
   return (
     <>
       {ENTITIES.map(({ key }) => (
-        <EntitySection key={key} k={key} m={mappingOf(draft, key)} fields={fields[key]} issue={issue}
+        <EntitySection key={key} k={key} m={mappingOf(draft, key)} fields={fields[key]} vocab={vocab} issue={issue}
                        onChange={(m) => setDraft((d) => ({ ...d, entities: { ...d.entities, [key]: m } }))} />
       ))}
       {issues.length ? (
@@ -104,11 +104,16 @@ function Editor({ saved, onSaved }: { saved: ConfigView; onSaved: (v: ConfigView
 
 export function DataConfig() {
   const { api } = useAdmin();
-  const [state, , set] = useLoad(useCallback(() => api.config(), [api]));
+  const [config, , set] = useLoad(useCallback(() => api.config(), [api]));
+  const [vocab] = useLoad(useCallback(() => api.vocabulary().then((v) => new Vocabulary(v)), [api]));
   return (
     <PageFrame title="Data Configuration" id="acds-data">
-      <Show state={state} label="Loading the configuration…">
-        {(saved) => <Editor saved={saved} onSaved={set} />}
+      <Show state={vocab} label="Loading the configuration…">
+        {(words) => (
+          <Show state={config} label="Loading the configuration…">
+            {(saved) => <Editor saved={saved} vocab={words} onSaved={set} />}
+          </Show>
+        )}
       </Show>
     </PageFrame>
   );

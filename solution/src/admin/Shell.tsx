@@ -29,9 +29,12 @@ const useStyles = makeStyles({
   root: { display: "grid", gridTemplateColumns: "220px 1fr", minHeight: "100vh" },
   nav: { borderRight: `1px solid ${tokens.colorNeutralStroke2}`, padding: tokens.spacingVerticalM,
          backgroundColor: tokens.colorNeutralBackground2, display: "flex", flexDirection: "column", gap: tokens.spacingVerticalM },
-  title: { margin: 0, paddingInline: tokens.spacingHorizontalS, overflowWrap: "anywhere" },
+  // The title starts where the tabs' text does (a tab's padding plus its content's); a tab's text starts at its
+  // left edge: the button's centred text otherwise sits mid-way in the space reserved for the bold (selected) label.
+  title: { margin: 0, paddingInline: `calc(${tokens.spacingHorizontalMNudge} + ${tokens.spacingHorizontalXXS})`,
+           overflowWrap: "anywhere" },
   tabs: { alignSelf: "stretch" },
-  tab: { justifyContent: "flex-start", width: "100%" },
+  tab: { justifyContent: "flex-start", width: "100%", textAlign: "start" },
   main: { padding: tokens.spacingHorizontalXL, minWidth: 0 },
   pad: { padding: tokens.spacingHorizontalXL, maxWidth: "720px", display: "flex", flexDirection: "column", gap: tokens.spacingVerticalM },
 });

@@ -21,6 +21,9 @@ export type FieldMapping = S["FieldMapping"];
 export type FieldsView = S["FieldsView"];
 export type FieldInfo = S["FieldInfo"];
 export type JobView = S["JobView"];
+export type VocabularyView = S["VocabularyView"];
+export type StandardMapping = S["StandardMapping"];
+export type ValueKind = S["ColumnType"]["value"];
 export type SyncSettingsView = S["SyncSettingsView"];
 export type SyncSettingsUpdate = S["SyncSettingsUpdate"];
 export type Frequency = SyncSettingsView["frequency"];
@@ -105,6 +108,9 @@ export class AdminApi {
   }
   job(jobId: string): Promise<JobView> {
     return this.client.call("GET", route("/jobs/{job_id}", { job_id: jobId }), checked("JobView"));
+  }
+  vocabulary(): Promise<VocabularyView> {
+    return this.client.call("GET", route("/vocabulary"), checked("VocabularyView"));
   }
   fields(entity: EntityParam, field?: string): Promise<FieldsView> {
     return this.client.call("GET", route("/fields/{entity}", { entity }, { field }), checked("FieldsView"));

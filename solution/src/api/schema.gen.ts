@@ -519,6 +519,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/connections/{connection_id}/vocabulary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The operators criteria offer per column type and each entity's standard mappings */
+        get: operations["get_vocabulary_api_connections__connection_id__vocabulary_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/health": {
         parameters: {
             query?: never;
@@ -685,6 +702,22 @@ export interface components {
             items: components["schemas"]["Choice"][];
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /** ColumnType */
+        ColumnType: {
+            /** Operators */
+            operators: ("eq" | "ne" | "contains" | "not_contains" | "starts_with" | "ends_with" | "gt" | "ge" | "lt" | "le" | "is_empty" | "is_not_empty" | "in")[];
+            /**
+             * Type
+             * @description The Dynamics column type (AttributeTypeName), as `GET …/fields/{entity}` gives it
+             */
+            type: string;
+            /**
+             * Value
+             * @description What a value compared with such a column is
+             * @enum {string}
+             */
+            value: "text" | "yes_no" | "whole_number" | "number" | "date" | "record_id";
         };
         /**
          * Condition
@@ -1056,6 +1089,21 @@ export interface components {
             /** Total */
             total: number | null;
         };
+        /** EntityWords */
+        EntityWords: {
+            /**
+             * Config Key
+             * @description The entity's key under `entities` in the data configuration
+             */
+            config_key: string;
+            /**
+             * Entity
+             * @enum {string}
+             */
+            entity: "account" | "contact" | "lead" | "opportunity";
+            /** Standard */
+            standard: components["schemas"]["StandardMapping"][];
+        };
         /** ErasureRequest */
         ErasureRequest: {
             /** Email */
@@ -1407,6 +1455,20 @@ export interface components {
             /** User Id */
             user_id: string | null;
         };
+        /** OperatorInfo */
+        OperatorInfo: {
+            /**
+             * Operator
+             * @enum {string}
+             */
+            operator: "eq" | "ne" | "contains" | "not_contains" | "starts_with" | "ends_with" | "gt" | "ge" | "lt" | "le" | "is_empty" | "is_not_empty" | "in";
+            /**
+             * Value
+             * @description What the condition's value is: absent, one value, or a non-empty list
+             * @enum {string}
+             */
+            value: "none" | "one" | "list";
+        };
         /**
          * OwnerRef
          * @description The Dynamics user or owner team that owns records created on request (checked against Dynamics).
@@ -1575,6 +1637,23 @@ export interface components {
              */
             campaign_id: string;
         };
+        /** StandardMapping */
+        StandardMapping: {
+            /** Activecampaign */
+            activecampaign: string;
+            /** Dynamics */
+            dynamics: string;
+            /**
+             * Key
+             * @description The key of the entity's `standard` toggles
+             */
+            key: string;
+            /**
+             * Locked
+             * @description Always on: the toggle cannot turn it off
+             */
+            locked: boolean;
+        };
         /** StatusView */
         StatusView: {
             /**
@@ -1659,6 +1738,23 @@ export interface components {
             initial_sync: "not_started" | "running" | "done";
             /** Progress */
             progress: components["schemas"]["EntityProgress"][];
+        };
+        /** VocabularyView */
+        VocabularyView: {
+            /**
+             * Column Types
+             * @description The column types criteria compare with a value
+             */
+            column_types: components["schemas"]["ColumnType"][];
+            /** Entities */
+            entities: components["schemas"]["EntityWords"][];
+            /** Operators */
+            operators: components["schemas"]["OperatorInfo"][];
+            /**
+             * Other Types
+             * @description The operators a column of a type not listed may use (it has no value to compare with)
+             */
+            other_types: ("eq" | "ne" | "contains" | "not_contains" | "starts_with" | "ends_with" | "gt" | "ge" | "lt" | "le" | "is_empty" | "is_not_empty" | "in")[];
         };
     };
     responses: never;
@@ -4526,6 +4622,91 @@ export interface operations {
             };
             /** @description No such connection for the caller's tenant (or no such item) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; `error.field` names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ActiveCampaign or Dynamics answered with an error (credentials refused, plan limit, unexpected answer) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description ActiveCampaign, Dynamics, the token issuer or the app's storage (code storage_unavailable) is unavailable or throttling; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_vocabulary_api_connections__connection_id__vocabulary_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                connection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VocabularyView"];
+                };
+            };
+            /** @description No bearer token, or one that does not validate */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller lacks System Administrator / ActiveCampaign Admin in the connection's Dynamics */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such connection for the caller's tenant (or no such item) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state (changed meanwhile, not connected, reconnect_required, sync off, sync running) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -2,7 +2,7 @@
 import { Button, Dropdown, Field, Input, Option, makeStyles, tokens } from "@fluentui/react-components";
 import { AddIcon, TrashIcon } from "../icons";
 import type { Condition, FieldInfo } from "../../api/admin";
-import { OPERATOR_LABELS, type Operator, filterable, operatorsFor, takesValue, textOf, valueOf } from "./model";
+import { OPERATOR_LABELS, type Operator, type Vocabulary, textOf } from "./model";
 
 const useStyles = makeStyles({
   row: { display: "grid", gridTemplateColumns: "minmax(0, 3fr) minmax(0, 2fr) minmax(0, 3fr) auto",
@@ -15,24 +15,32 @@ interface Props {
   prefix: string;
   rows: Condition[];
   columns: FieldInfo[];
+  vocab: Vocabulary;
   issue: (path: string) => string | undefined;
   onChange: (rows: Condition[]) => void;
 }
 
 const err = (m: string | undefined) => m ? { validationState: "error" as const, validationMessage: m } : {};
 
-export function Criteria({ label, prefix, rows, columns, issue, onChange }: Props) {
+/** A condition on `field` that keeps what it can of `c`: its operator if the column's type takes it, its value retyped. */
+function onField(vocab: Vocabulary, c: Condition, field: string, type: string): Condition {
+  const ops = vocab.operatorsFor(type);
+  const operator = ops.includes(c.operator) ? c.operator : ops[0] ?? "is_empty";
+  return { field, operator, value: vocab.valueOf(textOf(c.value), type, operator) };
+}
+
+export function Criteria({ label, prefix, rows, columns, vocab, issue, onChange }: Props) {
   const s = useStyles();
-  const usable = columns.filter((c) => filterable(c.type));
-  const typeOf = (name: string) => columns.find((c) => c.name === name)?.type ?? "StringType";
+  const typeOf = (name: string) => columns.find((c) => c.name === name)?.type ?? "";
   const put = (i: number, c: Condition) => onChange(rows.map((r, j) => (j === i ? c : r)));
+  const first = columns[0]?.name ?? "";
   return (
     <div>
       <ul className={s.list} aria-label={`${label} criteria`}>
         {rows.map((c, i) => {
           const n = i + 1;
           const type = typeOf(c.field);
-          const ops = operatorsFor(type);
+          const ops = vocab.operatorsFor(type);
           const path = `${prefix}.criteria[${i}]`;
           return (
             <li key={i} className={s.row}>
@@ -40,25 +48,24 @@ export function Criteria({ label, prefix, rows, columns, issue, onChange }: Prop
                 <Dropdown style={{ minWidth: 0 }} value={c.field} selectedOptions={[c.field]} placeholder="Choose a field"
                           onOptionSelect={(_, d) => {
                             const field = d.optionValue ?? c.field;
-                            const op = operatorsFor(typeOf(field)).includes(c.operator) ? c.operator : "eq";
-                            put(i, { ...c, field, operator: op });
+                            put(i, onField(vocab, c, field, typeOf(field)));
                           }}>
-                  {usable.map((f) => <Option key={f.name} value={f.name}>{f.name}</Option>)}
+                  {columns.map((f) => <Option key={f.name} value={f.name}>{f.name}</Option>)}
                 </Dropdown>
               </Field>
               <Field label={`Operator ${n}`} {...err(issue(`${path}.operator`))}>
                 <Dropdown style={{ minWidth: 0 }} value={OPERATOR_LABELS[c.operator]} selectedOptions={[c.operator]}
                           onOptionSelect={(_, d) => {
                             const op = (d.optionValue ?? c.operator) as Operator;
-                            put(i, { ...c, operator: op, value: valueOf(textOf(c.value), type, op) });
+                            put(i, { ...c, operator: op, value: vocab.valueOf(textOf(c.value), type, op) });
                           }}>
                   {ops.map((o) => <Option key={o} value={o}>{OPERATOR_LABELS[o]}</Option>)}
                 </Dropdown>
               </Field>
               <Field label={`Value ${n}`} {...err(issue(`${path}.value`) ?? issue(`${path}.value[0]`))}
                      hint={c.operator === "in" ? "separate values with commas" : undefined}>
-                <Input value={textOf(c.value)} disabled={!takesValue(c.operator)}
-                       onChange={(_, d) => put(i, { ...c, value: valueOf(d.value, type, c.operator) })} />
+                <Input value={textOf(c.value)} disabled={!vocab.takesValue(c.operator)}
+                       onChange={(_, d) => put(i, { ...c, value: vocab.valueOf(d.value, type, c.operator) })} />
               </Field>
               <Button icon={<TrashIcon />} aria-label={`Remove criterion ${n}`} appearance="subtle"
                       onClick={() => onChange(rows.filter((_, j) => j !== i))} />
@@ -67,7 +74,7 @@ export function Criteria({ label, prefix, rows, columns, issue, onChange }: Prop
         })}
       </ul>
       <Button icon={<AddIcon />} appearance="secondary" style={{ marginTop: tokens.spacingVerticalS }}
-              onClick={() => onChange([...rows, { field: usable[0]?.name ?? "", operator: "eq", value: "" }])}>
+              onClick={() => onChange([...rows, onField(vocab, { field: "", operator: "eq", value: "" }, first, typeOf(first))])}>
         Add criterion
       </Button>
     </div>

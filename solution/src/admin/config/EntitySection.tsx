@@ -6,7 +6,7 @@ import type { EntityMapping, FieldsView } from "../../api/admin";
 import { Failure, type Loaded } from "../common";
 import { Criteria } from "./Criteria";
 import { CustomMappings, RULES, StandardMappings } from "./Mappings";
-import { ENTITIES, type EntityKey, STANDARD } from "./model";
+import { ENTITIES, type EntityKey, type Vocabulary } from "./model";
 
 const useStyles = makeStyles({
   card: { border: `1px solid ${tokens.colorNeutralStroke2}`, borderRadius: tokens.borderRadiusMedium,
@@ -24,11 +24,12 @@ interface Props {
   k: EntityKey;
   m: EntityMapping;
   fields: Loaded<FieldsView> | undefined;
+  vocab: Vocabulary;
   issue: (path: string) => string | undefined;
   onChange: (m: EntityMapping) => void;
 }
 
-export function EntitySection({ k, m, fields, issue, onChange }: Props) {
+export function EntitySection({ k, m, fields, vocab, issue, onChange }: Props) {
   const s = useStyles();
   const { entity, label } = ENTITIES.find((e) => e.key === k) ?? { entity: "contact" as const, label: k };
   const prefix = `entities.${k}`;
@@ -64,7 +65,7 @@ export function EntitySection({ k, m, fields, issue, onChange }: Props) {
           {fields?.kind === "loading" ? <Spinner size="tiny" label={`Reading the ${label.toLowerCase()} fields…`} /> : null}
           {fields?.kind === "failed" ? <Failure message={fields.message} /> : null}
           {m.scope === "criteria" ? (
-            <Criteria label={label} prefix={prefix} rows={m.criteria ?? []} columns={columns} issue={issue}
+            <Criteria label={label} prefix={prefix} rows={m.criteria ?? []} columns={columns} vocab={vocab} issue={issue}
                       onChange={(criteria) => onChange({ ...m, criteria })} />
           ) : null}
           {m.scope === "custom" ? (
@@ -74,7 +75,7 @@ export function EntitySection({ k, m, fields, issue, onChange }: Props) {
           ) : null}
           <Subtitle2 as="h3">Standard mappings</Subtitle2>
           {opportunity ? <Text>The opportunity fields are fixed: they map to the “D365 Opportunity” custom object.</Text> : null}
-          <StandardMappings label={label} fields={STANDARD[k]} standard={m.standard ?? {}}
+          <StandardMappings label={label} fields={vocab.standard(entity)} standard={m.standard ?? {}}
                             onChange={(standard) => onChange({ ...m, standard })} />
           {!opportunity ? (
             <>

@@ -3,11 +3,10 @@ import {
   Button, Dropdown, Field, Option, Switch, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, makeStyles, tokens,
 } from "@fluentui/react-components";
 import { useEffect, useState } from "react";
-import type { EntityParam, FieldInfo, FieldMapping } from "../../api/admin";
+import type { EntityParam, FieldInfo, FieldMapping, StandardMapping } from "../../api/admin";
 import { messageOf } from "../common";
 import { AddIcon, TrashIcon } from "../icons";
 import { useAdmin } from "../Shell";
-import type { Standard } from "./model";
 
 const useStyles = makeStyles({
   row: { display: "grid", gridTemplateColumns: "repeat(4, minmax(0, 1fr)) auto", gap: tokens.spacingHorizontalS, alignItems: "end" },
@@ -27,7 +26,7 @@ const INHERIT = "inherit";
 const err = (m: string | undefined) => m ? { validationState: "error" as const, validationMessage: m } : {};
 
 export function StandardMappings({ label, fields, standard, onChange }: {
-  label: string; fields: Standard[]; standard: Record<string, boolean>; onChange: (s: Record<string, boolean>) => void;
+  label: string; fields: StandardMapping[]; standard: Record<string, boolean>; onChange: (s: Record<string, boolean>) => void;
 }) {
   return (
     <Table size="small" aria-label={`${label} standard mappings`}>

@@ -1,10 +1,9 @@
 /**
- * What the Data Configuration page knows beyond the API's answers. The API has no route for the
- * standard mappings' keys or the operators per column type, so they mirror `sync_core/model/
- * standard.py` and `sync_core/engine/validation_criteria.py`; the API validates every save and
- * preview against both systems' metadata, so a drift shows up as an error at the field.
+ * What the Data Configuration page knows beyond the API's answers: the entities' labels, the
+ * operators' words. Which operators a column's type takes, what their values are and each entity's
+ * standard mappings come from `GET …/vocabulary`, built from the engine's own definitions.
  */
-import type { Condition, DataConfig, EntityMapping, EntityParam } from "../../api/admin";
+import type { Condition, DataConfig, EntityMapping, EntityParam, StandardMapping, ValueKind, VocabularyView } from "../../api/admin";
 
 export type EntityKey = keyof DataConfig["entities"];
 export const ENTITIES: { key: EntityKey; entity: EntityParam; label: string }[] = [
@@ -14,27 +13,7 @@ export const ENTITIES: { key: EntityKey; entity: EntityParam; label: string }[] 
   { key: "opportunities", entity: "opportunity", label: "Opportunities" },
 ];
 
-export interface Standard { key: string; dynamics: string; activecampaign: string; locked: boolean }
-const std = (key: string, dynamics: string, activecampaign: string, locked = false): Standard => ({ key, dynamics, activecampaign, locked });
-export const STANDARD: Record<EntityKey, Standard[]> = {
-  contacts: [std("email", "emailaddress1", "email", true), std("account", "parentcustomerid", "account", true),
-    std("firstName", "firstname", "firstName"), std("lastName", "lastname", "lastName"), std("phone", "telephone1", "phone"),
-    std("jobTitle", "jobtitle", "accountContact.jobTitle")],
-  leads: [std("email", "emailaddress1", "email", true), std("firstName", "firstname", "firstName"),
-    std("lastName", "lastname", "lastName"), std("phone", "telephone1", "phone")],
-  accounts: [std("name", "name", "name", true), std("accountUrl", "websiteurl", "accountUrl")],
-  opportunities: [std("name", "name", "name", true), std("estimatedvalue", "estimatedvalue", "estimated-revenue", true),
-    std("estimatedclosedate", "estimatedclosedate", "estimated-close-date", true),
-    std("actualvalue", "actualvalue", "actual-revenue", true), std("stepname", "stepname", "stage", true)],
-};
-
 export type Operator = Condition["operator"];
-const TEXT = new Set(["StringType", "MemoType"]);
-const NUMBER = new Set(["IntegerType", "BigIntType", "DecimalType", "DoubleType", "MoneyType"]);
-const WHOLE = new Set(["IntegerType", "BigIntType", "PicklistType", "StateType", "StatusType"]);
-const ORDERED = new Set([...NUMBER, "DateTimeType"]);
-const FILTERABLE = new Set([...TEXT, ...NUMBER, ...WHOLE, "BooleanType", "DateTimeType", "LookupType", "CustomerType",
-  "OwnerType", "UniqueidentifierType"]);
 
 export const OPERATOR_LABELS: Record<Operator, string> = {
   eq: "equals", ne: "does not equal", contains: "contains", not_contains: "does not contain", starts_with: "starts with",
@@ -42,40 +21,54 @@ export const OPERATOR_LABELS: Record<Operator, string> = {
   is_not_empty: "is not empty", in: "is one of",
 };
 
-/** Whether a column of this type can be used in criteria at all. */
-export function filterable(type: string): boolean {
-  return FILTERABLE.has(type);
-}
+/** The API's vocabulary (`GET …/vocabulary`, the engine's own definitions) asked the page's questions. */
+export class Vocabulary {
+  private readonly types: Map<string, VocabularyView["column_types"][number]>;
+  private readonly takes: Map<Operator, VocabularyView["operators"][number]["value"]>;
 
-/** The operators the API accepts for a column of this type. */
-export function operatorsFor(type: string): Operator[] {
-  const out: Operator[] = ["eq", "ne"];
-  if (TEXT.has(type)) out.push("contains", "not_contains", "starts_with", "ends_with");
-  if (ORDERED.has(type)) out.push("gt", "ge", "lt", "le");
-  out.push("in", "is_empty", "is_not_empty");
-  return out;
-}
+  constructor(readonly view: VocabularyView) {
+    this.types = new Map(view.column_types.map((t) => [t.type, t]));
+    this.takes = new Map(view.operators.map((o) => [o.operator, o.value]));
+  }
 
-export function takesValue(op: Operator): boolean {
-  return op !== "is_empty" && op !== "is_not_empty";
+  /** The operators the API accepts on a column of this type. */
+  operatorsFor(type: string): Operator[] {
+    return this.types.get(type)?.operators ?? this.view.other_types;
+  }
+
+  /** What a value compared with a column of this type is; null: the type takes no value. */
+  kindOf(type: string): ValueKind | null {
+    return this.types.get(type)?.value ?? null;
+  }
+
+  takesValue(op: Operator): boolean {
+    return this.takes.get(op) !== "none";
+  }
+
+  /** The condition's value from what was typed: a number for number columns, a list for "is one of". */
+  valueOf(text: string, type: string, op: Operator): Condition["value"] {
+    const takes = this.takes.get(op) ?? "one";
+    if (takes === "none") return null;
+    const kind = this.kindOf(type);
+    if (takes === "list") return text.split(",").map((x) => x.trim()).filter((x) => x !== "").map((x) => scalar(x, kind));
+    return scalar(text, kind);
+  }
+
+  /** An entity's standard mappings, as the engine defines them. */
+  standard(entity: EntityParam): StandardMapping[] {
+    return this.view.entities.find((e) => e.entity === entity)?.standard ?? [];
+  }
 }
 
 type Scalar = string | number | boolean;
-function scalar(text: string, type: string, op: Operator): Scalar {
+function scalar(text: string, kind: ValueKind | null): Scalar {
   const t = text.trim();
-  if (type === "BooleanType") return t === "true" ? true : t === "false" ? false : t;
-  if ((NUMBER.has(type) || WHOLE.has(type)) && !["contains", "not_contains", "starts_with", "ends_with"].includes(op)) {
+  if (kind === "yes_no") return t === "true" ? true : t === "false" ? false : t;
+  if (kind === "number" || kind === "whole_number") {
     const n = Number(t);
     return t !== "" && Number.isFinite(n) ? n : t;
   }
   return t;
-}
-
-/** The condition's value from what was typed: a number for number columns, a list for "is one of". */
-export function valueOf(text: string, type: string, op: Operator): Condition["value"] {
-  if (!takesValue(op)) return null;
-  if (op === "in") return text.split(",").map((x) => x.trim()).filter((x) => x !== "").map((x) => scalar(x, type, op));
-  return scalar(text, type, op);
 }
 
 export function textOf(value: Condition["value"]): string {
