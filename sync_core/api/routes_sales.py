@@ -30,10 +30,11 @@ from sync_core.api.schemas_sales import (
 )
 from sync_core.api.seller import SELLER_ROLES, RecordDep, SellerDep, SellerRecord
 from sync_core.dynamics import DataverseClient
-from sync_core.engine import sales_actions, sales_view
+from sync_core.engine import campaign_reports, sales_actions, sales_view
 from sync_core.engine.one_record import NoEmail, PersonRecord, read_person, sync_person
 from sync_core.model.codes import code_of
 from sync_core.model.errors import SyncError
+from sync_core.store.audit import MAX_TARGETS
 
 router = APIRouter(tags=["sales"])
 ERRORS = documented(401, 403, 404, 422, 502, 503)
@@ -43,6 +44,7 @@ RECORD = P + "/records/{entity}/{dynamics_id}"
 Cursor = Annotated[str | None, Query(max_length=60)]
 Limit = Annotated[int, Query(ge=1, le=100)]
 Search = Annotated[str, Query(max_length=100)]
+SENDS_READ = 500  # the product's own sends to one person a timeline shows, newest first
 
 
 @asynccontextmanager
@@ -107,10 +109,23 @@ async def activities(r: RecordDep, cursor: Cursor = None, limit: Limit = 20) -> 
     async with clients(r) as (ac, _, person):
         if (ac_id := await _ac_contact(r, person)) is None:
             return ActivityPage(items=[], next_cursor=None, partial=False)
-        everything, partial = await sales_view.timeline(ac, r.seller.ctx.sales_cache, ac_id)
+        everything, partial = await sales_view.timeline(ac, r.seller.ctx.sales_cache, ac_id,
+                                                        own_sends=lambda: _own_sends(r, person, ac_id))
         items, nxt = sales_view.page(everything, cursor, limit)
     return ActivityPage(items=[Activity(type=i.type, at=i.at, title=i.title, url=i.url, detail=i.detail)
                                for i in items], next_cursor=nxt, partial=partial)
+
+
+async def _own_sends(r: SellerRecord, person: PersonRecord, ac_id: str) -> list[campaign_reports.Event]:
+    """The sends made through the product to the AC contact, audited under this record or another record of the
+    contact (a lead and a contact of one email share it)."""
+    store, cid = r.seller.runtime.store, r.seller.config.connection_id
+    shared = await store.find_links_by_email(cid, person.email) if person.email else []
+    targets = dict.fromkeys([f"{r.entity}/{r.dynamics_id}",
+                             *(f"{lk.entity}/{lk.dynamics_id}" for lk in shared if lk.ac_id == ac_id)])
+    rows = await store.list_audit(cid, limit=SENDS_READ, action=campaign_reports.SEND_ACTION,
+                                  targets=list(targets)[:MAX_TARGETS])
+    return campaign_reports.own_sends(rows, ac_id)
 
 
 async def _choices(s: SellerDep, kind: str, search: str, cursor: str | None, limit: int) -> ChoicePage:
@@ -194,7 +209,7 @@ async def add_to_automation(r: RecordDep, body: AddToAutomation) -> AutomationAd
 @router.post(RECORD + "/campaigns", response_model=CampaignSent, responses=ACTION_ERRORS,
              summary="Send a campaign to the person (v1 campaign_send; syncing the record first if needed)")
 async def send_campaign(r: RecordDep, body: SendCampaign) -> CampaignSent:
-    action = "send_campaign"
+    action = campaign_reports.SEND_ACTION
     async with clients(r) as (ac, _, person):
         try:
             ac_id, _ = await _synced(r, ac, person, action)
@@ -203,5 +218,5 @@ async def send_campaign(r: RecordDep, body: SendCampaign) -> CampaignSent:
                                                      body.campaign_id)
         except (sales_actions.Refused, SyncError) as e:
             raise await _refused(r, action, e, campaign_id=body.campaign_id) from None
-    await _audit(r, action, "sent", campaign_id=body.campaign_id, campaign=name, ac_contact=ac_id)
+    await _audit(r, action, campaign_reports.SENT, campaign_id=body.campaign_id, campaign=name, ac_contact=ac_id)
     return CampaignSent(outcome="sent", contact_id=ac_id)

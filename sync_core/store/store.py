@@ -314,8 +314,10 @@ class SyncStore:
     async def append_audit(self, cid: str, entry: AuditEntry) -> None:
         await self._audit.append(cid, entry)
 
-    async def list_audit(self, cid: str, *, limit: int = 100) -> list[AuditEntry]:
-        return await self._audit.list(cid, limit)
+    async def list_audit(self, cid: str, *, limit: int = 100, action: str | None = None,
+                         targets: Sequence[str] = ()) -> list[AuditEntry]:
+        """Newest first; only ``action``'s rows, and those about one of ``targets`` (at most 13), when given."""
+        return await self._audit.list(cid, limit, action, targets)
 
     # --- lease and budget ----------------------------------------------------------------------
 
