@@ -4,7 +4,7 @@ that the caller may read it in Dynamics (``seller.py``); every action is audited
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -191,32 +191,40 @@ async def _refused(r: SellerRecord, action: str, e: Exception, **detail: Any) ->
     return upstream_error(e, e.service or "activecampaign")
 
 
-@router.post(RECORD + "/automations", response_model=AutomationAdded, responses=ACTION_ERRORS,
-             summary="Add the person to an automation (syncing the record to ActiveCampaign first if needed)")
-async def add_to_automation(r: RecordDep, body: AddToAutomation) -> AutomationAdded:
-    action = "add_to_automation"
+Act = Callable[[ActiveCampaignClient, str, PersonRecord], Awaitable[str]]
+
+
+async def _act(r: SellerRecord, action: str, outcome: str, what: str, wanted: str, act: Act) -> tuple[str, bool]:
+    """A sales action's shape: the record synced first if it is not, ``act`` on its AC contact (it returns the
+    name of ``what`` it used), every refusal audited and answered as ``_refused`` says, the success audited with
+    ``what``'s id and name. The AC contact's id, and whether the record was synced now."""
+    chosen = {f"{what}_id": wanted}
     async with clients(r) as (ac, _, person):
         try:
             ac_id, now = await _synced(r, ac, person, action)
-            name = await sales_actions.add_to_automation(ac, r.seller.ctx.sales_cache, ac_id,
-                                                         body.automation_id)
+            name = await act(ac, ac_id, person)
         except (sales_actions.Refused, sales_actions.AlreadyInAutomation, SyncError) as e:
-            raise await _refused(r, action, e, automation_id=body.automation_id) from None
-    await _audit(r, action, "added", automation_id=body.automation_id, automation=name, ac_contact=ac_id)
+            raise await _refused(r, action, e, **chosen) from None
+    await _audit(r, action, outcome, **chosen, **{what: name}, ac_contact=ac_id)
+    return ac_id, now
+
+
+@router.post(RECORD + "/automations", response_model=AutomationAdded, responses=ACTION_ERRORS,
+             summary="Add the person to an automation (syncing the record to ActiveCampaign first if needed)")
+async def add_to_automation(r: RecordDep, body: AddToAutomation) -> AutomationAdded:
+    async def add(ac: ActiveCampaignClient, ac_id: str, _: PersonRecord) -> str:
+        return await sales_actions.add_to_automation(ac, r.seller.ctx.sales_cache, ac_id, body.automation_id)
+
+    ac_id, now = await _act(r, "add_to_automation", "added", "automation", body.automation_id, add)
     return AutomationAdded(outcome="added", contact_id=ac_id, synced_now=now)
 
 
 @router.post(RECORD + "/campaigns", response_model=CampaignSent, responses=ACTION_ERRORS,
              summary="Send a campaign to the person (v1 campaign_send; syncing the record first if needed)")
 async def send_campaign(r: RecordDep, body: SendCampaign) -> CampaignSent:
-    action = campaign_reports.SEND_ACTION
-    async with clients(r) as (ac, _, person):
-        try:
-            ac_id, _ = await _synced(r, ac, person, action)
-            assert person.email is not None
-            name = await sales_actions.send_campaign(ac, r.seller.ctx.sales_cache, person.email,
-                                                     body.campaign_id)
-        except (sales_actions.Refused, SyncError) as e:
-            raise await _refused(r, action, e, campaign_id=body.campaign_id) from None
-    await _audit(r, action, campaign_reports.SENT, campaign_id=body.campaign_id, campaign=name, ac_contact=ac_id)
+    async def send(ac: ActiveCampaignClient, _: str, person: PersonRecord) -> str:
+        assert person.email is not None  # synced, so it has one
+        return await sales_actions.send_campaign(ac, r.seller.ctx.sales_cache, person.email, body.campaign_id)
+
+    ac_id, _ = await _act(r, campaign_reports.SEND_ACTION, campaign_reports.SENT, "campaign", body.campaign_id, send)
     return CampaignSent(outcome="sent", contact_id=ac_id)
