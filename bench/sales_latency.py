@@ -15,6 +15,13 @@ run and, while an action is in progress, only when the action itself waits on th
 Retry-After): the action's own processing and Azurite round trips cost no simulated time, and neither does the
 pass's work happening meanwhile. The sandboxes read the same clock, so AC's 5/s window and import delays hold
 on it.
+
+Why not ``bench/simclock.py``'s :class:`SimClock` (they are not the same clock): SimClock serves sandboxes in
+another process and moves time at the moment anyone sleeps (the later wake-up wins, nobody waits in time order);
+with a pass and a seller sleeping at once, the pass's waits would move time in the middle of an action and count
+as its latency, and the seller's think time would not hold. The latency measured here needs wake-ups in time
+order and time frozen while an action works, which only an in-process event clock can give; SimClock, for its
+part, keeps the main bench's sandboxes in their own processes, where this clock cannot reach.
 """
 
 from __future__ import annotations

@@ -8,7 +8,9 @@ or the worker's re-queue delay, and processing (CPU, Azurite, loopback) costs no
 time. Wall and CPU time are measured separately.
 
 A sleep wakes at ``time-at-call + s``: two coroutines sleeping at once do not add up, the later
-wake-up wins (an asyncio program sleeping on a real clock behaves the same).
+wake-up wins (an asyncio program sleeping on a real clock behaves the same). The sales-latency bench has its
+own clock (``bench/sales_latency.py``, ``EventClock``: in-process sandboxes, wake-ups in time order, time frozen
+while a seller's action works); its docstring says why the two are not one.
 """
 
 from __future__ import annotations

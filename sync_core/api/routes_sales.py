@@ -4,7 +4,7 @@ that the caller may read it in Dynamics (``seller.py``); every action is audited
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -30,10 +30,11 @@ from sync_core.api.schemas_sales import (
 )
 from sync_core.api.seller import SELLER_ROLES, RecordDep, SellerDep, SellerRecord
 from sync_core.dynamics import DataverseClient
-from sync_core.engine import sales_actions, sales_view
+from sync_core.engine import campaign_reports, sales_actions, sales_view
 from sync_core.engine.one_record import NoEmail, PersonRecord, read_person, sync_person
 from sync_core.model.codes import code_of
 from sync_core.model.errors import SyncError
+from sync_core.store.audit import MAX_TARGETS
 
 router = APIRouter(tags=["sales"])
 ERRORS = documented(401, 403, 404, 422, 502, 503)
@@ -43,6 +44,7 @@ RECORD = P + "/records/{entity}/{dynamics_id}"
 Cursor = Annotated[str | None, Query(max_length=60)]
 Limit = Annotated[int, Query(ge=1, le=100)]
 Search = Annotated[str, Query(max_length=100)]
+SENDS_READ = 500  # the product's own sends to one person a timeline shows, newest first
 
 
 @asynccontextmanager
@@ -107,10 +109,23 @@ async def activities(r: RecordDep, cursor: Cursor = None, limit: Limit = 20) -> 
     async with clients(r) as (ac, _, person):
         if (ac_id := await _ac_contact(r, person)) is None:
             return ActivityPage(items=[], next_cursor=None, partial=False)
-        everything, partial = await sales_view.timeline(ac, r.seller.ctx.sales_cache, ac_id)
+        everything, partial = await sales_view.timeline(ac, r.seller.ctx.sales_cache, ac_id,
+                                                        own_sends=lambda: _own_sends(r, person, ac_id))
         items, nxt = sales_view.page(everything, cursor, limit)
     return ActivityPage(items=[Activity(type=i.type, at=i.at, title=i.title, url=i.url, detail=i.detail)
                                for i in items], next_cursor=nxt, partial=partial)
+
+
+async def _own_sends(r: SellerRecord, person: PersonRecord, ac_id: str) -> list[campaign_reports.Event]:
+    """The sends made through the product to the AC contact, audited under this record or another record of the
+    contact (a lead and a contact of one email share it)."""
+    store, cid = r.seller.runtime.store, r.seller.config.connection_id
+    shared = await store.find_links_by_email(cid, person.email) if person.email else []
+    targets = dict.fromkeys([f"{r.entity}/{r.dynamics_id}",
+                             *(f"{lk.entity}/{lk.dynamics_id}" for lk in shared if lk.ac_id == ac_id)])
+    rows = await store.list_audit(cid, limit=SENDS_READ, action=campaign_reports.SEND_ACTION,
+                                  targets=list(targets)[:MAX_TARGETS])
+    return campaign_reports.own_sends(rows, ac_id)
 
 
 async def _choices(s: SellerDep, kind: str, search: str, cursor: str | None, limit: int) -> ChoicePage:
@@ -176,32 +191,40 @@ async def _refused(r: SellerRecord, action: str, e: Exception, **detail: Any) ->
     return upstream_error(e, e.service or "activecampaign")
 
 
-@router.post(RECORD + "/automations", response_model=AutomationAdded, responses=ACTION_ERRORS,
-             summary="Add the person to an automation (syncing the record to ActiveCampaign first if needed)")
-async def add_to_automation(r: RecordDep, body: AddToAutomation) -> AutomationAdded:
-    action = "add_to_automation"
+Act = Callable[[ActiveCampaignClient, str, PersonRecord], Awaitable[str]]
+
+
+async def _act(r: SellerRecord, action: str, outcome: str, what: str, wanted: str, act: Act) -> tuple[str, bool]:
+    """A sales action's shape: the record synced first if it is not, ``act`` on its AC contact (it returns the
+    name of ``what`` it used), every refusal audited and answered as ``_refused`` says, the success audited with
+    ``what``'s id and name. The AC contact's id, and whether the record was synced now."""
+    chosen = {f"{what}_id": wanted}
     async with clients(r) as (ac, _, person):
         try:
             ac_id, now = await _synced(r, ac, person, action)
-            name = await sales_actions.add_to_automation(ac, r.seller.ctx.sales_cache, ac_id,
-                                                         body.automation_id)
+            name = await act(ac, ac_id, person)
         except (sales_actions.Refused, sales_actions.AlreadyInAutomation, SyncError) as e:
-            raise await _refused(r, action, e, automation_id=body.automation_id) from None
-    await _audit(r, action, "added", automation_id=body.automation_id, automation=name, ac_contact=ac_id)
+            raise await _refused(r, action, e, **chosen) from None
+    await _audit(r, action, outcome, **chosen, **{what: name}, ac_contact=ac_id)
+    return ac_id, now
+
+
+@router.post(RECORD + "/automations", response_model=AutomationAdded, responses=ACTION_ERRORS,
+             summary="Add the person to an automation (syncing the record to ActiveCampaign first if needed)")
+async def add_to_automation(r: RecordDep, body: AddToAutomation) -> AutomationAdded:
+    async def add(ac: ActiveCampaignClient, ac_id: str, _: PersonRecord) -> str:
+        return await sales_actions.add_to_automation(ac, r.seller.ctx.sales_cache, ac_id, body.automation_id)
+
+    ac_id, now = await _act(r, "add_to_automation", "added", "automation", body.automation_id, add)
     return AutomationAdded(outcome="added", contact_id=ac_id, synced_now=now)
 
 
 @router.post(RECORD + "/campaigns", response_model=CampaignSent, responses=ACTION_ERRORS,
              summary="Send a campaign to the person (v1 campaign_send; syncing the record first if needed)")
 async def send_campaign(r: RecordDep, body: SendCampaign) -> CampaignSent:
-    action = "send_campaign"
-    async with clients(r) as (ac, _, person):
-        try:
-            ac_id, _ = await _synced(r, ac, person, action)
-            assert person.email is not None
-            name = await sales_actions.send_campaign(ac, r.seller.ctx.sales_cache, person.email,
-                                                     body.campaign_id)
-        except (sales_actions.Refused, SyncError) as e:
-            raise await _refused(r, action, e, campaign_id=body.campaign_id) from None
-    await _audit(r, action, "sent", campaign_id=body.campaign_id, campaign=name, ac_contact=ac_id)
+    async def send(ac: ActiveCampaignClient, _: str, person: PersonRecord) -> str:
+        assert person.email is not None  # synced, so it has one
+        return await sales_actions.send_campaign(ac, r.seller.ctx.sales_cache, person.email, body.campaign_id)
+
+    ac_id, _ = await _act(r, campaign_reports.SEND_ACTION, campaign_reports.SENT, "campaign", body.campaign_id, send)
     return CampaignSent(outcome="sent", contact_id=ac_id)

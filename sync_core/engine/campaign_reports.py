@@ -9,8 +9,9 @@ a campaign's unsubscribe link closed (status 2 with ``campaign``). Per campaign,
 counter (``uniqueopens``, ``uniquelinkclicks``) is 0. Cost: at most 3 + 2 × RECENT_CAMPAIGNS × PAGES_PER_REPORT
 calls (23), typically 3 + 2 a campaign. The result is ``partial`` when a sent campaign beyond the cap was left
 unread, or a report's last page read was full without the contact. The send itself is in no per-contact source
-under this reading, so sends are not shown. Report times are the account's wall clock without an offset: they take
-the offset of the contact's own ``udate``.
+under this reading: a one-contact send made through the product comes from the product's own audit rows of
+``send_campaign`` (:func:`own_sends`; a send made in AC itself is not shown). Report times are the account's wall
+clock without an offset: they take the offset of the contact's own ``udate``.
 """
 
 from __future__ import annotations
@@ -18,16 +19,18 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from sync_core.activecampaign import ActiveCampaignClient
 from sync_core.engine.mapping import parse_ac_time
+from sync_core.model.state import AuditEntry
 
 _WALL_CLOCK = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}$")
 RECENT_CAMPAIGNS = 5
 PAGES_PER_REPORT = 2
 REPORT_PAGE = 20  # rows a v1 report page holds (register: unconfirmed)
+SEND_ACTION, SENT = "send_campaign", "sent"  # the audit row of a one-contact send (api/routes_sales.py)
 
 
 @dataclass(frozen=True)
@@ -146,3 +149,20 @@ async def click_links(ac: ActiveCampaignClient, contact: Mapping[str, Any], camp
             if (at := _at(who.get("tstamp"), offset)) is not None and link.get("link"):
                 out[(camp, at.replace(microsecond=0))] = str(link["link"])
     return out
+
+
+def own_sends(entries: Sequence[AuditEntry], contact_id: str) -> list[Event]:
+    """The one-contact sends the product made to the AC contact ``contact_id``, from its audit rows of
+    :data:`SEND_ACTION` (those refused or failed, or sent to another contact the record had before, are left out);
+    sends of one campaign within one second are one event."""
+    out: dict[tuple[str, datetime], Event] = {}
+    for e in entries:
+        campaign = str(e.detail.get("campaign_id") or "")
+        outcome = e.after.get("outcome") if isinstance(e.after, dict) else None
+        if e.action != SEND_ACTION or outcome != SENT or not campaign.isdigit() \
+                or str(e.detail.get("ac_contact")) != contact_id:
+            continue
+        at = e.at.astimezone(UTC)
+        out.setdefault((campaign, at.replace(microsecond=0)), Event("campaign_send", at, campaign, None, "sends",
+                                                                    campaign))
+    return list(out.values())

@@ -3,8 +3,10 @@
 It neither waits for nor touches a pass's lease: it upserts the one AC contact by email (``contact/sync``,
 so the one-AC-contact-per-email rule holds whoever gets there first), then writes the link with a
 conditional insert. When a pass wrote the record's link meanwhile, the insert is refused and that link is
-adopted; a pass that reaches the record afterwards finds the link (or, having planned before it existed,
-upserts the same AC contact by the same email and replaces the link with its own): one contact, one link.
+adopted; a pass that reaches the record afterwards finds the link — a whole-table read, which plans from the
+link index it scanned at its start, learns it from the row the insert writes beside it (``store/requested.py``),
+so the record is not pushed again — or, having planned the record's page before the link existed, upserts the
+same AC contact by the same email and replaces the link with its own: one contact, one link.
 The record is synced with its entity's mapping whatever the entity's criteria say — a person chose it.
 """
 

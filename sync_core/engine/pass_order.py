@@ -106,6 +106,7 @@ async def pull_changes(p: Pass) -> None:
 
 
 async def run_entities(p: Pass) -> None:
+    await p.sink.forget_requested_links()
     pushed = [e for e in PASS_ORDER if p.connection.entities.of(e).pushes]
     people: list[EntityName] = [e for e in pushed if e in PEOPLE]
     if people:

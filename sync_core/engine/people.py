@@ -83,13 +83,15 @@ class PeopleHandler:
 
 
 async def link_index(p: Pass) -> LinkIndex:
-    """The people tables' links, scanned once per pass (see :class:`LinkIndex`)."""
+    """The people tables' links, scanned once per pass (see :class:`LinkIndex`), and those written on request
+    since (one query a page: ``store/requested.py``), so a record synced on request is not pushed again."""
     if p.caches.links is None:
         index = LinkIndex()
         for entity in PEOPLE:
             async for link in p.store.iter_links(p.cid, entity):  # type: ignore[arg-type]
                 index.add(link.entity, link.dynamics_id, link.email, link.ac_id)
         p.caches.links = index
+    await p.caches.links.learn_requested(p.store, p.cid)
     return p.caches.links
 
 

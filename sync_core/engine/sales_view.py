@@ -4,17 +4,18 @@ marketing timeline (reference §9–§11).
 The timeline merges the documented sources: ``activities`` (campaign sends, opens, clicks, replies, bounces,
 unsubscribes, forwards — the ``Campaign*`` vocabulary is unconfirmed, register ``campaign_events_in_activities``;
 for an account that does not list them there, the bounded per-contact and per-campaign reports of
-``campaign_reports``, the answer saying when they were capped), ``contactAutomations`` (entered and
+``campaign_reports``, the answer saying when they were capped, and the one-contact sends the product made, from
+its own audit rows), ``contactAutomations`` (entered and
 finished, with their dates) and ``trackingLogs`` (event tracking). Items are ordered newest first by
-(time, source, id); the cursor is the last item's key, so a page does not shift when new activity arrives.
+(time in UTC, source, id); the cursor is the last item's key, so a page does not shift when new activity arrives.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -47,6 +48,11 @@ class TimelineItem:
     detail: str | None
     source: str
     id: str
+
+    def __post_init__(self) -> None:
+        """In UTC, whatever offset the source wrote (AC answers in the account's zone, the audit in UTC), so
+        items of several sources order by the instant."""
+        object.__setattr__(self, "at", self.at.astimezone(UTC))
 
     @property
     def key(self) -> str:
@@ -102,10 +108,16 @@ def _names(rows: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     return {str(r.get("id")): str(r.get("name", "")) for r in rows}
 
 
-async def timeline(ac: ActiveCampaignClient, cache: SalesCache, ac_id: str) -> tuple[list[TimelineItem], bool]:
-    """Every item of the person's timeline, newest first; whether the campaign events are partial (capped)."""
+OwnSends = Callable[[], Awaitable[Sequence[campaign_reports.Event]]]
+
+
+async def timeline(ac: ActiveCampaignClient, cache: SalesCache, ac_id: str, own_sends: OwnSends | None = None
+                   ) -> tuple[list[TimelineItem], bool]:
+    """Every item of the person's timeline, newest first; whether the campaign events are partial (capped).
+    ``own_sends``: the one-contact sends the product made (read only when ``activities`` list no campaign events,
+    so a send AC lists is never shown twice)."""
     app = app_url(ac.api_url)
-    items, partial = await _campaign_events(ac, cache, ac_id, app)
+    items, partial = await _campaign_events(ac, cache, ac_id, app, own_sends)
     names = _names(await cache.automations(ac))
     for r in await ac.list_contact_automations(ac_id):
         aid = str(r.get("automation") or r.get("seriesid"))
@@ -123,17 +135,19 @@ async def timeline(ac: ActiveCampaignClient, cache: SalesCache, ac_id: str) -> t
     return sorted(items, key=TimelineItem.order, reverse=True), partial
 
 
-async def _campaign_events(ac: ActiveCampaignClient, cache: SalesCache, ac_id: str, app: str
-                           ) -> tuple[list[TimelineItem], bool]:
+async def _campaign_events(ac: ActiveCampaignClient, cache: SalesCache, ac_id: str, app: str,
+                           own_sends: OwnSends | None) -> tuple[list[TimelineItem], bool]:
     """From ``activities`` when the account lists campaign events there (once seen, remembered per account),
-    clicks given their link from the link reports; else from the bounded reports (``campaign_reports``)."""
+    clicks given their link from the link reports; else from the bounded reports (``campaign_reports``) and the
+    product's own sends."""
     contact = await ac.get_contact(ac_id)  # AC generates a contact's activities when the contact is read (§11)
     rows = [a for a in await ac.list_contact_activities(ac_id) if a.get("reference_type") in CAMPAIGN_EVENTS]
     if rows:
         cache.saw_campaign_activities(ac)
     elif not cache.campaign_activities_seen(ac):
         found = await campaign_reports.from_reports(ac, {**contact, "id": ac_id}, await ac.list_contact_lists(ac_id))
-        return await _titled(ac, cache, app, found.events), found.partial
+        sends = await own_sends() if own_sends is not None else []
+        return await _titled(ac, cache, app, [*found.events, *sends]), found.partial
     clicked = [str(a.get("reference_id")) for a in rows if a["reference_type"] == "CampaignClick"]
     links = await campaign_reports.click_links(ac, {**contact, "id": ac_id}, clicked) if clicked else {}
     events = []

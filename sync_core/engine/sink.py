@@ -100,6 +100,7 @@ class Sink(Protocol):
     async def save_import(self, batch: ImportBatch) -> None: ...
     async def delete_import(self, batch_id: str) -> None: ...
     async def save_request(self, request: CreateRequest) -> None: ...
+    async def forget_requested_links(self) -> None: ...
 
 
 class LiveSink:
@@ -168,6 +169,12 @@ class LiveSink:
     async def save_request(self, request: CreateRequest) -> None:
         await self._store.save_request(self._cid, request)
 
+    async def forget_requested_links(self) -> None:
+        """At a pass's start: the links written on request before it are in any link index it builds, so their
+        rows go (``store/requested.py``)."""
+        if rows := await self._store.list_requested_links(self._cid):
+            await self._store.forget_requested_links(self._cid, rows)
+
 
 class DryRunSink:
     """Writes nothing: counts what would be done and keeps up to five samples of each action."""
@@ -223,4 +230,7 @@ class DryRunSink:
         return None
 
     async def save_request(self, request: CreateRequest) -> None:
+        return None
+
+    async def forget_requested_links(self) -> None:
         return None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from azure.data.tables.aio import TableClient
@@ -11,6 +11,8 @@ from azure.data.tables.aio import TableClient
 from sync_core.model.state import AuditEntry
 from sync_core.store import _codec as codec
 from sync_core.store._keys import key, newest_first
+
+MAX_TARGETS = 13
 
 
 def _to_entity(cid: str, entry: AuditEntry) -> dict[str, Any]:
@@ -51,13 +53,22 @@ class AuditRepository:
     async def append(self, cid: str, entry: AuditEntry) -> None:
         await self._t.create_entity(_to_entity(cid, entry))
 
-    async def list(self, cid: str, limit: int) -> list[AuditEntry]:
+    async def list(self, cid: str, limit: int, action: str | None = None, targets: Sequence[str] = ()
+                   ) -> list[AuditEntry]:
+        """Newest first; only ``action``'s rows and those of one of ``targets`` when given (filtered by Table
+        Storage, at most :data:`MAX_TARGETS` targets: a filter holds 15 comparisons)."""
         out: list[AuditEntry] = []
         if limit <= 0:
             return out
-        async for e in self._t.query_entities(
-            "PartitionKey eq @pk", parameters={"pk": cid}, results_per_page=min(limit, 1000)
-        ):
+        if len(targets) > MAX_TARGETS:
+            raise ValueError(f"at most {MAX_TARGETS} targets a query")
+        query, params = "PartitionKey eq @pk", {"pk": cid}
+        if action is not None:
+            query, params["a"] = query + " and action eq @a", action
+        if targets:
+            params |= {f"t{n}": t for n, t in enumerate(targets)}
+            query += " and ( " + " or ".join(f"target eq @t{n}" for n in range(len(targets))) + " )"
+        async for e in self._t.query_entities(query, parameters=params, results_per_page=min(limit, 1000)):
             out.append(_from_entity(e))
             if len(out) >= limit:
                 break

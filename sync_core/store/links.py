@@ -5,6 +5,7 @@ Rows of one link, all in the connection's partition:
 ``f|<entity>|<dynamics id>``                      the link itself (values, modified times, pending batch)
 ``a|<ac type>|<ac id>|<entity>|<dynamics id>``    reverse index (absent while the link is pending)
 ``e|<email, lower case>|<entity>|<dynamics id>``  email index (absent without an email)
+``r|<entity>|<dynamics id>``                      written on request, until the next pass (``requested.py``)
 
 Index keys end with the Dynamics id, so no two links ever share an index row and an index row
 never needs rewriting: a save writes the forward row, creates the index rows that are new and
@@ -31,6 +32,7 @@ from sync_core.store._batch import submit_transaction
 from sync_core.store._keys import enc, key, prefix_range
 from sync_core.store._tables import MAX_BATCH_OPS, Operation, chunk_ops
 from sync_core.store.fence import Fence
+from sync_core.store.requested import requested_op
 
 _RETRY_CODES = {"EntityAlreadyExists", "ResourceNotFound"}
 KEYS_PER_QUERY = 14
@@ -288,10 +290,11 @@ class LinkRepository:
 
     async def insert(self, cid: str, link: RecordLink) -> bool:
         """A new link, only if none exists for its record (a conditional insert, unfenced): ``False`` when
-        one does (a pass wrote it first; the caller adopts that one)."""
+        one does (a pass wrote it first; the caller adopts that one). A running pass learns of it from the row
+        ``requested.py`` writes in the same transaction."""
         fresh = replace(link, etag=None, index_keys=None)
         try:
-            results = await self.submit(link_ops(cid, fresh))
+            results = await self.submit([*link_ops(cid, fresh), requested_op(cid, fresh)])
         except TableTransactionError as e:
             if getattr(e, "error_code", None) == "EntityAlreadyExists":
                 return False

@@ -45,6 +45,7 @@ from sync_core.store.imports import ImportRepository
 from sync_core.store.lease import LeaseRepository
 from sync_core.store.links import LinkRepository
 from sync_core.store.record_errors import ErrorRepository
+from sync_core.store.requested import RequestedLink, RequestedLinks
 from sync_core.store.requests import RequestRepository
 from sync_core.store.runs import RunRepository
 from sync_core.store.suppressions import SuppressionRepository
@@ -67,6 +68,7 @@ class SyncStore:
         t = self.tables
         self._configs = ConfigRepository(t["connections"], self.clock, migrated=self._audit_migration)
         self._links = LinkRepository(t["links"], concurrency=link_write_concurrency)
+        self._requested = RequestedLinks(t["links"])
         self._cursors = CursorRepository(t["cursors"])
         self._runs = RunRepository(t["runs"])
         self._errors = ErrorRepository(t["errors"], self.clock)
@@ -196,6 +198,13 @@ class SyncStore:
         """Links whose email equals ``email`` ignoring case (and surrounding spaces)."""
         return await self._links.by_email(cid, email, entity)
 
+    async def list_requested_links(self, cid: str) -> list[RequestedLink]:
+        """The links written on request (``insert_link``) not yet forgotten by a pass (``requested.py``)."""
+        return await self._requested.list(cid)
+
+    async def forget_requested_links(self, cid: str, rows: Sequence[RequestedLink]) -> None:
+        await self._requested.forget(cid, rows)
+
     async def save_links(self, cid: str, links: Sequence[RecordLink], *, fence: Fence | None = None) -> None:
         """Write links: each link's rows in one transaction, up to 100 operations per transaction.
 
@@ -318,8 +327,10 @@ class SyncStore:
     async def append_audit(self, cid: str, entry: AuditEntry) -> None:
         await self._audit.append(cid, entry)
 
-    async def list_audit(self, cid: str, *, limit: int = 100) -> list[AuditEntry]:
-        return await self._audit.list(cid, limit)
+    async def list_audit(self, cid: str, *, limit: int = 100, action: str | None = None,
+                         targets: Sequence[str] = ()) -> list[AuditEntry]:
+        """Newest first; only ``action``'s rows, and those about one of ``targets`` (at most 13), when given."""
+        return await self._audit.list(cid, limit, action, targets)
 
     # --- lease and budget ----------------------------------------------------------------------
 
@@ -354,6 +365,13 @@ class FencedStore(SyncStore):
     def __init__(self, base: SyncStore, fence: Fence) -> None:  # shares the base's clients; no super().__init__
         self.__dict__.update(base.__dict__)
         self.fence = fence
+
+    async def list_requested_links(self, cid: str) -> list[RequestedLink]:
+        """The links written on request (``insert_link``) not yet forgotten by a pass (``requested.py``)."""
+        return await self._requested.list(cid)
+
+    async def forget_requested_links(self, cid: str, rows: Sequence[RequestedLink]) -> None:
+        await self._requested.forget(cid, rows)
 
     async def save_links(self, cid: str, links: Sequence[RecordLink], *, fence: Fence | None = None) -> None:
         await super().save_links(cid, links, fence=fence or self.fence)

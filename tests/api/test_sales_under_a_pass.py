@@ -1,7 +1,7 @@
 """A record synced on request while a pass runs: one AC contact and one link per record, the pass's lease
-untouched. The initial pass plans from the link index it read at its start, so a record synced on request
-before the pass reaches it is upserted again by the same email (the same AC contact) and its link replaced
-by the pass's: still one contact and one link."""
+untouched. A record synced on request before the pass reaches it keeps the request's link (the pass learns it,
+``store/requested.py``); one the pass had already planned is upserted again by the same email (the same AC
+contact) and its link replaced by the pass's: still one contact and one link."""
 
 from __future__ import annotations
 
@@ -59,6 +59,8 @@ async def test_one_contact_one_link_when_a_seller_acts_during_a_pass(api: Api) -
         assert link is not None and link.ac_id == acted[key + "_result"]["contact_id"], key
         assert len(await api.rt.store.find_links_by_email(CID, email)) == 1
     assert acted["ahead_result"]["synced_now"] is True
+    ahead = await api.rt.store.get_link(CID, "contact", acted["ahead"]["contactid"])
+    assert ahead is not None and [e.get("run") for e in ahead.history] == ["on-request"]  # not pushed again
     linked = await api.rt.store.count_links(CID, "contact")
     with_email = sum(1 for r in api.dv.rows["contact"].values() if r.get("emailaddress1"))
     emails = [c.email.lower() for c in api.ac.contacts.values()]

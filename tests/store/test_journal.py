@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from sync_core.clock import FakeClock
 from sync_core.model.state import AuditEntry, ImportBatch, ImportRow, RecordError, RunRecord
 from sync_core.store import SyncStore, backoff_seconds
@@ -83,6 +85,20 @@ async def test_audit_is_listed_newest_first(store: SyncStore, clock: FakeClock) 
     listed = await store.list_audit(CID, limit=3)
     assert [a.actor for a in listed] == ["user3@x.com", "user2@x.com", "user1@x.com"]
     assert listed[0].before == {"v": 3} and listed[0].after == {"v": 4}
+
+
+async def test_audit_of_one_action_on_some_targets(store: SyncStore, clock: FakeClock) -> None:
+    rows = [("send_campaign", "lead/1"), ("add_to_automation", "lead/1"), ("send_campaign", "contact/2"),
+            ("send_campaign", "lead/3"), ("send_campaign", "lead/1")]
+    for n, (action, target) in enumerate(rows):
+        await store.append_audit(CID, AuditEntry(clock.now(), "u", action, target=target, detail={"n": n}))
+        clock.advance(1)
+    found = await store.list_audit(CID, action="send_campaign", targets=["lead/1", "contact/2"])
+    assert [a.detail["n"] for a in found] == [4, 2, 0]
+    assert [a.detail["n"] for a in await store.list_audit(CID, action="send_campaign", targets=["lead/1"],
+                                                          limit=1)] == [4]
+    with pytest.raises(ValueError, match="13 targets"):
+        await store.list_audit(CID, targets=[f"lead/{n}" for n in range(14)])
 
 
 async def test_import_batches(store: SyncStore) -> None:

@@ -243,3 +243,23 @@ async def test_links_found_by_email_come_in_index_order(store: SyncStore) -> Non
     found = await store.find_links_by_email(CID, "same@x.com")
     assert [(lk.entity, lk.dynamics_id) for lk in found] == [("contact", "c-1"), ("contact", "c-2"),
                                                             ("contact", "c-3"), ("lead", "l-0")]
+
+
+async def test_a_link_inserted_on_request_is_named_until_a_pass_forgets_it(store: SyncStore) -> None:
+    await store.save_links(CID, [RecordLink("contact", "d-pass", "ac-1", email="p@x.com")])  # a pass's: no row
+    assert await store.insert_link(CID, RecordLink("lead", "d-req", "ac-2", email="Req@x.com")) is True
+    assert await store.insert_link(CID, RecordLink("lead", "d-req", "ac-3", email="req@x.com")) is False
+    listed = await store.list_requested_links(CID)
+    assert [(r.entity, r.dynamics_id, r.email, r.ac_id) for r in listed] == [("lead", "d-req", "Req@x.com", "ac-2")]
+    assert await store.insert_link(CID, RecordLink("contact", "d-later", "ac-4", email="l@x.com")) is True
+    await store.forget_requested_links(CID, listed)
+    assert [r.dynamics_id for r in await store.list_requested_links(CID)] == ["d-later"]
+    # A row written again after it was listed (the record unlinked and synced on request again) is kept.
+    again = await store.list_requested_links(CID)
+    link = await store.get_link(CID, "contact", "d-later")
+    assert link is not None
+    await store.delete_link(CID, link)
+    assert await store.insert_link(CID, RecordLink("contact", "d-later", "ac-5", email="l@x.com")) is True
+    await store.forget_requested_links(CID, again)
+    assert [r.ac_id for r in await store.list_requested_links(CID)] == ["ac-5"]
+    assert (await store.count_links(CID, "lead"), await store.count_links(CID, "contact")) == (1, 2)  # not links
