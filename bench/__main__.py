@@ -3,11 +3,13 @@
     python -m bench [--quick] [--contacts N] [--small N] [--changes N] [--sample N]
                     [--accounts auto|on|off] [--readings default|all]
                     [--only all|outbound|inbound] [--inbound N] [--inbound-changes N]
+                    [--inbound-requests N]
 
 Runs (each sync run is its own process, see bench/README.md): the initial sync of N Dynamics
 contacts (10 per account) until idle; a delta pass of ``--changes`` edits at N and at ``--small``
 records; one ``contact/sync`` per contact on a ``--sample``; the ActiveCampaign → Dynamics delta of
-``--inbound-changes`` AC edits at ``--inbound`` linked pairs and the account scan (``bench.inbound``).
+``--inbound-changes`` AC edits at ``--inbound`` linked pairs, the account scan and ``--inbound-requests``
+creates on request (``bench.inbound``, ``bench.inbound_requests``).
 Prints the arithmetic of the bound
 under each reading of the register, every run's calls and times, and a summary table.
 """
@@ -46,6 +48,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="the Dynamics -> AC runs, the AC -> Dynamics delta, or both (default)")
     p.add_argument("--inbound", type=int, help="linked pairs of the AC -> Dynamics delta (default 100,000)")
     p.add_argument("--inbound-changes", type=int, help="AC edits of that delta (default 10,000)")
+    p.add_argument("--inbound-requests", type=int, default=200,
+                   help="AC contacts tagged to be created in Dynamics after that delta (default 200; 0: none)")
     return p
 
 
@@ -116,21 +120,22 @@ def main(argv: list[str] | None = None) -> int:
                     readings_mode, started, inbound_sizes)
 
 
-def _inbound_sizes(args: argparse.Namespace) -> tuple[int, int]:
+def _inbound_sizes(args: argparse.Namespace) -> tuple[int, int, int]:
+    """Linked pairs, AC edits and creates on request of the AC -> Dynamics runs."""
     return (args.inbound or (10_000 if args.quick else 100_000),
-            args.inbound_changes or (1_000 if args.quick else 10_000))
+            args.inbound_changes or (1_000 if args.quick else 10_000), args.inbound_requests)
 
 
 def _inbound_only(env_conn: str | None, workdir: Path, args: argparse.Namespace, started: float) -> int:
     from bench.inbound import inbound
     from bench.inbound_report import inbound_rows, print_inbound
 
-    linked, changes = _inbound_sizes(args)
+    linked, changes, requests = _inbound_sizes(args)
     if env_conn:
-        result = inbound(env_conn, workdir, contacts=linked, changes=changes)
+        result = inbound(env_conn, workdir, contacts=linked, changes=changes, requests=requests)
     else:
         with running_azurite_logged(workdir / "azurite.log") as conn:
-            result = inbound(conn, workdir, contacts=linked, changes=changes)
+            result = inbound(conn, workdir, contacts=linked, changes=changes, requests=requests)
     print_inbound(result)
     print_table(inbound_rows(result))
     print(f"\nbench finished in {time.perf_counter() - started:,.0f} s wall")
@@ -138,7 +143,8 @@ def _inbound_only(env_conn: str | None, workdir: Path, args: argparse.Namespace,
 
 
 def _run(storage: str, workdir: Path, big_n: int, small_n: int, changes: int, sample: int, accounts: bool,
-         reading: Reading, readings_mode: str, started: float, inbound_sizes: tuple[int, int] | None = None) -> int:
+         reading: Reading, readings_mode: str, started: float,
+         inbound_sizes: tuple[int, int, int] | None = None) -> int:
     sw, opts = _switches(reading, accounts)
     big = dataset(storage, workdir, name="large", contacts=big_n, accounts=accounts, switches=sw, ac_options=opts,
                   changes=changes)
@@ -182,7 +188,8 @@ def _run(storage: str, workdir: Path, big_n: int, small_n: int, changes: int, sa
         from bench.inbound import inbound
         from bench.inbound_report import inbound_rows, print_inbound
 
-        result = inbound(storage, workdir, contacts=inbound_sizes[0], changes=inbound_sizes[1])
+        result = inbound(storage, workdir, contacts=inbound_sizes[0], changes=inbound_sizes[1],
+                         requests=inbound_sizes[2])
         print_inbound(result)
         rows.extend(inbound_rows(result))
     print_table(rows)

@@ -6,7 +6,8 @@ directly from both sides' values (as ``pull_linking`` would have linked them) an
 connection has, a day later. Then C AC contacts get a new last name and new values in both custom fields,
 and 30 simulated minutes later the timer's pass runs until idle (contacts ``direction: pull``, so only
 the AC → Dynamics path is measured). After it, with accounts pulling instead, two passes of the account
-scan (it reads at most ``ac_accounts.SCAN_PER_PASS`` accounts a pass).
+scan (it reads at most ``ac_accounts.SCAN_PER_PASS`` accounts a pass). Then, contacts pulling again, R
+creates on request (``bench.inbound_requests``): R unlinked AC contacts tagged ``D365: Create Contact``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from bench import inbound_requests
 from bench.dataverse import advance
 from bench.run import CONNECTION, EDIT_AFTER, Measured, measure
 from bench.simclock import SimClock
@@ -30,8 +32,6 @@ SETTLED = 86_400.0
 CONTACT_COLUMNS = ["contactid", "emailaddress1", "firstname", "lastname", "telephone1", "mobilephone",
                    "address1_line1"]
 ACCOUNT_COLUMNS = ["accountid", "name", "websiteurl"]
-REQUEST_OWNER = "00000000-0000-4000-8000-00000000b0b0"
-"""Owner of records created on request (none is created: no bench contact carries the request tag)."""
 
 
 @dataclass
@@ -43,9 +43,12 @@ class InboundResult:
     """Contacts holding a value of each mapped custom field (what a scan of that field reads)."""
     delta: Measured
     scans: list[Measured]
+    requests: int = 0
+    """AC contacts asking for a Dynamics contact by the request tag (``bench.inbound_requests``)."""
+    request_pass: Measured | None = None
 
 
-def config_doc(sb: Sandboxes, field_ids: list[int], *, accounts: bool) -> dict[str, Any]:
+def config_doc(sb: Sandboxes, field_ids: list[int], *, accounts: bool, owner: str = "") -> dict[str, Any]:
     contacts: dict[str, Any] = {"enabled": not accounts, "direction": "pull", "custom": [
         {"dynamics": "mobilephone", "activecampaign": f"field:{field_ids[0]}"},
         {"dynamics": "address1_line1", "activecampaign": f"field:{field_ids[1]}"}]}
@@ -58,10 +61,10 @@ def config_doc(sb: Sandboxes, field_ids: list[int], *, accounts: bool) -> dict[s
         "entities": {"contacts": contacts, "leads": {"enabled": False},
                      "accounts": {"enabled": accounts, "direction": "pull"}},
     }
-    if not accounts:  # creates on request on, nobody tagged: the delta also pays the request-tag read's idle cost
+    if not accounts:  # creates on request on, nobody tagged in the delta: it pays the request-tag read's idle cost
         contacts["constants"] = {"lastname": "(no last name)"}
         doc["create_requests"] = {"enabled": True, "tag_create_lead": None,
-                                  "owner": {"kind": "systemuser", "id": REQUEST_OWNER}}
+                                  "owner": {"kind": "systemuser", "id": owner}}
     return doc
 
 
@@ -167,7 +170,8 @@ async def _pulled(sb: Sandboxes, ids: list[str]) -> dict[str, dict[str, Any]]:
         await clock.aclose()
 
 
-def inbound(storage: str, workdir: Path, *, contacts: int, changes: int, scans: int = 2) -> InboundResult:
+def inbound(storage: str, workdir: Path, *, contacts: int, changes: int, scans: int = 2,
+            requests: int = 0) -> InboundResult:
     name, prefix = "inbound", "benchinbound"
     print(f"[{name}] stand-ins with {contacts:,} Dynamics contacts and their AC twins", flush=True)
     with running_sandboxes(contacts, workdir / f"sandbox-{name}.log", module="bench.inbound_stand_ins",
@@ -176,7 +180,10 @@ def inbound(storage: str, workdir: Path, *, contacts: int, changes: int, scans: 
             pairs = http.get(f"{sb.ac_url}/_bench/pairs").json()
         dv_contacts = asyncio.run(_dynamics_rows(sb, "contacts", CONTACT_COLUMNS))
         dv_accounts = asyncio.run(_dynamics_rows(sb, "accounts", ACCOUNT_COLUMNS))
-        doc = config_doc(sb, pairs["fields"], accounts=False)
+        owner = inbound_requests.owner_id(sb)
+        doc = config_doc(sb, pairs["fields"], accounts=False, owner=owner)
+        if requests:
+            inbound_requests.add_unlinked(sb, requests)
         from sync_core.model.config import ConnectionConfig
 
         links = _links(ConnectionConfig.model_validate(config_doc(sb, pairs["fields"], accounts=True)), pairs,
@@ -209,5 +216,8 @@ def inbound(storage: str, workdir: Path, *, contacts: int, changes: int, scans: 
             asyncio.run(advance(sb, 3600))
             print(f"[{name}] account scan pass {i + 1} at {len(pairs['accounts']):,} linked accounts", flush=True)
             runs.append(measure(sb, job, workdir, f"{name}-scan{i + 1}", f"account scan pass {i + 1}"))
+        asked = inbound_requests.request_pass(sb, job, workdir, requests, owner, lambda: asyncio.run(
+            _save_config(storage, prefix, doc))) if requests else None
     totals = [len(pairs["contacts"])] * len(pairs["fields"])  # every twin holds a value of both fields
-    return InboundResult(len(pairs["contacts"]), len(pairs["accounts"]), changes, totals, delta, runs)
+    return InboundResult(len(pairs["contacts"]), len(pairs["accounts"]), changes, totals, delta, runs,
+                         requests, asked)

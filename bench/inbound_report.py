@@ -84,6 +84,8 @@ def print_inbound(r: InboundResult) -> None:
     print_run(r.delta, records=r.changes)
     for m in r.scans:
         print_run(m)
+    if r.request_pass is not None:
+        print_run(r.request_pass, records=r.requests)
 
 
 def inbound_rows(r: InboundResult) -> list[Row]:
@@ -115,7 +117,24 @@ def inbound_rows(r: InboundResult) -> list[Row]:
         rows.append(Row(f"account scan pass {i} at {r.accounts:,} linked accounts",
                         f"{m.ac_total:,} AC calls ({_kinds(m.ac_calls)})"
                         f", {dv:,} Dataverse, {m.sim:,.0f} s sim"))
-    return rows
+    return rows + request_rows(r)
+
+
+def request_rows(r: InboundResult) -> list[Row]:
+    """Calls per request on each side: the request pass's calls over the requests it carried out."""
+    m, n = r.request_pass, r.requests
+    if m is None or not n:
+        return []
+    dv_calls = sum(int(v) for v in m.result["dv_calls"].values())
+    created = int(m.result["counts"].get("contact", {}).get("requests_created", 0))
+    return [
+        Row(f"creates on request, {n:,} tagged AC contacts (contacts pulling, 2 custom fields)",
+            f"{created:,} created in {m.sim:,.0f} s simulated = {n / m.sim if m.sim else float('inf'):,.2f} "
+            f"requests/s; wall {m.result['wall_seconds']:,.0f} s, CPU {m.result['cpu_seconds']:,.0f} s"),
+        Row("  calls per request, AC", f"{m.ac_total / n:.2f} ({m.ac_total:,} calls: {_kinds(m.ac_calls)})"),
+        Row("  calls per request, Dataverse", f"{dv_calls / n:.2f} ({dv_calls:,} calls: "
+                                              f"{_kinds(m.result['dv_calls'])})"),
+    ]
 
 
 def _kinds(calls: dict[str, int]) -> str:

@@ -13,7 +13,12 @@ stand-in's (which are untouched):
   {id: value}}], "accounts": [account as rendered]}`` — what the driver seeds the link table from (an AC
   account per Dynamics account too, same name and website);
 - ``POST /_bench/edit {"count": C, "tag": T}``: the first C mirrored contacts get a new last name and new
-  values in both custom fields, as an edit in AC's UI would (``udate`` moves, an ``update`` event).
+  values in both custom fields, as an edit in AC's UI would (``udate`` moves, an ``update`` event);
+- ``POST /_bench/unlinked {"count": R}``: R more AC contacts with no Dynamics twin (``asked.<n>@bench.example``,
+  no custom-field value, so the delta's field scans read what they read without them), last changed now;
+- ``POST /_bench/tag {"tag": T}``: those contacts get the tag T, as an automation's "add tag" step does (the
+  stand-in's tag write: ``udate`` moves only under ``udate_on_tag_change``); ``GET /_bench/tag?id=N``: how
+  many contacts carry the tag N (read on the state, outside the API's rate limit).
 """
 
 from __future__ import annotations
@@ -112,7 +117,26 @@ def bench_routes(ac: ACState, field_ids: list[int], ids: list[int], account_ids:
                 {"field": fid, "value": f"{tag} {title} {n}"} for fid, title in zip(field_ids, FIELDS, strict=True)]})
         return JSONResponse({"edited": min(count, len(ids))})
 
-    return [Route("/_bench/pairs", pairs), Route("/_bench/edit", edit, methods=["POST"])]
+    unlinked: list[int] = []
+
+    async def add_unlinked(request: Request) -> Response:
+        count = int((await request.json())["count"])
+        for n in range(len(unlinked), len(unlinked) + count):
+            c = ac.create_contact({"email": f"asked.{n}@bench.example", "firstName": "Asked", "lastName": f"Lead {n}"})
+            unlinked.append(c.id)
+        return JSONResponse({"ids": unlinked})
+
+    async def tag(request: Request) -> Response:
+        if request.method == "GET":
+            return JSONResponse({"tagged": len(ac.contacts_with_tag(int(request.query_params["id"])))})
+        tag_id = int(ac.find_or_create_tag(str((await request.json())["tag"]))["id"])
+        for cid in unlinked:
+            ac.add_contact_tag(ac.contacts[cid], tag_id)
+        return JSONResponse({"tagged": len(unlinked), "tag": tag_id})
+
+    return [Route("/_bench/pairs", pairs), Route("/_bench/edit", edit, methods=["POST"]),
+            Route("/_bench/unlinked", add_unlinked, methods=["POST"]),
+            Route("/_bench/tag", tag, methods=["GET", "POST"])]
 
 
 async def _serve(args: argparse.Namespace) -> None:

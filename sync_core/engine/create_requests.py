@@ -8,10 +8,10 @@ in id order, at most ``pages_per_pass`` pages a pass, resumed from a checkpoint 
 
 Each request is decided with reads only: already linked → only the tags are put right; the record this
 request may already have created (its id is derived from the request's key, so a pass killed between the
-create and the link write finds it) → linked; records of that email in the table (case-insensitive, as
-Dataverse compares; read for all of a pass's requests in batches of 25) → the oldest linked, the others
-reported ``duplicate_email``; the person is the other kind already → ``create_requests.other_kind``;
-otherwise created (``request_write``).
+create and the link write finds it; read for all of a pass's requests by id, 25 ids a query) → linked;
+records of that email in the table (case-insensitive, as Dataverse compares; read for all of a pass's
+requests in batches of 25) → the oldest linked, the others reported ``duplicate_email``; the person is the
+other kind already → ``create_requests.other_kind``; otherwise created (``request_write``).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sync_core.engine.dynamics_reads import read_by_ids
 from sync_core.engine.pass_state import ENTITY_SET, PRIMARY_ID, Pass
 from sync_core.engine.pull_linking import records_by_key
 from sync_core.engine.request_write import RequestItem, RequestWriter, backoff
@@ -54,6 +55,11 @@ class Due:
     by_email: dict[EntityName, dict[str, list[Mapping[str, Any]]]] = field(default_factory=dict)
     """The records of the contacts' emails per table (lower-case email → oldest first), read in batches."""
 
+    own: set[str] = field(default_factory=set)
+    """Of the ids the requests give their records, those that exist in Dynamics (an earlier attempt's)."""
+    own_read: set[str] = field(default_factory=set)
+    """The ids that read covered."""
+
     def found(self, entity: EntityName, email: str) -> list[Mapping[str, Any]]:
         return self.by_email.get(entity, {}).get(email, [])
 
@@ -65,6 +71,7 @@ async def run(p: Pass) -> None:
         await _tagged(p, entity, due)
         await _queued(p, entity, due)
         await _match_emails(p, entity, due)
+        await _own_records(p, entity, due)
         for ac_id, contact in due.contacts.items():
             request = due.requests.get(ac_id) or await p.store.get_request(p.cid, entity, ac_id)
             if request is None:
@@ -134,6 +141,16 @@ async def _match_emails(p: Pass, entity: EntityName, due: Due) -> None:
         due.by_email[table] = found
 
 
+async def _own_records(p: Pass, entity: EntityName, due: Due) -> None:
+    """Which of the due requests' records an earlier attempt created: one ``or`` query per 25 ids (not a read
+    by id per request). The ids are derived from the requests' keys, so a new request's is known too."""
+    ids = {record_id(p.cid, entity, ac_id) for ac_id in due.contacts}
+    ids.update(r.dynamics_id for r in due.requests.values() if r.dynamics_id)
+    rows = await read_by_ids(p, entity, [PRIMARY_ID[entity]], sorted(ids))
+    due.own = {str(r[PRIMARY_ID[entity]]).lower() for r in rows}
+    due.own_read = {i.lower() for i in ids}
+
+
 async def _plan(p: Pass, entity: EntityName, request: CreateRequest, contact: Mapping[str, Any], due: Due) -> Plan:
     plan = Plan(entity, writer=RequestWriter())
     email = str(contact.get("email") or "").strip().lower()
@@ -144,9 +161,10 @@ async def _plan(p: Pass, entity: EntityName, request: CreateRequest, contact: Ma
         item.record_id = linked[0].dynamics_id
         plan.actions.append(Action("request_done", item.record_id, email, "already linked", item=item))
         return plan
-    own = await p.dv.get(ENTITY_SET[entity], request.dynamics_id)
-    if own is not None:  # created by an earlier attempt that did not get to its link
-        item.record_id, item.record = request.dynamics_id, own
+    key = request.dynamics_id.lower()
+    own = key in due.own if key in due.own_read else await p.dv.get(ENTITY_SET[entity], request.dynamics_id)
+    if own:  # created by an earlier attempt that did not get to its link
+        item.record_id = request.dynamics_id
         plan.actions.append(Action("request_link", request.dynamics_id, email, "created earlier", item=item))
         return plan
     found = due.found(entity, email) if email else []

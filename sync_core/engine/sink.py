@@ -6,8 +6,8 @@ handler's writer carry out the actions (AC and Dynamics writes, links through th
 dry-run sink counts ``would_<action>`` and keeps a few samples. Readers advance their cursors through
 the sink too, so no handler or reader ever asks whether this is a dry run.
 
-Only the live sink's store is fenced: once a newer pass holds the connection, its next link, cursor
-or import write fails whole (:class:`sync_core.store.LeaseLostError`).
+Only the live sink's store is fenced: once a newer pass holds the connection, its next link, cursor,
+import or request-row write fails whole (:class:`sync_core.store.LeaseLostError`).
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ class Sink(Protocol):
 
 
 class LiveSink:
-    """Writes: errors to the errors table, links/cursors/imports through the fenced store."""
+    """Writes: errors to the errors table, links/cursors/imports/request rows through the fenced store."""
 
     def __init__(self, store: SyncStore, *, cid: str, clock: Clock, run: RunRecord, caches: PassCaches) -> None:
         self._store = store

@@ -227,26 +227,35 @@ async def test_a_contact_request_for_a_lead_follows_the_other_kind_rule(harness:
     assert [e.code for e in still if e.record_id == ac_id] == ["exists_as_other_kind"]  # still shown
 
 
-async def test_the_email_match_is_batched_not_one_query_per_request(
+async def test_the_email_match_and_the_own_record_read_are_batched_not_one_query_per_request(
         harness: HarnessFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """30 requests in a pass: their emails are matched in 2 Dataverse queries of at most 25 emails (an ``or``
-    filter, a short URL), not 30; an existing email among them is still linked, not duplicated."""
+    filter, a short URL), not 30, and whether an earlier attempt created their records is read the same way
+    (by the ids the requests give them), not by one read by id a request; an existing email among them is
+    still linked, not duplicated."""
     h = await requesting(harness, other_kind="refuse")
     existing = await h.dv_create("leads", {"emailaddress1": "Batch.07@Example.com", "lastname": "Old", "subject": "x"})
     ac_ids = [await new_ac_contact(h, f"batch.{i:02d}@example.com", CREATE_LEAD, lastName=f"B{i}") for i in range(30)]
     filters: list[tuple[str, str]] = []
-    query = RecordsApi.query
+    reads_by_id: list[str] = []
+    query, get = RecordsApi.query, RecordsApi.get
 
     def counting(self: RecordsApi, entity_set: str, **kw: Any) -> Any:
         if "emailaddress1 eq" in str(kw.get("filter") or ""):
             filters.append((entity_set, str(kw["filter"])))
         return query(self, entity_set, **kw)
 
+    async def counting_get(self: RecordsApi, entity_set: str, record_id: str, **kw: Any) -> Any:
+        reads_by_id.append(entity_set)
+        return await get(self, entity_set, record_id, **kw)
+
     monkeypatch.setattr(RecordsApi, "query", counting)
+    monkeypatch.setattr(RecordsApi, "get", counting_get)
     h.clock.advance(60)
     await h.until_idle()
     assert sorted(s for s, _ in filters) == ["contacts", "contacts", "leads", "leads"]  # refuse: the other table too
     assert max(f.count(" or ") + 1 for _, f in filters) == 25
+    assert reads_by_id.count("leads") == 1  # the linked lead's values, not one read a request
     links = {lk.ac_id: lk.dynamics_id for lk in await h.links("lead")}
     assert links[ac_ids[7]] == existing and len({links[a] for a in ac_ids}) == 30
     assert all(len(records(h, "lead", f"batch.{i:02d}@example.com")) == 1 for i in range(30))
