@@ -66,14 +66,16 @@ def pulled_fields(p: Pass, entity: EntityName) -> list[FieldMapping]:
     return fields
 
 
-def _own_write(contact: dict[str, Any], link: RecordLink, fields: list[FieldMapping]) -> bool:
+def _own_write(contact: dict[str, Any], values: dict[str, Any] | None, link: RecordLink,
+               fields: list[FieldMapping]) -> bool:
     """The sync's own write: ``udate`` is the one recorded after it and every value the list carries is as
     synced. AC keeps ``udate`` in whole seconds, so a person's edit in the same second as the sync's write
-    has the same ``udate``; the values tell it apart (a custom field, not in the list, is still compared
-    after its read when any listed value differs)."""
+    has the same ``udate``; the values tell it apart. Custom fields are compared when the page side-loaded
+    their ``values`` (free); otherwise telling them apart would cost a read per echo, so a custom-field-only
+    edit in that second is taken for the echo and travels with the contact's next change (README, limits)."""
     if link.ac_modified is None or link.ac_modified != parse_ac_time(contact.get("udate")):
         return False
-    listed = contact_ac_values(contact, None, fields)
+    listed = contact_ac_values(contact, values, fields)
     return all(same_ac(k, v, link.ac_values.get(k)) for k, v in listed.items() if k in link.ac_values)
 
 
@@ -107,8 +109,9 @@ async def read(p: Pass) -> Inbound:
             inbound.finished = False
             break
     links = await _links_of(p, list(contacts))
-    echo = [cid for cid, c in contacts.items() if all(_own_write(c, lk, fields.get(lk.entity, []))
-                                                        for lk in links.get(cid, []))]
+    echo = [cid for cid, c in contacts.items()
+            if all(_own_write(c, (field_values or {}).get(cid), lk, fields.get(lk.entity, []))
+                   for lk in links.get(cid, []))]
     for cid in echo:
         if cid in links:
             p.count(links[cid][0].entity, "skipped_echo")
@@ -244,7 +247,8 @@ async def commit(p: Pass, inbound: Inbound) -> None:
             keys = inbound.high_keys if watermark == inbound.high else []
             if cursor.watermark is not None and watermark == cursor.watermark:
                 keys = [*cursor.boundary_keys, *keys]
-            cursor.watermark, cursor.boundary_keys = watermark, keys[-BOUNDARY_KEYS_MAX:]
+            # The overlap reads the contacts at the watermark again: each key is kept once.
+            cursor.watermark, cursor.boundary_keys = watermark, list(dict.fromkeys(keys))[-BOUNDARY_KEYS_MAX:]
         cursor.position = None
     else:
         cursor.position = inbound.last_id

@@ -114,6 +114,16 @@ class Harness:
         r = await self.dv_request("PATCH", f"{entity_set}({record_id})", json=body, headers={"If-Match": "*"})
         assert r.status_code == 204, r.text
 
+    async def dv_patch_inactive(self, entity_set: str, record_id: str, body: dict[str, Any]) -> None:
+        """An edit of an inactive record, made under ``inactive_update=allow`` whatever the reading: under
+        ``refuse`` Dataverse answers 400 ``0x80040230`` and nothing changes. The reading is put back after."""
+        reading = self.dv.switches["inactive_update"]
+        self.dv.set_switches({"inactive_update": "allow"})
+        try:
+            await self.dv_patch(entity_set, record_id, body)
+        finally:
+            self.dv.set_switches({"inactive_update": reading})
+
     async def dv_create(self, entity_set: str, body: dict[str, Any]) -> str:
         r = await self.dv_request("POST", entity_set, json=body)
         assert r.status_code == 204, r.text

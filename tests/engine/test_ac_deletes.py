@@ -53,7 +53,8 @@ async def test_the_link_scan_finds_an_ac_delete(harness: HarnessFactory, policy:
     # The Dynamics record still exists and changes: it is not pushed back (suppressed) as a new AC contact.
     email = str(h.dv.rows["contact"][target.dynamics_id]["emailaddress1"]).lower()
     h.clock.advance(600)
-    await h.dv_patch("contacts", target.dynamics_id, {"firstname": "Changed-After-AC-Delete"})
+    edit = h.dv_patch_inactive if policy == "deactivate" else h.dv_patch
+    await edit("contacts", target.dynamics_id, {"firstname": "Changed-After-AC-Delete"})
     again = await h.until_idle()
     assert email not in h.ac_by_email()
     assert sum((r.run.counts.get("contact", {}).get("skipped_suppressed", 0) if r.run else 0) for r in again) == 1

@@ -90,7 +90,7 @@ async def test_merging_two_synced_contacts_drops_the_losers_link_and_keeps_both_
     assert {e: c.id for e, c in h.ac_by_email().items()} == ac_before, "no AC contact created or deleted"
     assert h.ac_by_email()[winner.email or ""].phone == "+1 555 0100"
     # The merged-away record is inactive and no longer synced, whatever happens to it.
-    await h.dv_patch("contacts", loser.dynamics_id, {"firstname": "Ghost"})
+    await h.dv_patch_inactive("contacts", loser.dynamics_id, {"firstname": "Ghost"})
     later = await h.run()
     assert later.run is not None and later.run.counts["contact"].get("skipped_merged") == 1
     assert h.ac_by_email()[loser.email or ""].first_name != "Ghost"
