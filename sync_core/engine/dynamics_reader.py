@@ -31,7 +31,7 @@ log = logging.getLogger("sync_core.engine")
 
 OnPage = Callable[[Sequence[Mapping[str, Any]], bool], Awaitable[None]]
 """``on_page(records, full_read)``: plan and write one page; durable when it returns."""
-Between = Callable[[], Awaitable[None]]
+Between = Callable[[], Awaitable[object]]
 """Run after a page's cursor is saved when more pages follow (reads that overlap the push)."""
 
 

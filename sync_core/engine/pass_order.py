@@ -11,7 +11,16 @@ from __future__ import annotations
 
 import logging
 
-from sync_core.engine import ac_accounts, ac_changes, ac_optouts, ac_reader, create_requests, imports, link_scan
+from sync_core.engine import (
+    ac_accounts,
+    ac_changes,
+    ac_optouts,
+    ac_reader,
+    create_requests,
+    import_overlap,
+    imports,
+    link_scan,
+)
 from sync_core.engine.accounts import AccountHandler, AccountsUnavailable
 from sync_core.engine.entity_pass import push_entity
 from sync_core.engine.handler import EntityHandler
@@ -143,3 +152,6 @@ async def run_entities(p: Pass) -> None:
         ran_one = True
         if p.time.more_work:
             return
+        if people and entity == people[-1] and entity not in p.outcome.failed:
+            # The people push is done: its last imports' ids are read as AC processes them.
+            await import_overlap.read_after_push(p)

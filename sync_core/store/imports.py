@@ -17,6 +17,7 @@ from sync_core.store._keys import enc
 from sync_core.store.fence import Fence, is_fence_row
 
 ImportStatus = Literal["submitted", "completed", "failed"]
+_ROW_FIELDS = tuple(f.name for f in dataclasses.fields(ImportRow))
 
 
 def _to_entity(cid: str, batch: ImportBatch) -> dict[str, Any]:
@@ -28,7 +29,8 @@ def _to_entity(cid: str, batch: ImportBatch) -> dict[str, Any]:
     }
     codec.put_dt(e, "submitted_at", batch.submitted_at)
     codec.put_dt(e, "checked_at", batch.checked_at)
-    codec.put_json(e, "rows", [dataclasses.asdict(r) for r in batch.rows])
+    # The rows' fields by name (what ``dataclasses.asdict`` gives, without its deep copy of each row).
+    codec.put_json(e, "rows", [{name: getattr(r, name) for name in _ROW_FIELDS} for r in batch.rows])
     codec.check_size(e, f"import batch {batch.batch_id}")
     return e
 

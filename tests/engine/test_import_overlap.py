@@ -49,15 +49,46 @@ async def test_ids_of_earlier_pages_are_read_while_later_pages_import(harness: H
     assert len(h.ac_by_email()) == 500  # no duplicates
 
 
-async def test_the_follow_up_pass_comes_when_the_imports_should_be_processed(harness: HarnessFactory) -> None:
+async def test_the_last_pages_ids_are_read_in_the_pass_that_imported_them(harness: HarnessFactory) -> None:
+    # AC processes at once: after the last page the pass reads on (import confirmed, new ids read)
+    # instead of leaving the last page's links to a follow-up pass.
     h = await harness(seed_contacts=300, page_size=100, ac_switches={"import_delay_seconds": 0})
     queue = _Queue()
     req = PassRequest(connection_id=h.cid, reason="initial", requested_at=h.clock.now())
     handled = await handle_request(h.engine(), queue, req, clock=h.clock)
+    assert handled.result.outcome == "finished", handled.result.message
+    assert handled.result.open_imports == 0
+    assert handled.requeued is None
+    links = await h.links()
+    assert len(links) == 300 and all(link.ac_id is not None for link in links)
+    ac = h.ac_by_email()
+    assert len(ac) == 300
+    assert {str(ac[link.email.lower()].id) for link in links} == {str(c.id) for c in ac.values()}
+
+
+async def test_the_follow_up_pass_comes_when_the_imports_should_be_processed(harness: HarnessFactory) -> None:
+    # The first two pages' imports are processed at once, the last page's an hour later: the pass
+    # ends with it open and comes back by the processing time it saw, not after the fixed delay.
+    saved: list[str] = []
+
+    def slow_last_import(name: str, info: dict[str, Any]) -> None:
+        saved.append(name)
+        if name == "after_cursor_saved" and saved.count(name) == 2:
+            h.ac.switches["import_delay_seconds"] = 3600
+
+    async def checkpoint(name: str, info: dict[str, Any]) -> None:
+        slow_last_import(name, info)
+
+    h = await harness(seed_contacts=300, page_size=100, ac_switches={"import_delay_seconds": 0})
+    queue = _Queue()
+    req = PassRequest(connection_id=h.cid, reason="initial", requested_at=h.clock.now())
+    handled = await handle_request(h.engine(checkpoint=checkpoint), queue, req, clock=h.clock)
     assert handled.result.open_imports
     assert handled.result.imports_due_in is not None  # learnt from the imports confirmed during the push
     assert handled.requeued is not None and handled.requeued.reason == "imports"
     assert handled.delay_seconds < IMPORTS_PENDING_DELAY
+    links = await h.links()
+    assert sum(1 for link in links if link.ac_id is not None) == 200  # the processed pages' ids, read
 
 
 def test_imports_delay_follows_the_estimate_within_bounds() -> None:

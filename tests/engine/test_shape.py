@@ -90,7 +90,7 @@ async def test_one_contact_goes_through_each_engine_module_once(harness: Harness
     assert [m.removeprefix(ENGINE) for m in trace.order] == [
         "runner", "clients", "pass_order", "imports", "ac_reader", "link_scan", "pull", "people", "entity_pass",
         "handler",
-        "dynamics_reader", "page", "merges", "qualification", "people_write",
+        "dynamics_reader", "page", "merges", "qualification", "people_write", "import_overlap",
     ], trace.order
     assert [m.removeprefix(ENGINE) for m in trace.path] == [
         "page", "merges", "qualification", "people", "people_write"], trace.path
