@@ -2,14 +2,15 @@
 
     python -m bench [--quick] [--contacts N] [--small N] [--changes N] [--sample N]
                     [--accounts auto|on|off] [--readings default|all]
-                    [--only all|outbound|inbound] [--inbound N] [--inbound-changes N]
-                    [--inbound-requests N]
+                    [--only all|outbound|inbound|latency] [--inbound N] [--inbound-changes N]
+                    [--inbound-requests N] [--latency-contacts N]
 
 Runs (each sync run is its own process, see bench/README.md): the initial sync of N Dynamics
 contacts (10 per account) until idle; a delta pass of ``--changes`` edits at N and at ``--small``
 records; one ``contact/sync`` per contact on a ``--sample``; the ActiveCampaign → Dynamics delta of
 ``--inbound-changes`` AC edits at ``--inbound`` linked pairs, the account scan and ``--inbound-requests``
-creates on request (``bench.inbound``, ``bench.inbound_requests``).
+creates on request (``bench.inbound``, ``bench.inbound_requests``); the initial sync of
+``--latency-contacts`` contacts, plain and B2B, at zero and at realistic latency (``bench.latency``).
 Prints the arithmetic of the bound
 under each reading of the register, every run's calls and times, and a summary table.
 """
@@ -44,8 +45,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--readings", choices=("default", "all"), default=None,
                    help="run the large initial sync under the sandbox's default reading only, or under every "
                         "reading that changes the bound (default: all with --quick, else default)")
-    p.add_argument("--only", choices=("all", "outbound", "inbound"), default="all",
-                   help="the Dynamics -> AC runs, the AC -> Dynamics delta, or both (default)")
+    p.add_argument("--only", choices=("all", "outbound", "inbound", "latency"), default="all",
+                   help="the Dynamics -> AC runs, the AC -> Dynamics delta, the latency runs, or all (default)")
+    p.add_argument("--latency-contacts", type=int,
+                   help="contacts of the latency runs, both workloads at zero and realistic latency (default 10,000)")
     p.add_argument("--inbound", type=int, help="linked pairs of the AC -> Dynamics delta (default 100,000)")
     p.add_argument("--inbound-changes", type=int, help="AC edits of that delta (default 10,000)")
     p.add_argument("--inbound-requests", type=int, default=200,
@@ -100,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     print(f"engine: {_revision()}", flush=True)
     when = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} ({platform.python_version()})"
-    if args.only != "inbound":
+    if args.only in ("all", "outbound"):
         print(f"bench: {big_n:,} contacts (delta {changes:,} changes at {big_n:,} and {small_n:,}), per-record "
               f"sample {sample:,}; accounts {'on' if accounts else 'off'}; {when}", flush=True)
     if inbound_sizes is not None:
@@ -112,12 +115,35 @@ def main(argv: list[str] | None = None) -> int:
     env_conn = connection_string_from_env()
     if args.only == "inbound":
         return _inbound_only(env_conn, workdir, args, started)
+    if args.only == "latency":
+        return _latency_only(env_conn, workdir, args, started)
+    latency_n = _latency_contacts(args) if args.only == "all" else None
     if env_conn:
         return _run(env_conn, workdir, big_n, small_n, changes, sample, accounts, default_reading,
-                    readings_mode, started, inbound_sizes)
+                    readings_mode, started, inbound_sizes, latency_n)
     with running_azurite_logged(workdir / "azurite.log") as conn:
         return _run(conn, workdir, big_n, small_n, changes, sample, accounts, default_reading,
-                    readings_mode, started, inbound_sizes)
+                    readings_mode, started, inbound_sizes, latency_n)
+
+
+def _latency_contacts(args: argparse.Namespace) -> int:
+    return int(args.latency_contacts or (2_000 if args.quick else 10_000))
+
+
+def _latency_only(env_conn: str | None, workdir: Path, args: argparse.Namespace, started: float) -> int:
+    from bench.latency import latency_rows, latency_runs, print_latency
+
+    n = _latency_contacts(args)
+    print(f"bench: latency runs at {n:,} contacts (plain and B2B, zero and realistic latency)", flush=True)
+    if env_conn:
+        runs = latency_runs(env_conn, workdir, contacts=n)
+    else:
+        with running_azurite_logged(workdir / "azurite.log") as conn:
+            runs = latency_runs(conn, workdir, contacts=n)
+    print_latency(runs)
+    print_table(latency_rows(runs))
+    print(f"\nbench finished in {time.perf_counter() - started:,.0f} s wall")
+    return 0
 
 
 def _inbound_sizes(args: argparse.Namespace) -> tuple[int, int, int]:
@@ -144,7 +170,7 @@ def _inbound_only(env_conn: str | None, workdir: Path, args: argparse.Namespace,
 
 def _run(storage: str, workdir: Path, big_n: int, small_n: int, changes: int, sample: int, accounts: bool,
          reading: Reading, readings_mode: str, started: float,
-         inbound_sizes: tuple[int, int, int] | None = None) -> int:
+         inbound_sizes: tuple[int, int, int] | None = None, latency_n: int | None = None) -> int:
     sw, opts = _switches(reading, accounts)
     big = dataset(storage, workdir, name="large", contacts=big_n, accounts=accounts, switches=sw, ac_options=opts,
                   changes=changes)
@@ -192,6 +218,12 @@ def _run(storage: str, workdir: Path, big_n: int, small_n: int, changes: int, sa
                          requests=inbound_sizes[2])
         print_inbound(result)
         rows.extend(inbound_rows(result))
+    if latency_n:
+        from bench.latency import latency_rows, latency_runs, print_latency
+
+        runs = latency_runs(storage, workdir, contacts=latency_n)
+        print_latency(runs)
+        rows.extend(latency_rows(runs))
     print_table(rows)
     print(f"\nbench finished in {time.perf_counter() - started:,.0f} s wall")
     return 0

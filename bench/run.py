@@ -143,6 +143,14 @@ def run_worker(job: dict[str, Any], workdir: Path, name: str) -> dict[str, Any]:
     return result
 
 
+def set_latency(sb: Sandboxes, profile: str) -> None:
+    """``realistic``: AC 150-300 ms, Dataverse 50-150 ms, each with a tail (the stand-ins' register entries
+    "Latency"), announced in ``x-sandbox-latency`` for the sync process's clock to wait; ``off``: none."""
+    on = profile == "realistic"
+    sb.control("latency", {"profile": "realistic" if on else "none", "answer": "header"})
+    sb.control("latency", {"mode": "header" if on else "off"}, dv=True)
+
+
 def measure(sb: Sandboxes, job: dict[str, Any], workdir: Path, name: str, label: str) -> Measured:
     _requests(sb, clear=True)
     cpu0 = process_cpu_seconds(sb.pid)
@@ -151,8 +159,12 @@ def measure(sb: Sandboxes, job: dict[str, Any], workdir: Path, name: str, label:
 
 
 def dataset(storage: str, workdir: Path, *, name: str, contacts: int, accounts: bool, switches: dict[str, Any],
-            ac_options: dict[str, Any], changes: int, verify_links: bool = True) -> DatasetResult:
-    """Seed, initial sync until idle, then (``changes`` > 0) edits and one timer pass until idle."""
+            ac_options: dict[str, Any], changes: int, verify_links: bool = True, latency: str = "off"
+            ) -> DatasetResult:
+    """Seed, initial sync until idle, then (``changes`` > 0) edits and one timer pass until idle.
+
+    ``latency`` ``realistic``: both stand-ins announce each answer's latency during the initial sync
+    (their ``realistic`` profiles), which the sync process waits on its simulated clock."""
     print(f"[{name}] sandboxes with {contacts:,} Dynamics contacts, switches {switches or 'default'}", flush=True)
     with running_sandboxes(contacts, workdir / f"sandbox-{name}.log", ac_switches=switches) as sb:
         cen = asyncio.run(census(sb))
@@ -163,7 +175,9 @@ def dataset(storage: str, workdir: Path, *, name: str, contacts: int, accounts: 
                "connection_id": CONNECTION, "ac_options": ac_options}
         print(f"[{name}] initial sync of {cen.with_email:,} contacts ({cen.accounts:,} accounts in Dynamics)",
               flush=True)
+        set_latency(sb, latency)
         initial = measure(sb, {**job, "reason": "initial"}, workdir, f"{name}-initial", "initial sync")
+        set_latency(sb, "off")
         in_ac = int(sb.control("state")["counts"]["contacts"])
         initial.checks.append(f"AC contacts {in_ac:,} of {cen.with_email:,} Dynamics contacts with an email")
         if in_ac != cen.with_email:

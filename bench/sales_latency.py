@@ -16,12 +16,11 @@ Retry-After): the action's own processing and Azurite round trips cost no simula
 pass's work happening meanwhile. The sandboxes read the same clock, so AC's 5/s window and import delays hold
 on it.
 
-Why not ``bench/simclock.py``'s :class:`SimClock` (they are not the same clock): SimClock serves sandboxes in
-another process and moves time at the moment anyone sleeps (the later wake-up wins, nobody waits in time order);
-with a pass and a seller sleeping at once, the pass's waits would move time in the middle of an action and count
-as its latency, and the seller's think time would not hold. The latency measured here needs wake-ups in time
-order and time frozen while an action works, which only an in-process event clock can give; SimClock, for its
-part, keeps the main bench's sandboxes in their own processes, where this clock cannot reach.
+Why not ``bench/simclock.py``'s :class:`SimClock`: it drives sandboxes in another process, setting their clock
+over loopback each time it moves, and counts only the I/O that goes through its own transports. Here the
+sandboxes run in process and the seller's think time and the pass's waits share one event queue, so time stays
+frozen while an action works and its latency never includes the pass's waits; the two clocks serve different
+set-ups and are kept apart.
 """
 
 from __future__ import annotations

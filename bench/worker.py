@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.simclock import SimClock
+from bench.simclock import LatencyTransport, SimClock, store_io
 from bench.stack import AC_KEY, DV_TOKEN
 
 MAX_PASSES = 400
@@ -48,15 +48,16 @@ def _add(total: dict[str, int], more: dict[str, int]) -> None:
         total[k] = total.get(k, 0) + v
 
 
-async def run_engine(job: dict[str, Any], clock: SimClock) -> dict[str, Any]:
+async def run_engine(job: dict[str, Any], clock: SimClock, transport: LatencyTransport) -> dict[str, Any]:
     from sync_core.engine import ClientFactory, SyncEngine
     from sync_core.engine.scheduling import PassRequest, handle_request
     from sync_core.model.hosts import HostPolicy
     from sync_core.store import LocalSecretStore, SyncStore
 
     store = SyncStore.from_connection_string(job["storage"], table_prefix=job["prefix"], clock=clock)
-    factory = ClientFactory(clock=clock, ac_options=job.get("ac_options") or None,
-                            host_policy=HostPolicy(local=True))  # the loopback stand-ins
+    store_io(store, clock)
+    factory = ClientFactory(clock=clock, ac_options=job.get("ac_options") or None, ac_transport=transport,
+                            dv_transport=transport, host_policy=HostPolicy(local=True))  # the loopback stand-ins
     engine = SyncEngine(store, factory.bound(store, LocalSecretStore(job["secrets_path"])), clock=clock,
                         holder="bench-worker")
     queue = SimQueue(clock)
@@ -98,14 +99,14 @@ async def run_engine(job: dict[str, Any], clock: SimClock) -> dict[str, Any]:
             "counts": counts, "table_calls": table_calls}
 
 
-async def run_generic(job: dict[str, Any], clock: SimClock) -> dict[str, Any]:
+async def run_generic(job: dict[str, Any], clock: SimClock, transport: LatencyTransport) -> dict[str, Any]:
     """One contact/sync per contact through the product's AC client and an in-process 5/s budget."""
     from sync_core.activecampaign import ActiveCampaignClient
     from sync_core.dynamics import DataverseClient, StaticTokenCredential
 
     start = clock.time()
-    dv = DataverseClient(job["dv_url"], StaticTokenCredential(DV_TOKEN), clock=clock)
-    ac = ActiveCampaignClient(job["ac_url"], AC_KEY, clock=clock)
+    dv = DataverseClient(job["dv_url"], StaticTokenCredential(DV_TOKEN), clock=clock, transport=transport)
+    ac = ActiveCampaignClient(job["ac_url"], AC_KEY, clock=clock, transport=transport)
     synced = 0
     try:
         async for page in dv.query("contacts", select=["emailaddress1", "firstname", "lastname", "telephone1"],
@@ -126,13 +127,18 @@ async def run_generic(job: dict[str, Any], clock: SimClock) -> dict[str, Any]:
 
 async def _main(job: dict[str, Any]) -> dict[str, Any]:
     clock = await SimClock.attach(job["ac_url"])
+    transport = LatencyTransport(clock)  # the API calls: I/O the clock waits for, then the announced latency
     try:
         wall0, cpu0 = time.perf_counter(), time.process_time()
-        body = await (run_generic(job, clock) if job["mode"] == "generic" else run_engine(job, clock))
+        run = run_generic if job["mode"] == "generic" else run_engine
+        body = await run(job, clock, transport)
         body["wall_seconds"] = time.perf_counter() - wall0
         body["cpu_seconds"] = time.process_time() - cpu0
         body["slept"] = clock.slept
+        body["latency_waited"] = transport.waited
+        body["clock_moves"] = clock.moves
     finally:
+        await transport.close()
         await clock.aclose()
     return body
 

@@ -1,10 +1,13 @@
 """Start both stand-ins on loopback, sharing one clock.
 
     python -m sandbox --ac-port 8101 --dynamics-port 8102 [--seed-contacts N] [--seed S]
-                      [--no-rate-limit] [--host 127.0.0.1]
+                      [--no-rate-limit] [--host 127.0.0.1] [--latency off|realistic]
 
 Prints the two base URLs and their tokens, then serves until interrupted. ``--seed-contacts``
 seeds N Dataverse contacts (with accounts, leads, opportunities); the AC side starts nearly empty.
+``--latency realistic``: both stand-ins announce each answer's simulated latency in ``x-sandbox-latency``
+(AC 150-300 ms, Dataverse 50-150 ms, each with a tail; the register entry "Latency" of each stand-in) for a
+caller that keeps simulated time (``bench/simclock.py``); nothing sleeps. Also ``POST /_sandbox/latency``.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-rate-limit", action="store_true", help="turn off both services' rate limits")
     parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--latency", choices=("off", "realistic"), default="off",
+                        help="announce a realistic simulated latency per answer (x-sandbox-latency)")
     return parser
 
 
@@ -62,6 +67,10 @@ async def _serve(args: argparse.Namespace) -> None:
     )  # fmt: skip
     servers: list[tuple[str, uvicorn.Server, str, str]] = []
     ac = _ac_app(clock, args.seed, not args.no_rate_limit)
+    if args.latency == "realistic":
+        dynamics.state.dataverse.latency.configure({"mode": "header"})
+        if ac is not None:
+            ac[0].state.ac.set_latency("realistic", answer="header")
     if ac is not None:
         config = uvicorn.Config(ac[0], host=args.host, port=args.ac_port, log_level="warning", lifespan="off")
         servers.append(("activecampaign", uvicorn.Server(config), f"http://{args.host}:{args.ac_port}", ac[1]))

@@ -94,15 +94,18 @@ async def switches(request: Request) -> Response:
 
 
 async def latency(request: Request) -> Response:
-    """``{"profile": "realistic"|"none"}`` or a profile (latency.py); GET answers it and the seconds waited."""
+    """``{"profile": "realistic"|"none"}`` or a profile (latency.py), either with ``"answer": "clock"|"header"``;
+    GET answers it, the answer mode and the seconds waited (or announced)."""
     ac = _ac(request)
     if request.method == "POST":
         try:
-            body = await _body(request)
-            ac.set_latency(body["profile"] if set(body) == {"profile"} else body)
+            body = dict(await _body(request))
+            answer = body.pop("answer", "clock")
+            ac.set_latency(body["profile"] if set(body) == {"profile"} else body, answer=answer)
         except (ValueError, TypeError, KeyError) as err:
             return _bad(err)
-    return JSONResponse({"profile": ac.latency.describe() if ac.latency else None, "waited": ac.latency_waited})
+    return JSONResponse({"profile": ac.latency.describe() if ac.latency else None, "answer": ac.latency_answer,
+                         "waited": ac.latency_waited})
 
 
 async def clock(request: Request) -> Response:

@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import AUTH_FAILED_BODY
 from .imports import process_due_imports
-from .latency import wait_until
+from .latency import LATENCY_HEADER, wait_until
 from .state import ACState, RequestRecord
 from .webhooks import deliver_pending
 
@@ -41,9 +41,14 @@ class Gate:
         ac.requests.append(record)
         process_due_imports(ac)
 
+        delay: list[float] = []  # the latency to announce in ``x-sandbox-latency`` (answer "header")
+
         async def send_logged(message: Message) -> None:
             if message["type"] == "http.response.start":
                 record.status = message["status"]
+                if delay:
+                    message = {**message, "headers": [*message.get("headers", []),
+                                                      (LATENCY_HEADER, f"{delay[0]:.6f}".encode())]}
             await send(message)
 
         if not (path.startswith(API_PREFIX) or path == V1_PATH):
@@ -62,7 +67,12 @@ class Gate:
                 await _over_limit(send_logged, ac, ac.rps.retry_after(now))
                 return
         if ac.latency is not None:  # answers latency seconds after arrival on the sandbox clock, never sleeping
-            ac.latency_waited += await wait_until(ac.clock, record.time + ac.latency.draw(method, record.route))
+            drawn = ac.latency.draw(method, record.route)
+            if ac.latency_answer == "header":  # the caller owns simulated time and waits it (bench/simclock.py)
+                delay.append(drawn)
+                ac.latency_waited += drawn
+            else:
+                ac.latency_waited += await wait_until(ac.clock, record.time + drawn)
         await self.app(scope, receive, send_logged)
         await deliver_pending(ac)  # webhook events of this request, after its answer
 

@@ -14,6 +14,13 @@ the same tail. Set it with ``ac.set_latency("realistic")``, a dict of the same s
 (``{"default": {"min": .15, "max": .3, "tail_p": .05, "tail_max": 1.2}, "routes": {"POST /api/3/import/bulk_import":
 {...}}}``, route keys are the method and the route template), or ``POST /_sandbox/latency`` with that body;
 ``None`` / ``{"profile": "none"}`` turns it off. ``ac.latency_waited`` sums the simulated seconds spent.
+
+Two ways to answer (``answer``, also a key of the POST body): ``clock`` (default) moves the sandbox's clock as
+above, which suits a process that shares the clock with its caller; ``header`` leaves the clock alone and
+answers at once with ``x-sandbox-latency: <seconds>``, for a caller that owns simulated time in another process
+(the bench: ``bench/simclock.py`` waits it on the one clock, ordered with every other wait, so calls in flight
+overlap exactly and the sandbox's rate window counts each request at its arrival). Where the numbers come from:
+register entry "Latency" in ASSUMPTIONS.md (an assumption, not a measurement).
 """
 
 from __future__ import annotations
@@ -29,6 +36,8 @@ REALISTIC: dict[str, Any] = {
     "routes": {"POST /api/3/import/bulk_import": {"min": 0.30, "max": 0.60, "tail_p": 0.05, "tail_max": 1.2}},
 }
 PROFILES: dict[str, dict[str, Any] | None] = {"realistic": REALISTIC, "none": None}
+ANSWERS = ("clock", "header")
+LATENCY_HEADER = b"x-sandbox-latency"
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from .errors import ACError, jsonapi, no_result
 from .events import emit
 from .faults import Faults
 from .index import SortedIds, StoreIndex, TimeIndex
-from .latency import PROFILES, LatencyProfile, check_clock
+from .latency import ANSWERS, PROFILES, LatencyProfile, check_clock
 from .limits import SlidingWindow
 from .switches import Switches
 
@@ -93,6 +93,7 @@ class ACState:
         self.webhook_transport: httpx.AsyncBaseTransport | None = None  # None: real HTTP (loopback)
         self.latency: LatencyProfile | None = None  # simulated per-route latency (latency.py)
         self.latency_waited = 0.0
+        self.latency_answer = "clock"  # or "header": announce the latency instead of moving the clock (latency.py)
         self.faults = Faults()
         self.set_plan(plan)
         self.reset_data()
@@ -211,17 +212,21 @@ class ACState:
     def has_feature(self, feature: str) -> bool:
         return feature in PLAN_FEATURES[self.plan]
 
-    def set_latency(self, profile: str | dict[str, Any] | None) -> None:
-        """``"realistic"``, ``"none"``, a profile dict (latency.py) or None."""
+    def set_latency(self, profile: str | dict[str, Any] | None, *, answer: str = "clock") -> None:
+        """``"realistic"``, ``"none"``, a profile dict (latency.py) or None; ``answer`` (latency.ANSWERS):
+        ``clock`` moves the sandbox clock, ``header`` announces the latency for the caller to wait."""
+        if answer not in ANSWERS:
+            raise ValueError(f"answer: one of {list(ANSWERS)}")
         if isinstance(profile, str):
             if profile not in PROFILES:
                 raise ValueError(f"unknown latency profile {profile!r}; one of {sorted(PROFILES)} or a dict")
             raw = PROFILES[profile]
         else:
             raw = profile
-        if raw is not None:
+        if raw is not None and answer == "clock":
             check_clock(self.clock)
         self.latency = LatencyProfile(raw, self.seed) if raw is not None else None
+        self.latency_answer = answer
 
     def inject_fault(self, **values: Any) -> None:
         self.faults.update(values)

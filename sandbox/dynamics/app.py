@@ -143,11 +143,17 @@ async def _serve(dv: Dataverse, request: Request, token: str, route: str) -> Res
     ms = dv.latency.server_ms(meter, route)
     dv.limits.charge(token, dv.clock.time(), ms)
     dv.latency.record(route, ms)
+    announced = ms / 1000.0
     await dv.latency.wait(ms / 1000.0, dv.clock, dv.sleep)
     if timed_out is not None:  # the gateway gives up long after the server started
         dv.counters["batch_timeouts"] += 1
-        await dv.latency.wait_gateway(timed_out.seconds, dv.clock, dv.sleep)
+        if dv.latency.mode == "header":
+            announced += timed_out.seconds
+        else:
+            await dv.latency.wait_gateway(timed_out.seconds, dv.clock, dv.sleep)
     out = _to_starlette(response)
+    if dv.latency.mode == "header":  # the caller owns simulated time and waits this (bench/simclock.py)
+        out.headers["x-sandbox-latency"] = f"{announced:.6f}"
     out.headers.update(dv.limits.headers(token, dv.clock.time()))
     if dv.rate_limit is not None:
         out.headers["x-ms-ratelimit-burst-remaining-xrm-requests"] = str(dv.requests_remaining(token))

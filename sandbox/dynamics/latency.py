@@ -13,6 +13,14 @@ the response goes out:
   at realistic latency stays as fast as without it. Over loopback the product's clock must follow the
   sandbox's (responses then carry ``x-sandbox-time``, the sandbox clock after the wait).
 - ``real``: ``Dataverse.sleep`` (``asyncio.sleep`` unless a test replaced it).
+- ``header``: nothing waits here; the response carries ``x-sandbox-latency`` (seconds: the server time,
+  plus a gateway timeout's wait) for a caller that owns simulated time in another process to wait on its
+  own clock, ordered with every other wait (the bench: ``bench/simclock.py``). The sandbox's clock stays
+  where the caller set it, so the rate and execution-time windows count each request at its arrival; the
+  concurrency limit sees only the requests being served, not those "on the wire" (the product keeps few in
+  flight to Dataverse).
+
+Where the numbers come from: register entry "Latency" in ASSUMPTIONS.md (an assumption, not a measurement).
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ from typing import Any
 from .errors import DataverseError
 
 IDLE_YIELDS = 20  # event-loop turns a simulated wait grants other tasks before moving the clock
-MODES = ("off", "simulated", "real")
+MODES = ("off", "simulated", "real", "header")
 
 
 @dataclass

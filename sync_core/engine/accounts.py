@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sync_core.engine import deletes, history
+from sync_core.engine.fanout import fan_out
 from sync_core.engine.handler import Record, select_for
 from sync_core.engine.mapping import ac_values_for, changed_columns, dynamics_values, own_write, parse_ac_time
 from sync_core.engine.pass_state import PRIMARY_ID, Pass
@@ -110,15 +111,18 @@ class AccountHandler:
         index = p.caches.ac_accounts if self._full_read else None
         saved: list[RecordLink] = []
         claimed: dict[str, str] = {}  # AC account id → the Dynamics account that took it in this page
-        for action in plan.actions:
+        def out_of_time() -> bool:
             if saved and p.time.out():
                 # One call per account: a page can outlast the pass. Stop here, keep what is linked;
                 # the page is read again and its linked accounts compare unchanged.
                 p.time.page_cut = True
-                break
+                return True
+            return False
+
+        async def one(action: Action) -> None:
             link = await self._write_one(p, action.record_id, action.item, index, claimed)
             if link is None:
-                continue
+                return
             saved.append(link)
             claimed[str(link.ac_id)] = action.record_id
             if index is not None:
@@ -126,6 +130,9 @@ class AccountHandler:
             if action.record_id in self.open_errors:
                 await p.sink.clear("account", action.record_id)
                 self.open_errors.discard(action.record_id)
+
+        # Accounts of one name one after another, oldest first: the first takes the name, the others are reported.
+        await fan_out(plan.actions, one, key=lambda a: a.item.name.lower(), stop=out_of_time)
         await p.checkpoint("after_ac_write", {"entity": "account", "count": len(saved)})
         await p.sink.save_links(saved)
         await p.checkpoint("after_links_saved", {"entity": "account", "count": len(saved)})

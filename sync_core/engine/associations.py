@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from sync_core.engine.fanout import fan_out
 from sync_core.engine.pass_state import Pass
 from sync_core.engine.sink import Failure
 from sync_core.model.codes import ErrorCode
@@ -61,13 +62,15 @@ async def _existing(p: Pass, work: list[Association]) -> dict[str, dict[str, Any
     if p.caches.account_contacts is None and len(listed) > LIST_ALL_THRESHOLD:
         await preload_account_contacts(p)
     out = p.caches.account_contacts if p.caches.account_contacts is not None else {}
-    for item in work:
-        if p.caches.account_contacts is not None and not item.read_alone:
-            continue
+    alone = [w for w in work if p.caches.account_contacts is None or w.read_alone]
+
+    async def read(item: Association) -> None:
         contact_id = str(item.link.ac_id)
         out.pop(contact_id, None)
         async for ac_row in p.ac.iter_account_contacts(contact_id=contact_id):
             out[contact_id] = ac_row
+
+    await fan_out(alone, read, key=lambda w: str(w.link.ac_id))
     return out
 
 
@@ -96,50 +99,57 @@ async def ensure_associations(p: Pass, work: list[Association]) -> None:
             w.known, w.read_alone, w.assumed = "read", True, False
         existing.update(await _existing(p, doubtful))
         _observe(p, doubtful, existing)
-    for item in work:
-        contact_id = str(item.link.ac_id)
-        if item.known == "read":
-            current = existing.get(contact_id)
-        elif item.known == "linked":
-            # The import linked it (the learnt reading) and there is no title to set: nothing to send.
-            item.link.ac_values[ACCOUNT] = item.ac_account_id
-            if item.title_mapped:
-                item.link.ac_values[TITLE] = item.job_title
-            continue
-        else:
-            current = None
-        try:
-            if item.ac_account_id is None:
-                if current is not None:
-                    await p.ac.delete_account_contact(str(current["id"]))
-                    existing.pop(contact_id, None)
-            elif current is not None and str(current.get("account")) == item.ac_account_id:
-                if item.title_mapped and (current.get("jobTitle") or None) != (item.job_title or None):
-                    await p.ac.update_account_contact(str(current["id"]), job_title=item.job_title or "")
-                    current["jobTitle"] = item.job_title
-            else:
-                if current is not None:
-                    await p.ac.delete_account_contact(str(current["id"]))
-                created = await p.ac.create_account_contact(
-                    item.ac_account_id, contact_id, job_title=item.job_title if item.title_mapped else None)
-                existing[contact_id] = {"id": created.get("id"), "account": item.ac_account_id,
-                                        "contact": contact_id, "jobTitle": item.job_title}
-                p.count(item.link.entity, "account_linked")
-        except SkippableError as e:
-            if item.known == "read":
-                await _record_failure(p, item, e)
-                continue
-            # It was taken to have no association, but AC refused the create: it has one (a pass
-            # killed after creating it, or the import's reading changed). Read it and make it right.
-            item.known, item.read_alone, item.assumed = "read", True, False
-            await ensure_associations(p, [item])
-            continue
-        except RetriableError as e:
-            await _record_failure(p, item, e)
-            continue
+
+    async def one(item: Association) -> None:
+        await _ensure_one(p, item, existing)
+
+    await fan_out(work, one, key=lambda w: str(w.link.ac_id))
+
+
+async def _ensure_one(p: Pass, item: Association, existing: dict[str, dict[str, Any]]) -> None:
+    contact_id = str(item.link.ac_id)
+    if item.known == "read":
+        current = existing.get(contact_id)
+    elif item.known == "linked":
+        # The import linked it (the learnt reading) and there is no title to set: nothing to send.
         item.link.ac_values[ACCOUNT] = item.ac_account_id
         if item.title_mapped:
             item.link.ac_values[TITLE] = item.job_title
+        return
+    else:
+        current = None
+    try:
+        if item.ac_account_id is None:
+            if current is not None:
+                await p.ac.delete_account_contact(str(current["id"]))
+                existing.pop(contact_id, None)
+        elif current is not None and str(current.get("account")) == item.ac_account_id:
+            if item.title_mapped and (current.get("jobTitle") or None) != (item.job_title or None):
+                await p.ac.update_account_contact(str(current["id"]), job_title=item.job_title or "")
+                current["jobTitle"] = item.job_title
+        else:
+            if current is not None:
+                await p.ac.delete_account_contact(str(current["id"]))
+            created = await p.ac.create_account_contact(
+                item.ac_account_id, contact_id, job_title=item.job_title if item.title_mapped else None)
+            existing[contact_id] = {"id": created.get("id"), "account": item.ac_account_id,
+                                    "contact": contact_id, "jobTitle": item.job_title}
+            p.count(item.link.entity, "account_linked")
+    except SkippableError as e:
+        if item.known == "read":
+            await _record_failure(p, item, e)
+            return
+        # It was taken to have no association, but AC refused the create: it has one (a pass
+        # killed after creating it, or the import's reading changed). Read it and make it right.
+        item.known, item.read_alone, item.assumed = "read", True, False
+        await ensure_associations(p, [item])
+        return
+    except RetriableError as e:
+        await _record_failure(p, item, e)
+        return
+    item.link.ac_values[ACCOUNT] = item.ac_account_id
+    if item.title_mapped:
+        item.link.ac_values[TITLE] = item.job_title
 
 
 async def _record_failure(p: Pass, item: Association, e: Exception) -> None:

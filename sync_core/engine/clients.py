@@ -37,9 +37,10 @@ PEOPLE_RESERVE = 2
 """Of the account's 5 requests a second, what passes leave free for people's sales actions while someone is
 at work (a sales action in the last minute: store.budget.PEOPLE_SESSION_WINDOWS), so a seller's clicks do not
 queue behind a bulk pass; with no one at work a pass spends all 5 (the bulk path's bound)."""
-IN_FLIGHT_PER_CONNECTION: int | None = None
-"""Calls of one connection in flight at once, both services together (None: no bound; the AC budget
-still caps AC at 5/s)."""
+IN_FLIGHT_PER_CONNECTION: int | None = 8
+"""Calls of one connection in flight at once, both services together (None: no bound). The AC budget still
+caps AC at 5/s; this bounds the sockets and the waiters: a pass keeps ``fanout.AC_CALLS_IN_FLIGHT`` (4)
+per-record AC calls going, plus its Dataverse read and the odd list or import call."""
 
 IdentityFactory = Callable[[DynamicsAuth], AsyncTokenCredential]
 

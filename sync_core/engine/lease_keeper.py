@@ -11,6 +11,7 @@ refused and its next link/cursor write fails on the fence, so nothing of it land
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from azure.core.exceptions import AzureError
@@ -40,6 +41,9 @@ class LeaseKeeper:
         """Lease a call's first byte still needs; its slack since :meth:`before_call` is a quarter TTL."""
         self.lost = False
         self.renewals = 0
+        self._renewing = asyncio.Lock()
+        """Calls in flight together renew once: a second renewal on the etag the first replaced would read
+        as a take-over."""
 
     def remaining(self) -> float:
         return (self.lease.expires_at - self._clock.now()).total_seconds()
@@ -59,8 +63,7 @@ class LeaseKeeper:
     async def before_call(self) -> None:
         if self.lost:
             raise LeaseLostError(f"the lease of {self.lease.connection_id} was lost: no more calls")
-        if self.remaining() < self.renew_below:
-            await self.renew()
+        await self._renew_if_due()
         if self.remaining() < self.min_for_calls:
             self.lost = True
             raise LeaseLostError(f"the lease of {self.lease.connection_id} has less than "
@@ -78,5 +81,10 @@ class LeaseKeeper:
             chunk = min(left, step)
             await self._clock.sleep(chunk)
             left -= chunk
-            if self.remaining() < self.renew_below:
-                await self.renew()
+            await self._renew_if_due()
+
+    async def _renew_if_due(self) -> None:
+        if self.remaining() < self.renew_below:
+            async with self._renewing:
+                if self.remaining() < self.renew_below and not self.lost:
+                    await self.renew()

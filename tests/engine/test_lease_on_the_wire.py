@@ -79,3 +79,17 @@ async def test_a_call_waiting_for_a_connection_while_the_lease_lapses_never_reac
             await pipeline.aclose()
     assert held.received == ["POST /first HTTP/1.1"]
     assert keeper.lost
+
+
+async def test_calls_in_flight_together_renew_the_lease_once(
+        storage_connection_string: str, table_prefix: str, clock: FakeClock) -> None:
+    """Four calls that start together when the lease is due for renewal renew it once: a second renewal on the
+    etag the first replaced would read as a take-over and stop the pass."""
+    async with SyncStore.from_connection_string(storage_connection_string, table_prefix=table_prefix,
+                                                clock=clock) as store:
+        await store.create_tables()
+        keeper = LeaseKeeper(store, await store.acquire_lease("c1", "A", ttl=60), clock=clock, ttl=60)
+        clock.advance(20)  # 40 s left: below the renewal threshold (45 s), above the call threshold
+        await asyncio.gather(*(keeper.before_call() for _ in range(4)))
+        assert keeper.renewals == 1 and not keeper.lost
+        assert keeper.remaining() == pytest.approx(60)
