@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from devtools.azurite import ROOT
+from devtools.ports import free_port
 
 AC_KEY = "sandbox-ac-key"  # the sandbox's documented demo key, not a secret
 DV_TOKEN = "sandbox-dynamics-token"  # noqa: S105 - the sandbox's fixed token, not a secret
@@ -35,19 +36,13 @@ class Sandboxes:
             return r.json()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextlib.contextmanager
 def running_sandboxes(seed_contacts: int, log_path: Path, *, ac_switches: dict[str, Any] | None = None,
                       module: str = "sandbox", extra_args: tuple[str, ...] = (), start_seconds: float = 120
                       ) -> Iterator[Sandboxes]:
     """Both stand-ins in one process sharing one clock, which is frozen before any product call
     (``module``: ``sandbox``, or the inbound bench's ``bench.inbound_stand_ins``)."""
-    ac_port, dv_port = _free_port(), _free_port()
+    ac_port, dv_port = free_port(), free_port()
     with log_path.open("ab") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", module, "--ac-port", str(ac_port), "--dynamics-port", str(dv_port),
@@ -85,7 +80,7 @@ def running_azurite_logged(log_path: Path) -> Iterator[str]:
     leaves its reason there. Yields the connection string."""
     from devtools.azurite import Azurite, azurite_binary
 
-    az = Azurite(_free_port(), _free_port(), _free_port())
+    az = Azurite(free_port(), free_port(), free_port())
     with log_path.open("ab") as log:
         proc = subprocess.Popen(
             [str(azurite_binary()), "--inMemoryPersistence", "--skipApiVersionCheck", "--disableTelemetry",

@@ -8,16 +8,17 @@ already running instead.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from devtools.ports import free_port
 from sync_core.settings import AZURITE_KEY
 
 AZURITE_VERSION = "3.37.0"
@@ -64,30 +65,71 @@ def azurite_binary() -> Path:
     return exe
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+_STARTS = 4  # Azurite starts tried on fresh ports when a picked port was taken meanwhile
 
 
-def _wait_listening(port: int, proc: subprocess.Popen[bytes], deadline: float) -> None:
+class AzuriteExited(RuntimeError):
+    """Azurite stopped before it listened (a port taken is the usual cause)."""
+
+
+def _wait_listening(port: int, service: str, proc: subprocess.Popen[bytes], deadline: float) -> None:
+    """Until this Azurite answers on ``port`` as ``service``: a foreign server there does not count."""
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"azurite exited with code {proc.returncode}")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            raise AzuriteExited(f"azurite exited with code {proc.returncode}")
+        if _answers_as(port, service):
             return
         time.sleep(0.1)
     raise RuntimeError(f"azurite did not listen on port {port} in time")
 
 
+def _answers_as(port: int, service: str) -> bool:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+    try:
+        conn.request("GET", f"/{ACCOUNT}")
+        server = conn.getresponse().getheader("server") or ""
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        conn.close()
+    return server.startswith(f"Azurite-{service}/")
+
+
 @contextlib.contextmanager
 def running_azurite(*, timeout: float = 60.0, ports: Azurite | None = None) -> Iterator[Azurite]:
-    """Start Azurite (table, queue, blob) in memory on ``ports`` (default: free ones); stop it on exit."""
+    """Start Azurite (table, queue, blob) in memory on ``ports`` (default: free ones); stop it on exit.
+
+    With no ports given, a start that fails (another server took a port since it was picked) is
+    retried on fresh ports; ports given are the caller's to choose, so that failure is raised."""
     exe = azurite_binary()
-    ports = ports or Azurite(_free_port(), _free_port(), _free_port())
     workdir = TOOLS / "azurite-work"
     workdir.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.Popen(
+    for attempt in range(1 if ports else _STARTS):
+        chosen = ports or Azurite(free_port(), free_port(), free_port())
+        proc = _start(exe, chosen, workdir)
+        try:
+            deadline = time.monotonic() + timeout
+            for port, service in ((chosen.table_port, "Table"), (chosen.queue_port, "Queue"),
+                                  (chosen.blob_port, "Blob")):
+                _wait_listening(port, service, proc, deadline)
+        except AzuriteExited as e:
+            stop_group(proc)
+            if ports or attempt == _STARTS - 1:
+                raise AzuriteExited(f"{e} (ports {chosen.blob_port}, {chosen.queue_port}, {chosen.table_port}: "
+                                    "is one of them in use?)") from None
+            continue
+        except BaseException:
+            stop_group(proc)
+            raise
+        try:
+            yield chosen
+        finally:
+            stop_group(proc)
+        return
+
+
+def _start(exe: Path, ports: Azurite, workdir: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
         [str(exe), "--inMemoryPersistence", "--skipApiVersionCheck", "--disableTelemetry", "--silent",
          "--loose",
          "--tableHost", "127.0.0.1", "--tablePort", str(ports.table_port),
@@ -98,13 +140,6 @@ def running_azurite(*, timeout: float = 60.0, ports: Azurite | None = None) -> I
         stderr=subprocess.DEVNULL,
         start_new_session=True,  # its own process group: stopped whole, whatever node starts under it
     )
-    try:
-        deadline = time.monotonic() + timeout
-        for port in (ports.table_port, ports.queue_port, ports.blob_port):
-            _wait_listening(port, proc, deadline)
-        yield ports
-    finally:
-        stop_group(proc)
 
 
 def stop_group(proc: subprocess.Popen[bytes], *, grace: float = 10.0) -> None:

@@ -26,16 +26,11 @@ from typing import IO, Any
 import httpx
 
 from devtools.azurite import ROOT, running_azurite, stop_group, stop_on_sigterm
+from devtools.ports import free_port
 
 DEFAULT_SEED_CONTACTS = 500
 AC_KEY = "sandbox-ac-key"  # the sandbox's documented demo key, not a secret
 DV_TOKEN = "sandbox-dynamics-token"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class DemoFailed(Exception):
@@ -55,7 +50,7 @@ def running_sandboxes(seed_contacts: int, ports: tuple[int, int] | None = None,
                       log: IO[bytes] | None = None) -> Iterator[tuple[str, str]]:
     """Both sandboxes in one child process (``ports``: AC's and Dynamics', default free ones; ``log``:
     where their output goes, else kept to report a failed start)."""
-    ac_port, dv_port = ports or (_free_port(), _free_port())
+    ac_port, dv_port = ports or (free_port(), free_port())
     proc = subprocess.Popen(
         [sys.executable, "-m", "sandbox", "--ac-port", str(ac_port), "--dynamics-port", str(dv_port),
          "--seed-contacts", str(seed_contacts)],

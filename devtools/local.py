@@ -19,6 +19,7 @@ from pathlib import Path
 
 from devtools.azurite import ROOT, Azurite, running_azurite, stop_on_sigterm
 from devtools.demo import AC_KEY, DV_TOKEN, DemoFailed, running_sandboxes
+from devtools.ports import free_port
 from sync_core.cli.local import add_up_arguments
 
 NEXT = """next, in another terminal (the commands read the settings from the file):
@@ -38,12 +39,6 @@ def _taken(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _ports(args: argparse.Namespace) -> tuple[Azurite, int, int, list[str]]:
     """The ports asked for, or free ones where those are taken (said in the notes)."""
     notes: list[str] = []
@@ -51,13 +46,13 @@ def _ports(args: argparse.Namespace) -> tuple[Azurite, int, int, list[str]]:
     def pick(port: int, what: str) -> int:
         if not _taken(port):
             return port
-        other = _free_port()
+        other = free_port()
         notes.append(f"port {port} is in use: {what} listens on {other} instead")
         return other
 
     storage = args.storage_port
     if any(_taken(storage + i) for i in range(3)):
-        blob, queue, table = _free_port(), _free_port(), _free_port()
+        blob, queue, table = free_port(), free_port(), free_port()
         notes.append(f"ports {storage}-{storage + 2} are in use: Azurite listens on {blob}, {queue}, {table} "
                      "instead (UseDevelopmentStorage=true will not reach it; the settings file does)")
         az = Azurite(table_port=table, queue_port=queue, blob_port=blob)

@@ -30,11 +30,12 @@ import httpx
 import uvicorn
 
 from devtools.azurite import ROOT, running_azurite
-from devtools.demo import AC_KEY, DV_TOKEN, _free_port
+from devtools.demo import AC_KEY, DV_TOKEN
 from devtools.oidc_stub import API_SCOPE, StubConfig, User, local_signing_key, self_signed_certificate
 from devtools.oidc_stub import create_app as create_stub
 from devtools.org_host import DIST, create_org_host
 from devtools.pages_seed import choose_records, link_seller_contact, seed_history
+from devtools.ports import free_port
 from sync_core.api.auth import LOCAL_AUDIENCE, LOCAL_KEY_PATH, LOCAL_TENANT
 
 CONNECTION_ID = "demo"
@@ -112,7 +113,7 @@ async def serve(args: argparse.Namespace, azurite_conn: str, tmp: Path) -> None:
     from sandbox.clock import SandboxClock
     from sandbox.dynamics import create_app as create_dv
 
-    ports = {k: _free_port() for k in ("org", "ac", "stub", "api")}
+    ports = {k: free_port() for k in ("org", "ac", "stub", "api")}
     url = {k: f"http://127.0.0.1:{p}" for k, p in ports.items()}
     url["stub"] = f"https://127.0.0.1:{ports['stub']}"
     clock = SandboxClock()

@@ -4,7 +4,6 @@ applied with the command line and read through the API; one validation and one h
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -14,21 +13,16 @@ from typing import Any
 import httpx
 import pytest
 
+from devtools.ports import free_port
 from sync_core.cli._errors import Exit
 from tests.cli.conftest import ROOT, SECRETS, Cli, assert_refused
 
 DV_HEADERS = {"Authorization": "Bearer sandbox-dynamics-token", "Accept": "application/json"}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def served(cli: Cli) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "sync_core", "serve", "--port", str(port)], cwd=ROOT, env=cli.env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"

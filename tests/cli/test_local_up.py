@@ -11,14 +11,9 @@ import sys
 import time
 from pathlib import Path
 
+from devtools.ports import free_port
 from sync_core.cli._errors import Exit
 from tests.cli.conftest import ROOT, bare_env
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _descendants(pid: int) -> set[int]:
@@ -50,12 +45,12 @@ def _alive(pid: int) -> bool:
 
 def test_local_up_serves_the_other_commands_and_sigterm_stops_every_child(tmp_path: Path) -> None:
     settings = tmp_path / "local" / "settings.json"
-    storage = _free_port()
+    storage = free_port()
     while any(_port_taken(storage + i) for i in (1, 2)):
-        storage = _free_port()
+        storage = free_port()
     env = {**bare_env(tmp_path), "SYNC_LOCAL_SETTINGS": str(settings)}
     up = subprocess.Popen([sys.executable, "-m", "sync_core", "local", "up", "--seed-contacts", "3",
-                           "--ac-port", str(_free_port()), "--dynamics-port", str(_free_port()),
+                           "--ac-port", str(free_port()), "--dynamics-port", str(free_port()),
                            "--storage-port", str(storage), "--settings", str(settings)],
                           cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

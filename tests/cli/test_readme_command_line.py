@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
 
+from devtools.ports import free_port
 from sync_core.cli._errors import MEANINGS
 from tests.cli.conftest import ROOT, bare_env
 
@@ -44,12 +44,6 @@ def _fresh_copy(dest: Path) -> Path:
     return dest
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_the_command_line_section_works_as_written(tmp_path: Path) -> None:
     up_block, cli_block, api_block = _blocks()
     clone = _fresh_copy(tmp_path / "clone")
@@ -67,7 +61,7 @@ def test_the_command_line_section_works_as_written(tmp_path: Path) -> None:
                              timeout=600)
         assert cli.returncode == 0 and "Traceback" not in cli.stderr, cli.stderr
         assert "applied demo" in cli.stdout and '"passes"' in cli.stdout and "connection demo" in cli.stdout
-        api = subprocess.run(["bash", "-e", "-c", api_block.replace("7071", str(_free_port()))], cwd=clone, env=env,
+        api = subprocess.run(["bash", "-e", "-c", api_block.replace("7071", str(free_port()))], cwd=clone, env=env,
                              capture_output=True, text=True, timeout=300)
         assert api.returncode == 0, api.stderr
         assert '"status":"ok"' in api.stdout and '"connection_id":"demo"' in api.stdout, api.stdout

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -12,21 +11,16 @@ from pathlib import Path
 import httpx
 import pytest
 
+from devtools.ports import free_port
+
 from .conftest import API, TOKEN
 
 ROOT = Path(__file__).parents[2]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def launched() -> Iterator[dict[str, str]]:
-    ac_port, dv_port = _free_port(), _free_port()
+    ac_port, dv_port = free_port(), free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "sandbox", "--ac-port", str(ac_port), "--dynamics-port", str(dv_port),
          "--seed-contacts", "200", "--seed", "4"],
