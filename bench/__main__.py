@@ -3,14 +3,16 @@
     python -m bench [--quick] [--contacts N] [--small N] [--changes N] [--sample N]
                     [--accounts auto|on|off] [--readings default|all]
                     [--only all|outbound|inbound|latency] [--inbound N] [--inbound-changes N]
-                    [--inbound-requests N] [--latency-contacts N]
+                    [--inbound-requests N] [--latency-contacts N] [--only sales] [--sales-contacts N]
 
 Runs (each sync run is its own process, see bench/README.md): the initial sync of N Dynamics
 contacts (10 per account) until idle; a delta pass of ``--changes`` edits at N and at ``--small``
 records; one ``contact/sync`` per contact on a ``--sample``; the ActiveCampaign → Dynamics delta of
 ``--inbound-changes`` AC edits at ``--inbound`` linked pairs, the account scan and ``--inbound-requests``
 creates on request (``bench.inbound``, ``bench.inbound_requests``); the initial sync of
-``--latency-contacts`` contacts, plain and B2B, at zero and at realistic latency (``bench.latency``).
+``--latency-contacts`` contacts, plain and B2B, at zero and at realistic latency (``bench.latency``); the
+latency of 200 sellers' add-to-automation actions during an initial sync of ``--sales-contacts``
+(``bench.sales_latency``, also ``make bench-sales``).
 Prints the arithmetic of the bound
 under each reading of the register, every run's calls and times, and a summary table.
 """
@@ -27,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.bound import Reading, Workload
-from bench.report import print_bounds, print_run, print_table, summarize
+from bench.report import Row, print_bounds, print_run, print_table, summarize
 from bench.run import DatasetResult, dataset, generic
 from bench.stack import running_azurite_logged
 from devtools.azurite import connection_string_from_env
@@ -45,8 +47,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--readings", choices=("default", "all"), default=None,
                    help="run the large initial sync under the sandbox's default reading only, or under every "
                         "reading that changes the bound (default: all with --quick, else default)")
-    p.add_argument("--only", choices=("all", "outbound", "inbound", "latency"), default="all",
-                   help="the Dynamics -> AC runs, the AC -> Dynamics delta, the latency runs, or all (default)")
+    p.add_argument("--only", choices=("all", "outbound", "inbound", "latency", "sales"), default="all",
+                   help="the Dynamics -> AC runs, the AC -> Dynamics delta, the latency runs, the sales-action "
+                        "latency, or all (default)")
+    p.add_argument("--sales-contacts", type=int,
+                   help="contacts of the initial sync the sales actions run during (default 10,000)")
     p.add_argument("--latency-contacts", type=int,
                    help="contacts of the latency runs, both workloads at zero and realistic latency (default 10,000)")
     p.add_argument("--inbound", type=int, help="linked pairs of the AC -> Dynamics delta (default 100,000)")
@@ -117,17 +122,39 @@ def main(argv: list[str] | None = None) -> int:
         return _inbound_only(env_conn, workdir, args, started)
     if args.only == "latency":
         return _latency_only(env_conn, workdir, args, started)
-    latency_n = _latency_contacts(args) if args.only == "all" else None
+    if args.only == "sales":
+        return _sales_only(env_conn, args, started)
+    latency_sales_n = (_latency_contacts(args), _sales_contacts(args)) if args.only == "all" else None
     if env_conn:
         return _run(env_conn, workdir, big_n, small_n, changes, sample, accounts, default_reading,
-                    readings_mode, started, inbound_sizes, latency_n)
+                    readings_mode, started, inbound_sizes, latency_sales_n)
     with running_azurite_logged(workdir / "azurite.log") as conn:
         return _run(conn, workdir, big_n, small_n, changes, sample, accounts, default_reading,
-                    readings_mode, started, inbound_sizes, latency_n)
+                    readings_mode, started, inbound_sizes, latency_sales_n)
 
 
 def _latency_contacts(args: argparse.Namespace) -> int:
     return int(args.latency_contacts or (2_000 if args.quick else 10_000))
+
+
+def _sales_contacts(args: argparse.Namespace) -> int:
+    return int(args.sales_contacts or (2_000 if args.quick else 10_000))
+
+
+def _sales_rows(storage: str | None, contacts: int) -> list[Row]:
+    from bench.sales_latency import measure, sales_rows, summary_line
+
+    print(f"\n== Sales-action latency (simulated): 200 adds to automation during an initial sync of {contacts:,}",
+          flush=True)
+    out = measure(storage, contacts=contacts)
+    print(summary_line(out))
+    return sales_rows(out)
+
+
+def _sales_only(env_conn: str | None, args: argparse.Namespace, started: float) -> int:
+    print_table(_sales_rows(env_conn, _sales_contacts(args)))
+    print(f"\nbench finished in {time.perf_counter() - started:,.0f} s wall")
+    return 0
 
 
 def _latency_only(env_conn: str | None, workdir: Path, args: argparse.Namespace, started: float) -> int:
@@ -170,7 +197,7 @@ def _inbound_only(env_conn: str | None, workdir: Path, args: argparse.Namespace,
 
 def _run(storage: str, workdir: Path, big_n: int, small_n: int, changes: int, sample: int, accounts: bool,
          reading: Reading, readings_mode: str, started: float,
-         inbound_sizes: tuple[int, int, int] | None = None, latency_n: int | None = None) -> int:
+         inbound_sizes: tuple[int, int, int] | None = None, latency_sales_n: tuple[int, int] | None = None) -> int:
     sw, opts = _switches(reading, accounts)
     big = dataset(storage, workdir, name="large", contacts=big_n, accounts=accounts, switches=sw, ac_options=opts,
                   changes=changes)
@@ -218,12 +245,13 @@ def _run(storage: str, workdir: Path, big_n: int, small_n: int, changes: int, sa
                          requests=inbound_sizes[2])
         print_inbound(result)
         rows.extend(inbound_rows(result))
-    if latency_n:
+    if latency_sales_n:
         from bench.latency import latency_rows, latency_runs, print_latency
 
-        runs = latency_runs(storage, workdir, contacts=latency_n)
+        runs = latency_runs(storage, workdir, contacts=latency_sales_n[0])
         print_latency(runs)
         rows.extend(latency_rows(runs))
+        rows.extend(_sales_rows(storage, latency_sales_n[1]))
     print_table(rows)
     print(f"\nbench finished in {time.perf_counter() - started:,.0f} s wall")
     return 0
