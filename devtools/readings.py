@@ -44,7 +44,8 @@ NOT_OUTBOUND: dict[tuple[str, str], str] = {
     ("dataverse", "qualify_closed_lead"): "QualifyLead is not called by the sync",
 }
 """Switches on neither path (the name is older than the inbound path)."""
-INBOUND_TESTS = ["tests/engine/test_pull.py", "tests/engine/test_pull_inactive.py", "tests/engine/test_ac_changes.py"]
+INBOUND_TESTS = ["tests/engine/test_pull.py", "tests/engine/test_pull_inactive.py", "tests/engine/test_ac_changes.py",
+                 "tests/engine/test_ac_recheck.py"]
 """The ActiveCampaign -> Dynamics scenarios (issue 16): pulls, directions, echoes, conflicts, 412, batches."""
 INBOUND_FIRST = ("updated_after_tz", "updated_after_granularity", "account_timezone", "contacts_list_include",
                  "udate_on_tag_change", "udate_on_list_change", "udate_on_import", "udate_on_noop_update",

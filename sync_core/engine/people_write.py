@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sync_core.engine import consent, deletes, history
+from sync_core.engine.ac_recheck import hold_back_edited
 from sync_core.engine.associations import ensure_associations
 from sync_core.engine.fanout import fan_out
 from sync_core.engine.mapping import ac_values_for, contact_payload, import_row, parse_ac_time
@@ -46,6 +47,7 @@ People = PeopleWriter
 
 
 async def write(p: Pass, h: People, plans: Sequence[Planned]) -> None:
+    plans = await hold_back_edited(p, h.entity, h.fields, plans)
     email_changes = [x for x in plans if x.move is not None]
     consent_only = [x for x in plans if x.kind == "consent"]
     # A re-subscribe needs the AC id (a bulk import cannot re-subscribe anyone): one by one.

@@ -34,6 +34,7 @@ class ErrorCode(StrEnum):
     MERGE_PENDING = "merge_pending"
     EXISTS_AS_OTHER_KIND = "exists_as_other_kind"
     RECORD_INACTIVE = "record_inactive"
+    CHANGED_IN_ACTIVECAMPAIGN = "changed_in_activecampaign"
     # What a service answered (the error tree's codes).
     REFUSED = "refused"
     DUPLICATE = "duplicate"
@@ -88,6 +89,9 @@ REMEDIES: dict[ErrorCode, Remedy] = {
     ErrorCode.RECORD_INACTIVE: Remedy(
         "Dynamics refused to update the record because it is inactive (`0x80040230`): an AC edit waits for it",
         "reactivate the record in Dynamics or unlink it; it is retried once a read sees it active", "on change"),
+    ErrorCode.CHANGED_IN_ACTIVECAMPAIGN: Remedy(
+        "the AC contact was edited while the pass ran (after the sync read AC, before it wrote there): not "
+        "written over", "none: the next pass reads the edit and settles both sides by the conflict rule", "yes"),
     ErrorCode.REFUSED: Remedy(
         "the service refused the data (validation); the cause holds its message", "fix the value the message names",
         "yes"),

@@ -88,12 +88,13 @@ async def test_one_contact_goes_through_each_engine_module_once(harness: Harness
     assert "traced@example.org" in h.ac_by_email()
     assert trace.reentered == [], trace.reentered
     assert [m.removeprefix(ENGINE) for m in trace.order] == [
-        "runner", "clients", "pass_order", "imports", "ac_reader", "link_scan", "pull", "people", "entity_pass",
-        "handler",
-        "dynamics_reader", "page", "merges", "qualification", "people_write", "import_overlap",
-    ], trace.order
+        "runner", "clients", "pass_order", "imports", "fanout", "ac_reader", "link_scan", "pull", "people",
+        "entity_pass", "handler",
+        "dynamics_reader", "page", "merges", "qualification", "people_write", "ac_recheck", "import_overlap",
+    ], " ".join(m.removeprefix(ENGINE) for m in trace.order)
     assert [m.removeprefix(ENGINE) for m in trace.path] == [
-        "page", "merges", "qualification", "people", "people_write"], trace.path
+        "page", "merges", "qualification", "people", "people_write", "ac_recheck",
+    ], " ".join(m.removeprefix(ENGINE) for m in trace.path)
 
 
 class StubInbound:
