@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sync_core.engine.clients import PEOPLE_RESERVE, ac_budget_key
 from sync_core.model.state import RecordError
 from sync_core.store.budget import PEOPLE_SESSION_WINDOWS
@@ -41,6 +43,25 @@ async def test_a_seller_adds_an_unsynced_lead_to_an_automation_and_sends_it_a_ca
     assert ("add_to_automation", "added") in actions and ("send_campaign", "sent") in actions
     assert ("sync_record_on_request", "synced") in actions
     assert ("add_to_automation", "refused: already_in_automation") in actions
+
+
+async def test_already_in_the_automation_says_since_when_in_utc(api: Api) -> None:
+    """AC gives the run's start in the account's zone (the sandbox's is America/Chicago, -06:00 in December);
+    the refusal says it in UTC, the same for every caller (the panel and the command line print this text)."""
+    await api.connect()
+    catalogue(api)
+    lead = owned_lead(api, "Sam Seller")
+    h = api.auth("Sam Seller")
+    base = record_path("lead", lead)
+    assert (await api.client.post(f"{base}/automations", json={"automation_id": "1"}, headers=h)).status_code == 200
+    again = await api.client.post(f"{base}/automations", json={"automation_id": "1"}, headers=h)
+    assert again.status_code == 409, again.text
+    (run,) = api.ac.contact_automations.values()
+    started = datetime.fromtimestamp(run["adddate"], UTC)
+    name = api.ac.automations[1]["name"]
+    assert again.json()["error"] == {
+        "code": "already_in_automation", "field": "automation_id",
+        "message": f"the contact is already in the automation “{name}” (active since {started:%Y-%m-%d %H:%M} UTC)"}
 
 
 async def test_ac_refusals_come_back_as_4xx_with_acs_reason(api: Api) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import httpx
 
@@ -38,6 +39,9 @@ def test_the_seller_commands_do_what_the_routes_do(cli: Cli) -> None:
     assert added.returncode == 0 and "synced now" in added.stdout, added.stderr
     again = cli.run("record", "add-to-automation", *record, automation)
     assert_refused(again, Exit.FAILED, "already_in_automation")
+    assert re.search(r"\(active since \d{4}-\d\d-\d\d \d\d:\d\d UTC\)", again.stderr), again.stderr
+    shown_now = cli.run("record", "show", *record)
+    assert re.search(r": active since \d{4}-\d\d-\d\d \d\d:\d\d UTC$", shown_now.stdout, re.M), shown_now.stdout
     sent = cli.run("record", "send-campaign", *record, campaign, "--json")
     assert sent.returncode == 0 and json.loads(sent.stdout)["outcome"] == "sent", sent.stderr
     draft = cli.run("record", "send-campaign", *record, draft_campaign)

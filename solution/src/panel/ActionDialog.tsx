@@ -119,8 +119,8 @@ export function ActionDialog({ kind, client, entity, id, who, onOutcome }: { kin
   );
 }
 
-/** A refused action in words. The API's sentence for "already in the automation" carries ActiveCampaign's raw
- * start time (in the account's time zone); the panel's Automations list shows it in the user's own format. */
+/** A refused action in words. The API's sentence for "already in the automation" gives the run's start in UTC
+ * (for the command line); the panel's Automations list shows that time in the user's own zone and format. */
 function refusal(kind: ActionKind, who: string, name: string, e: unknown): string {
   if (e instanceof ApiFailure && e.code === "already_in_automation") {
     return `${who} is already in the automation “${name}”; nothing was changed.`;
