@@ -198,3 +198,27 @@ async def test_why_a_record_is_not_synced(api: Api) -> None:
         cause="ActiveCampaign refused the email", first_seen=now, last_seen=now, next_retry=now))
     view = (await api.client.get(f"{record_path('contact', contact['contactid'])}/marketing", headers=h)).json()
     assert view["reason"] == "error" and "refused the email" in view["error"]["message"]
+
+
+async def test_site_tracking_page_visits_are_site_visits_other_tracked_events_are_events(api: Api) -> None:
+    await api.connect()
+    catalogue(api)
+    lead = owned_lead(api, "Sam Seller")
+    h = api.auth("Sam Seller")
+    base = record_path("lead", lead)
+    added = await api.client.post(f"{base}/automations", json={"automation_id": "1"}, headers=h)
+    assert added.status_code == 200, added.text
+    ac_id = int(added.json()["contact_id"])
+    api.clock.advance(60)
+    api.ac.add_tracking_log(ac_id, "__pagevisit", "https://www.example.com/pricing")
+    api.clock.advance(60)
+    api.ac.add_tracking_log(ac_id, "webinar_joined", "December demo")
+    api.clock.advance(60)
+    api.ac.add_tracking_log(ac_id, "__pagevisit")
+    page = await api.client.get(f"{base}/activities", headers=h)
+    assert page.status_code == 200, page.text
+    tracked = [(a["type"], a["title"], a["detail"], a["url"]) for a in page.json()["items"]
+               if a["type"] in ("site_visit", "event")]
+    assert tracked == [("site_visit", "a page", None, None),
+                       ("event", "webinar_joined", "December demo", None),
+                       ("site_visit", "https://www.example.com/pricing", None, None)]
