@@ -8,7 +8,7 @@ from sync_core.engine.clients import PEOPLE_RESERVE, ac_budget_key
 from sync_core.model.state import RecordError
 from sync_core.store.budget import PEOPLE_SESSION_WINDOWS
 from tests.api.conftest import Api
-from tests.api.sales_helpers import P, catalogue, owned_lead, record_path
+from tests.api.sales_helpers import P, catalogue, owned_lead, record_path, sams_lead
 
 
 async def test_a_seller_adds_an_unsynced_lead_to_an_automation_and_sends_it_a_campaign(api: Api) -> None:
@@ -48,11 +48,7 @@ async def test_a_seller_adds_an_unsynced_lead_to_an_automation_and_sends_it_a_ca
 async def test_already_in_the_automation_says_since_when_in_utc(api: Api) -> None:
     """AC gives the run's start in the account's zone (the sandbox's is America/Chicago, -06:00 in December);
     the refusal says it in UTC, the same for every caller (the panel and the command line print this text)."""
-    await api.connect()
-    catalogue(api)
-    lead = owned_lead(api, "Sam Seller")
-    h = api.auth("Sam Seller")
-    base = record_path("lead", lead)
+    base, h = await sams_lead(api)
     assert (await api.client.post(f"{base}/automations", json={"automation_id": "1"}, headers=h)).status_code == 200
     again = await api.client.post(f"{base}/automations", json={"automation_id": "1"}, headers=h)
     assert again.status_code == 409, again.text
@@ -65,11 +61,7 @@ async def test_already_in_the_automation_says_since_when_in_utc(api: Api) -> Non
 
 
 async def test_ac_refusals_come_back_as_4xx_with_acs_reason(api: Api) -> None:
-    await api.connect()
-    catalogue(api)
-    lead = owned_lead(api, "Sam Seller", email="gone@example.com")
-    h = api.auth("Sam Seller")
-    base = record_path("lead", lead)
+    base, h = await sams_lead(api, email="gone@example.com")
     added = await api.client.post(f"{base}/automations", json={"automation_id": "2"}, headers=h)
     assert added.status_code == 200, added.text
     contact = api.ac.contact_by_email("gone@example.com")
@@ -201,11 +193,7 @@ async def test_why_a_record_is_not_synced(api: Api) -> None:
 
 
 async def test_site_tracking_page_visits_are_site_visits_other_tracked_events_are_events(api: Api) -> None:
-    await api.connect()
-    catalogue(api)
-    lead = owned_lead(api, "Sam Seller")
-    h = api.auth("Sam Seller")
-    base = record_path("lead", lead)
+    base, h = await sams_lead(api)
     added = await api.client.post(f"{base}/automations", json={"automation_id": "1"}, headers=h)
     assert added.status_code == 200, added.text
     ac_id = int(added.json()["contact_id"])
