@@ -1,6 +1,6 @@
 import {
   Button, Combobox, Dialog, DialogActions, DialogBody, DialogContent, DialogSurface, DialogTitle, DialogTrigger,
-  Field, Option, Spinner, Text,
+  Field, Option, Spinner, Text, makeStyles, tokens,
 } from "@fluentui/react-components";
 import { useEffect, useState } from "react";
 import { type ApiClient, ApiFailure } from "../api/client";
@@ -23,10 +23,17 @@ const TEXT = {
 
 export const SEARCH_DELAY_MS = 300;
 
+const useStyles = makeStyles({
+  // Fluent draws a dialog edge to edge below 480 px; in a 340 px side pane that leaves it flush against the
+  // pane's border. Keep a margin on both sides, as it has on a wide screen.
+  surface: { "@media screen and (max-width: 480px)": { maxWidth: `calc(100% - 2 * ${tokens.spacingHorizontalL})` } },
+});
+
 /** Pick (searching as you type), confirm, then the API's outcome or refusal goes to `onOutcome`. */
 export function ActionDialog({ kind, client, entity, id, who, onOutcome }: { kind: ActionKind; client: ApiClient;
   entity: Entity; id: string; who: string; onOutcome: (o: Outcome) => void }) {
   const t = TEXT[kind];
+  const s = useStyles();
   const [open, setOpen] = useState(false);
   const [query, setQuery] = useState("");
   const [choices, setChoices] = useState<Choice[]>([]);
@@ -78,7 +85,7 @@ export function ActionDialog({ kind, client, entity, id, who, onOutcome }: { kin
       <DialogTrigger disableButtonEnhancement>
         <Button appearance={kind === "automation" ? "primary" : "secondary"}>{t.open}</Button>
       </DialogTrigger>
-      <DialogSurface aria-describedby={undefined}>
+      <DialogSurface aria-describedby={undefined} className={s.surface}>
         <DialogBody>
           <DialogTitle>{confirming ? "Please confirm" : t.title}</DialogTitle>
           <DialogContent>

@@ -3,7 +3,7 @@ import { render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import { CONTACT_ID, FakeApi, MARKETING, NON_SELLER, SELLER, activity } from "../test/fakeApi";
-import { NO_RECORD_ACCESS, NO_ROLE, Panel } from "./Panel";
+import { LANDMARK, NO_RECORD_ACCESS, NO_ROLE, Panel } from "./Panel";
 
 const RECORD = `/records/contact/${CONTACT_ID}`;
 
@@ -58,6 +58,33 @@ describe("Panel gating", () => {
   });
 });
 
+describe("Panel heading", () => {
+  it("names the person the panel is about, in a landmark named ActiveCampaign", async () => {
+    show(seller());
+    const heading = await screen.findByRole("heading", { level: 1, name: "Anna Müller" });
+    expect(screen.getByRole("main", { name: LANDMARK })).toContainElement(heading);
+    expect(screen.queryByRole("heading", { name: LANDMARK })).not.toBeInTheDocument();
+  });
+
+  it("falls back to the email when ActiveCampaign has no name for the person", async () => {
+    const api = seller().on("GET", `${RECORD}/marketing`, { status: 200,
+      body: { ...MARKETING, contact: { ...MARKETING.contact, first_name: "", last_name: "" } } });
+    show(api);
+    expect(await screen.findByRole("heading", { level: 1, name: MARKETING.contact.email })).toBeInTheDocument();
+  });
+
+  it("names nothing of a record the user cannot read: the heading is for screen readers only", async () => {
+    const api = new FakeApi().on("GET", "/me", { status: 200, body: SELLER })
+      .on("GET", `${RECORD}/marketing`, { status: 403, body: { error: { code: "forbidden", message: "x", field: null } } });
+    show(api);
+    await screen.findByText(NO_RECORD_ACCESS);
+    const heading = screen.getByRole("heading", { level: 1 });
+    expect(heading).toHaveTextContent(LANDMARK);
+    expect(getComputedStyle(heading).position).toBe("absolute"); // visually hidden: the host already says it
+    expect(screen.queryByText("Anna Müller")).not.toBeInTheDocument();
+  });
+});
+
 describe("Panel marketing view and timeline", () => {
   it("shows lists with their status, tags, score and automations, with a bearer token on every call", async () => {
     const api = seller();
@@ -106,6 +133,18 @@ describe("Panel marketing view and timeline", () => {
     expect(within(timeline).getByText(/Clicked/)).toBeInTheDocument();
     expect(screen.queryByRole("button", { name: "Show older activity" })).not.toBeInTheDocument();
     expect(api.calls("GET", `${RECORD}/activities`).map((r) => r.query.get("cursor"))).toEqual([null, "p2"]);
+  });
+
+  it("shows a site visit as the page visited, without its scheme, and a tracked event with its detail", async () => {
+    const visit = { ...activity(0, "site_visit"), title: "https://example.com/pricing#enterprise", url: null };
+    const event = { ...activity(1, "event"), title: "webinar_joined", url: null, detail: "December demo" };
+    const api = seller().on("GET", `${RECORD}/activities`, { status: 200, body: { items: [visit, event], next_cursor: null } });
+    show(api);
+    const timeline = await screen.findByRole("list", { name: "Marketing activity, newest first" });
+    await waitFor(() => expect(within(timeline).getAllByRole("listitem")).toHaveLength(2));
+    const [first, second] = within(timeline).getAllByRole("listitem") as [HTMLElement, HTMLElement];
+    expect(first).toHaveTextContent(/^Site visit: example\.com\/pricing#enterprise/);
+    expect(second).toHaveTextContent(/^Tracked event: webinar_joined.*December demo$/);
   });
 
   it("shows a timeline failure in words", async () => {
