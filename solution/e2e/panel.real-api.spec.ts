@@ -129,7 +129,13 @@ describe("the seller's panel on the real API", () => {
     expect(await items.last().textContent()).toMatch(/^Site visit: example\.com\//);
     expect(await frame.getByRole("button", { name: "Show older activity" }).count()).toBe(0);
     await noSeriousViolations(page);
-    await frame.getByRole("main", { name: "ActiveCampaign" }).getByRole("heading", { level: 1 }).scrollIntoViewIfNeeded();
+    // The form's header names the record and the section's label says "ActiveCampaign": the panel's own heading
+    // is there for screen readers only, and the name is not drawn a second time.
+    const heading = frame.getByRole("main", { name: "ActiveCampaign" }).getByRole("heading", { level: 1 });
+    expect(await heading.evaluate((el) => getComputedStyle(el).position)).toBe("absolute");
+    expect(await frame.getByText(info.seller_contact.name, { exact: true }).count()).toBe(0);
+    expect(await page.getByRole("region", { name: "ActiveCampaign" }).count()).toBe(1); // the section's label
+    await frame.getByRole("group", { name: "Sales actions" }).scrollIntoViewIfNeeded();
     await shoot(page, "panel-form-section-1280.png");
     await page.context().close();
   });

@@ -7,11 +7,16 @@ import { LANDMARK, NO_RECORD_ACCESS, NO_ROLE, Panel } from "./Panel";
 
 const RECORD = `/records/contact/${CONTACT_ID}`;
 
-function show(api: FakeApi) {
+function show(api: FakeApi, inPane = false) {
   return render(
-    <FluentProvider theme={webLightTheme}><Panel client={api.client()} entity="contact" id={CONTACT_ID} /></FluentProvider>,
+    <FluentProvider theme={webLightTheme}>
+      <Panel client={api.client()} entity="contact" id={CONTACT_ID} inPane={inPane} />
+    </FluentProvider>,
   );
 }
+
+/** Drawn, or there for screen readers only (the host already shows what it says). */
+const drawn = (el: HTMLElement) => getComputedStyle(el).position !== "absolute";
 
 function seller(api = new FakeApi()) {
   return api.on("GET", "/me", { status: 200, body: SELLER })
@@ -59,28 +64,35 @@ describe("Panel gating", () => {
 });
 
 describe("Panel heading", () => {
-  it("names the person the panel is about, in a landmark named ActiveCampaign", async () => {
-    show(seller());
+  it("in the side pane names the person the panel is about, in a landmark named ActiveCampaign", async () => {
+    show(seller(), true);
     const heading = await screen.findByRole("heading", { level: 1, name: "Anna Müller" });
+    expect(drawn(heading)).toBe(true);
     expect(screen.getByRole("main", { name: LANDMARK })).toContainElement(heading);
     expect(screen.queryByRole("heading", { name: LANDMARK })).not.toBeInTheDocument();
   });
 
-  it("falls back to the email when ActiveCampaign has no name for the person", async () => {
+  it("in the side pane falls back to the email when ActiveCampaign has no name for the person", async () => {
     const api = seller().on("GET", `${RECORD}/marketing`, { status: 200,
       body: { ...MARKETING, contact: { ...MARKETING.contact, first_name: "", last_name: "" } } });
-    show(api);
+    show(api, true);
     expect(await screen.findByRole("heading", { level: 1, name: MARKETING.contact.email })).toBeInTheDocument();
+  });
+
+  it("in a form draws no heading: the form's header names the record, its section the panel", async () => {
+    show(seller());
+    await screen.findByRole("list", { name: "Lists" });
+    const heading = screen.getByRole("heading", { level: 1, name: LANDMARK });
+    expect(drawn(heading)).toBe(false);
   });
 
   it("names nothing of a record the user cannot read: the heading is for screen readers only", async () => {
     const api = new FakeApi().on("GET", "/me", { status: 200, body: SELLER })
       .on("GET", `${RECORD}/marketing`, { status: 403, body: { error: { code: "forbidden", message: "x", field: null } } });
-    show(api);
+    show(api, true);
     await screen.findByText(NO_RECORD_ACCESS);
-    const heading = screen.getByRole("heading", { level: 1 });
-    expect(heading).toHaveTextContent(LANDMARK);
-    expect(getComputedStyle(heading).position).toBe("absolute"); // visually hidden: the host already says it
+    const heading = screen.getByRole("heading", { level: 1, name: LANDMARK });
+    expect(drawn(heading)).toBe(false);
     expect(screen.queryByText("Anna Müller")).not.toBeInTheDocument();
   });
 });

@@ -16,7 +16,7 @@ const useStyles = makeStyles({
   body: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalM },
   title: { margin: 0, overflowWrap: "anywhere" },
   // Still the first heading for screen readers, not drawn: the host (the side pane's header, the form
-  // section's label) already shows "ActiveCampaign" above the panel.
+  // section's label) already shows "ActiveCampaign" above the panel, the form's header the record's name.
   hidden: { position: "absolute", width: "1px", height: "1px", margin: "-1px", padding: 0, overflow: "hidden",
             clipPath: "inset(50%)", whiteSpace: "nowrap", border: 0 },
   outcome: { marginTop: tokens.spacingVerticalS },
@@ -46,7 +46,8 @@ function personOf(m: Marketing): string | null {
 }
 
 /** The seller's panel for one lead or contact: gated on /me, nothing of a record the user cannot read. */
-export function Panel({ client, entity, id }: { client: ApiClient; entity: Entity; id: string }) {
+export function Panel({ client, entity, id, inPane = false }: { client: ApiClient; entity: Entity; id: string;
+  inPane?: boolean }) {
   const s = useStyles();
   const [state, setState] = useState<State>({ kind: "loading" });
   const [outcome, setOutcome] = useState<Outcome | null>(null);
@@ -112,9 +113,10 @@ export function Panel({ client, entity, id }: { client: ApiClient; entity: Entit
     }
   })();
 
-  // The heading names whom the panel is about (a side pane stays open from record to record); with no one to
-  // name yet (loading, no role, no access, not synced) it is there for screen readers only.
-  const person = state.kind === "ready" ? personOf(state.marketing) : null;
+  // In the side pane, whose header says "ActiveCampaign" and which stays open from record to record, the heading
+  // names whom the panel is about. In a form (whose header names the record, the section's label the panel), or
+  // with no one to name yet (loading, no role, no access, not synced), it is there for screen readers only.
+  const person = inPane && state.kind === "ready" ? personOf(state.marketing) : null;
   return (
     <main className={s.root} aria-label={LANDMARK}>
       <div className={s.header}>
