@@ -43,6 +43,11 @@ export function ActionDialog({ kind, client, entity, id, who, onOutcome }: { kin
   const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
   const search = useDebounced(query, SEARCH_DELAY_MS);
+  // Until the debounced search answers, the last answer narrowed to what is typed (the API's rule: the name
+  // contains it, in any case), so no option that cannot match stays on offer while the person types.
+  const needle = query.trim().toLocaleLowerCase();
+  const offered = choices.filter((c) => c.name.toLocaleLowerCase().includes(needle));
+  const pending = searching || search !== query;
 
   useEffect(() => {
     if (!open) return;
@@ -97,14 +102,14 @@ export function ActionDialog({ kind, client, entity, id, who, onOutcome }: { kin
             ) : (
               <Field label={t.field} validationState={searchError ? "error" : "none"}
                      validationMessage={searchError ?? undefined}
-                     hint={searching ? "Searching…" : !searchError && choices.length === 0 ? t.none : undefined}>
+                     hint={pending ? "Searching…" : !searchError && offered.length === 0 ? t.none : undefined}>
                 <Combobox freeform placeholder="Type to search" value={chosen?.name ?? query}
                           onInput={(e) => { setQuery((e.target as HTMLInputElement).value); setChosen(null); }}
                           onOptionSelect={(_, d) => {
                             const c = choices.find((x) => x.id === d.optionValue) ?? null;
                             setChosen(c); // shown by name; the search stays what was typed
                           }}>
-                  {choices.map((c) => <Option key={c.id} value={c.id}>{c.name}</Option>)}
+                  {offered.map((c) => <Option key={c.id} value={c.id}>{c.name}</Option>)}
                 </Combobox>
               </Field>
             )}
