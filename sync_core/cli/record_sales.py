@@ -116,7 +116,7 @@ async def _activities(runtime: Runtime, args: argparse.Namespace) -> int:
 
     def human(page: Any) -> None:
         for a in page.items:
-            print(f"{a.at:%Y-%m-%d %H:%M:%S} {a.type:<20} {a.title}" + (f"  {a.url}" if a.url else ""))
+            print(f"{a.at:%Y-%m-%d %H:%M:%S} UTC {a.type:<20} {a.title}" + (f"  {a.url}" if a.url else ""))
         if page.next_cursor:
             print(f"more: --cursor '{page.next_cursor}'")
 

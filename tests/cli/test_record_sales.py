@@ -50,6 +50,7 @@ def test_the_seller_commands_do_what_the_routes_do(cli: Cli) -> None:
     assert view["synced"] is True and [a["id"] for a in view["automations"]] == [automation]
     table = cli.run("record", "activities", *record)
     assert table.returncode == 0 and "automation_entered" in table.stdout, table.stderr
+    assert re.search(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC automation_entered ", table.stdout, re.M), table.stdout
     assert_refused(cli.run("record", "show", "contact", "not-a-guid", "--connection", "demo"), Exit.USAGE, "GUID")
     assert_refused(cli.run("record", "add-to-automation", *record, "one"), Exit.USAGE, "automation_id")
     assert_refused(cli.run("record", "activities", *record, "--limit", "0"), Exit.USAGE, "--limit")
