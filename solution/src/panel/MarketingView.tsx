@@ -30,7 +30,7 @@ export function MarketingView({ marketing }: { marketing: Marketing }) {
   if (!marketing.synced) {
     const reason = marketing.reason ? NOT_SYNCED[marketing.reason] : "This record does not sync.";
     return (
-      <section aria-labelledby="acds-marketing" className={s.section}>
+      <section aria-labelledby="acds-marketing" className={s.group}>
         <Subtitle2 as="h2" id="acds-marketing" className={s.heading}>Marketing</Subtitle2>
         <MessageBar intent={marketing.reason === "error" ? "error" : "info"}>
           <MessageBarBody>
