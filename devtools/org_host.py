@@ -159,7 +159,8 @@ def host_page(user: Mapping[str, Any], record: Mapping[str, Any] | None, *, layo
         if layout == "section":
             data = f"typename={record['entity']}&id={record['id']}"
             src = f"/WebResources/acds_/panel/index.html?data={html.escape(_quote(data))}"
-            section = (f"<section class='form-section' aria-label='ActiveCampaign section'>"
+            section = ("<section class='form-section' aria-labelledby='acds-section'>"  # a form section's label
+                       "<h2 id='acds-section'>ActiveCampaign</h2>"
                        f"<iframe title='ActiveCampaign panel' src='{src}'></iframe></section>")
         body = (f"<div class='command-bar' role='toolbar' aria-label='Commands'>"
                 f"<button type='button' id='acds-open'>ActiveCampaign</button></div>"
@@ -192,6 +193,7 @@ html, body { margin: 0; height: 100%; font-family: 'Segoe UI', system-ui, sans-s
 .form { padding: 12px 20px; }
 .form h1 { font-size: 20px; margin: 4px 0; }
 .form-section { background: #fff; border: 1px solid #e1dfdd; border-radius: 4px; margin-top: 12px; }
+.form-section h2 { font-size: 14px; font-weight: 600; margin: 0; padding: 8px 12px; border-bottom: 1px solid #e1dfdd; }
 .form-section iframe { border: 0; width: 100%; height: 900px; display: block; }
 .content { border: 0; width: 100%; height: 100%; display: block; }
 #side-panes { display: flex; }

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.activecampaign.seed import seed_account
+from sync_core.engine.sales_view import PAGE_VISIT
 
 DAY = 86_400.0
 EMAIL = re.compile(r"^[a-z0-9._-]+@[a-z0-9.-]+\.[a-z]{2,}$")  # plain addresses only: the story is not about odd ones
@@ -60,8 +61,8 @@ def seed_history(ac: Any, person: Mapping[str, Any]) -> None:
     prospect = next(i for i, row in ac.tags.items() if row.get("tag") == "prospect")
     ac.add_contact_tag(contact, prospect, at=now - 60 * DAY)
     pages = ("/pricing", "/features", "/blog/sync-your-crm", "/customers", "/pricing#enterprise", "/contact-sales")
-    for i in range(SITE_VISITS):
-        log = ac.add_tracking_log(contact.id, "visited", pages[i % len(pages)])
+    for i in range(SITE_VISITS):  # site tracking's page visits: the tracked event ``__pagevisit``, the page its value
+        log = ac.add_tracking_log(contact.id, PAGE_VISIT, f"https://example.com{pages[i % len(pages)]}")
         log["tstamp"] = now - (SITE_VISITS - i) * 2 * DAY
     for kind, days in (("CampaignSend", 10.0), ("CampaignOpen", 9.5)):
         act = ac.add_activity(contact.id, kind, EARLIER_CAMPAIGN)

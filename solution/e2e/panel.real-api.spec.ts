@@ -73,8 +73,13 @@ describe("the seller's panel on the real API", () => {
     await noSeriousViolations(page);
     await shoot(page, "panel-side-pane.png");
 
+    // The pane's header says "ActiveCampaign"; the panel's heading names the person, in a landmark of that name.
+    const heading = frame.getByRole("main", { name: "ActiveCampaign" }).getByRole("heading", { level: 1 });
+    expect(await heading.textContent()).toBe(info.seller_contact.name);
+    expect(await frame.getByText("ActiveCampaign", { exact: true }).count()).toBe(0);
+
     // Keyboard only: reach the first action by Tab, open it with Enter.
-    await frame.getByRole("heading", { name: "ActiveCampaign", level: 1 }).click();
+    await heading.click();
     await page.keyboard.press("Tab");
     await expect.poll(() => frame.getByRole("button", { name: "Add to automation" }).evaluate(
       (el) => el === document.activeElement)).toBe(true);
@@ -121,10 +126,16 @@ describe("the seller's panel on the real API", () => {
     await frame.getByRole("button", { name: "Show older activity" }).click();
     await expect.poll(() => items.count(), LIVE).toBeGreaterThan(20);
     // The oldest of the seeded history: the first site visit, 48 days ago.
-    expect(await items.last().textContent()).toContain("visited");
+    expect(await items.last().textContent()).toMatch(/^Site visit: example\.com\//);
     expect(await frame.getByRole("button", { name: "Show older activity" }).count()).toBe(0);
     await noSeriousViolations(page);
-    await frame.getByRole("heading", { name: "ActiveCampaign", level: 1 }).scrollIntoViewIfNeeded();
+    // The form's header names the record and the section's label says "ActiveCampaign": the panel's own heading
+    // is there for screen readers only, and the name is not drawn a second time.
+    const heading = frame.getByRole("main", { name: "ActiveCampaign" }).getByRole("heading", { level: 1 });
+    expect(await heading.evaluate((el) => getComputedStyle(el).position)).toBe("absolute");
+    expect(await frame.getByText(info.seller_contact.name, { exact: true }).count()).toBe(0);
+    expect(await page.getByRole("region", { name: "ActiveCampaign" }).count()).toBe(1); // the section's label
+    await frame.getByRole("group", { name: "Sales actions" }).scrollIntoViewIfNeeded();
     await shoot(page, "panel-form-section-1280.png");
     await page.context().close();
   });

@@ -31,6 +31,7 @@ from sync_core.api.schemas_sales import (
 from sync_core.api.seller import SELLER_ROLES, RecordDep, SellerDep, SellerRecord
 from sync_core.dynamics import DataverseClient
 from sync_core.engine import campaign_reports, sales_actions, sales_view
+from sync_core.engine.mapping import utc_text
 from sync_core.engine.one_record import NoEmail, PersonRecord, read_person, sync_person
 from sync_core.model.codes import code_of
 from sync_core.model.errors import SyncError
@@ -180,7 +181,7 @@ async def _synced(r: SellerRecord, ac: ActiveCampaignClient, person: PersonRecor
 async def _refused(r: SellerRecord, action: str, e: Exception, **detail: Any) -> ApiError:
     if isinstance(e, sales_actions.AlreadyInAutomation):
         await _audit(r, action, "refused: already_in_automation", **detail)
-        since = f" since {e.started_at}" if e.started_at else ""
+        since = f" since {utc_text(e.started_at)}" if e.started_at else ""
         return ApiError(409, "already_in_automation", f"the contact is already in the automation “{e.automation}” "
                         f"(active{since})", field="automation_id")
     if isinstance(e, sales_actions.Refused):

@@ -26,6 +26,7 @@ from sync_core.cli._errors import CliError, Exit
 from sync_core.cli._parsers import Subcommands, connection_arg, group
 from sync_core.cli._run import connection
 from sync_core.dynamics import is_guid
+from sync_core.engine.mapping import utc_text
 from sync_core.runtime import Runtime
 
 ENTITIES = ("lead", "contact")
@@ -102,7 +103,8 @@ async def _show(runtime: Runtime, args: argparse.Namespace) -> int:
         print("  lists: " + (", ".join(f"{x.name} ({x.status})" for x in m.lists) or "none"))
         print("  tags: " + (", ".join(m.tags) or "none") + (f"; score {m.score:g}" if m.score is not None else ""))
         for a in m.automations:
-            print(f"  automation {a.name} ({a.id}): {a.status} since {a.started_at or '-'}")
+            print(f"  automation {a.name} ({a.id}): {a.status} since "
+                  + (utc_text(a.started_at) if a.started_at else "-"))
 
     return await _call(routes_sales.marketing(r), args, human)
 
@@ -114,7 +116,7 @@ async def _activities(runtime: Runtime, args: argparse.Namespace) -> int:
 
     def human(page: Any) -> None:
         for a in page.items:
-            print(f"{a.at:%Y-%m-%d %H:%M:%S} {a.type:<20} {a.title}" + (f"  {a.url}" if a.url else ""))
+            print(f"{a.at:%Y-%m-%d %H:%M:%S} UTC {a.type:<20} {a.title}" + (f"  {a.url}" if a.url else ""))
         if page.next_cursor:
             print(f"more: --cursor '{page.next_cursor}'")
 

@@ -147,3 +147,9 @@ def parse_ac_time(value: Any) -> datetime | None:
     except ValueError:
         return None
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def utc_text(at: datetime) -> str:
+    """A time for people to read, in UTC to the minute (``2026-12-03 10:15 UTC``): what the API's messages and
+    the command line print, whatever offset AC's account time zone gave it."""
+    return f"{at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sync_core.activecampaign import ActiveCampaignClient, CampaignSendError
 from sync_core.clock import Clock
+from sync_core.engine.mapping import parse_ac_time
 from sync_core.model.errors import NotFoundError, PermissionDeniedError, ValidationError
 
 ACTIVE_AUTOMATION = "1"
@@ -95,7 +97,7 @@ class Refused(Exception):
 @dataclass
 class AlreadyInAutomation(Exception):
     automation: str
-    started_at: str | None
+    started_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,7 @@ async def add_to_automation(ac: ActiveCampaignClient, cache: SalesCache, ac_id: 
     name = str(automation.get("name", ""))
     for run in await ac.list_contact_automations(ac_id):
         if str(run.get("automation") or run.get("seriesid")) == automation_id and str(run.get("status")) == "1":
-            raise AlreadyInAutomation(name, str(run.get("adddate") or "") or None)
+            raise AlreadyInAutomation(name, parse_ac_time(run.get("adddate")))
     try:
         await ac.add_contact_to_automation(ac_id, automation_id)
     except (ValidationError, PermissionDeniedError, NotFoundError) as e:

@@ -5,9 +5,9 @@ The timeline merges the documented sources: ``activities`` (campaign sends, open
 unsubscribes, forwards — the ``Campaign*`` vocabulary is unconfirmed, register ``campaign_events_in_activities``;
 for an account that does not list them there, the bounded per-contact and per-campaign reports of
 ``campaign_reports``, the answer saying when they were capped, and the one-contact sends the product made, from
-its own audit rows), ``contactAutomations`` (entered and
-finished, with their dates) and ``trackingLogs`` (event tracking). Items are ordered newest first by
-(time in UTC, source, id); the cursor is the last item's key, so a page does not shift when new activity arrives.
+its own audit rows), ``contactAutomations`` (entered and finished, with their dates) and ``trackingLogs`` (event
+tracking; site tracking's page visits among them). Items are ordered newest first by (time in UTC, source, id);
+the cursor is the last item's key, so a page does not shift when new activity arrives.
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ from sync_core.engine.sales_actions import SalesCache
 LIST_STATUS = {"0": "unconfirmed", "1": "active", "2": "unsubscribed", "3": "bounced"}
 CAMPAIGN_EVENTS = {"CampaignSend": "campaign_send", "CampaignOpen": "open", "CampaignClick": "click",
                    "CampaignReply": "reply", "CampaignBounce": "bounce", "CampaignUnsubscribe": "unsubscribe"}
+# Site tracking's page visits are tracked events of this name (reference §11; the v3 spec lists it among the
+# event names, and TrackCmp's local event reads {"event": "__pagevisit", "url": …}).
+PAGE_VISIT = "__pagevisit"
 CURSOR = re.compile(r"^[0-9]{14}\|[a-z]{1,12}\|[0-9]{1,18}$")
 _API_HOST = re.compile(r"\.api-[a-z0-9]+\.com$")
 
@@ -127,12 +130,19 @@ async def timeline(ac: ActiveCampaignClient, cache: SalesCache, ac_id: str, own_
         done = str(r.get("status")) == "2" or str(r.get("completed")) == "1"
         if done and (end := parse_ac_time(r.get("remdate"))) is not None:
             items.append(TimelineItem("automation_finished", end, title, url, None, "finished", str(r.get("id"))))
-    for log in await ac.list_tracking_logs(ac_id):
-        if (at := parse_ac_time(log.get("tstamp"))) is not None:
-            items.append(TimelineItem("event", at, str(log.get("type") or "Event"), None,
-                                      str(log.get("value")) if log.get("value") else None, "event",
-                                      str(log.get("id"))))
+    items += [item for log in await ac.list_tracking_logs(ac_id) if (item := _tracked(log)) is not None]
     return sorted(items, key=TimelineItem.order, reverse=True), partial
+
+
+def _tracked(log: Mapping[str, Any]) -> TimelineItem | None:
+    """A tracking log: a site visit when its event is site tracking's ``__pagevisit`` (titled by its value, the
+    page), any other tracked event titled by the event's name with its value as the detail."""
+    if (at := parse_ac_time(log.get("tstamp"))) is None:
+        return None
+    event, value = str(log.get("type") or ""), str(log.get("value") or "") or None
+    if event == PAGE_VISIT:
+        return TimelineItem("site_visit", at, value or "a page", None, None, "event", str(log.get("id")))
+    return TimelineItem("event", at, event or "Event", None, value, "event", str(log.get("id")))
 
 
 async def _campaign_events(ac: ActiveCampaignClient, cache: SalesCache, ac_id: str, app: str,

@@ -30,3 +30,10 @@ def owned_lead(api: Api, owner: str, *, email: str | None = "lena.lead@example.c
 def catalogue(api: Api) -> None:
     """The seeded AC catalogue (automations 1, 2 active and 3 paused; campaigns 1, 2 sent and 3 a draft)."""
     seed_account(api.ac, 0)
+
+
+async def sams_lead(api: Api, email: str = "lena.lead@example.com") -> tuple[str, dict[str, str]]:
+    """Connected, the catalogue seeded, a new lead of Sam Seller's: its record path and Sam's headers."""
+    await api.connect()
+    catalogue(api)
+    return record_path("lead", owned_lead(api, "Sam Seller", email=email)), api.auth("Sam Seller")

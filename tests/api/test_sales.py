@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sync_core.engine.clients import PEOPLE_RESERVE, ac_budget_key
 from sync_core.model.state import RecordError
 from sync_core.store.budget import PEOPLE_SESSION_WINDOWS
 from tests.api.conftest import Api
-from tests.api.sales_helpers import P, catalogue, owned_lead, record_path
+from tests.api.sales_helpers import P, catalogue, owned_lead, record_path, sams_lead
 
 
 async def test_a_seller_adds_an_unsynced_lead_to_an_automation_and_sends_it_a_campaign(api: Api) -> None:
@@ -43,12 +45,23 @@ async def test_a_seller_adds_an_unsynced_lead_to_an_automation_and_sends_it_a_ca
     assert ("add_to_automation", "refused: already_in_automation") in actions
 
 
+async def test_already_in_the_automation_says_since_when_in_utc(api: Api) -> None:
+    """AC gives the run's start in the account's zone (the sandbox's is America/Chicago, -06:00 in December);
+    the refusal says it in UTC, the same for every caller (the panel and the command line print this text)."""
+    base, h = await sams_lead(api)
+    assert (await api.client.post(f"{base}/automations", json={"automation_id": "1"}, headers=h)).status_code == 200
+    again = await api.client.post(f"{base}/automations", json={"automation_id": "1"}, headers=h)
+    assert again.status_code == 409, again.text
+    (run,) = api.ac.contact_automations.values()
+    started = datetime.fromtimestamp(run["adddate"], UTC)
+    name = api.ac.automations[1]["name"]
+    assert again.json()["error"] == {
+        "code": "already_in_automation", "field": "automation_id",
+        "message": f"the contact is already in the automation “{name}” (active since {started:%Y-%m-%d %H:%M} UTC)"}
+
+
 async def test_ac_refusals_come_back_as_4xx_with_acs_reason(api: Api) -> None:
-    await api.connect()
-    catalogue(api)
-    lead = owned_lead(api, "Sam Seller", email="gone@example.com")
-    h = api.auth("Sam Seller")
-    base = record_path("lead", lead)
+    base, h = await sams_lead(api, email="gone@example.com")
     added = await api.client.post(f"{base}/automations", json={"automation_id": "2"}, headers=h)
     assert added.status_code == 200, added.text
     contact = api.ac.contact_by_email("gone@example.com")
@@ -177,3 +190,23 @@ async def test_why_a_record_is_not_synced(api: Api) -> None:
         cause="ActiveCampaign refused the email", first_seen=now, last_seen=now, next_retry=now))
     view = (await api.client.get(f"{record_path('contact', contact['contactid'])}/marketing", headers=h)).json()
     assert view["reason"] == "error" and "refused the email" in view["error"]["message"]
+
+
+async def test_site_tracking_page_visits_are_site_visits_other_tracked_events_are_events(api: Api) -> None:
+    base, h = await sams_lead(api)
+    added = await api.client.post(f"{base}/automations", json={"automation_id": "1"}, headers=h)
+    assert added.status_code == 200, added.text
+    ac_id = int(added.json()["contact_id"])
+    api.clock.advance(60)
+    api.ac.add_tracking_log(ac_id, "__pagevisit", "https://www.example.com/pricing")
+    api.clock.advance(60)
+    api.ac.add_tracking_log(ac_id, "webinar_joined", "December demo")
+    api.clock.advance(60)
+    api.ac.add_tracking_log(ac_id, "__pagevisit")
+    page = await api.client.get(f"{base}/activities", headers=h)
+    assert page.status_code == 200, page.text
+    tracked = [(a["type"], a["title"], a["detail"], a["url"]) for a in page.json()["items"]
+               if a["type"] in ("site_visit", "event")]
+    assert tracked == [("site_visit", "a page", None, None),
+                       ("event", "webinar_joined", "December demo", None),
+                       ("site_visit", "https://www.example.com/pricing", None, None)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import httpx
 
@@ -38,6 +39,9 @@ def test_the_seller_commands_do_what_the_routes_do(cli: Cli) -> None:
     assert added.returncode == 0 and "synced now" in added.stdout, added.stderr
     again = cli.run("record", "add-to-automation", *record, automation)
     assert_refused(again, Exit.FAILED, "already_in_automation")
+    assert re.search(r"\(active since \d{4}-\d\d-\d\d \d\d:\d\d UTC\)", again.stderr), again.stderr
+    shown_now = cli.run("record", "show", *record)
+    assert re.search(r": active since \d{4}-\d\d-\d\d \d\d:\d\d UTC$", shown_now.stdout, re.M), shown_now.stdout
     sent = cli.run("record", "send-campaign", *record, campaign, "--json")
     assert sent.returncode == 0 and json.loads(sent.stdout)["outcome"] == "sent", sent.stderr
     draft = cli.run("record", "send-campaign", *record, draft_campaign)
@@ -46,6 +50,7 @@ def test_the_seller_commands_do_what_the_routes_do(cli: Cli) -> None:
     assert view["synced"] is True and [a["id"] for a in view["automations"]] == [automation]
     table = cli.run("record", "activities", *record)
     assert table.returncode == 0 and "automation_entered" in table.stdout, table.stderr
+    assert re.search(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC automation_entered ", table.stdout, re.M), table.stdout
     assert_refused(cli.run("record", "show", "contact", "not-a-guid", "--connection", "demo"), Exit.USAGE, "GUID")
     assert_refused(cli.run("record", "add-to-automation", *record, "one"), Exit.USAGE, "automation_id")
     assert_refused(cli.run("record", "activities", *record, "--limit", "0"), Exit.USAGE, "--limit")

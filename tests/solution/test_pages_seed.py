@@ -14,6 +14,7 @@ from sandbox.clock import SandboxClock
 from sandbox.dynamics import Dataverse
 from sandbox.dynamics import create_app as create_dv
 from sandbox.dynamics.security import access_rights, principal
+from sync_core.engine.sales_view import PAGE_VISIT
 
 
 def _sam_reads(dv: Dataverse, logical: str, row: dict[str, Any]) -> bool:
@@ -37,7 +38,8 @@ def test_the_seller_s_contact_has_a_history_in_activecampaign() -> None:
     seed_history(ac, person)
     contact = ac.contact_by_email(person["emailaddress1"])
     assert contact is not None
-    assert sum(1 for log in ac.tracking_logs.values() if log["contact"] == contact.id) == SITE_VISITS
+    logs = [log for log in ac.tracking_logs.values() if log["contact"] == contact.id]
+    assert len(logs) == SITE_VISITS and {log["type"] for log in logs} == {PAGE_VISIT}  # the panel's "Site visit"
     assert {a["reference_type"] for a in ac.activities.values() if a["contact"] == contact.id} == \
         {"CampaignSend", "CampaignOpen"}
     assert {a["name"] for a in ac.automations.values()} >= {"Welcome series", "Re-engagement"}

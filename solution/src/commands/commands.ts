@@ -3,6 +3,7 @@
  * for the record on the form. The command bar calls `acds_openPanel` with PrimaryControl (the form
  * context). One pane per app: a second click re-targets it at the current record.
  */
+import { IN_PANE } from "../xrm/record";
 import type { XrmNamespace } from "../xrm/xrm";
 
 interface FormContext {
@@ -20,7 +21,7 @@ export async function openPanel(formContext: FormContext, xrm: XrmNamespace | un
   if (!id) return; // an unsaved form: the enable rule hides the command, nothing to show yet
   const pane = xrm.App.sidePanes.getPane(PANE_ID)
     ?? await xrm.App.sidePanes.createPane({ title: "ActiveCampaign", paneId: PANE_ID, canClose: true, width: PANE_WIDTH });
-  const data = new URLSearchParams({ typename: entity.getEntityName(), id }).toString();
+  const data = new URLSearchParams({ typename: entity.getEntityName(), id, ...IN_PANE }).toString();
   await pane.navigate({ pageType: "webresource", webresourceName: PANEL, data });
 }
 

@@ -57,6 +57,18 @@ describe("Add to automation", () => {
     expect(screen.queryByRole("dialog", IN_DIALOG)).not.toBeInTheDocument();
   });
 
+  it("offers only the choices that match what is typed, whatever answer is on hand (an earlier search's)", async () => {
+    // The API answers every search with both (as the answer to the opening search is, until the typed one returns).
+    const fake = api().on("GET", "/automations", { status: 200, body: { items: AUTOMATIONS, next_cursor: null } });
+    await open(fake, "Add to automation");
+    await userEvent.click(screen.getByRole("combobox", { name: "Automation", ...IN_DIALOG }));
+    expect(await screen.findByRole("option", { name: "Webinar follow-up", ...IN_DIALOG })).toBeInTheDocument();
+    await userEvent.paste("welc");
+    await waitFor(() => expect(fake.calls("GET", "/automations")).toHaveLength(2));
+    expect(screen.queryByRole("option", { name: "Webinar follow-up", ...IN_DIALOG })).not.toBeInTheDocument();
+    expect(screen.getByRole("option", { name: "Welcome series", ...IN_DIALOG })).toBeInTheDocument();
+  });
+
   it("shows the API's refusal in words (409 already in the automation)", async () => {
     const fake = api().on("POST", `${RECORD}/automations`, { status: 409, body: { error: {
       code: "already_in_automation", message: "the contact is already in the automation “Webinar follow-up” (active since 2026-12-03T03:26:37-06:00)",

@@ -1,6 +1,6 @@
 import {
   Button, Combobox, Dialog, DialogActions, DialogBody, DialogContent, DialogSurface, DialogTitle, DialogTrigger,
-  Field, Option, Spinner, Text,
+  Field, Option, Spinner, Text, makeStyles, tokens,
 } from "@fluentui/react-components";
 import { useEffect, useState } from "react";
 import { type ApiClient, ApiFailure } from "../api/client";
@@ -23,10 +23,17 @@ const TEXT = {
 
 export const SEARCH_DELAY_MS = 300;
 
+const useStyles = makeStyles({
+  // Fluent draws a dialog edge to edge below 480 px; in a 340 px side pane that leaves it flush against the
+  // pane's border. Keep a margin on both sides, as it has on a wide screen.
+  surface: { "@media screen and (max-width: 480px)": { maxWidth: `calc(100% - 2 * ${tokens.spacingHorizontalL})` } },
+});
+
 /** Pick (searching as you type), confirm, then the API's outcome or refusal goes to `onOutcome`. */
 export function ActionDialog({ kind, client, entity, id, who, onOutcome }: { kind: ActionKind; client: ApiClient;
   entity: Entity; id: string; who: string; onOutcome: (o: Outcome) => void }) {
   const t = TEXT[kind];
+  const s = useStyles();
   const [open, setOpen] = useState(false);
   const [query, setQuery] = useState("");
   const [choices, setChoices] = useState<Choice[]>([]);
@@ -36,6 +43,11 @@ export function ActionDialog({ kind, client, entity, id, who, onOutcome }: { kin
   const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
   const search = useDebounced(query, SEARCH_DELAY_MS);
+  // Until the debounced search answers, the last answer narrowed to what is typed (the API's rule: the name
+  // contains it, in any case), so no option that cannot match stays on offer while the person types.
+  const needle = query.trim().toLocaleLowerCase();
+  const offered = choices.filter((c) => c.name.toLocaleLowerCase().includes(needle));
+  const pending = searching || search !== query;
 
   useEffect(() => {
     if (!open) return;
@@ -78,7 +90,7 @@ export function ActionDialog({ kind, client, entity, id, who, onOutcome }: { kin
       <DialogTrigger disableButtonEnhancement>
         <Button appearance={kind === "automation" ? "primary" : "secondary"}>{t.open}</Button>
       </DialogTrigger>
-      <DialogSurface aria-describedby={undefined}>
+      <DialogSurface aria-describedby={undefined} className={s.surface}>
         <DialogBody>
           <DialogTitle>{confirming ? "Please confirm" : t.title}</DialogTitle>
           <DialogContent>
@@ -90,14 +102,14 @@ export function ActionDialog({ kind, client, entity, id, who, onOutcome }: { kin
             ) : (
               <Field label={t.field} validationState={searchError ? "error" : "none"}
                      validationMessage={searchError ?? undefined}
-                     hint={searching ? "Searching…" : !searchError && choices.length === 0 ? t.none : undefined}>
+                     hint={pending ? "Searching…" : !searchError && offered.length === 0 ? t.none : undefined}>
                 <Combobox freeform placeholder="Type to search" value={chosen?.name ?? query}
                           onInput={(e) => { setQuery((e.target as HTMLInputElement).value); setChosen(null); }}
                           onOptionSelect={(_, d) => {
                             const c = choices.find((x) => x.id === d.optionValue) ?? null;
                             setChosen(c); // shown by name; the search stays what was typed
                           }}>
-                  {choices.map((c) => <Option key={c.id} value={c.id}>{c.name}</Option>)}
+                  {offered.map((c) => <Option key={c.id} value={c.id}>{c.name}</Option>)}
                 </Combobox>
               </Field>
             )}
@@ -119,8 +131,8 @@ export function ActionDialog({ kind, client, entity, id, who, onOutcome }: { kin
   );
 }
 
-/** A refused action in words. The API's sentence for "already in the automation" carries ActiveCampaign's raw
- * start time (in the account's time zone); the panel's Automations list shows it in the user's own format. */
+/** A refused action in words. The API's sentence for "already in the automation" gives the run's start in UTC
+ * (for the command line); the panel's Automations list shows that time in the user's own zone and format. */
 function refusal(kind: ActionKind, who: string, name: string, e: unknown): string {
   if (e instanceof ApiFailure && e.code === "already_in_automation") {
     return `${who} is already in the automation “${name}”; nothing was changed.`;

@@ -3,15 +3,20 @@ import { render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import { CONTACT_ID, FakeApi, MARKETING, NON_SELLER, SELLER, activity } from "../test/fakeApi";
-import { NO_RECORD_ACCESS, NO_ROLE, Panel } from "./Panel";
+import { LANDMARK, NO_RECORD_ACCESS, NO_ROLE, Panel } from "./Panel";
 
 const RECORD = `/records/contact/${CONTACT_ID}`;
 
-function show(api: FakeApi) {
+function show(api: FakeApi, inPane = false) {
   return render(
-    <FluentProvider theme={webLightTheme}><Panel client={api.client()} entity="contact" id={CONTACT_ID} /></FluentProvider>,
+    <FluentProvider theme={webLightTheme}>
+      <Panel client={api.client()} entity="contact" id={CONTACT_ID} inPane={inPane} />
+    </FluentProvider>,
   );
 }
+
+/** Drawn, or there for screen readers only (the host already shows what it says). */
+const drawn = (el: HTMLElement) => getComputedStyle(el).position !== "absolute";
 
 function seller(api = new FakeApi()) {
   return api.on("GET", "/me", { status: 200, body: SELLER })
@@ -55,6 +60,40 @@ describe("Panel gating", () => {
       .on("GET", `${RECORD}/marketing`, { status: 200, body: { ...MARKETING, lists: [{ id: "1", name: "x", status: "gone" }] } });
     show(api);
     expect(await screen.findByText(/marketing\.lists\[0\]\.status is not one of/)).toBeInTheDocument();
+  });
+});
+
+describe("Panel heading", () => {
+  it("in the side pane names the person the panel is about, in a landmark named ActiveCampaign", async () => {
+    show(seller(), true);
+    const heading = await screen.findByRole("heading", { level: 1, name: "Anna Müller" });
+    expect(drawn(heading)).toBe(true);
+    expect(screen.getByRole("main", { name: LANDMARK })).toContainElement(heading);
+    expect(screen.queryByRole("heading", { name: LANDMARK })).not.toBeInTheDocument();
+  });
+
+  it("in the side pane falls back to the email when ActiveCampaign has no name for the person", async () => {
+    const api = seller().on("GET", `${RECORD}/marketing`, { status: 200,
+      body: { ...MARKETING, contact: { ...MARKETING.contact, first_name: "", last_name: "" } } });
+    show(api, true);
+    expect(await screen.findByRole("heading", { level: 1, name: MARKETING.contact.email })).toBeInTheDocument();
+  });
+
+  it("in a form draws no heading: the form's header names the record, its section the panel", async () => {
+    show(seller());
+    await screen.findByRole("list", { name: "Lists" });
+    const heading = screen.getByRole("heading", { level: 1, name: LANDMARK });
+    expect(drawn(heading)).toBe(false);
+  });
+
+  it("names nothing of a record the user cannot read: the heading is for screen readers only", async () => {
+    const api = new FakeApi().on("GET", "/me", { status: 200, body: SELLER })
+      .on("GET", `${RECORD}/marketing`, { status: 403, body: { error: { code: "forbidden", message: "x", field: null } } });
+    show(api, true);
+    await screen.findByText(NO_RECORD_ACCESS);
+    const heading = screen.getByRole("heading", { level: 1, name: LANDMARK });
+    expect(drawn(heading)).toBe(false);
+    expect(screen.queryByText("Anna Müller")).not.toBeInTheDocument();
   });
 });
 
@@ -106,6 +145,18 @@ describe("Panel marketing view and timeline", () => {
     expect(within(timeline).getByText(/Clicked/)).toBeInTheDocument();
     expect(screen.queryByRole("button", { name: "Show older activity" })).not.toBeInTheDocument();
     expect(api.calls("GET", `${RECORD}/activities`).map((r) => r.query.get("cursor"))).toEqual([null, "p2"]);
+  });
+
+  it("shows a site visit as the page visited, without its scheme, and a tracked event with its detail", async () => {
+    const visit = { ...activity(0, "site_visit"), title: "https://example.com/pricing#enterprise", url: null };
+    const event = { ...activity(1, "event"), title: "webinar_joined", url: null, detail: "December demo" };
+    const api = seller().on("GET", `${RECORD}/activities`, { status: 200, body: { items: [visit, event], next_cursor: null } });
+    show(api);
+    const timeline = await screen.findByRole("list", { name: "Marketing activity, newest first" });
+    await waitFor(() => expect(within(timeline).getAllByRole("listitem")).toHaveLength(2));
+    const [first, second] = within(timeline).getAllByRole("listitem") as [HTMLElement, HTMLElement];
+    expect(first).toHaveTextContent(/^Site visit: example\.com\/pricing#enterprise/);
+    expect(second).toHaveTextContent(/^Tracked event: webinar_joined.*December demo$/);
   });
 
   it("shows a timeline failure in words", async () => {

@@ -1,4 +1,5 @@
-import { Divider, MessageBar, MessageBarBody, MessageBarTitle, Spinner, Title3, makeStyles, tokens } from "@fluentui/react-components";
+import { Divider, MessageBar, MessageBarBody, MessageBarTitle, Spinner, Subtitle1, makeStyles, mergeClasses,
+  tokens } from "@fluentui/react-components";
 import { useCallback, useEffect, useState } from "react";
 import { type ApiClient, ApiFailure } from "../api/client";
 import type { Entity, Marketing } from "../api/seller-contract";
@@ -7,11 +8,19 @@ import { MarketingView } from "./MarketingView";
 import { Timeline } from "./Timeline";
 
 const useStyles = makeStyles({
-  root: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalM, padding: tokens.spacingHorizontalM,
-          minWidth: 0, boxSizing: "border-box" },
-  // The heading and the (usually empty) live region as one flex item: an empty region adds no gap.
+  // No gap on the root: a heading drawn for screen readers only and an empty live region must add no space.
+  root: { display: "flex", flexDirection: "column", padding: tokens.spacingHorizontalM, minWidth: 0,
+          boxSizing: "border-box" },
   header: { display: "flex", flexDirection: "column" },
+  rule: { marginBlock: tokens.spacingVerticalM },
+  body: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalM },
+  title: { margin: 0, overflowWrap: "anywhere" },
+  // Still the first heading for screen readers, not drawn: the host (the side pane's header, the form
+  // section's label) already shows "ActiveCampaign" above the panel, the form's header the record's name.
+  hidden: { position: "absolute", width: "1px", height: "1px", margin: "-1px", padding: 0, overflow: "hidden",
+            clipPath: "inset(50%)", whiteSpace: "nowrap", border: 0 },
   outcome: { marginTop: tokens.spacingVerticalS },
+  outcomeFirst: { marginBottom: tokens.spacingVerticalM }, // no heading drawn above it: space before the body
   actions: { display: "flex", flexWrap: "wrap", gap: tokens.spacingHorizontalS },
   columns: { display: "grid", gap: tokens.spacingHorizontalXL, gridTemplateColumns: "repeat(auto-fit, minmax(280px, 1fr))" },
 });
@@ -26,9 +35,19 @@ type State =
 export const NO_ROLE = "The ActiveCampaign panel is for sellers: it needs the ActiveCampaign User security role " +
   "(or ActiveCampaign Admin). Ask your Dynamics administrator to assign it.";
 export const NO_RECORD_ACCESS = "You do not have access to this record's marketing information.";
+/** The landmark's name, whatever the heading says. */
+export const LANDMARK = "ActiveCampaign";
+
+/** The person as ActiveCampaign knows them: their name, else their email; null before there is a contact. */
+function personOf(m: Marketing): string | null {
+  const c = m.contact;
+  if (!c) return null;
+  return `${c.first_name} ${c.last_name}`.trim() || c.email;
+}
 
 /** The seller's panel for one lead or contact: gated on /me, nothing of a record the user cannot read. */
-export function Panel({ client, entity, id }: { client: ApiClient; entity: Entity; id: string }) {
+export function Panel({ client, entity, id, inPane = false }: { client: ApiClient; entity: Entity; id: string;
+  inPane?: boolean }) {
   const s = useStyles();
   const [state, setState] = useState<State>({ kind: "loading" });
   const [outcome, setOutcome] = useState<Outcome | null>(null);
@@ -77,9 +96,7 @@ export function Panel({ client, entity, id }: { client: ApiClient; entity: Entit
           </MessageBar>
         );
       case "ready": {
-        const c = state.marketing.contact;
-        const who = c && (c.first_name || c.last_name) ? `${c.first_name} ${c.last_name}`.trim()
-          : c?.email ?? `this ${entity}`;
+        const who = personOf(state.marketing) ?? `this ${entity}`;
         return (
           <>
             <div className={s.actions} role="group" aria-label="Sales actions">
@@ -96,21 +113,27 @@ export function Panel({ client, entity, id }: { client: ApiClient; entity: Entit
     }
   })();
 
+  // In the side pane, whose header says "ActiveCampaign" and which stays open from record to record, the heading
+  // names whom the panel is about. In a form (whose header names the record, the section's label the panel), or
+  // with no one to name yet (loading, no role, no access, not synced), it is there for screen readers only.
+  const person = inPane && state.kind === "ready" ? personOf(state.marketing) : null;
   return (
-    <main className={s.root} aria-labelledby="acds-title">
+    <main className={s.root} aria-label={LANDMARK}>
       <div className={s.header}>
-        <Title3 as="h1" id="acds-title">ActiveCampaign</Title3>
+        <Subtitle1 as="h1" className={mergeClasses(s.title, person === null && s.hidden)}>
+          {person ?? LANDMARK}
+        </Subtitle1>
         {/* One live region for outcomes: present from the start so screen readers announce changes. */}
         <div aria-live="polite" role="status" data-testid="outcome">
           {outcome ? (
-            <MessageBar intent={outcome.ok ? "success" : "error"} className={s.outcome}>
+            <MessageBar intent={outcome.ok ? "success" : "error"} className={person === null ? s.outcomeFirst : s.outcome}>
               <MessageBarBody>{outcome.message}</MessageBarBody>
             </MessageBar>
           ) : null}
         </div>
       </div>
-      <Divider />
-      {body}
+      {person !== null ? <Divider className={s.rule} /> : null}
+      <div className={s.body}>{body}</div>
     </main>
   );
 }

@@ -6,14 +6,20 @@ import { ACTIVITY_LABELS, when } from "./format";
 
 const useStyles = makeStyles({
   section: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS },
+  heading: { margin: 0 },
   list: { listStyleType: "none", padding: 0, margin: 0, display: "flex", flexDirection: "column",
           gap: tokens.spacingVerticalS },
   item: { borderLeft: `${tokens.strokeWidthThick} solid ${tokens.colorBrandStroke1}`,
-          paddingLeft: tokens.spacingHorizontalS, display: "flex", flexDirection: "column" },
+          paddingLeft: tokens.spacingHorizontalS, display: "flex", flexDirection: "column", overflowWrap: "anywhere" },
   meta: { color: tokens.colorNeutralForeground2 },
 });
 
 export const PAGE_SIZE = 20;
+
+/** An item's title as shown: a visited page without its scheme (the label already says it is a site visit). */
+function shown(a: Activity): string {
+  return a.type === "site_visit" ? a.title.replace(/^https?:\/\//, "") : a.title;
+}
 
 /** The person's marketing activity, newest first, a page at a time. `version` changes reload it. */
 export function Timeline({ client, entity, id, version }: { client: ApiClient; entity: Entity; id: string;
@@ -46,14 +52,14 @@ export function Timeline({ client, entity, id, version }: { client: ApiClient; e
 
   return (
     <section aria-labelledby="acds-timeline" className={s.section} aria-busy={loading}>
-      <Subtitle2 as="h2" id="acds-timeline">Timeline</Subtitle2>
+      <Subtitle2 as="h2" id="acds-timeline" className={s.heading}>Timeline</Subtitle2>
       {items.length === 0 && !loading && !error ? <Text>No marketing activity yet.</Text> : null}
       <ol className={s.list} aria-label="Marketing activity, newest first">
         {items.map((a, i) => (
           <li key={`${a.at}-${a.type}-${i}`} className={s.item}>
-            <Text weight="semibold">
-              {ACTIVITY_LABELS[a.type]}:{" "}
-              {a.url ? <Link href={a.url} target="_blank" rel="noopener noreferrer">{a.title}</Link> : a.title}
+            <Text>
+              <Text weight="semibold">{ACTIVITY_LABELS[a.type]}:</Text>{" "}
+              {a.url ? <Link href={a.url} target="_blank" rel="noopener noreferrer">{a.title}</Link> : shown(a)}
             </Text>
             <Text size={200} className={s.meta}><time dateTime={a.at}>{when(a.at)}</time></Text>
             {a.detail ? <Text size={200}>{a.detail}</Text> : null}

@@ -11,6 +11,8 @@ export const REDIRECT_PAGE = "/WebResources/acds_/auth/redirect.html";
 export interface Booted {
   entity: Entity;
   id: string;
+  /** Opened by the form command in the side pane (see `recordFromLocation`). */
+  inPane: boolean;
   settings: AppSettings;
   signIn: SignIn;
   client: ApiClient;
@@ -58,5 +60,6 @@ export async function boot(o: BootOptions): Promise<Booted> {
                               redirectUri: `${clientUrl}${REDIRECT_PAGE}`, loginHint });
   const client = new ApiClient({ baseUrl: settings.apiUrl, connectionId: settings.connectionId,
                                  getToken: () => signIn.tokenSilently(), fetch: o.fetch });
-  return { entity: record?.entity ?? "contact", id: record?.id ?? "", settings, signIn, client };
+  return { entity: record?.entity ?? "contact", id: record?.id ?? "", inPane: record?.inPane ?? false, settings,
+           signIn, client };
 }

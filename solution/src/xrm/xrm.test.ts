@@ -9,8 +9,8 @@ const ID = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
 describe("recordFromLocation", () => {
   it("reads the side pane's data parameter and a form web resource's typename/id", () => {
     expect(recordFromLocation(`?data=${encodeURIComponent(`typename=contact&id={${ID.toUpperCase()}}`)}`))
-      .toEqual({ entity: "contact", id: ID });
-    expect(recordFromLocation(`?typename=lead&id=%7B${ID}%7D&orgname=x`)).toEqual({ entity: "lead", id: ID });
+      .toEqual({ entity: "contact", id: ID, inPane: false });
+    expect(recordFromLocation(`?typename=lead&id=%7B${ID}%7D&orgname=x`)).toEqual({ entity: "lead", id: ID, inPane: false });
   });
   it("refuses other tables and malformed ids", () => {
     expect(recordFromLocation(`?typename=account&id=${ID}`)).toBeNull();
@@ -60,7 +60,8 @@ describe("the form command", () => {
     await openPanel(form, xrm);
     expect(createPane).toHaveBeenCalledWith(expect.objectContaining({ paneId: PANE_ID, width: 340 }));
     expect(navigate).toHaveBeenCalledWith({ pageType: "webresource", webresourceName: PANEL,
-      data: `typename=lead&id=${ID.toUpperCase()}` });
-    expect(recordFromLocation(`?data=${encodeURIComponent(`typename=lead&id=${ID.toUpperCase()}`)}`)).toEqual({ entity: "lead", id: ID });
+      data: `typename=lead&id=${ID.toUpperCase()}&placement=pane` });
+    expect(recordFromLocation(`?data=${encodeURIComponent(`typename=lead&id=${ID.toUpperCase()}&placement=pane`)}`))
+      .toEqual({ entity: "lead", id: ID, inPane: true });
   });
 });

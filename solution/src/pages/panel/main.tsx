@@ -7,5 +7,5 @@ import { findXrm } from "../../xrm/xrm";
 const start = () => boot({ xrm: findXrm(), search: window.location.search });
 
 createRoot(document.getElementById("root") as HTMLElement).render(
-  <App start={start}>{(b) => <Panel client={b.client} entity={b.entity} id={b.id} />}</App>,
+  <App start={start}>{(b) => <Panel client={b.client} entity={b.entity} id={b.id} inPane={b.inPane} />}</App>,
 );
