@@ -10,11 +10,14 @@ contacts AC already had are not new: when many of them remain, one ``filters[upd
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sync_core.engine.associations import LIST_ALL_THRESHOLD, preload_account_contacts
+from sync_core.engine.fanout import AC_CALLS_IN_FLIGHT
 from sync_core.engine.mapping import parse_ac_time
 from sync_core.engine.pass_state import Pass
 from sync_core.engine.pending_links import Completion, apply_completions, row_failed
@@ -121,9 +124,18 @@ async def _link_found(p: Pass, found: list[_Found]) -> None:
 
 
 async def _read_new(p: Pass, cursor: AcCursor, pending: dict[str, list[Pending]]) -> None:
+    top = int(cursor.position or 0)
+    # Several pages in flight (id ranges), answered in id order: the cursor still moves over a prefix.
+    new = p.ac.iter_new_contacts(str(top), in_flight=AC_CALLS_IN_FLIGHT)
+    async with aclosing(new):
+        await _complete_new(p, cursor, new, pending)
+
+
+async def _complete_new(p: Pass, cursor: AcCursor, new: AsyncIterator[dict[str, Any]],
+                        pending: dict[str, list[Pending]]) -> None:
     done: list[_Found] = []
     top = int(cursor.position or 0)
-    async for contact in p.ac.iter_contacts(after_id=cursor.position):
+    async for contact in new:
         p.count("contact", "ac_read")
         top = max(top, int(contact["id"]))
         learn_offset(cursor, contact)

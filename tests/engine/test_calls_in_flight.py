@@ -65,3 +65,23 @@ async def test_account_writes_and_associations_keep_calls_in_flight(harness: Har
         assert 2 <= wire.peak[route] <= AC_CALLS_IN_FLIGHT, (route, dict(wire.peak))
     linked = [x for x in h.ac.requests if x.route == "/api/3/accountContacts" and x.status == 201]
     assert linked, "the associations were created"
+
+
+async def test_new_contacts_ids_are_read_several_pages_at_once(harness: HarnessFactory) -> None:
+    # 600 contacts imported: their ids are read back in id ranges, several pages in flight (one page after
+    # another would top out at 1/latency calls a second), and every link gets its contact's id.
+    h = await harness(seed_contacts=600, ac_switches={"import_delay_seconds": 0})
+    wire = InFlight(httpx.ASGITransport(app=h.ac_app))
+    engine = SyncEngine(h.store, InProcessBudget(h, wire).bound(h.store, h.secrets), clock=h.clock)
+    for _ in range(10):
+        r = await engine.run_pass(h.cid)
+        assert r.outcome in ("finished", "continued"), r.message
+        if not r.more_work and not r.open_imports:
+            break
+        if r.open_imports:
+            h.clock.advance(30)
+    assert 2 <= wire.peak["GET /api/3/contacts"] <= AC_CALLS_IN_FLIGHT, dict(wire.peak)
+    links = await h.links()
+    ac = h.ac_by_email()
+    assert len(links) == 600 and len(ac) == 600
+    assert all(link.ac_id == str(ac[link.email.lower()].id) for link in links)
