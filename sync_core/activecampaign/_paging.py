@@ -124,44 +124,67 @@ async def iter_new_in_flight(fetch: Fetch, key: str, *, after: int,
     than ``RANGE_CALLS_OVER_PAGING`` times the calls of paging, the span is paged by ``id_greater`` as
     before. The same number of calls as paging when the ids are dense."""
     first = await fetch({"orders[id]": "DESC", "limit": MAX_LIMIT, "id_greater": after})
-    top_page = [i for i in _items(first, key) if (as_int(i.get("id")) or 0) > after]
-    if any(as_int(i.get("id")) is None for i in top_page):
+    answered = _items(first, key)
+    ids = [as_int(i.get("id")) for i in answered]
+    if any(i is None for i in ids):
         raise PaginationLoopError(f"paging {key}: an item without a numeric id stops id_greater paging")
-    top_page.sort(key=lambda i: as_int(i.get("id")) or 0)
+    top_page = sorted((i for i in answered if _id(i) > after), key=_id)
+    if ids != sorted(ids, key=lambda i: -(i or 0)):
+        # The order was not honoured: this was the lowest page; page on from its top as before.
+        for item in top_page:
+            yield item
+        if len(answered) >= MAX_LIMIT:
+            async for item in iter_id_greater(fetch, key, start_after=max(i or 0 for i in ids)):
+                yield item
+        return
     total = as_int(_meta(first).get("total"))
     if len(top_page) < MAX_LIMIT or (total is not None and total <= len(top_page)):
         for item in top_page:
             yield item
         return
-    low = as_int(top_page[0].get("id")) or 0
+    low = _id(top_page[0])
     rest = None if total is None else total - len(top_page)
     if rest is not None and _ceil_pages(low - after - 1) <= RANGE_CALLS_OVER_PAGING * _ceil_pages(rest):
         ranges = [(a, min(a + MAX_LIMIT + 1, low)) for a in range(after, low - 1, MAX_LIMIT)]
-        async for page in _ordered([_range_fetch(fetch, a, b) for a, b in ranges], in_flight):
-            for item in _items(page, key):
+        async for (a, b), page in _ordered([_range_fetch(fetch, a, b) for a, b in ranges], in_flight):
+            # Only the range's own ids, in order: a server ignoring ``id_less`` cannot repeat or reorder.
+            for item in sorted((i for i in _items(page, key) if a < _id(i) < b), key=_id):
                 yield item
     else:
         async def below(paging: dict[str, Any]) -> dict[str, Any]:
             return await fetch({**paging, "id_less": low})
 
         async for item in iter_id_greater(below, key, start_after=after):
-            yield item
+            if _id(item) < low:
+                yield item
     for item in top_page:
         yield item
+
+
+def _id(item: dict[str, Any]) -> int:
+    return as_int(item.get("id")) or 0
 
 
 def _ceil_pages(n: int) -> int:
     return -(-max(0, n) // MAX_LIMIT)
 
 
-def _range_fetch(fetch: Fetch, greater: int, less: int) -> Callable[[], Awaitable[dict[str, Any]]]:
-    return lambda: fetch({"orders[id]": "ASC", "limit": MAX_LIMIT, "id_greater": greater, "id_less": less})
+Range = tuple[int, int]
 
 
-async def _ordered(calls: list[Callable[[], Awaitable[dict[str, Any]]]], width: int) -> AsyncIterator[dict[str, Any]]:
+def _range_fetch(fetch: Fetch, greater: int, less: int) -> Callable[[], Awaitable[tuple[Range, dict[str, Any]]]]:
+    async def call() -> tuple[Range, dict[str, Any]]:
+        return (greater, less), await fetch({"orders[id]": "ASC", "limit": MAX_LIMIT, "id_greater": greater,
+                                             "id_less": less})
+
+    return call
+
+
+async def _ordered(calls: list[Callable[[], Awaitable[tuple[Range, dict[str, Any]]]]], width: int
+                   ) -> AsyncIterator[tuple[Range, dict[str, Any]]]:
     """The calls' answers in their order, up to ``width`` calls in flight; what is still in flight when the
     consumer stops (or a call fails) is cancelled."""
-    window: deque[asyncio.Future[dict[str, Any]]] = deque()
+    window: deque[asyncio.Future[tuple[Range, dict[str, Any]]]] = deque()
     todo = iter(calls)
     try:
         for call in todo:

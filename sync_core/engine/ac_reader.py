@@ -1,7 +1,9 @@
 """The ActiveCampaign contact read that completes pending links (DESIGN.md §5, budget arithmetic).
 
-New contacts are read by id (``id_greater`` from the highest id seen: ids only grow, so each is read
-once and the cost follows the creations, not the account's size). Imported rows that updated
+New contacts are read by id (above the highest id seen: ids only grow, so each is read once and the
+cost follows the creations, not the account's size), several pages in flight: the span is cut into id
+ranges (``ActiveCampaignClient.iter_new_contacts``), since one ``id_greater`` page after another tops out
+at 1/latency calls a second, under AC's 5/s. Imported rows that updated
 contacts AC already had are not new: when many of them remain, one ``filters[updated_after]`` read
 (overlap window, de-duplicated at the boundary) finds them; a few are looked up by email afterwards
 (``imports.resolve_completed``). The cursor is an :class:`~sync_core.model.state.AcCursor`.

@@ -14,9 +14,11 @@ from sync_core.activecampaign._paging import MAX_LIMIT, iter_id_greater, iter_ne
 
 
 class Contacts:
-    def __init__(self, ids: list[int], *, total: bool = True) -> None:
+    def __init__(self, ids: list[int], *, total: bool = True, order: bool = True, less: bool = True) -> None:
         self.ids = sorted(ids)
         self.total = total
+        self.order = order  # False: orders[id] ignored (always ascending)
+        self.less = less  # False: id_less ignored
         self.calls: list[dict[str, Any]] = []
         self.now = 0
         self.peak = 0
@@ -28,9 +30,9 @@ class Contacts:
         try:
             for _ in range(3):
                 await asyncio.sleep(0)
-            ids = [i for i in self.ids if i > int(params.get("id_greater", -1))
-                   and i < int(params.get("id_less", 1 << 62))]
-            if params.get("orders[id]") == "DESC":
+            less = int(params.get("id_less", 1 << 62)) if self.less else 1 << 62
+            ids = [i for i in self.ids if int(params.get("id_greater", -1)) < i < less]
+            if params.get("orders[id]") == "DESC" and self.order:
                 ids.reverse()
             body: dict[str, Any] = {"contacts": [{"id": str(i)} for i in ids[:int(params["limit"])]]}
             if self.total:
@@ -84,3 +86,11 @@ async def test_a_reader_that_stops_leaves_nothing_in_flight() -> None:
     assert got == list(range(1, 101))
     assert ac.now == 0
     assert len(ac.calls) <= 1 + 4 + 1  # the first call, the window, at most one started as a page was taken
+
+
+async def test_a_server_that_ignores_the_order_or_id_less_still_gives_each_id_once_in_order() -> None:
+    ids = list(range(1, 401)) + list(range(450, 700))  # a gap the ranges cover
+    for ac in (Contacts(ids, order=False), Contacts(ids, less=False), Contacts(ids, order=False, less=False)):
+        assert await _read(ac, after=0) == ids
+    sparse = list(range(1, 101)) + list(range(10_000, 10_400))
+    assert await _read(Contacts(sparse, less=False), after=0) == sparse
