@@ -120,9 +120,20 @@ async def _link_found(p: Pass, found: list[_Found]) -> None:
                 link.ac_id = str(f.contact["id"])
                 link.ac_modified = parse_ac_time(f.contact.get("udate"))
                 link.pending_batch = None
-                done.append(Completion(link, row, new=f.new, listed=f.pending.completed))
+                done.append(Completion(link, row, new=f.new, listed=_listed(p, f.pending)))
             p.imports.completed_rows.add((entity, row.dynamics_id, f.pending.batch_id))
         await apply_completions(p, entity, done)
+
+
+def _listed(p: Pass, item: Pending) -> bool:
+    """Whether the pass's list of associations (if any) can hold what this row's import made: the import
+    was confirmed processed before the listing began, or nothing is listed yet (a listing now would).
+    Since the pass reads on after its push (``import_overlap``), imports processed after the listing at its
+    start complete in it; their associations are read one by one, not taken as absent from that list."""
+    at = p.caches.account_contacts_at
+    if p.caches.account_contacts is None or at is None:
+        return True
+    return item.completed and item.checked_at is not None and item.checked_at <= at
 
 
 async def _read_new(p: Pass, cursor: AcCursor, pending: dict[str, list[Pending]]) -> None:
@@ -218,6 +229,8 @@ class Pending:
     submitted_at: datetime
     completed: bool
     batch_id: str
+    checked_at: datetime | None = None
+    """When ``import/info`` confirmed its import processed."""
 
 
 async def pending_rows(p: Pass) -> dict[str, list[Pending]]:
@@ -227,7 +240,8 @@ async def pending_rows(p: Pass) -> dict[str, list[Pending]]:
             for row in batch.rows:
                 if row.needs_id:
                     out.setdefault(row.email.lower(), []).append(
-                        Pending(row, batch.submitted_at, completed=status == "completed", batch_id=batch.batch_id))
+                        Pending(row, batch.submitted_at, completed=status == "completed", batch_id=batch.batch_id,
+                                checked_at=batch.checked_at))
     return out
 
 
