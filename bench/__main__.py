@@ -3,7 +3,8 @@
     python -m bench [--quick] [--contacts N] [--small N] [--changes N] [--sample N]
                     [--accounts auto|on|off] [--readings default|all]
                     [--only all|outbound|inbound|latency] [--inbound N] [--inbound-changes N]
-                    [--inbound-requests N] [--latency-contacts N] [--only sales] [--sales-contacts N]
+                    [--inbound-requests N] [--latency-contacts N] [--latency-workloads plain,b2b]
+                    [--only sales] [--sales-contacts N]
 
 Runs (each sync run is its own process, see bench/README.md): the initial sync of N Dynamics
 contacts (10 per account) until idle; a delta pass of ``--changes`` edits at N and at ``--small``
@@ -54,6 +55,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="contacts of the initial sync the sales actions run during (default 10,000)")
     p.add_argument("--latency-contacts", type=int,
                    help="contacts of the latency runs, both workloads at zero and realistic latency (default 10,000)")
+    p.add_argument("--latency-workloads", default="plain,b2b",
+                   help="workloads of --only latency, comma-separated: plain, b2b (default both)")
     p.add_argument("--inbound", type=int, help="linked pairs of the AC -> Dynamics delta (default 100,000)")
     p.add_argument("--inbound-changes", type=int, help="AC edits of that delta (default 10,000)")
     p.add_argument("--inbound-requests", type=int, default=200,
@@ -161,12 +164,15 @@ def _latency_only(env_conn: str | None, workdir: Path, args: argparse.Namespace,
     from bench.latency import latency_rows, latency_runs, print_latency
 
     n = _latency_contacts(args)
-    print(f"bench: latency runs at {n:,} contacts (plain and B2B, zero and realistic latency)", flush=True)
+    workloads = tuple(w.strip() for w in args.latency_workloads.split(",") if w.strip())
+    if not workloads or set(workloads) - {"plain", "b2b"}:
+        raise SystemExit(f"--latency-workloads: plain and/or b2b, not {args.latency_workloads!r}")
+    print(f"bench: latency runs at {n:,} contacts ({', '.join(workloads)}; zero and realistic latency)", flush=True)
     if env_conn:
-        runs = latency_runs(env_conn, workdir, contacts=n)
+        runs = latency_runs(env_conn, workdir, contacts=n, workloads=workloads)
     else:
         with running_azurite_logged(workdir / "azurite.log") as conn:
-            runs = latency_runs(conn, workdir, contacts=n)
+            runs = latency_runs(conn, workdir, contacts=n, workloads=workloads)
     print_latency(runs)
     print_table(latency_rows(runs))
     print(f"\nbench finished in {time.perf_counter() - started:,.0f} s wall")

@@ -67,6 +67,9 @@ def print_latency(runs: list[LatencyRun]) -> None:
         res = r.result.initial.result
         print(f"    latency waited (sum over calls) {res.get('latency_waited', 0):,.1f} s; clock moves "
               f"{res.get('clock_moves', 0):,}; fraction of the bound {r.fraction:.1%}")
+        if r.workload == "plain":  # B2B's 7,000 calls would fill pages; its budget is full (98 %)
+            for line in r.result.initial.budget_use:
+                print(f"    {line}")
 
 
 def latency_rows(runs: list[LatencyRun]) -> list[Row]:

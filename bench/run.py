@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench import budget_use
 from bench.dataverse import Census, advance, census, edit_contacts
 from bench.simclock import SimClock
 from bench.stack import AC_KEY, DV_TOKEN, Sandboxes, process_cpu_seconds, running_sandboxes
@@ -34,6 +35,8 @@ class Measured:
     sandbox_requests: dict[str, int]
     sandbox_cpu: float
     checks: list[str] = field(default_factory=list)
+    budget_use: list[str] = field(default_factory=list)
+    """``bench.budget_use.profile`` of the run's AC requests: where the 5/s sat idle."""
 
     @property
     def sim(self) -> float:
@@ -119,14 +122,18 @@ async def _ac_first_names(sb: Sandboxes, emails: list[str]) -> dict[str, str]:
     return out
 
 
-def _requests(sb: Sandboxes, *, clear: bool = False) -> dict[str, int]:
+def _request_rows(sb: Sandboxes, *, clear: bool = False) -> list[dict[str, Any]]:
     import httpx
 
     with httpx.Client(timeout=60) as http:
         if clear:
             http.delete(f"{sb.ac_url}/_sandbox/requests").raise_for_status()
-            return {}
-        rows = http.get(f"{sb.ac_url}/_sandbox/requests").json()["requests"]
+            return []
+        rows: list[dict[str, Any]] = http.get(f"{sb.ac_url}/_sandbox/requests").json()["requests"]
+    return rows
+
+
+def _requests(rows: list[dict[str, Any]]) -> dict[str, int]:
     out: dict[str, int] = {"total": len(rows)}
     for r in rows:
         if r["status"] in (429, 503) or r["status"] < 0 or (r["status"] == 400 and "import" in r["path"]):
@@ -152,10 +159,12 @@ def set_latency(sb: Sandboxes, profile: str) -> None:
 
 
 def measure(sb: Sandboxes, job: dict[str, Any], workdir: Path, name: str, label: str) -> Measured:
-    _requests(sb, clear=True)
+    _request_rows(sb, clear=True)
     cpu0 = process_cpu_seconds(sb.pid)
     result = run_worker({**job, "ac_url": sb.ac_url, "dv_url": sb.dv_url}, workdir, name)
-    return Measured(label, result, _requests(sb), process_cpu_seconds(sb.pid) - cpu0)
+    rows = _request_rows(sb)
+    return Measured(label, result, _requests(rows), process_cpu_seconds(sb.pid) - cpu0,
+                    budget_use=budget_use.profile(rows))
 
 
 def dataset(storage: str, workdir: Path, *, name: str, contacts: int, accounts: bool, switches: dict[str, Any],

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from sync_core.activecampaign._base import ClientBase
 from sync_core.activecampaign._errors import DuplicateError, PaginationLoopError
 from sync_core.activecampaign._models import ContactPage
-from sync_core.activecampaign._paging import MAX_LIMIT, as_int, iter_id_greater, iter_offset
+from sync_core.activecampaign._paging import MAX_LIMIT, as_int, iter_id_greater, iter_new_in_flight, iter_offset
 from sync_core.activecampaign._shapes import many, one, seg
 
 
@@ -54,6 +54,14 @@ class ContactsApi(ClientBase):
 
         return iter_id_greater(fetch, "contacts", page_size=page_size,
                                start_after=int(after_id) if after_id is not None else None)
+
+    def iter_new_contacts(self, after_id: str, *, in_flight: int) -> AsyncGenerator[dict[str, Any], None]:
+        """Contacts created after ``after_id``, in id order, up to ``in_flight`` pages asked at once
+        (``_paging.iter_new_in_flight``: id ranges instead of one ``id_greater`` page after another)."""
+        async def fetch(paging: dict[str, Any]) -> dict[str, Any]:
+            return await self._get("contacts", kind="contacts.list", params=list(paging.items()))
+
+        return iter_new_in_flight(fetch, "contacts", after=int(after_id), in_flight=in_flight)
 
     async def contact_pages(self, *, updated_after: datetime, after_id: str | None = None,
                             include_field_values: bool = False, page_size: int = 100

@@ -1,7 +1,9 @@
 """The ActiveCampaign contact read that completes pending links (DESIGN.md §5, budget arithmetic).
 
-New contacts are read by id (``id_greater`` from the highest id seen: ids only grow, so each is read
-once and the cost follows the creations, not the account's size). Imported rows that updated
+New contacts are read by id (above the highest id seen: ids only grow, so each is read once and the
+cost follows the creations, not the account's size), several pages in flight: the span is cut into id
+ranges (``ActiveCampaignClient.iter_new_contacts``), since one ``id_greater`` page after another tops out
+at 1/latency calls a second, under AC's 5/s. Imported rows that updated
 contacts AC already had are not new: when many of them remain, one ``filters[updated_after]`` read
 (overlap window, de-duplicated at the boundary) finds them; a few are looked up by email afterwards
 (``imports.resolve_completed``). The cursor is an :class:`~sync_core.model.state.AcCursor`.
@@ -10,11 +12,14 @@ contacts AC already had are not new: when many of them remain, one ``filters[upd
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sync_core.engine.associations import LIST_ALL_THRESHOLD, preload_account_contacts
+from sync_core.engine.fanout import AC_CALLS_IN_FLIGHT
 from sync_core.engine.mapping import parse_ac_time
 from sync_core.engine.pass_state import Pass
 from sync_core.engine.pending_links import Completion, apply_completions, row_failed
@@ -115,15 +120,35 @@ async def _link_found(p: Pass, found: list[_Found]) -> None:
                 link.ac_id = str(f.contact["id"])
                 link.ac_modified = parse_ac_time(f.contact.get("udate"))
                 link.pending_batch = None
-                done.append(Completion(link, row, new=f.new, listed=f.pending.completed))
+                done.append(Completion(link, row, new=f.new, listed=_listed(p, f.pending)))
             p.imports.completed_rows.add((entity, row.dynamics_id, f.pending.batch_id))
         await apply_completions(p, entity, done)
 
 
+def _listed(p: Pass, item: Pending) -> bool:
+    """Whether the pass's list of associations (if any) can hold what this row's import made: the import
+    was confirmed processed before the listing began, or nothing is listed yet (a listing now would).
+    Since the pass reads on after its push (``import_overlap``), imports processed after the listing at its
+    start complete in it; their associations are read one by one, not taken as absent from that list."""
+    at = p.caches.account_contacts_at
+    if p.caches.account_contacts is None or at is None:
+        return True
+    return item.completed and item.checked_at is not None and item.checked_at <= at
+
+
 async def _read_new(p: Pass, cursor: AcCursor, pending: dict[str, list[Pending]]) -> None:
+    top = int(cursor.position or 0)
+    # Several pages in flight (id ranges), answered in id order: the cursor still moves over a prefix.
+    new = p.ac.iter_new_contacts(str(top), in_flight=AC_CALLS_IN_FLIGHT)
+    async with aclosing(new):
+        await _complete_new(p, cursor, new, pending)
+
+
+async def _complete_new(p: Pass, cursor: AcCursor, new: AsyncIterator[dict[str, Any]],
+                        pending: dict[str, list[Pending]]) -> None:
     done: list[_Found] = []
     top = int(cursor.position or 0)
-    async for contact in p.ac.iter_contacts(after_id=cursor.position):
+    async for contact in new:
         p.count("contact", "ac_read")
         top = max(top, int(contact["id"]))
         learn_offset(cursor, contact)
@@ -204,6 +229,8 @@ class Pending:
     submitted_at: datetime
     completed: bool
     batch_id: str
+    checked_at: datetime | None = None
+    """When ``import/info`` confirmed its import processed."""
 
 
 async def pending_rows(p: Pass) -> dict[str, list[Pending]]:
@@ -213,7 +240,8 @@ async def pending_rows(p: Pass) -> dict[str, list[Pending]]:
             for row in batch.rows:
                 if row.needs_id:
                     out.setdefault(row.email.lower(), []).append(
-                        Pending(row, batch.submitted_at, completed=status == "completed", batch_id=batch.batch_id))
+                        Pending(row, batch.submitted_at, completed=status == "completed", batch_id=batch.batch_id,
+                                checked_at=batch.checked_at))
     return out
 
 

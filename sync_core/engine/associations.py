@@ -52,6 +52,7 @@ async def preload_account_contacts(p: Pass) -> None:
     """List every association once for this pass (100 a call)."""
     if p.caches.account_contacts is None and "account" not in p.outcome.unavailable:
         table: dict[str, dict[str, Any]] = {}
+        p.caches.account_contacts_at = p.clock.now()
         async for ac_row in p.ac.iter_account_contacts():
             table[str(ac_row.get("contact"))] = ac_row
         p.caches.account_contacts = table

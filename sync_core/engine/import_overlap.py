@@ -20,16 +20,20 @@ from __future__ import annotations
 import logging
 
 from sync_core.engine import ac_reader, imports
+from sync_core.engine.fanout import AC_CALLS_IN_FLIGHT
 from sync_core.engine.pass_state import Pass
 from sync_core.model.errors import RetriableError, SkippableError
 
 log = logging.getLogger("sync_core.engine")
 
 
-async def read_while_importing(p: Pass) -> bool:
+async def read_while_importing(p: Pass, *, in_flight: int = 1) -> bool:
     """Confirm what AC has processed and read the new contacts' ids, if some import is open.
 
-    Whether it found anything: an import confirmed or a new contact read."""
+    Whether it found anything: an import confirmed or a new contact read. ``in_flight``: the
+    ``import/info`` asks kept in flight as imports are found processed (``imports.check_imports``):
+    1 between pages (the 100 imports a minute leave the 5/s idle there, and an ask past a processing
+    import would be spent for nothing), more after the push, where the 5/s is what limits."""
     if not await p.store.list_imports(p.cid, status="submitted"):
         return False
     cursor = await p.store.get_ac_cursor(p.cid, "contact")
@@ -37,7 +41,7 @@ async def read_while_importing(p: Pass) -> bool:
         return False  # the pass's own AC read has not placed the cursor: new ids wait for the next pass
     read_before = p.run.counts.get("contact", {}).get("ac_read", 0)
     try:
-        confirmed = await imports.check_imports(p, until_pending=True)
+        confirmed = await imports.check_imports(p, until_pending=True, width=in_flight)
         await ac_reader.read_contacts(p, updated=False)
     except (SkippableError, RetriableError) as e:
         # Nothing is lost: the pass after the push confirms and reads again from the saved cursor.
@@ -49,5 +53,5 @@ async def read_while_importing(p: Pass) -> bool:
 
 async def read_after_push(p: Pass) -> None:
     """After the push's last page: read on while AC processes the imports just sent (see above)."""
-    while not p.time.out() and not p.time.more_work and await read_while_importing(p):
+    while not p.time.out() and not p.time.more_work and await read_while_importing(p, in_flight=AC_CALLS_IN_FLIGHT):
         p.count("contact", "overlap_after_push")

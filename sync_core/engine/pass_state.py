@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sync_core.clock import Clock
@@ -65,6 +66,8 @@ class PassCaches:
     """AC account name (lower case) → id, when a full read listed them."""
     account_contacts: dict[str, dict[str, Any]] | None = None
     """AC contact id → its account association, when listed whole."""
+    account_contacts_at: datetime | None = None
+    """When that listing began: an import processed after it made associations the listing lacks."""
     opportunity_schema: tuple[str, dict[str, str]] | None = None
     """The "D365 Opportunity" schema's id and field types, once ensured."""
     links: LinkIndex | None = None

@@ -65,3 +65,54 @@ async def test_account_writes_and_associations_keep_calls_in_flight(harness: Har
         assert 2 <= wire.peak[route] <= AC_CALLS_IN_FLIGHT, (route, dict(wire.peak))
     linked = [x for x in h.ac.requests if x.route == "/api/3/accountContacts" and x.status == 201]
     assert linked, "the associations were created"
+
+
+async def test_new_contacts_ids_are_read_several_pages_at_once(harness: HarnessFactory) -> None:
+    # 600 contacts imported: their ids are read back in id ranges, several pages in flight (one page after
+    # another would top out at 1/latency calls a second), and every link gets its contact's id.
+    h = await harness(seed_contacts=600, ac_switches={"import_delay_seconds": 0})
+    wire = InFlight(httpx.ASGITransport(app=h.ac_app))
+    engine = SyncEngine(h.store, InProcessBudget(h, wire).bound(h.store, h.secrets), clock=h.clock)
+    for _ in range(10):
+        r = await engine.run_pass(h.cid)
+        assert r.outcome in ("finished", "continued"), r.message
+        if not r.more_work and not r.open_imports:
+            break
+        if r.open_imports:
+            h.clock.advance(30)
+    assert 2 <= wire.peak["GET /api/3/contacts"] <= AC_CALLS_IN_FLIGHT, dict(wire.peak)
+    links = await h.links()
+    ac = h.ac_by_email()
+    assert len(links) == 600 and len(ac) == 600
+    assert all(link.ac_id == str(ac[link.email.lower()].id) for link in links)
+
+
+async def test_the_imports_of_the_push_are_asked_about_several_at_once_after_it(harness: HarnessFactory) -> None:
+    # One page of 1,000: 4 imports, processed at once. The look after the push asks import/info about them
+    # oldest first, more in flight as each is found processed (one after another it would top out at
+    # 1/latency); every import is asked once and every link is complete in the same pass.
+    h = await harness(seed_contacts=1_000, ac_switches={"import_delay_seconds": 0})
+    wire = InFlight(httpx.ASGITransport(app=h.ac_app))
+    engine = SyncEngine(h.store, InProcessBudget(h, wire).bound(h.store, h.secrets), clock=h.clock)
+    r = await engine.run_pass(h.cid)
+    assert r.outcome == "finished", r.message
+    assert r.run is not None
+    calls = r.run.api_calls["activecampaign"]
+    assert calls.get("bulk_import") == 4 and calls.get("import.info") == 4, calls
+    assert 2 <= wire.peak["GET /api/3/import/info"] <= AC_CALLS_IN_FLIGHT, dict(wire.peak)
+    assert r.open_imports == 0
+    links = await h.links()
+    assert len(links) == 1_000 and all(link.ac_id is not None for link in links)
+
+
+async def test_a_look_that_meets_a_processing_import_first_asks_once(harness: HarnessFactory) -> None:
+    # AC takes an hour: the look after the push asks about the oldest import only (it is processing, so
+    # are the later ones), and the follow-up pass comes back for all 4.
+    h = await harness(seed_contacts=1_000, ac_switches={"import_delay_seconds": 3600})
+    wire = InFlight(httpx.ASGITransport(app=h.ac_app))
+    engine = SyncEngine(h.store, InProcessBudget(h, wire).bound(h.store, h.secrets), clock=h.clock)
+    r = await engine.run_pass(h.cid)
+    assert r.outcome == "finished", r.message
+    assert r.run is not None
+    assert r.run.api_calls["activecampaign"].get("import.info") == 1
+    assert r.open_imports == 4
