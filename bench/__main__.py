@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     readings_mode = args.readings or ("all" if args.quick else "default")
     accounts = _accounts_enabled(args.accounts)
     default_reading = Reading(bulk_spends_rps=True, import_links_accounts=True)
-    inbound_sizes = None if args.only == "outbound" else _inbound_sizes(args)
+    inbound_sizes = _inbound_sizes(args) if args.only in ("all", "inbound") else None
     started = time.perf_counter()
     print(f"engine: {_revision()}", flush=True)
     when = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} ({platform.python_version()})"
