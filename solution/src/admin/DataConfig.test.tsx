@@ -166,6 +166,8 @@ describe("Data Configuration", () => {
     await pick("Field 1", "lastname", leads); // a type the vocabulary does not list: no value to compare
     expect(within(leads).getByRole("combobox", { name: "Operator 1" })).toHaveValue("is empty");
     expect(within(leads).getByRole("textbox", { name: "Value 1" })).toBeDisabled();
+    // Says why it is empty (a disabled box looks much like one waiting for a value).
+    expect(within(leads).getByRole("textbox", { name: "Value 1" })).toHaveAttribute("placeholder", "No value: the operator needs none");
   });
 
   it("says so when the vocabulary cannot be read", async () => {

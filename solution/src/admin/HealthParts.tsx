@@ -1,6 +1,7 @@
 /** The three views of Sync health. */
 import {
   Button, Dropdown, Field, Input, Option, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text,
+  makeStyles,
 } from "@fluentui/react-components";
 import { useCallback, useState } from "react";
 import type { ConflictView, EntityParam, ErrorView, RecordHistory } from "../api/admin";
@@ -22,10 +23,21 @@ function Pick({ label, value, options, onChange }: { label: string; value: strin
     </Field>
   );
 }
+// Column widths (the table's layout is fixed, so without them every column gets the same share): the short
+// facts narrow, the free text the rest. Shares, so that they hold in a side pane as on a desktop.
+const useStyles = makeStyles({
+  recordId: { width: "40ch", maxWidth: "100%" }, // a GUID whole
+  at: { width: "20%" },
+  narrowCol: { width: "10%" },
+  direction: { width: "22%" },
+  record: { width: "28%" },
+});
+
 const entityOptions = [{ value: ANY, label: "Any entity" }, ...ENTITIES.map((e) => ({ value: e, label: e }))];
 
 export function Errors({ openHistory }: { openHistory: (entity: string, id: string) => void }) {
   const s = useFrameStyles();
+  const w = useStyles();
   const { api } = useAdmin();
   const [entity, setEntity] = useState(ANY);
   const [side, setSide] = useState(ANY);
@@ -59,8 +71,9 @@ export function Errors({ openHistory }: { openHistory: (entity: string, id: stri
         {(list) => list.length ? (
           <Table size="small" aria-label="Record errors">
             <TableHeader><TableRow>
-              <TableHeaderCell>Record</TableHeaderCell><TableHeaderCell>Error</TableHeaderCell>
-              <TableHeaderCell>Attempts</TableHeaderCell><TableHeaderCell>Next retry</TableHeaderCell><TableHeaderCell>Actions</TableHeaderCell>
+              <TableHeaderCell className={w.record}>Record</TableHeaderCell><TableHeaderCell>Error</TableHeaderCell>
+              <TableHeaderCell className={w.narrowCol}>Attempts</TableHeaderCell><TableHeaderCell className={w.at}>Next retry</TableHeaderCell>
+              <TableHeaderCell className={w.at}>Actions</TableHeaderCell>
             </TableRow></TableHeader>
             <TableBody>
               {list.map((e) => (
@@ -147,6 +160,7 @@ export function Conflicts({ openHistory }: { openHistory: (entity: string, id: s
 
 export function History({ start }: { start: { entity: string; id: string } }) {
   const s = useFrameStyles();
+  const w = useStyles();
   const { api } = useAdmin();
   const [entity, setEntity] = useState(start.entity);
   const [id, setId] = useState(start.id);
@@ -158,7 +172,7 @@ export function History({ start }: { start: { entity: string; id: string } }) {
     <div className={s.section}>
       <form className={s.row} onSubmit={(e) => { e.preventDefault(); setAsked({ entity, id }); }}>
         <Pick label="Entity" value={entity} options={ENTITIES.map((e) => ({ value: e, label: e }))} onChange={setEntity} />
-        <Field label="Dynamics record id"><Input value={id} onChange={(_, d) => setId(d.value)} /></Field>
+        <Field label="Dynamics record id"><Input className={w.recordId} value={id} onChange={(_, d) => setId(d.value)} /></Field>
         <Button type="submit" appearance="primary" disabled={!id.trim()}>Show history</Button>
       </form>
       <Show state={state} label="Loading the record's history…">
@@ -168,8 +182,8 @@ export function History({ start }: { start: { entity: string; id: string } }) {
             {h.items.length ? (
               <Table size="small" aria-label="Record history">
                 <TableHeader><TableRow>
-                  <TableHeaderCell>When</TableHeaderCell><TableHeaderCell>Direction</TableHeaderCell>
-                  <TableHeaderCell>Why</TableHeaderCell><TableHeaderCell>Changes</TableHeaderCell>
+                  <TableHeaderCell className={w.at}>When</TableHeaderCell><TableHeaderCell className={w.direction}>Direction</TableHeaderCell>
+                  <TableHeaderCell className={w.narrowCol}>Why</TableHeaderCell><TableHeaderCell>Changes</TableHeaderCell>
                 </TableRow></TableHeader>
                 <TableBody>
                   {h.items.map((x, i) => (

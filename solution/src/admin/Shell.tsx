@@ -25,10 +25,31 @@ export const PAGES = [
 ] as const;
 export type PageKey = (typeof PAGES)[number]["key"];
 
+/** Below this width (a side pane, a phone) the navigation goes above the page, its tabs in rows. */
+export const NARROW_QUERY = "(max-width: 639.98px)";
+
+/** Whether `query` matches now; follows the window as it resizes (false where there is no matchMedia). */
+export function useMedia(query: string): boolean {
+  const list = useMemo(() => (typeof window.matchMedia === "function" ? window.matchMedia(query) : null), [query]);
+  const [matches, setMatches] = useState(() => list?.matches ?? false);
+  useEffect(() => {
+    if (!list) return;
+    const onChange = () => setMatches(list.matches);
+    onChange();
+    list.addEventListener("change", onChange);
+    return () => list.removeEventListener("change", onChange);
+  }, [list]);
+  return matches;
+}
+
 const useStyles = makeStyles({
   root: { display: "grid", gridTemplateColumns: "220px 1fr", minHeight: "100vh" },
+  rootNarrow: { display: "flex", flexDirection: "column", minHeight: "100vh" },
   nav: { borderRight: `1px solid ${tokens.colorNeutralStroke2}`, padding: tokens.spacingVerticalM,
          backgroundColor: tokens.colorNeutralBackground2, display: "flex", flexDirection: "column", gap: tokens.spacingVerticalM },
+  navNarrow: { borderBottom: `1px solid ${tokens.colorNeutralStroke2}`, padding: `${tokens.spacingVerticalS} ${tokens.spacingHorizontalS}`,
+               backgroundColor: tokens.colorNeutralBackground2, display: "flex", flexDirection: "column", gap: tokens.spacingVerticalXS },
+  tabsNarrow: { flexWrap: "wrap" },
   // The title starts where the tabs' text does (a tab's padding plus its content's); a tab's text starts at its
   // left edge: the button's centred text otherwise sits mid-way in the space reserved for the bold (selected) label.
   title: { margin: 0, paddingInline: `calc(${tokens.spacingHorizontalMNudge} + ${tokens.spacingHorizontalXXS})`,
@@ -36,6 +57,7 @@ const useStyles = makeStyles({
   tabs: { alignSelf: "stretch" },
   tab: { justifyContent: "flex-start", width: "100%", textAlign: "start" },
   main: { padding: tokens.spacingHorizontalXL, minWidth: 0 },
+  mainNarrow: { padding: tokens.spacingHorizontalM, minWidth: 0 },
   pad: { padding: tokens.spacingHorizontalXL, maxWidth: "720px", display: "flex", flexDirection: "column", gap: tokens.spacingVerticalM },
 });
 
@@ -68,6 +90,7 @@ type Gate = { kind: "loading" } | { kind: "refused"; message: string } | { kind:
 
 export function Shell({ client, render }: { client: ApiClient; render: (page: PageKey) => ReactNode }) {
   const s = useStyles();
+  const narrow = useMedia(NARROW_QUERY);
   const api = useMemo(() => new AdminApi(client), [client]);
   const [gate, setGate] = useState<Gate>({ kind: "loading" });
   const [route, setRoute] = useState(() => parseHash(window.location.hash));
@@ -130,16 +153,18 @@ export function Shell({ client, render }: { client: ApiClient; render: (page: Pa
   const page = gate.connection === null ? "settings" : route.page;
   return (
     <Ctx.Provider value={ctx}>
-      <div className={s.root}>
-        <nav className={s.nav} aria-label="ActiveCampaign">
+      <div className={narrow ? s.rootNarrow : s.root}>
+        <nav className={narrow ? s.navNarrow : s.nav} aria-label="ActiveCampaign">
           <Subtitle1 as="p" className={s.title}>ActiveCampaign</Subtitle1>
-          <TabList vertical className={s.tabs} selectedValue={page} onTabSelect={(_, d) => navigate(`#/${String(d.value)}`)}>
+          <TabList vertical={!narrow} size={narrow ? "small" : "medium"} className={narrow ? s.tabsNarrow : s.tabs}
+                   selectedValue={page} onTabSelect={(_, d) => navigate(`#/${String(d.value)}`)}>
             {PAGES.map((p) => (
-              <Tab key={p.key} value={p.key} className={s.tab} disabled={gate.connection === null && p.key !== "settings"}>{p.label}</Tab>
+              <Tab key={p.key} value={p.key} className={narrow ? undefined : s.tab}
+                   disabled={gate.connection === null && p.key !== "settings"}>{p.label}</Tab>
             ))}
           </TabList>
         </nav>
-        <main className={s.main} key={page}>{render(page)}</main>
+        <main className={narrow ? s.mainNarrow : s.main} key={page}>{render(page)}</main>
       </div>
       <Dialog open={pending !== null} onOpenChange={(_, d) => { if (!d.open) setPending(null); }}>
         <DialogSurface>

@@ -4,9 +4,19 @@ import { type ReactNode, useCallback, useEffect, useState } from "react";
 import { ApiFailure } from "../api/client";
 
 export const useFrameStyles = makeStyles({
-  page: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalL, minWidth: 0, maxWidth: "1040px" },
+  // Headings lose the browser's margins: the gaps below set the spacing, the same on every page.
+  page: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalXL, minWidth: 0, maxWidth: "1040px",
+          "& h1, & h2": { marginBlock: 0 },
+          // A cell of several lines (roles, changes) keeps clear of the row's borders.
+          "& td": { paddingBlock: tokens.spacingVerticalXS } },
+  /** A form of one column of fields: wide enough for a URL, not the whole window. */
+  form: { maxWidth: "640px" },
   section: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS },
   row: { display: "flex", flexWrap: "wrap", gap: tokens.spacingHorizontalM, alignItems: "flex-end" },
+  /** A row whose fields may have a hint below: the controls line up at their tops, not the hints' bottoms. */
+  rowTop: { display: "flex", flexWrap: "wrap", gap: tokens.spacingHorizontalM, alignItems: "flex-start" },
+  /** A button beside a field in a rowTop: down by the field's label (its line and the gap under it). */
+  besideField: { marginTop: `calc(${tokens.lineHeightBase300} + ${tokens.spacingVerticalXXS})` },
   facts: { display: "grid", gridTemplateColumns: "max-content 1fr", columnGap: tokens.spacingHorizontalM,
            rowGap: tokens.spacingVerticalXS, margin: 0 },
   dd: { margin: 0, overflowWrap: "anywhere" },

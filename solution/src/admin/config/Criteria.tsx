@@ -65,6 +65,7 @@ export function Criteria({ label, prefix, rows, columns, vocab, issue, onChange 
               <Field label={`Value ${n}`} {...err(issue(`${path}.value`) ?? issue(`${path}.value[0]`))}
                      hint={c.operator === "in" ? "separate values with commas" : undefined}>
                 <Input value={textOf(c.value)} disabled={!vocab.takesValue(c.operator)}
+                       placeholder={vocab.takesValue(c.operator) ? undefined : "No value: the operator needs none"}
                        onChange={(_, d) => put(i, { ...c, value: vocab.valueOf(d.value, type, c.operator) })} />
               </Field>
               <Button icon={<TrashIcon />} aria-label={`Remove criterion ${n}`} appearance="subtle"
