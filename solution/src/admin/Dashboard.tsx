@@ -7,6 +7,7 @@ import { useCallback, useEffect, useState } from "react";
 import type { EntityProgress, StatusView } from "../api/admin";
 import { Failure, Notice, PageFrame, Show, messageOf, useFrameStyles, useLoad, when } from "./common";
 import { useAdmin } from "./Shell";
+import { initialSyncText } from "./SyncSettings";
 
 export const POLL_MS = 2000;
 const HOURS: Record<string, number> = { "1h": 1, "2h": 2, "4h": 4, "6h": 6, "8h": 8, "12h": 12, daily: 24 };
@@ -116,7 +117,8 @@ export function Dashboard() {
               <Subtitle2 as="h2" id="acds-entities">Entities</Subtitle2>
               <Table aria-labelledby="acds-entities" size="small">
                 <TableHeader><TableRow>
-                  <TableHeaderCell>Entity</TableHeaderCell><TableHeaderCell>Direction</TableHeaderCell>
+                  <TableHeaderCell style={{ width: "18%" }}>Entity</TableHeaderCell>
+                  <TableHeaderCell style={{ width: "32%" }}>Direction</TableHeaderCell>
                   <TableHeaderCell>Last successful run</TableHeaderCell><TableHeaderCell>Next run</TableHeaderCell>
                 </TableRow></TableHeader>
                 <TableBody>
@@ -138,7 +140,7 @@ export function Dashboard() {
                   </TableRow></TableHeader>
                   <TableBody>{st.progress.map((p) => <ProgressRow key={`${p.entity}-${p.side}`} p={p} />)}</TableBody>
                 </Table>
-              ) : <Text>Not started: it starts when global sync is turned on.</Text>}
+              ) : <Text>{initialSyncText("not_started", st.global_enabled)}</Text>}
               {st.awaiting_import > 0 ? (
                 <Text role="status">
                   {st.awaiting_import} {st.awaiting_import === 1 ? "record was" : "records were"} sent to ActiveCampaign in bulk

@@ -10,13 +10,16 @@ export const FREQUENCIES: { value: Frequency; label: string }[] = [
   { value: "6h", label: "Every 6 hours" }, { value: "8h", label: "Every 8 hours" }, { value: "12h", label: "Every 12 hours" },
   { value: "daily", label: "Daily" },
 ];
-const INITIAL: Record<SyncSettingsView["initial_sync"] | "pending", string> = {
+const INITIAL: Record<SyncSettingsView["initial_sync"], string> = {
   not_started: "Not started: it starts when global sync is turned on.",
-  // Global sync is on and no pass has run yet.
-  pending: "Not started yet: it starts with the next pass.",
   running: "Running: the Dashboard shows its progress.",
   done: "Done: every enabled entity has been read once.",
 };
+
+/** What the initial sync's state means to an admin (not started with global sync on: no pass has run yet). */
+export function initialSyncText(state: SyncSettingsView["initial_sync"], globalOn: boolean): string {
+  return state === "not_started" && globalOn ? "Not started yet: it starts with the next pass." : INITIAL[state];
+}
 
 function Form({ view, onSaved }: { view: SyncSettingsView; onSaved: (v: SyncSettingsView) => void }) {
   const s = useFrameStyles();
@@ -38,7 +41,7 @@ function Form({ view, onSaved }: { view: SyncSettingsView; onSaved: (v: SyncSett
                 d.checked ? "Global sync is on: the initial sync starts with the next pass." : "Global sync is off: no pass runs.")} />
       <div className={s.section}>
         <Text weight="semibold">Initial sync</Text>
-        <Text>{INITIAL[view.initial_sync === "not_started" && view.global_enabled ? "pending" : view.initial_sync]}</Text>
+        <Text>{initialSyncText(view.initial_sync, view.global_enabled)}</Text>
         {view.initial_sync === "running" ? <Button onClick={() => go("dashboard")}>See the progress</Button> : null}
       </div>
       <Field label="How often the sync runs">

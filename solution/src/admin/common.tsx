@@ -6,9 +6,13 @@ import { ApiFailure } from "../api/client";
 export const useFrameStyles = makeStyles({
   // Headings lose the browser's margins: the gaps below set the spacing, the same on every page.
   page: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalXL, minWidth: 0, maxWidth: "1040px",
-          "& h1, & h2": { marginBlock: 0 },
+          "& h1, & h2, & h3": { marginBlock: 0 },
+          // A heading inside a form or a card, after fields: set apart from what it follows.
+          "& h2:not(:first-child), & h3:not(:first-child)": { marginTop: tokens.spacingVerticalM },
           // A cell of several lines (roles, changes) keeps clear of the row's borders.
-          "& td": { paddingBlock: tokens.spacingVerticalXS } },
+          "& td": { paddingBlock: tokens.spacingVerticalXS },
+          // The tables' layout is fixed: a word longer than its column breaks rather than runs into the next one.
+          "& td, & th": { overflowWrap: "break-word" } },
   /** A form of one column of fields: wide enough for a URL, not the whole window. */
   form: { maxWidth: "640px" },
   section: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS },

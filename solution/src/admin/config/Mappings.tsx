@@ -31,7 +31,9 @@ export function StandardMappings({ label, fields, standard, onChange }: {
   return (
     <Table size="small" aria-label={`${label} standard mappings`}>
       <TableHeader><TableRow>
-        <TableHeaderCell>Dynamics</TableHeaderCell><TableHeaderCell>ActiveCampaign</TableHeaderCell><TableHeaderCell>Synced</TableHeaderCell>
+        {/* The switch column holds a switch and "Always on" on one line; the names share the rest. */}
+        <TableHeaderCell>Dynamics</TableHeaderCell><TableHeaderCell>ActiveCampaign</TableHeaderCell>
+        <TableHeaderCell style={{ width: "8.5rem" }}>Synced</TableHeaderCell>
       </TableRow></TableHeader>
       <TableBody>
         {fields.map((f) => (
