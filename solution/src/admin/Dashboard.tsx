@@ -153,8 +153,9 @@ export function Dashboard() {
               {st.last_runs.length ? (
                 <Table aria-labelledby="acds-runs" size="small">
                   <TableHeader><TableRow>
-                    <TableHeaderCell>Started</TableHeaderCell><TableHeaderCell>Why</TableHeaderCell>
-                    <TableHeaderCell>Outcome</TableHeaderCell><TableHeaderCell>Records</TableHeaderCell>
+                    {/* The counts are the longest text: they get the widest column. */}
+                    <TableHeaderCell style={{ width: "22%" }}>Started</TableHeaderCell><TableHeaderCell style={{ width: "14%" }}>Why</TableHeaderCell>
+                    <TableHeaderCell style={{ width: "18%" }}>Outcome</TableHeaderCell><TableHeaderCell>Records</TableHeaderCell>
                   </TableRow></TableHeader>
                   <TableBody>
                     {st.last_runs.slice(0, 5).map((r) => (

@@ -1,7 +1,7 @@
 import { act, screen } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { FakeApi } from "../test/fakeApi";
-import { NARROW_QUERY } from "./Shell";
+import { NARROW_QUERY } from "./common";
 import { CONNECTION, showAdmin } from "./testing";
 
 /** A window.matchMedia whose answer to NARROW_QUERY the test sets, telling its listeners as a browser does on a

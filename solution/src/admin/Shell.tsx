@@ -10,7 +10,7 @@ import {
 import { type ReactNode, createContext, useCallback, useContext, useEffect, useMemo, useRef, useState } from "react";
 import { AdminApi, type ConnectionView } from "../api/admin";
 import { type ApiClient, ApiFailure } from "../api/client";
-import { Failure, messageOf } from "./common";
+import { Failure, NARROW_QUERY, messageOf, useMedia } from "./common";
 
 export const NEEDS_ADMIN_ROLE = "You need the ActiveCampaign Admin role (or System Administrator) to use these pages. " +
   "Ask your Dynamics administrator to assign it.";
@@ -24,23 +24,6 @@ export const PAGES = [
   { key: "health", label: "Sync health" },
 ] as const;
 export type PageKey = (typeof PAGES)[number]["key"];
-
-/** Below this width (a side pane, a phone) the navigation goes above the page, its tabs in rows. */
-export const NARROW_QUERY = "(max-width: 639.98px)";
-
-/** Whether `query` matches now; follows the window as it resizes (false where there is no matchMedia). */
-export function useMedia(query: string): boolean {
-  const list = useMemo(() => (typeof window.matchMedia === "function" ? window.matchMedia(query) : null), [query]);
-  const [matches, setMatches] = useState(() => list?.matches ?? false);
-  useEffect(() => {
-    if (!list) return;
-    const onChange = () => setMatches(list.matches);
-    onChange();
-    list.addEventListener("change", onChange);
-    return () => list.removeEventListener("change", onChange);
-  }, [list]);
-  return matches;
-}
 
 const useStyles = makeStyles({
   root: { display: "grid", gridTemplateColumns: "220px 1fr", minHeight: "100vh" },

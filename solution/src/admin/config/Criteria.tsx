@@ -1,12 +1,16 @@
 /** Criteria rows: field / operator / value, with the operators the column's type supports; add; trash. */
 import { Button, Dropdown, Field, Input, Option, makeStyles, tokens } from "@fluentui/react-components";
+import { NARROW_QUERY } from "../common";
 import { AddIcon, TrashIcon } from "../icons";
 import type { Condition, FieldInfo } from "../../api/admin";
 import { OPERATOR_LABELS, type Operator, type Vocabulary, textOf } from "./model";
 
 const useStyles = makeStyles({
   row: { display: "grid", gridTemplateColumns: "minmax(0, 3fr) minmax(0, 2fr) minmax(0, 3fr) auto",
-         gap: tokens.spacingHorizontalS, alignItems: "end" },
+         gap: tokens.spacingHorizontalS, alignItems: "end",
+         // Narrow: field and operator on one line, the value and the trash under them.
+         [`@media ${NARROW_QUERY}`]: { gridTemplateColumns: "minmax(0, 1fr) minmax(0, 1fr)", justifyItems: "start" } },
+  cell: { minWidth: 0, justifySelf: "stretch" },
   list: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS, listStyle: "none", margin: 0, padding: 0 },
 });
 
@@ -44,7 +48,7 @@ export function Criteria({ label, prefix, rows, columns, vocab, issue, onChange 
           const path = `${prefix}.criteria[${i}]`;
           return (
             <li key={i} className={s.row}>
-              <Field label={`Field ${n}`} {...err(issue(`${path}.field`))}>
+              <Field className={s.cell} label={`Field ${n}`} {...err(issue(`${path}.field`))}>
                 <Dropdown style={{ minWidth: 0 }} value={c.field} selectedOptions={[c.field]} placeholder="Choose a field"
                           onOptionSelect={(_, d) => {
                             const field = d.optionValue ?? c.field;
@@ -53,7 +57,7 @@ export function Criteria({ label, prefix, rows, columns, vocab, issue, onChange 
                   {columns.map((f) => <Option key={f.name} value={f.name}>{f.name}</Option>)}
                 </Dropdown>
               </Field>
-              <Field label={`Operator ${n}`} {...err(issue(`${path}.operator`))}>
+              <Field className={s.cell} label={`Operator ${n}`} {...err(issue(`${path}.operator`))}>
                 <Dropdown style={{ minWidth: 0 }} value={OPERATOR_LABELS[c.operator]} selectedOptions={[c.operator]}
                           onOptionSelect={(_, d) => {
                             const op = (d.optionValue ?? c.operator) as Operator;
@@ -62,9 +66,9 @@ export function Criteria({ label, prefix, rows, columns, vocab, issue, onChange 
                   {ops.map((o) => <Option key={o} value={o}>{OPERATOR_LABELS[o]}</Option>)}
                 </Dropdown>
               </Field>
-              <Field label={`Value ${n}`} {...err(issue(`${path}.value`) ?? issue(`${path}.value[0]`))}
+              <Field className={s.cell} label={`Value ${n}`} {...err(issue(`${path}.value`) ?? issue(`${path}.value[0]`))}
                      hint={c.operator === "in" ? "separate values with commas" : undefined}>
-                <Input value={textOf(c.value)} disabled={!vocab.takesValue(c.operator)}
+                <Input style={{ minWidth: 0 }} value={textOf(c.value)} disabled={!vocab.takesValue(c.operator)}
                        placeholder={vocab.takesValue(c.operator) ? undefined : "No value: the operator needs none"}
                        onChange={(_, d) => put(i, { ...c, value: vocab.valueOf(d.value, type, c.operator) })} />
               </Field>
