@@ -69,7 +69,7 @@ export function Criteria({ label, prefix, rows, columns, vocab, issue, onChange 
               <Field className={s.cell} label={`Value ${n}`} {...err(issue(`${path}.value`) ?? issue(`${path}.value[0]`))}
                      hint={c.operator === "in" ? "separate values with commas" : undefined}>
                 <Input style={{ minWidth: 0 }} value={textOf(c.value)} disabled={!vocab.takesValue(c.operator)}
-                       placeholder={vocab.takesValue(c.operator) ? undefined : "No value: the operator needs none"}
+                       placeholder={vocab.takesValue(c.operator) ? undefined : "none needed"}
                        onChange={(_, d) => put(i, { ...c, value: vocab.valueOf(d.value, type, c.operator) })} />
               </Field>
               <Button icon={<TrashIcon />} aria-label={`Remove criterion ${n}`} appearance="subtle"
