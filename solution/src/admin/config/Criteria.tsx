@@ -26,6 +26,38 @@ interface Props {
 
 const err = (m: string | undefined) => m ? { validationState: "error" as const, validationMessage: m } : {};
 
+/** A column's options as `GET …/fields` gives them ("1:Advertisement"): the value to compare and its label. */
+export function optionsOf(column: FieldInfo | undefined): { value: string; label: string }[] {
+  return (column?.options ?? []).map((o) => {
+    const at = o.indexOf(":");
+    return at < 0 ? { value: o, label: o } : { value: o.slice(0, at), label: `${o.slice(at + 1)} (${o.slice(0, at)})` };
+  });
+}
+
+/** The value box: a dropdown of the column's options when it has some (a choice column), else text. */
+function ValueInput({ c, type, options, vocab, onValue }: {
+  c: Condition; type: string; options: { value: string; label: string }[]; vocab: Vocabulary; onValue: (v: Condition["value"]) => void;
+}) {
+  const takes = vocab.takesValue(c.operator);
+  const text = textOf(c.value);
+  if (takes && options.length) {
+    const list = c.operator === "in";
+    const chosen = text === "" ? [] : text.split(",").map((x) => x.trim());
+    const shown = chosen.map((k) => options.find((o) => o.value === k)?.label ?? k).join(", ");
+    return (
+      <Dropdown style={{ minWidth: 0 }} multiselect={list} value={shown} selectedOptions={chosen}
+                placeholder={list ? "Choose options" : "Choose an option"}
+                onOptionSelect={(_, d) => onValue(vocab.valueOf(list ? d.selectedOptions.join(",") : d.optionValue ?? text, type, c.operator))}>
+        {options.map((o) => <Option key={o.value} value={o.value}>{o.label}</Option>)}
+      </Dropdown>
+    );
+  }
+  return (
+    <Input style={{ minWidth: 0 }} value={text} disabled={!takes} placeholder={takes ? undefined : "none needed"}
+           onChange={(_, d) => onValue(vocab.valueOf(d.value, type, c.operator))} />
+  );
+}
+
 /** A condition on `field` that keeps what it can of `c`: its operator if the column's type takes it, its value retyped. */
 function onField(vocab: Vocabulary, c: Condition, field: string, type: string): Condition {
   const ops = vocab.operatorsFor(type);
@@ -44,6 +76,7 @@ export function Criteria({ label, prefix, rows, columns, vocab, issue, onChange 
         {rows.map((c, i) => {
           const n = i + 1;
           const type = typeOf(c.field);
+          const options = optionsOf(columns.find((x) => x.name === c.field));
           const ops = vocab.operatorsFor(type);
           const path = `${prefix}.criteria[${i}]`;
           return (
@@ -52,7 +85,14 @@ export function Criteria({ label, prefix, rows, columns, vocab, issue, onChange 
                 <Dropdown style={{ minWidth: 0 }} value={c.field} selectedOptions={[c.field]} placeholder="Choose a field"
                           onOptionSelect={(_, d) => {
                             const field = d.optionValue ?? c.field;
-                            put(i, onField(vocab, c, field, typeOf(field)));
+                            const next = onField(vocab, c, field, typeOf(field));
+                            // A choice column: a value that is none of its options does not carry over.
+                            const opts = optionsOf(columns.find((x) => x.name === field));
+                            const kept = textOf(next.value).split(",").map((x) => x.trim()).filter((x) => x !== "");
+                            if (opts.length && kept.some((k) => !opts.some((o) => o.value === k))) {
+                              next.value = vocab.valueOf("", typeOf(field), next.operator);
+                            }
+                            put(i, next);
                           }}>
                   {columns.map((f) => <Option key={f.name} value={f.name}>{f.name}</Option>)}
                 </Dropdown>
@@ -67,10 +107,8 @@ export function Criteria({ label, prefix, rows, columns, vocab, issue, onChange 
                 </Dropdown>
               </Field>
               <Field className={s.cell} label={`Value ${n}`} {...err(issue(`${path}.value`) ?? issue(`${path}.value[0]`))}
-                     hint={c.operator === "in" ? "separate values with commas" : undefined}>
-                <Input style={{ minWidth: 0 }} value={textOf(c.value)} disabled={!vocab.takesValue(c.operator)}
-                       placeholder={vocab.takesValue(c.operator) ? undefined : "none needed"}
-                       onChange={(_, d) => put(i, { ...c, value: vocab.valueOf(d.value, type, c.operator) })} />
+                     hint={c.operator === "in" && !options.length ? "separate values with commas" : undefined}>
+                <ValueInput c={c} type={type} options={options} vocab={vocab} onValue={(value) => put(i, { ...c, value })} />
               </Field>
               <Button icon={<TrashIcon />} aria-label={`Remove criterion ${n}`} appearance="subtle"
                       onClick={() => onChange(rows.filter((_, j) => j !== i))} />
