@@ -126,8 +126,13 @@ describe("the admin pages on the real API", () => {
     await pick(leads, "Field 2", "emailaddress1");
     await pick(leads, "Operator 2", "contains");
     await leads.getByRole("textbox", { name: "Value 2" }).fill("@");
+    // A choice column: its value is one of the options Dynamics gives, not a number typed in.
+    await pick(leads, "Field 2", "leadsourcecode");
+    await pick(leads, "Value 2", "Web (8)");
+    expect(await leads.getByRole("combobox", { name: "Value 2" }).textContent()).toContain("Web (8)");
     await leads.getByRole("button", { name: "Remove criterion 2" }).click();
-    expect(await leads.getByRole("textbox", { name: "Value 2" }).count()).toBe(0);
+    expect(await leads.getByRole("combobox", { name: "Value 2" }).count()).toBe(0);
+    expect(await leads.getByRole("combobox", { name: "Field 1" }).textContent()).toContain("lastname");
     await frame.getByRole("button", { name: "Preview" }).click();
     const counts = frame.getByRole("table", { name: "What the next sync would do" });
     await counts.waitFor({ timeout: 90_000 });

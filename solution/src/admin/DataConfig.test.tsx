@@ -14,7 +14,8 @@ const CONFIG = { connection_id: "contoso", etag: "e1", config: {
 const F = (name: string, type: string) => ({ name, type, required: false, label: null, options: null });
 const FIELDS = { entity: "lead", field: null, candidates: null, activecampaign: [],
   dynamics: [F("emailaddress1", "StringType"), F("lastname", "StringType"), F("numberofemployees", "IntegerType"), F("parentaccountid", "LookupType"),
-    { ...F("leadsourcecode", "PicklistType"), options: ["1:Advertisement", "2:Employee Referral", "3:External Referral"] }] };
+    { ...F("leadsourcecode", "PicklistType"), options: ["1:Advertisement", "2:Employee Referral", "3:External Referral"] },
+    { ...F("donotemail", "BooleanType"), options: ["0:Allow", "1:Do Not Allow"] }] };
 
 // As GET …/vocabulary answers (a part of it): the page offers what this says, nothing of its own.
 const TEXT = ["eq", "ne", "contains", "not_contains", "starts_with", "ends_with", "is_empty", "is_not_empty", "in"];
@@ -122,6 +123,8 @@ describe("Data Configuration", () => {
     await userEvent.click(within(leads).getByRole("radio", { name: "Only those matching criteria" }));
     await waitFor(() => expect(a.calls("GET", "/fields/lead")).toHaveLength(1));
     await userEvent.click(within(leads).getByRole("button", { name: "Add criterion" }));
+    await pick("Field 1", "donotemail", leads); // its options are not its values (true/false): a text box still
+    expect(within(leads).getByRole("textbox", { name: "Value 1" })).toBeInTheDocument();
     await pick("Field 1", "leadsourcecode", leads);
     expect(within(leads).queryByRole("textbox", { name: "Value 1" })).not.toBeInTheDocument();
     await userEvent.click(within(leads).getByRole("combobox", { name: "Value 1" }));

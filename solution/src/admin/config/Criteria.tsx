@@ -34,6 +34,12 @@ export function optionsOf(column: FieldInfo | undefined): { value: string; label
   });
 }
 
+/** The options a criterion's value is chosen from: a choice column's (Picklist, State, Status: their values are
+ * option numbers). A yes/no column's options ("1:Do Not Allow") are not its values (true/false): none. */
+function choicesOf(vocab: Vocabulary, column: FieldInfo | undefined): { value: string; label: string }[] {
+  return column && vocab.kindOf(column.type) === "whole_number" ? optionsOf(column) : [];
+}
+
 /** The value box: a dropdown of the column's options when it has some (a choice column), else text. */
 function ValueInput({ c, type, options, vocab, onValue }: {
   c: Condition; type: string; options: { value: string; label: string }[]; vocab: Vocabulary; onValue: (v: Condition["value"]) => void;
@@ -76,7 +82,7 @@ export function Criteria({ label, prefix, rows, columns, vocab, issue, onChange 
         {rows.map((c, i) => {
           const n = i + 1;
           const type = typeOf(c.field);
-          const options = optionsOf(columns.find((x) => x.name === c.field));
+          const options = choicesOf(vocab, columns.find((x) => x.name === c.field));
           const ops = vocab.operatorsFor(type);
           const path = `${prefix}.criteria[${i}]`;
           return (
@@ -87,7 +93,7 @@ export function Criteria({ label, prefix, rows, columns, vocab, issue, onChange 
                             const field = d.optionValue ?? c.field;
                             const next = onField(vocab, c, field, typeOf(field));
                             // A choice column: a value that is none of its options does not carry over.
-                            const opts = optionsOf(columns.find((x) => x.name === field));
+                            const opts = choicesOf(vocab, columns.find((x) => x.name === field));
                             const kept = textOf(next.value).split(",").map((x) => x.trim()).filter((x) => x !== "");
                             if (opts.length && kept.some((k) => !opts.some((o) => o.value === k))) {
                               next.value = vocab.valueOf("", typeOf(field), next.operator);
