@@ -51,6 +51,16 @@ async function pick(name: string | RegExp, option: string, within_: HTMLElement 
   await userEvent.click(await screen.findByRole("option", { name: option }));
 }
 
+/** The page with leads turned on, synced by criteria, once the lead's fields are read: the leads' section. */
+async function leadsByCriteria(a: FakeApi): Promise<HTMLElement> {
+  showAdmin(a, "#/data");
+  const leads = await screen.findByRole("region", { name: "Leads" });
+  await userEvent.click(within(leads).getByRole("switch", { name: "Sync leads" }));
+  await userEvent.click(within(leads).getByRole("radio", { name: "Only those matching criteria" }));
+  await waitFor(() => expect(a.calls("GET", "/fields/lead")).toHaveLength(1));
+  return leads;
+}
+
 describe("the vocabulary", () => {
   const v = new Vocabulary(VOCAB as ConstructorParameters<typeof Vocabulary>[0]);
   it("offers the operators the API lists for a type, and only the valueless ones for a type it does not list", () => {
@@ -79,11 +89,7 @@ describe("Data Configuration", () => {
         samples: [{ entity: "lead", dynamics_id: "l1", email: "a@x.com", name: "Ada Lovelace", outcome: "would_create" }],
         api_calls: {}, message: null } })
       .on("PUT", "/config", (req) => ({ status: 200, body: { ...CONFIG, etag: "e2", config: (req.body as { config: unknown }).config } }));
-    showAdmin(a, "#/data");
-    const leads = await screen.findByRole("region", { name: "Leads" });
-    await userEvent.click(within(leads).getByRole("switch", { name: "Sync leads" }));
-    await userEvent.click(within(leads).getByRole("radio", { name: "Only those matching criteria" }));
-    await waitFor(() => expect(a.calls("GET", "/fields/lead")).toHaveLength(1));
+    const leads = await leadsByCriteria(a);
     await userEvent.click(within(leads).getByRole("button", { name: "Add criterion" }));
     await userEvent.click(within(leads).getByRole("button", { name: "Add criterion" }));
     await pick("Field 1", "lastname", leads);
@@ -117,11 +123,7 @@ describe("Data Configuration", () => {
     const a = api().on("POST", "/config/preview", { status: 200, body: { job_id: "j1", kind: "preview", status: "done",
       started_at: null, finished_at: null, elapsed_seconds: 1, progress: "done", changes: [], issues: [], counts: [], samples: [],
       api_calls: {}, message: null } });
-    showAdmin(a, "#/data");
-    const leads = await screen.findByRole("region", { name: "Leads" });
-    await userEvent.click(within(leads).getByRole("switch", { name: "Sync leads" }));
-    await userEvent.click(within(leads).getByRole("radio", { name: "Only those matching criteria" }));
-    await waitFor(() => expect(a.calls("GET", "/fields/lead")).toHaveLength(1));
+    const leads = await leadsByCriteria(a);
     await userEvent.click(within(leads).getByRole("button", { name: "Add criterion" }));
     await pick("Field 1", "donotemail", leads); // its options are not its values (true/false): a text box still
     expect(within(leads).getByRole("textbox", { name: "Value 1" })).toBeInTheDocument();
