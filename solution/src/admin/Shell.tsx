@@ -33,6 +33,11 @@ const useStyles = makeStyles({
   navNarrow: { borderBottom: `1px solid ${tokens.colorNeutralStroke2}`, padding: `${tokens.spacingVerticalS} ${tokens.spacingHorizontalS}`,
                backgroundColor: tokens.colorNeutralBackground2, display: "flex", flexDirection: "column", gap: tokens.spacingVerticalXS },
   tabsNarrow: { flexWrap: "wrap" },
+  // Starts where the small tabs' text does (their padding, SNudge, plus their content's).
+  titleNarrow: { margin: 0, paddingInline: `calc(${tokens.spacingHorizontalSNudge} + ${tokens.spacingHorizontalXXS})`,
+                 overflowWrap: "anywhere" },
+  // As on the desktop: each label starts at its tab's left edge, not mid-way in the space kept for the bold one.
+  tabNarrow: { justifyContent: "flex-start", textAlign: "start" },
   // The title starts where the tabs' text does (a tab's padding plus its content's); a tab's text starts at its
   // left edge: the button's centred text otherwise sits mid-way in the space reserved for the bold (selected) label.
   title: { margin: 0, paddingInline: `calc(${tokens.spacingHorizontalMNudge} + ${tokens.spacingHorizontalXXS})`,
@@ -138,11 +143,11 @@ export function Shell({ client, render }: { client: ApiClient; render: (page: Pa
     <Ctx.Provider value={ctx}>
       <div className={narrow ? s.rootNarrow : s.root}>
         <nav className={narrow ? s.navNarrow : s.nav} aria-label="ActiveCampaign">
-          <Subtitle1 as="p" className={s.title}>ActiveCampaign</Subtitle1>
+          <Subtitle1 as="p" className={narrow ? s.titleNarrow : s.title}>ActiveCampaign</Subtitle1>
           <TabList vertical={!narrow} size={narrow ? "small" : "medium"} className={narrow ? s.tabsNarrow : s.tabs}
                    selectedValue={page} onTabSelect={(_, d) => navigate(`#/${String(d.value)}`)}>
             {PAGES.map((p) => (
-              <Tab key={p.key} value={p.key} className={narrow ? undefined : s.tab}
+              <Tab key={p.key} value={p.key} className={narrow ? s.tabNarrow : s.tab}
                    disabled={gate.connection === null && p.key !== "settings"}>{p.label}</Tab>
             ))}
           </TabList>
