@@ -28,6 +28,7 @@ function Pick({ label, value, options, onChange }: { label: string; value: strin
 const useStyles = makeStyles({
   recordId: { width: "40ch", maxWidth: "100%" }, // a GUID whole
   at: { width: "20%" },
+  when: { width: "16%" },
   narrowCol: { width: "10%" },
   direction: { width: "22%" },
   record: { width: "28%" },
@@ -101,6 +102,7 @@ export function Errors({ openHistory }: { openHistory: (entity: string, id: stri
 
 export function Conflicts({ openHistory }: { openHistory: (entity: string, id: string) => void }) {
   const s = useFrameStyles();
+  const w = useStyles();
   const { api } = useAdmin();
   const [entity, setEntity] = useState(ANY);
   const [pages, setPages] = useState<ConflictView[]>([]);
@@ -129,9 +131,9 @@ export function Conflicts({ openHistory }: { openHistory: (entity: string, id: s
             <>
               <Table size="small" aria-label="Conflict log">
                 <TableHeader><TableRow>
-                  <TableHeaderCell>When</TableHeaderCell><TableHeaderCell>Record and field</TableHeaderCell>
-                  <TableHeaderCell>Dynamics value</TableHeaderCell><TableHeaderCell>ActiveCampaign value</TableHeaderCell>
-                  <TableHeaderCell>Rule and winner</TableHeaderCell><TableHeaderCell>Record</TableHeaderCell>
+                  <TableHeaderCell className={w.when}>When</TableHeaderCell><TableHeaderCell>Record and field</TableHeaderCell>
+                  <TableHeaderCell className={w.when}>Dynamics value</TableHeaderCell><TableHeaderCell className={w.when}>ActiveCampaign value</TableHeaderCell>
+                  <TableHeaderCell className={w.when}>Rule and winner</TableHeaderCell><TableHeaderCell className={w.narrowCol}>Record</TableHeaderCell>
                 </TableRow></TableHeader>
                 <TableBody>
                   {items.map((c) => (
@@ -142,7 +144,7 @@ export function Conflicts({ openHistory }: { openHistory: (entity: string, id: s
                       <TableCell>{show(c.ac_value)} ({when(c.ac_time)})</TableCell>
                       <TableCell>{c.rule.replace(/_/g, " ")}: {SIDE[c.winner] ?? c.winner} kept</TableCell>
                       <TableCell>
-                        <Button size="small" appearance="subtle" onClick={() => openHistory(c.entity, c.dynamics_id)}
+                        <Button size="small" onClick={() => openHistory(c.entity, c.dynamics_id)}
                                 aria-label={`History of ${c.entity} ${c.dynamics_id}`}>History</Button>
                       </TableCell>
                     </TableRow>
