@@ -29,6 +29,20 @@ describe("Dashboard", () => {
     expect(window.location.hash).toBe("#/health?tab=conflicts");
   });
 
+  it("says the initial sync starts with the next pass once global sync is on, and what it waits for while off", async () => {
+    const on = new FakeApi().on("GET", "/connection", { status: 200, body: CONNECTION })
+      .on("GET", "/status", { status: 200, body: { ...status([]), last_runs: [] } })
+      .on("GET", "/conflicts", { status: 200, body: { items: [], next_cursor: null } });
+    const { unmount } = showAdmin(on, "#/dashboard");
+    expect(await screen.findByText("Not started yet: it starts with the next pass.")).toBeInTheDocument();
+    unmount();
+    const off = new FakeApi().on("GET", "/connection", { status: 200, body: CONNECTION })
+      .on("GET", "/status", { status: 200, body: { ...status([], false), last_runs: [] } })
+      .on("GET", "/conflicts", { status: 200, body: { items: [], next_cursor: null } });
+    showAdmin(off, "#/dashboard");
+    expect(await screen.findByText("Not started: it starts when global sync is turned on.")).toBeInTheDocument();
+  });
+
   it("polls while the initial sync runs and stops at 100 %", async () => {
     let n = 0;
     const a = new FakeApi().on("GET", "/connection", { status: 200, body: CONNECTION })

@@ -7,6 +7,7 @@ import { useCallback, useEffect, useState } from "react";
 import type { EntityProgress, StatusView } from "../api/admin";
 import { Failure, Notice, PageFrame, Show, messageOf, useFrameStyles, useLoad, when } from "./common";
 import { useAdmin } from "./Shell";
+import { initialSyncText } from "./SyncSettings";
 
 export const POLL_MS = 2000;
 const HOURS: Record<string, number> = { "1h": 1, "2h": 2, "4h": 4, "6h": 6, "8h": 8, "12h": 12, daily: 24 };
@@ -116,7 +117,8 @@ export function Dashboard() {
               <Subtitle2 as="h2" id="acds-entities">Entities</Subtitle2>
               <Table aria-labelledby="acds-entities" size="small">
                 <TableHeader><TableRow>
-                  <TableHeaderCell>Entity</TableHeaderCell><TableHeaderCell>Direction</TableHeaderCell>
+                  <TableHeaderCell style={{ width: "18%" }}>Entity</TableHeaderCell>
+                  <TableHeaderCell style={{ width: "32%" }}>Direction</TableHeaderCell>
                   <TableHeaderCell>Last successful run</TableHeaderCell><TableHeaderCell>Next run</TableHeaderCell>
                 </TableRow></TableHeader>
                 <TableBody>
@@ -138,7 +140,7 @@ export function Dashboard() {
                   </TableRow></TableHeader>
                   <TableBody>{st.progress.map((p) => <ProgressRow key={`${p.entity}-${p.side}`} p={p} />)}</TableBody>
                 </Table>
-              ) : <Text>Not started: it starts when global sync is turned on.</Text>}
+              ) : <Text>{initialSyncText("not_started", st.global_enabled)}</Text>}
               {st.awaiting_import > 0 ? (
                 <Text role="status">
                   {st.awaiting_import} {st.awaiting_import === 1 ? "record was" : "records were"} sent to ActiveCampaign in bulk
@@ -151,8 +153,9 @@ export function Dashboard() {
               {st.last_runs.length ? (
                 <Table aria-labelledby="acds-runs" size="small">
                   <TableHeader><TableRow>
-                    <TableHeaderCell>Started</TableHeaderCell><TableHeaderCell>Why</TableHeaderCell>
-                    <TableHeaderCell>Outcome</TableHeaderCell><TableHeaderCell>Records</TableHeaderCell>
+                    {/* The counts are the longest text: they get the widest column. */}
+                    <TableHeaderCell style={{ width: "22%" }}>Started</TableHeaderCell><TableHeaderCell style={{ width: "14%" }}>Why</TableHeaderCell>
+                    <TableHeaderCell style={{ width: "18%" }}>Outcome</TableHeaderCell><TableHeaderCell>Records</TableHeaderCell>
                   </TableRow></TableHeader>
                   <TableBody>
                     {st.last_runs.slice(0, 5).map((r) => (

@@ -13,7 +13,9 @@ const CONFIG = { connection_id: "contoso", etag: "e1", config: {
 } };
 const F = (name: string, type: string) => ({ name, type, required: false, label: null, options: null });
 const FIELDS = { entity: "lead", field: null, candidates: null, activecampaign: [],
-  dynamics: [F("emailaddress1", "StringType"), F("lastname", "StringType"), F("numberofemployees", "IntegerType"), F("parentaccountid", "LookupType")] };
+  dynamics: [F("emailaddress1", "StringType"), F("lastname", "StringType"), F("numberofemployees", "IntegerType"), F("parentaccountid", "LookupType"),
+    { ...F("leadsourcecode", "PicklistType"), options: ["1:Advertisement", "2:Employee Referral", "3:External Referral"] },
+    { ...F("donotemail", "BooleanType"), options: ["0:Allow", "1:Do Not Allow"] }] };
 
 // As GET …/vocabulary answers (a part of it): the page offers what this says, nothing of its own.
 const TEXT = ["eq", "ne", "contains", "not_contains", "starts_with", "ends_with", "is_empty", "is_not_empty", "in"];
@@ -23,7 +25,8 @@ const VOCAB = {
   operators: [...ORDERED, "contains", "not_contains", "starts_with", "ends_with"].map((operator) => ({ operator,
     value: operator.startsWith("is_") ? "none" : operator === "in" ? "list" : "one" })),
   column_types: [{ type: "StringType", value: "text", operators: TEXT }, { type: "IntegerType", value: "whole_number", operators: ORDERED },
-    { type: "BooleanType", value: "yes_no", operators: ["eq", "ne", "is_empty", "is_not_empty", "in"] }],
+    { type: "BooleanType", value: "yes_no", operators: ["eq", "ne", "is_empty", "is_not_empty", "in"] },
+    { type: "PicklistType", value: "whole_number", operators: ["eq", "ne", "is_empty", "is_not_empty", "in"] }],
   other_types: ["is_empty", "is_not_empty"],
   entities: [
     { entity: "contact", config_key: "contacts", standard: [STD("email", "emailaddress1", "email", true),
@@ -46,6 +49,16 @@ function api(vocabulary: unknown = VOCAB) {
 async function pick(name: string | RegExp, option: string, within_: HTMLElement = document.body) {
   await userEvent.click(within(within_).getByRole("combobox", { name }));
   await userEvent.click(await screen.findByRole("option", { name: option }));
+}
+
+/** The page with leads turned on, synced by criteria, once the lead's fields are read: the leads' section. */
+async function leadsByCriteria(a: FakeApi): Promise<HTMLElement> {
+  showAdmin(a, "#/data");
+  const leads = await screen.findByRole("region", { name: "Leads" });
+  await userEvent.click(within(leads).getByRole("switch", { name: "Sync leads" }));
+  await userEvent.click(within(leads).getByRole("radio", { name: "Only those matching criteria" }));
+  await waitFor(() => expect(a.calls("GET", "/fields/lead")).toHaveLength(1));
+  return leads;
 }
 
 describe("the vocabulary", () => {
@@ -76,11 +89,7 @@ describe("Data Configuration", () => {
         samples: [{ entity: "lead", dynamics_id: "l1", email: "a@x.com", name: "Ada Lovelace", outcome: "would_create" }],
         api_calls: {}, message: null } })
       .on("PUT", "/config", (req) => ({ status: 200, body: { ...CONFIG, etag: "e2", config: (req.body as { config: unknown }).config } }));
-    showAdmin(a, "#/data");
-    const leads = await screen.findByRole("region", { name: "Leads" });
-    await userEvent.click(within(leads).getByRole("switch", { name: "Sync leads" }));
-    await userEvent.click(within(leads).getByRole("radio", { name: "Only those matching criteria" }));
-    await waitFor(() => expect(a.calls("GET", "/fields/lead")).toHaveLength(1));
+    const leads = await leadsByCriteria(a);
     await userEvent.click(within(leads).getByRole("button", { name: "Add criterion" }));
     await userEvent.click(within(leads).getByRole("button", { name: "Add criterion" }));
     await pick("Field 1", "lastname", leads);
@@ -109,6 +118,37 @@ describe("Data Configuration", () => {
     expect((a.calls("PUT", "/config")[0]?.body as { config: unknown }).config).toEqual(previewed.config);
     expect(screen.queryByText("Unsaved changes")).not.toBeInTheDocument();
   }, 120_000);
+
+  it("offers a choice column's options for its value, not a number box, and sends the option values", async () => {
+    const a = api().on("POST", "/config/preview", { status: 200, body: { job_id: "j1", kind: "preview", status: "done",
+      started_at: null, finished_at: null, elapsed_seconds: 1, progress: "done", changes: [], issues: [], counts: [], samples: [],
+      api_calls: {}, message: null } });
+    const leads = await leadsByCriteria(a);
+    await userEvent.click(within(leads).getByRole("button", { name: "Add criterion" }));
+    await pick("Field 1", "donotemail", leads); // its options are not its values (true/false): a text box still
+    expect(within(leads).getByRole("textbox", { name: "Value 1" })).toBeInTheDocument();
+    await pick("Field 1", "leadsourcecode", leads);
+    expect(within(leads).queryByRole("textbox", { name: "Value 1" })).not.toBeInTheDocument();
+    await userEvent.click(within(leads).getByRole("combobox", { name: "Value 1" }));
+    expect((await screen.findAllByRole("option")).map((o) => o.textContent))
+      .toEqual(["Advertisement (1)", "Employee Referral (2)", "External Referral (3)"]);
+    await userEvent.click(screen.getByRole("option", { name: "Employee Referral (2)" }));
+    expect(within(leads).getByRole("combobox", { name: "Value 1" })).toHaveValue("Employee Referral (2)");
+    await userEvent.click(screen.getByRole("button", { name: "Preview" }));
+    await waitFor(() => expect(a.calls("POST", "/config/preview")).toHaveLength(1));
+    const sent = (b: unknown) => (b as { config: { entities: { leads: { criteria: unknown } } } }).config.entities.leads.criteria;
+    expect(sent(a.calls("POST", "/config/preview")[0]?.body)).toEqual([{ field: "leadsourcecode", operator: "eq", value: 2 }]);
+
+    await pick("Operator 1", "is one of", leads);
+    await userEvent.click(within(leads).getByRole("combobox", { name: "Value 1" }));
+    // A multiselect's options are checkboxes (Fluent's role for them); the one chosen before stays chosen.
+    expect(screen.getByRole("menuitemcheckbox", { name: "Employee Referral (2)" })).toHaveAttribute("aria-checked", "true");
+    await userEvent.click(screen.getByRole("menuitemcheckbox", { name: "Advertisement (1)" }));
+    await userEvent.keyboard("{Escape}");
+    await userEvent.click(screen.getByRole("button", { name: "Preview" }));
+    await waitFor(() => expect(a.calls("POST", "/config/preview")).toHaveLength(2));
+    expect(sent(a.calls("POST", "/config/preview")[1]?.body)).toEqual([{ field: "leadsourcecode", operator: "in", value: [2, 1] }]);
+  }, 60_000);
 
   it("shows the API's refusal at the criterion's value", async () => {
     const leadsOn = { ...CONFIG, config: { ...CONFIG.config, entities: { ...CONFIG.config.entities,
@@ -166,6 +206,8 @@ describe("Data Configuration", () => {
     await pick("Field 1", "lastname", leads); // a type the vocabulary does not list: no value to compare
     expect(within(leads).getByRole("combobox", { name: "Operator 1" })).toHaveValue("is empty");
     expect(within(leads).getByRole("textbox", { name: "Value 1" })).toBeDisabled();
+    // Says why it is empty (a disabled box looks much like one waiting for a value).
+    expect(within(leads).getByRole("textbox", { name: "Value 1" })).toHaveAttribute("placeholder", "none needed");
   });
 
   it("says so when the vocabulary cannot be read", async () => {

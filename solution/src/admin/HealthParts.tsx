@@ -1,6 +1,7 @@
 /** The three views of Sync health. */
 import {
   Button, Dropdown, Field, Input, Option, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text,
+  makeStyles,
 } from "@fluentui/react-components";
 import { useCallback, useState } from "react";
 import type { ConflictView, EntityParam, ErrorView, RecordHistory } from "../api/admin";
@@ -22,10 +23,22 @@ function Pick({ label, value, options, onChange }: { label: string; value: strin
     </Field>
   );
 }
+// Column widths (the table's layout is fixed, so without them every column gets the same share): the short
+// facts narrow, the free text the rest. Shares, so that they hold in a side pane as on a desktop.
+const useStyles = makeStyles({
+  recordId: { width: "40ch", maxWidth: "100%" }, // a GUID whole
+  at: { width: "20%" },
+  when: { width: "16%" },
+  narrowCol: { width: "10%" },
+  direction: { width: "22%" },
+  record: { width: "28%" },
+});
+
 const entityOptions = [{ value: ANY, label: "Any entity" }, ...ENTITIES.map((e) => ({ value: e, label: e }))];
 
 export function Errors({ openHistory }: { openHistory: (entity: string, id: string) => void }) {
   const s = useFrameStyles();
+  const w = useStyles();
   const { api } = useAdmin();
   const [entity, setEntity] = useState(ANY);
   const [side, setSide] = useState(ANY);
@@ -59,8 +72,9 @@ export function Errors({ openHistory }: { openHistory: (entity: string, id: stri
         {(list) => list.length ? (
           <Table size="small" aria-label="Record errors">
             <TableHeader><TableRow>
-              <TableHeaderCell>Record</TableHeaderCell><TableHeaderCell>Error</TableHeaderCell>
-              <TableHeaderCell>Attempts</TableHeaderCell><TableHeaderCell>Next retry</TableHeaderCell><TableHeaderCell>Actions</TableHeaderCell>
+              <TableHeaderCell className={w.record}>Record</TableHeaderCell><TableHeaderCell>Error</TableHeaderCell>
+              <TableHeaderCell className={w.narrowCol}>Attempts</TableHeaderCell><TableHeaderCell className={w.at}>Next retry</TableHeaderCell>
+              <TableHeaderCell className={w.at}>Actions</TableHeaderCell>
             </TableRow></TableHeader>
             <TableBody>
               {list.map((e) => (
@@ -88,6 +102,7 @@ export function Errors({ openHistory }: { openHistory: (entity: string, id: stri
 
 export function Conflicts({ openHistory }: { openHistory: (entity: string, id: string) => void }) {
   const s = useFrameStyles();
+  const w = useStyles();
   const { api } = useAdmin();
   const [entity, setEntity] = useState(ANY);
   const [pages, setPages] = useState<ConflictView[]>([]);
@@ -116,9 +131,9 @@ export function Conflicts({ openHistory }: { openHistory: (entity: string, id: s
             <>
               <Table size="small" aria-label="Conflict log">
                 <TableHeader><TableRow>
-                  <TableHeaderCell>When</TableHeaderCell><TableHeaderCell>Record and field</TableHeaderCell>
-                  <TableHeaderCell>Dynamics value</TableHeaderCell><TableHeaderCell>ActiveCampaign value</TableHeaderCell>
-                  <TableHeaderCell>Rule and winner</TableHeaderCell><TableHeaderCell>Record</TableHeaderCell>
+                  <TableHeaderCell className={w.when}>When</TableHeaderCell><TableHeaderCell>Record and field</TableHeaderCell>
+                  <TableHeaderCell className={w.when}>Dynamics value</TableHeaderCell><TableHeaderCell className={w.when}>ActiveCampaign value</TableHeaderCell>
+                  <TableHeaderCell className={w.when}>Rule and winner</TableHeaderCell><TableHeaderCell className={w.narrowCol}>Record</TableHeaderCell>
                 </TableRow></TableHeader>
                 <TableBody>
                   {items.map((c) => (
@@ -129,7 +144,7 @@ export function Conflicts({ openHistory }: { openHistory: (entity: string, id: s
                       <TableCell>{show(c.ac_value)} ({when(c.ac_time)})</TableCell>
                       <TableCell>{c.rule.replace(/_/g, " ")}: {SIDE[c.winner] ?? c.winner} kept</TableCell>
                       <TableCell>
-                        <Button size="small" appearance="subtle" onClick={() => openHistory(c.entity, c.dynamics_id)}
+                        <Button size="small" onClick={() => openHistory(c.entity, c.dynamics_id)}
                                 aria-label={`History of ${c.entity} ${c.dynamics_id}`}>History</Button>
                       </TableCell>
                     </TableRow>
@@ -147,6 +162,7 @@ export function Conflicts({ openHistory }: { openHistory: (entity: string, id: s
 
 export function History({ start }: { start: { entity: string; id: string } }) {
   const s = useFrameStyles();
+  const w = useStyles();
   const { api } = useAdmin();
   const [entity, setEntity] = useState(start.entity);
   const [id, setId] = useState(start.id);
@@ -158,7 +174,7 @@ export function History({ start }: { start: { entity: string; id: string } }) {
     <div className={s.section}>
       <form className={s.row} onSubmit={(e) => { e.preventDefault(); setAsked({ entity, id }); }}>
         <Pick label="Entity" value={entity} options={ENTITIES.map((e) => ({ value: e, label: e }))} onChange={setEntity} />
-        <Field label="Dynamics record id"><Input value={id} onChange={(_, d) => setId(d.value)} /></Field>
+        <Field label="Dynamics record id"><Input className={w.recordId} value={id} onChange={(_, d) => setId(d.value)} /></Field>
         <Button type="submit" appearance="primary" disabled={!id.trim()}>Show history</Button>
       </form>
       <Show state={state} label="Loading the record's history…">
@@ -168,8 +184,8 @@ export function History({ start }: { start: { entity: string; id: string } }) {
             {h.items.length ? (
               <Table size="small" aria-label="Record history">
                 <TableHeader><TableRow>
-                  <TableHeaderCell>When</TableHeaderCell><TableHeaderCell>Direction</TableHeaderCell>
-                  <TableHeaderCell>Why</TableHeaderCell><TableHeaderCell>Changes</TableHeaderCell>
+                  <TableHeaderCell className={w.at}>When</TableHeaderCell><TableHeaderCell className={w.direction}>Direction</TableHeaderCell>
+                  <TableHeaderCell className={w.narrowCol}>Why</TableHeaderCell><TableHeaderCell>Changes</TableHeaderCell>
                 </TableRow></TableHeader>
                 <TableBody>
                   {h.items.map((x, i) => (

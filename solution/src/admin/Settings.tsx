@@ -1,5 +1,5 @@
 /** Settings: the AC API URL and key (masked once saved), the Dynamics environment, connect, disconnect. */
-import { Button, Dropdown, Field, Input, Option, Subtitle2 } from "@fluentui/react-components";
+import { Button, Dropdown, Field, Input, Option, Subtitle2, mergeClasses } from "@fluentui/react-components";
 import { useState } from "react";
 import type { ConnectRequest } from "../api/admin";
 import { ApiFailure } from "../api/client";
@@ -91,7 +91,7 @@ export function Settings() {
           <dt>Saved API key</dt><dd className={s.dd}>{connection?.activecampaign_api_key ?? "none"}</dd>
         </dl>
       </div>
-      <form className={s.section} aria-labelledby="acds-connect" onSubmit={(e) => { e.preventDefault(); void connect(); }}>
+      <form className={mergeClasses(s.section, s.form)} aria-labelledby="acds-connect" onSubmit={(e) => { e.preventDefault(); void connect(); }}>
         <Subtitle2 as="h2" id="acds-connect">ActiveCampaign</Subtitle2>
         <Field label="Connection name"><Input value={form.display_name} onChange={set("display_name")} /></Field>
         <Field label="API URL" required {...err("ac_url")}>

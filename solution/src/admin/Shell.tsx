@@ -10,7 +10,7 @@ import {
 import { type ReactNode, createContext, useCallback, useContext, useEffect, useMemo, useRef, useState } from "react";
 import { AdminApi, type ConnectionView } from "../api/admin";
 import { type ApiClient, ApiFailure } from "../api/client";
-import { Failure, messageOf } from "./common";
+import { Failure, NARROW_QUERY, messageOf, useMedia } from "./common";
 
 export const NEEDS_ADMIN_ROLE = "You need the ActiveCampaign Admin role (or System Administrator) to use these pages. " +
   "Ask your Dynamics administrator to assign it.";
@@ -27,8 +27,17 @@ export type PageKey = (typeof PAGES)[number]["key"];
 
 const useStyles = makeStyles({
   root: { display: "grid", gridTemplateColumns: "220px 1fr", minHeight: "100vh" },
+  rootNarrow: { display: "flex", flexDirection: "column", minHeight: "100vh" },
   nav: { borderRight: `1px solid ${tokens.colorNeutralStroke2}`, padding: tokens.spacingVerticalM,
          backgroundColor: tokens.colorNeutralBackground2, display: "flex", flexDirection: "column", gap: tokens.spacingVerticalM },
+  navNarrow: { borderBottom: `1px solid ${tokens.colorNeutralStroke2}`, padding: `${tokens.spacingVerticalS} ${tokens.spacingHorizontalS}`,
+               backgroundColor: tokens.colorNeutralBackground2, display: "flex", flexDirection: "column", gap: tokens.spacingVerticalXS },
+  tabsNarrow: { flexWrap: "wrap" },
+  // Starts where the small tabs' text does (their padding, SNudge, plus their content's).
+  titleNarrow: { margin: 0, paddingInline: `calc(${tokens.spacingHorizontalSNudge} + ${tokens.spacingHorizontalXXS})`,
+                 overflowWrap: "anywhere" },
+  // As on the desktop: each label starts at its tab's left edge, not mid-way in the space kept for the bold one.
+  tabNarrow: { justifyContent: "flex-start", textAlign: "start" },
   // The title starts where the tabs' text does (a tab's padding plus its content's); a tab's text starts at its
   // left edge: the button's centred text otherwise sits mid-way in the space reserved for the bold (selected) label.
   title: { margin: 0, paddingInline: `calc(${tokens.spacingHorizontalMNudge} + ${tokens.spacingHorizontalXXS})`,
@@ -36,6 +45,7 @@ const useStyles = makeStyles({
   tabs: { alignSelf: "stretch" },
   tab: { justifyContent: "flex-start", width: "100%", textAlign: "start" },
   main: { padding: tokens.spacingHorizontalXL, minWidth: 0 },
+  mainNarrow: { padding: tokens.spacingHorizontalM, minWidth: 0 },
   pad: { padding: tokens.spacingHorizontalXL, maxWidth: "720px", display: "flex", flexDirection: "column", gap: tokens.spacingVerticalM },
 });
 
@@ -68,6 +78,7 @@ type Gate = { kind: "loading" } | { kind: "refused"; message: string } | { kind:
 
 export function Shell({ client, render }: { client: ApiClient; render: (page: PageKey) => ReactNode }) {
   const s = useStyles();
+  const narrow = useMedia(NARROW_QUERY);
   const api = useMemo(() => new AdminApi(client), [client]);
   const [gate, setGate] = useState<Gate>({ kind: "loading" });
   const [route, setRoute] = useState(() => parseHash(window.location.hash));
@@ -130,16 +141,18 @@ export function Shell({ client, render }: { client: ApiClient; render: (page: Pa
   const page = gate.connection === null ? "settings" : route.page;
   return (
     <Ctx.Provider value={ctx}>
-      <div className={s.root}>
-        <nav className={s.nav} aria-label="ActiveCampaign">
-          <Subtitle1 as="p" className={s.title}>ActiveCampaign</Subtitle1>
-          <TabList vertical className={s.tabs} selectedValue={page} onTabSelect={(_, d) => navigate(`#/${String(d.value)}`)}>
+      <div className={narrow ? s.rootNarrow : s.root}>
+        <nav className={narrow ? s.navNarrow : s.nav} aria-label="ActiveCampaign">
+          <Subtitle1 as="p" className={narrow ? s.titleNarrow : s.title}>ActiveCampaign</Subtitle1>
+          <TabList vertical={!narrow} size={narrow ? "small" : "medium"} className={narrow ? s.tabsNarrow : s.tabs}
+                   selectedValue={page} onTabSelect={(_, d) => navigate(`#/${String(d.value)}`)}>
             {PAGES.map((p) => (
-              <Tab key={p.key} value={p.key} className={s.tab} disabled={gate.connection === null && p.key !== "settings"}>{p.label}</Tab>
+              <Tab key={p.key} value={p.key} className={narrow ? s.tabNarrow : s.tab}
+                   disabled={gate.connection === null && p.key !== "settings"}>{p.label}</Tab>
             ))}
           </TabList>
         </nav>
-        <main className={s.main} key={page}>{render(page)}</main>
+        <main className={narrow ? s.mainNarrow : s.main} key={page}>{render(page)}</main>
       </div>
       <Dialog open={pending !== null} onOpenChange={(_, d) => { if (!d.open) setPending(null); }}>
         <DialogSurface>

@@ -20,6 +20,14 @@ describe("Sync Settings", () => {
     await userEvent.click(screen.getByRole("radio", { name: "Daily" }));
     await waitFor(() => expect(a.calls("PUT", "/sync").map((r) => r.body)).toEqual([{ global_enabled: true }, { frequency: "daily" }]));
   });
+
+  it("does not say the initial sync waits for global sync once global sync is on", async () => {
+    const a = new FakeApi().on("GET", "/connection", { status: 200, body: CONNECTION })
+      .on("GET", "/sync", { status: 200, body: { ...VIEW, global_enabled: true } });
+    showAdmin(a, "#/sync");
+    expect(await screen.findByText("Not started yet: it starts with the next pass.")).toBeInTheDocument();
+    expect(screen.queryByText(/when global sync is turned on/)).not.toBeInTheDocument();
+  });
 });
 
 describe("Sync health", () => {

@@ -16,6 +16,11 @@ const INITIAL: Record<SyncSettingsView["initial_sync"], string> = {
   done: "Done: every enabled entity has been read once.",
 };
 
+/** What the initial sync's state means to an admin (not started with global sync on: no pass has run yet). */
+export function initialSyncText(state: SyncSettingsView["initial_sync"], globalOn: boolean): string {
+  return state === "not_started" && globalOn ? "Not started yet: it starts with the next pass." : INITIAL[state];
+}
+
 function Form({ view, onSaved }: { view: SyncSettingsView; onSaved: (v: SyncSettingsView) => void }) {
   const s = useFrameStyles();
   const { api, go } = useAdmin();
@@ -36,7 +41,7 @@ function Form({ view, onSaved }: { view: SyncSettingsView; onSaved: (v: SyncSett
                 d.checked ? "Global sync is on: the initial sync starts with the next pass." : "Global sync is off: no pass runs.")} />
       <div className={s.section}>
         <Text weight="semibold">Initial sync</Text>
-        <Text>{INITIAL[view.initial_sync]}</Text>
+        <Text>{initialSyncText(view.initial_sync, view.global_enabled)}</Text>
         {view.initial_sync === "running" ? <Button onClick={() => go("dashboard")}>See the progress</Button> : null}
       </div>
       <Field label="How often the sync runs">

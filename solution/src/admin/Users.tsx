@@ -55,7 +55,7 @@ export function Users() {
     <PageFrame title="User Management" id="acds-users">
       <section className={s.section} aria-labelledby="acds-add-user">
         <Subtitle2 as="h2" id="acds-add-user">Add a user</Subtitle2>
-        <div className={s.row}>
+        <div className={s.rowTop}>
           <Field label="Find a Dynamics user" hint="Type part of a name or email address">
             <Input value={text} onChange={(_, d) => { setText(d.value); setPicked(null); }} role="searchbox" />
           </Field>
@@ -64,7 +64,7 @@ export function Users() {
               {ROLES.map((r) => <Option key={r} value={r}>{r}</Option>)}
             </Dropdown>
           </Field>
-          <Button appearance="primary" disabled={!picked} onClick={() => void add()}>
+          <Button appearance="primary" className={s.besideField} disabled={!picked} onClick={() => void add()}>
             {picked ? `Add ${who(picked)}` : "Add"}
           </Button>
         </div>

@@ -1,12 +1,44 @@
 /** Small pieces every admin page uses: loading an answer, showing a failure, the page frame. */
 import { MessageBar, MessageBarBody, Spinner, Title3, makeStyles, tokens } from "@fluentui/react-components";
-import { type ReactNode, useCallback, useEffect, useState } from "react";
+import { type ReactNode, useCallback, useEffect, useMemo, useState } from "react";
 import { ApiFailure } from "../api/client";
 
+/** Below this width (a side pane, a phone) the navigation goes above the page, its tabs in rows. */
+export const NARROW_QUERY = "(max-width: 639.98px)";
+
+/** Whether `query` matches now; follows the window as it resizes (false where there is no matchMedia). */
+export function useMedia(query: string): boolean {
+  const list = useMemo(() => (typeof window.matchMedia === "function" ? window.matchMedia(query) : null), [query]);
+  const [matches, setMatches] = useState(() => list?.matches ?? false);
+  useEffect(() => {
+    if (!list) return;
+    const onChange = () => setMatches(list.matches);
+    onChange();
+    list.addEventListener("change", onChange);
+    return () => list.removeEventListener("change", onChange);
+  }, [list]);
+  return matches;
+}
+
 export const useFrameStyles = makeStyles({
-  page: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalL, minWidth: 0, maxWidth: "1040px" },
+  // Headings lose the browser's margins: the gaps below set the spacing, the same on every page.
+  page: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalXL, minWidth: 0, maxWidth: "1040px",
+          "& h1, & h2, & h3": { marginBlock: 0 },
+          // A heading inside a form or a card, after fields: set apart from what it follows.
+          "& h2:not(:first-child), & h3:not(:first-child)": { marginTop: tokens.spacingVerticalM },
+          // A cell of several lines (roles, changes) keeps clear of the row's borders.
+          "& td": { paddingBlock: tokens.spacingVerticalXS },
+          // The tables' layout is fixed: a word longer than its column breaks rather than runs into the next one.
+          "& td, & th": { overflowWrap: "break-word" } },
+  /** A form of one column of fields: wide enough for a URL, not the whole window. */
+  form: { maxWidth: "640px" },
   section: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS },
   row: { display: "flex", flexWrap: "wrap", gap: tokens.spacingHorizontalM, alignItems: "flex-end" },
+  /** A row whose fields may have a hint below: the controls line up at their tops, not the hints' bottoms. */
+  rowTop: { display: "flex", flexWrap: "wrap", gap: tokens.spacingHorizontalM, alignItems: "flex-start" },
+  /** A button beside a field in a rowTop: down by the field's label (Fluent's: its line, XXS padding above and
+   * below, XXS margin under it), so that it lines up with the field's box. */
+  besideField: { marginTop: `calc(${tokens.lineHeightBase300} + 3 * ${tokens.spacingVerticalXXS})` },
   facts: { display: "grid", gridTemplateColumns: "max-content 1fr", columnGap: tokens.spacingHorizontalM,
            rowGap: tokens.spacingVerticalXS, margin: 0 },
   dd: { margin: 0, overflowWrap: "anywhere" },

@@ -4,12 +4,17 @@ import {
 } from "@fluentui/react-components";
 import { useEffect, useState } from "react";
 import type { EntityParam, FieldInfo, FieldMapping, StandardMapping } from "../../api/admin";
-import { messageOf } from "../common";
+import { NARROW_QUERY, messageOf } from "../common";
 import { AddIcon, TrashIcon } from "../icons";
 import { useAdmin } from "../Shell";
 
 const useStyles = makeStyles({
-  row: { display: "grid", gridTemplateColumns: "repeat(4, minmax(0, 1fr)) auto", gap: tokens.spacingHorizontalS, alignItems: "end" },
+  row: { display: "grid", gridTemplateColumns: "repeat(4, minmax(0, 1fr)) auto", gap: tokens.spacingHorizontalS, alignItems: "end",
+         // Narrow: two fields a line, the trash last.
+         [`@media ${NARROW_QUERY}`]: { gridTemplateColumns: "minmax(0, 1fr) minmax(0, 1fr)", justifyItems: "start" } },
+  cell: { minWidth: 0, justifySelf: "stretch" },
+  // The switch and "Always on" on one line on a desktop; in a side pane the names need the room, the label wraps.
+  synced: { width: "8.5rem", [`@media ${NARROW_QUERY}`]: { width: "30%" } },
   list: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS, listStyle: "none", margin: 0, padding: 0 },
 });
 
@@ -28,10 +33,12 @@ const err = (m: string | undefined) => m ? { validationState: "error" as const, 
 export function StandardMappings({ label, fields, standard, onChange }: {
   label: string; fields: StandardMapping[]; standard: Record<string, boolean>; onChange: (s: Record<string, boolean>) => void;
 }) {
+  const s = useStyles();
   return (
     <Table size="small" aria-label={`${label} standard mappings`}>
       <TableHeader><TableRow>
-        <TableHeaderCell>Dynamics</TableHeaderCell><TableHeaderCell>ActiveCampaign</TableHeaderCell><TableHeaderCell>Synced</TableHeaderCell>
+        <TableHeaderCell>Dynamics</TableHeaderCell><TableHeaderCell>ActiveCampaign</TableHeaderCell>
+        <TableHeaderCell className={s.synced}>Synced</TableHeaderCell>
       </TableRow></TableHeader>
       <TableBody>
         {fields.map((f) => (
@@ -68,26 +75,26 @@ function CustomRow({ entity, n, m, columns, path, issue, onChange, onRemove }: {
   const acProblem = issue(`${path}.activecampaign`) ?? (candidates.of === m.dynamics ? candidates.problem ?? undefined : undefined);
   return (
     <li className={s.row}>
-      <Field label={`Dynamics field ${n}`} {...err(issue(`${path}.dynamics`))}>
+      <Field className={s.cell} label={`Dynamics field ${n}`} {...err(issue(`${path}.dynamics`))}>
         <Dropdown style={{ minWidth: 0 }} value={m.dynamics} selectedOptions={[m.dynamics]} placeholder="Choose a column"
                   onOptionSelect={(_, d) => onChange({ ...m, dynamics: d.optionValue ?? m.dynamics, activecampaign: "" })}>
           {columns.map((c) => <Option key={c.name} value={c.name}>{c.name}</Option>)}
         </Dropdown>
       </Field>
-      <Field label={`ActiveCampaign field ${n}`} {...err(acProblem)}
+      <Field className={s.cell} label={`ActiveCampaign field ${n}`} {...err(acProblem)}
              hint={m.dynamics && candidates.of === m.dynamics && !names.length && !acProblem ? "no compatible field" : undefined}>
         <Dropdown style={{ minWidth: 0 }} value={m.activecampaign} selectedOptions={[m.activecampaign]} placeholder="Choose a compatible field"
                   disabled={!names.length} onOptionSelect={(_, d) => onChange({ ...m, activecampaign: d.optionValue ?? "" })}>
           {names.map((c) => <Option key={c} value={c}>{c}</Option>)}
         </Dropdown>
       </Field>
-      <Field label={`Direction ${n}`} {...err(issue(`${path}.direction`))}>
+      <Field className={s.cell} label={`Direction ${n}`} {...err(issue(`${path}.direction`))}>
         <Dropdown style={{ minWidth: 0 }} value={DIRECTIONS.find((x) => x.value === m.direction)?.label ?? ""} selectedOptions={[m.direction]}
                   onOptionSelect={(_, d) => onChange({ ...m, direction: (d.optionValue ?? m.direction) as FieldMapping["direction"] })}>
           {DIRECTIONS.map((x) => <Option key={x.value} value={x.value}>{x.label}</Option>)}
         </Dropdown>
       </Field>
-      <Field label={`Conflict rule ${n}`}>
+      <Field className={s.cell} label={`Conflict rule ${n}`}>
         <Dropdown style={{ minWidth: 0 }} value={RULES.find((x) => x.value === m.conflict)?.label ?? "As the entity"} selectedOptions={[m.conflict ?? INHERIT]}
                   onOptionSelect={(_, d) => onChange({ ...m, conflict: d.optionValue === INHERIT ? null : (d.optionValue as Rule) })}>
           <Option value={INHERIT}>As the entity</Option>

@@ -1,11 +1,11 @@
 /** The dry run's result: counts per entity and outcome, and sample records. */
-import { Subtitle2, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text } from "@fluentui/react-components";
+import { Subtitle2, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text, tokens } from "@fluentui/react-components";
 import type { JobView } from "../../api/admin";
 
 export function PreviewResult({ job }: { job: JobView }) {
   const outcomes = [...new Set(job.counts.flatMap((c) => Object.keys(c.counts)))].sort();
   return (
-    <section aria-labelledby="acds-preview" style={{ display: "flex", flexDirection: "column", gap: 8 }}>
+    <section aria-labelledby="acds-preview" style={{ display: "flex", flexDirection: "column", gap: tokens.spacingVerticalS }}>
       <Subtitle2 as="h2" id="acds-preview">Preview (nothing was written)</Subtitle2>
       {job.changes.length ? <Text>{job.changes.length} setting(s) differ from the saved configuration.</Text> : null}
       {job.counts.length ? (
@@ -24,8 +24,9 @@ export function PreviewResult({ job }: { job: JobView }) {
           </TableBody>
         </Table>
       ) : <Text>No entity would sync anything.</Text>}
-      {job.samples.length ? (
-        <Table size="small" aria-label="Sample records">
+      {job.samples.length ? (<>
+        <Subtitle2 as="h3" id="acds-preview-samples">Sample records</Subtitle2>
+        <Table size="small" aria-labelledby="acds-preview-samples">
           <TableHeader><TableRow>
             <TableHeaderCell>Entity</TableHeaderCell><TableHeaderCell>Record</TableHeaderCell><TableHeaderCell>Outcome</TableHeaderCell>
           </TableRow></TableHeader>
@@ -38,7 +39,7 @@ export function PreviewResult({ job }: { job: JobView }) {
             ))}
           </TableBody>
         </Table>
-      ) : null}
+      </>) : null}
     </section>
   );
 }
