@@ -148,6 +148,13 @@ describe("Data Configuration", () => {
     await userEvent.click(screen.getByRole("button", { name: "Preview" }));
     await waitFor(() => expect(a.calls("POST", "/config/preview")).toHaveLength(2));
     expect(sent(a.calls("POST", "/config/preview")[1]?.body)).toEqual([{ field: "leadsourcecode", operator: "in", value: [2, 1] }]);
+
+    // Back to one value: the first chosen option is kept, not "2, 1" (which no option is, and the API refuses).
+    await pick("Operator 1", "equals", leads);
+    expect(within(leads).getByRole("combobox", { name: "Value 1" })).toHaveValue("Employee Referral (2)");
+    await userEvent.click(screen.getByRole("button", { name: "Preview" }));
+    await waitFor(() => expect(a.calls("POST", "/config/preview")).toHaveLength(3));
+    expect(sent(a.calls("POST", "/config/preview")[2]?.body)).toEqual([{ field: "leadsourcecode", operator: "eq", value: 2 }]);
   }, 60_000);
 
   it("shows the API's refusal at the criterion's value", async () => {

@@ -107,7 +107,9 @@ export function Criteria({ label, prefix, rows, columns, vocab, issue, onChange 
                 <Dropdown style={{ minWidth: 0 }} value={OPERATOR_LABELS[c.operator]} selectedOptions={[c.operator]}
                           onOptionSelect={(_, d) => {
                             const op = (d.optionValue ?? c.operator) as Operator;
-                            put(i, { ...c, operator: op, value: vocab.valueOf(textOf(c.value), type, op) });
+                            // From "is one of" to one value: the first of the list carries over, not the whole list.
+                            const kept = Array.isArray(c.value) && op !== "in" ? c.value.slice(0, 1) : c.value;
+                            put(i, { ...c, operator: op, value: vocab.valueOf(textOf(kept), type, op) });
                           }}>
                   {ops.map((o) => <Option key={o} value={o}>{OPERATOR_LABELS[o]}</Option>)}
                 </Dropdown>
