@@ -15,6 +15,7 @@ import httpx
 
 from sync_core.engine import ClientFactory, SyncEngine
 from sync_core.engine.fanout import AC_CALLS_IN_FLIGHT
+from sync_core.engine.runner import PassResult
 from sync_core.model.budget import RequestBudget, SlidingWindowBudget
 from sync_core.model.hosts import HostPolicy
 from sync_core.store import SyncStore
@@ -87,15 +88,22 @@ async def test_new_contacts_ids_are_read_several_pages_at_once(harness: HarnessF
     assert all(link.ac_id == str(ac[link.email.lower()].id) for link in links)
 
 
-async def test_the_imports_of_the_push_are_asked_about_several_at_once_after_it(harness: HarnessFactory) -> None:
-    # One page of 1,000: 4 imports, processed at once. The look after the push asks import/info about them
-    # oldest first, more in flight as each is found processed (one after another it would top out at
-    # 1/latency); every import is asked once and every link is complete in the same pass.
-    h = await harness(seed_contacts=1_000, ac_switches={"import_delay_seconds": 0})
+async def _one_pass_of_1000(harness: HarnessFactory, *, import_delay_seconds: int
+                            ) -> tuple[Harness, InFlight, PassResult]:
+    """One finished pass over 1,000 new contacts (one page: 4 imports), AC's calls in flight counted."""
+    h = await harness(seed_contacts=1_000, ac_switches={"import_delay_seconds": import_delay_seconds})
     wire = InFlight(httpx.ASGITransport(app=h.ac_app))
     engine = SyncEngine(h.store, InProcessBudget(h, wire).bound(h.store, h.secrets), clock=h.clock)
     r = await engine.run_pass(h.cid)
     assert r.outcome == "finished", r.message
+    return h, wire, r
+
+
+async def test_the_imports_of_the_push_are_asked_about_several_at_once_after_it(harness: HarnessFactory) -> None:
+    # One page of 1,000: 4 imports, processed at once. The look after the push asks import/info about them
+    # oldest first, more in flight as each is found processed (one after another it would top out at
+    # 1/latency); every import is asked once and every link is complete in the same pass.
+    h, wire, r = await _one_pass_of_1000(harness, import_delay_seconds=0)
     assert r.run is not None
     calls = r.run.api_calls["activecampaign"]
     assert calls.get("bulk_import") == 4 and calls.get("import.info") == 4, calls
@@ -108,11 +116,7 @@ async def test_the_imports_of_the_push_are_asked_about_several_at_once_after_it(
 async def test_a_look_that_meets_a_processing_import_first_asks_once(harness: HarnessFactory) -> None:
     # AC takes an hour: the look after the push asks about the oldest import only (it is processing, so
     # are the later ones), and the follow-up pass comes back for all 4.
-    h = await harness(seed_contacts=1_000, ac_switches={"import_delay_seconds": 3600})
-    wire = InFlight(httpx.ASGITransport(app=h.ac_app))
-    engine = SyncEngine(h.store, InProcessBudget(h, wire).bound(h.store, h.secrets), clock=h.clock)
-    r = await engine.run_pass(h.cid)
-    assert r.outcome == "finished", r.message
+    _, _, r = await _one_pass_of_1000(harness, import_delay_seconds=3600)
     assert r.run is not None
     assert r.run.api_calls["activecampaign"].get("import.info") == 1
     assert r.open_imports == 4
