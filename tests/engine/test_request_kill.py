@@ -16,6 +16,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -65,9 +66,8 @@ def requesting(storage_connection_string: str, table_prefix: str, tmp_path: Path
 
 
 def _ac(ac_url: str, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    r = httpx.request(method, f"{ac_url}/api/3/{path}", json=body, headers={"Api-Token": AC_KEY}, timeout=30)
-    assert r.status_code < 300, r.text
-    return dict(r.json())
+    with httpx.Client(base_url=f"{ac_url}/api/3", headers={"Api-Token": AC_KEY}, timeout=30) as c:
+        return _call(c, method, path, json=body)
 
 
 def _sync(env: dict[str, str], cid: str, module: str) -> subprocess.CompletedProcess[str]:
@@ -86,10 +86,22 @@ async def _store(lb: dict[str, Any]) -> SyncStore:
     return SyncStore.from_connection_string(lb["conn"], table_prefix=lb["prefix"])
 
 
+def _call(c: httpx.Client, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+    """A call as an AC client makes it: the sync may just have spent this second's 5 requests, so a 429 (or
+    AC's 503 for it) is waited out."""
+    for _ in range(10):
+        r = c.request(method, path, **kwargs)
+        if r.status_code not in (429, 503):
+            break
+        time.sleep(float(r.headers.get("Retry-After", "1")))
+    assert r.status_code < 300, r.text
+    return dict(r.json())
+
+
 def _tags(ac_url: str, ac_id: str) -> set[str]:
     with httpx.Client(base_url=f"{ac_url}/api/3", headers={"Api-Token": AC_KEY}, timeout=30) as c:
-        names = {str(t["id"]): t["tag"] for t in c.get("tags", params={"limit": 100}).json()["tags"]}
-        rows = c.get(f"contacts/{ac_id}/contactTags").json()["contactTags"]
+        names = {str(t["id"]): t["tag"] for t in _call(c, "GET", "tags", params={"limit": 100})["tags"]}
+        rows = _call(c, "GET", f"contacts/{ac_id}/contactTags")["contactTags"]
     return {names[str(r["tag"])] for r in rows}
 
 
