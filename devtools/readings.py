@@ -7,8 +7,12 @@ each behind a switch. Issue 6 asks that the scenario tests hold under every read
 Dynamics -> ActiveCampaign path, and issue 16 the same of the ActiveCampaign -> Dynamics path: this
 runs ``pytest tests/engine`` once as is, then with ``--sandbox-switch`` set to each non-default value
 in turn (one Azurite for all runs, ``--jobs`` runs at once), prints a line per reading and exits 1 if
-any run failed. ``--inbound`` runs only the inbound scenario tests (:data:`INBOUND_TESTS`) under every
-reading. Switches off both paths are listed in ``NOT_OUTBOUND`` with the reason;
+any run failed. The default run is traced (``ACDS_READINGS_TRACE``: which register switches each test's
+stand-ins read, ``sandbox/register_reads.py``) and each reading runs only the tests that read its switch: a
+test that never reads it is answered exactly as under the default, so running it again proves nothing.
+``--every-test`` runs the whole selection under every reading instead. ``--inbound`` runs only the
+inbound scenario tests (:data:`INBOUND_TESTS`) under every reading. Switches off both paths are listed in
+``NOT_OUTBOUND`` with the reason;
 ``tests/engine/test_register_readings.py`` fails when a switch is in neither list.
 """
 
@@ -111,13 +115,16 @@ class Outcome:
 SUMMARY = re.compile(r"^=+ (.*(passed|failed|error).*) =+$|^(\d+ (passed|failed).*)$", re.MULTILINE)
 
 
-def _run(reading: Reading, storage: str | None, pytest_args: list[str], logs: Path) -> Outcome:
+def _run(reading: Reading, storage: str | None, pytest_args: list[str], logs: Path,
+         trace: Path | None = None) -> Outcome:
     name = "defaults" if reading is DEFAULTS else f"{reading.sandbox}-{reading.name}-{reading.value}"
     log = logs / f"{name}.log".replace("/", "_")
     started = time.perf_counter()
-    env = {k: v for k, v in os.environ.items() if k != "AZURITE_CONNECTION_STRING"}
+    env = {k: v for k, v in os.environ.items() if k not in ("AZURITE_CONNECTION_STRING", "ACDS_READINGS_TRACE")}
     if storage:
         env["AZURITE_CONNECTION_STRING"] = storage
+    if trace is not None:
+        env["ACDS_READINGS_TRACE"] = str(trace)
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *reading.options, *pytest_args]
     with log.open("w") as out:
         code = subprocess.run(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, check=False).returncode
@@ -138,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", action="append", default=[], metavar="NAME", help="only these switches")
     p.add_argument("--inbound", action="store_true", help="only the inbound scenario tests (INBOUND_TESTS)")
     p.add_argument("--list", action="store_true", help="print the readings and the switches left out, then stop")
+    p.add_argument("--every-test", action="store_true",
+                   help="run every selected test under every reading (default: only the tests that read its switch)")
     p.add_argument("--azurite-per-run", action="store_true",
                    help="each pytest run starts its own Azurite (a shared one slows as tables pile up)")
     args = p.parse_args(argv)
@@ -154,28 +163,65 @@ def main(argv: list[str] | None = None) -> int:
     logs = Path(tempfile.mkdtemp(prefix="readings-"))
     print(f"{len(readings)} readings x pytest {' '.join(pytest_args)}; {args.jobs} at once; logs in {logs}",
           flush=True)
+    sweep = Sweep(readings, pytest_args, logs, args.jobs, traced=not args.every_test)
     if args.azurite_per_run:
-        return _sweep(readings, None, pytest_args, logs, args.jobs)
+        return sweep.run(None)
     storage = connection_string_from_env()
     if storage:
-        return _sweep(readings, storage, pytest_args, logs, args.jobs)
+        return sweep.run(storage)
     with running_azurite() as az:
-        return _sweep(readings, az.connection_string, pytest_args, logs, args.jobs)
+        return sweep.run(az.connection_string)
 
 
-def _sweep(readings: list[Reading], storage: str | None, pytest_args: list[str], logs: Path, jobs: int) -> int:
-    started = time.perf_counter()
-    failed = 0
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(_run, r, storage, pytest_args, logs) for r in readings]
-        for f in futures:
-            o = f.result()
-            ok = o.code == 0
-            failed += not ok
-            print(f"{'ok  ' if ok else 'FAIL'} {o.reading.label:<55} {o.summary}  ({o.seconds:,.0f} s)"
-                  + ("" if ok else f"  log: {o.log}"), flush=True)
-    print(f"{len(readings) - failed} of {len(readings)} readings passed in {time.perf_counter() - started:,.0f} s")
-    return 1 if failed else 0
+def tests_by_switch(trace: Path) -> dict[str, list[str]]:
+    """``sandbox:name`` -> the tests (node ids, in run order) whose stand-ins read that switch."""
+    out: dict[str, list[str]] = {}
+    lines = trace.read_text(encoding="utf-8").splitlines() if trace.exists() else []
+    for line in lines:
+        entry = json.loads(line)
+        for switch in entry["read"]:
+            tests = out.setdefault(switch, [])
+            if entry["test"] not in tests:
+                tests.append(entry["test"])
+    return out
+
+
+@dataclass(slots=True)
+class Sweep:
+    readings: list[Reading]
+    pytest_args: list[str]
+    logs: Path
+    jobs: int
+    traced: bool
+
+    def run(self, storage: str | None) -> int:
+        started = time.perf_counter()
+        trace = self.logs / "trace.jsonl" if self.traced else None
+        base = _run(DEFAULTS, storage, self.pytest_args, self.logs, trace)
+        failed = self._print(base, "")
+        by_switch = tests_by_switch(trace) if trace is not None else {}
+        options = [a for a in self.pytest_args if a.startswith("-")]
+        with ThreadPoolExecutor(max_workers=max(1, self.jobs)) as pool:
+            futures = []
+            for r in self.readings[1:]:
+                tests = by_switch.get(f"{r.sandbox}:{r.name}") if trace is not None else self.pytest_args
+                futures.append((pool.submit(_run, r, storage, [*options, *tests], self.logs) if tests else None,
+                                r, len(tests or ())))
+            for future, reading, count in futures:
+                if future is None:
+                    print(f"ok   {reading.label:<55} no test reads it: answered as the default run", flush=True)
+                    continue
+                failed += self._print(future.result(), f"{count} tests read it; " if trace is not None else "")
+        print(f"{len(self.readings) - failed} of {len(self.readings)} readings passed in "
+              f"{time.perf_counter() - started:,.0f} s")
+        return 1 if failed else 0
+
+    @staticmethod
+    def _print(o: Outcome, prefix: str) -> int:
+        ok = o.code == 0
+        print(f"{'ok  ' if ok else 'FAIL'} {o.reading.label:<55} {prefix}{o.summary}  ({o.seconds:,.0f} s)"
+              + ("" if ok else f"  log: {o.log}"), flush=True)
+        return 0 if ok else 1
 
 
 if __name__ == "__main__":

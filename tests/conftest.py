@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 
 from devtools.azurite import connection_string_from_env, running_azurite
+from sandbox import register_reads
 from sync_core.clock import FakeClock
 
 
@@ -66,6 +68,20 @@ def sandbox_switches(pytestconfig: pytest.Config) -> dict[str, dict[str, Any]]:
         sandbox, name, value = parse_switch(text)
         out[sandbox][name] = value
     return out
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
+    """With ``ACDS_READINGS_TRACE=<file>`` (set by devtools.readings), append one JSON line a test: the
+    register switches its in-process stand-ins read, from setup to teardown."""
+    trace = os.environ.get("ACDS_READINGS_TRACE")
+    if trace:
+        register_reads.take()
+    yield
+    if trace:
+        read = sorted(f"{sandbox}:{name}" for sandbox, name in register_reads.take())
+        with open(trace, "a", encoding="utf-8") as out:
+            out.write(json.dumps({"test": item.nodeid, "read": read}) + "\n")
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sandbox import register_reads
+
 
 @dataclass(frozen=True)
 class SwitchSpec:
@@ -117,6 +119,7 @@ class Switches(MutableMapping[str, Any]):
         return value
 
     def __getitem__(self, name: str) -> Any:
+        register_reads.note("ac", name)
         return self._values[name]
 
     def __setitem__(self, name: str, value: Any) -> None:

@@ -6,7 +6,10 @@ the other plausible readings. Product scenario tests should pass under every val
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
+
+from sandbox import register_reads
 
 from .errors import DataverseError
 
@@ -72,8 +75,25 @@ SWITCHES: dict[str, tuple[Any, tuple[Any, ...]]] = {
 }
 
 
-def defaults() -> dict[str, Any]:
-    return {key: default for key, (default, _) in SWITCHES.items()}
+class SwitchValues(dict[str, Any]):
+    """The switches' current values; every read is noted for the readings sweep (``sandbox.register_reads``)."""
+
+    def __getitem__(self, name: str) -> Any:
+        register_reads.note("dataverse", name)
+        return super().__getitem__(name)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        register_reads.note("dataverse", name)
+        return super().get(name, default)
+
+    def __iter__(self) -> Iterator[str]:  # a copy (dict(values)) reads every switch: note them all
+        for name in super().__iter__():
+            register_reads.note("dataverse", name)
+            yield name
+
+
+def defaults() -> SwitchValues:
+    return SwitchValues({key: default for key, (default, _) in SWITCHES.items()})
 
 
 def validate(changes: dict[str, Any]) -> None:

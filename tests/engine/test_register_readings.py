@@ -7,6 +7,11 @@ inside AC, a bad row in a bulk call.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -140,3 +145,42 @@ def test_flipped_switches_are_parsed_and_a_test_keeps_its_own() -> None:
     assert ac_app.state.ac.switches["account_timezone"] == "UTC"
     assert ac_app.state.ac.switches["failure_row_base"] == 0
     assert dv_app.state.dataverse.switches["ct_expire_days"] == 30
+
+
+def test_the_sweep_runs_a_reading_only_where_its_switch_is_read(tmp_path: Path) -> None:
+    """The traced default run (tests/conftest.py's hook) records each test's switch reads; a reading then runs
+    exactly the tests that read its switch. A stand-in read that went unnoted would skip a test it changes."""
+    from devtools.readings import tests_by_switch
+    from sandbox import register_reads
+    from sandbox.activecampaign.switches import Switches
+    from sandbox.dynamics.switches import defaults
+
+    register_reads.take()
+    ac, dv = Switches(), defaults()
+    assert ac["rate_limit_status"] == 429 and dv.get("ct_page_order") == "pk"
+    assert register_reads.take() == {("ac", "rate_limit_status"), ("dataverse", "ct_page_order")}
+    copied = dict(dv)  # the control route's copy reads every switch
+    assert {name for _, name in register_reads.take()} == set(copied)
+    trace = tmp_path / "trace.jsonl"
+    trace.write_text("\n".join(json.dumps(e) for e in [
+        {"test": "t.py::a", "read": ["ac:rate_limit_status", "dataverse:ct_page_order"]},
+        {"test": "t.py::b", "read": []},
+        {"test": "t.py::c", "read": ["ac:rate_limit_status"]},
+        {"test": "t.py::c", "read": ["ac:rate_limit_status"]}]))
+    assert tests_by_switch(trace) == {"ac:rate_limit_status": ["t.py::a", "t.py::c"],
+                                      "dataverse:ct_page_order": ["t.py::a"]}
+
+
+def test_the_traced_run_writes_each_test_s_reads(tmp_path: Path) -> None:
+    """The pytest hook itself: one real test run with ``ACDS_READINGS_TRACE`` set, as devtools.readings runs it."""
+    from devtools.readings import ROOT
+
+    trace = tmp_path / "trace.jsonl"
+    test = "tests/engine/test_register_readings.py::test_flipped_switches_are_parsed_and_a_test_keeps_its_own"
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", test], cwd=ROOT,
+                          env={**os.environ, "ACDS_READINGS_TRACE": str(trace)}, capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stdout[-2000:]
+    entries = [json.loads(line) for line in trace.read_text().splitlines()]
+    assert [e["test"] for e in entries] == [test]
+    assert "ac:account_timezone" in entries[0]["read"] and "ac:contacts_default_order" not in entries[0]["read"]
